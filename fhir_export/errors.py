@@ -1,0 +1,61 @@
+"""Errors and exit codes. Every error a user can cause is an ExportError with an exit code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in the README."""
+
+    OK = 0
+    INPUT_FAILED = 1  # some inputs failed; every other input was written
+    USAGE = 2  # bad command line (click's own code for usage errors)
+    NO_INPUT = 3  # nothing to export: no article found at the given paths
+    OUTPUT_FAILED = 4  # the output location cannot be written
+
+
+class ExportError(Exception):
+    """An expected failure, reported as one line `Error: <path>: <problem>. <hint>`."""
+
+    exit_code: ExitCode = ExitCode.INPUT_FAILED
+    stage: str = "export"
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.hint = hint
+
+    def line(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        text = self.message.rstrip(".")
+        hint = f" {self.hint}" if self.hint else ""
+        return f"Error: {where}{text}.{hint}"
+
+
+class SourceError(ExportError):
+    """An article cannot be read: empty, binary, undecodable, malformed, too large."""
+
+    stage = "read"
+
+
+class NoInputError(ExportError):
+    """The given paths hold no article."""
+
+    exit_code = ExitCode.NO_INPUT
+    stage = "read"
+
+
+class OutputError(ExportError):
+    """The output location cannot be written."""
+
+    exit_code = ExitCode.OUTPUT_FAILED
+    stage = "write"
+
+
+class LexiconError(ExportError):
+    """A lexicon file is malformed."""
+
+    exit_code = ExitCode.USAGE
+    stage = "terminology"

@@ -1,0 +1,155 @@
+"""Medicines and medicine classes an article names, their brands, and who each sentence is about.
+
+Known medicines come from the lexicon (exact, longest match). A medicine missing from the
+lexicon is recognised by its WHO INN stem (-mab, -tinib, -pril, ...) and stays text-only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..model import Concept
+from ..terminology import Lexicon, Match, Token, normalize
+from .units import Unit
+
+DRUG_KINDS = frozenset({"drug", "drug-class"})
+_INN_STEM = re.compile(
+    r"^[a-z]{3,}(?:mab|nib|ciclib|parib|cept|kinra|leukin|platin|taxel|rubicin|mycin|cillin|"
+    r"cycline|floxacin|conazole|vir|sartan|pril|olol|dipine|statin|gliptin|gliflozin|glutide|"
+    r"parin|xaban|gatran|oxetine|azepam|triptan|profen|dronate|semide|thiazide|tidine|prazole|"
+    r"lukast|olone|asone|nisone|tisone|trexate|fenac|setron|lamide|citinib|limus|tinib)$"
+)
+_NOT_DRUGS = frozenset({
+    "concept", "except", "accept", "intercept", "april", "percept", "nevir", "november",
+})
+_BRAND_AFTER = re.compile(
+    r"\s*\(\s*(?P<brand>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)\s*[®™]?\s*\)"
+)
+_ANAPHORA = re.compile(
+    r"^(?:[\"“]?)(?:it|this|these|they|the (?:medicine|drug|medication|treatment|therapy))\b"
+    r"(?:\s+(?:medicine|medicines|drug|drugs|medication|medications|treatment|therapy))?",
+    re.I,
+)
+_BRAND_LIST = re.compile(
+    r"\b(?:brand|trade)[- ]names?\b(?:\s+(?:include|includes|are|is|such as))?\s*:?\s*"
+    r"(?P<list>[^.;]+)"
+)
+
+
+@dataclass(slots=True)
+class Mention:
+    key: str
+    concept: Concept | None
+    start: int
+    end: int
+    brand: str | None = None
+
+
+@dataclass(slots=True)
+class Found:
+    """Medication mentions per unit, in article order."""
+
+    per_unit: dict[int, list[Mention]] = field(default_factory=dict)
+    names: dict[str, Mention] = field(default_factory=dict)  # first mention per key
+    brands: dict[str, list[Mention]] = field(default_factory=dict)
+
+
+def _unknown_stems(unit: Unit, taken: list[Match]) -> list[Mention]:
+    out = []
+    covered = {i for m in taken for i in range(m.first, m.last + 1)}
+    for i, tok in enumerate(unit.tokens):
+        if i in covered:
+            continue
+        word = tok.norm
+        if word in _NOT_DRUGS or not _INN_STEM.match(word):
+            continue
+        out.append(Mention(key=word, concept=None, start=tok.start, end=tok.end))
+    return out
+
+
+def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
+    found = Found()
+    for idx, unit in enumerate(units):
+        matches = lexicon.scan(unit.tokens, DRUG_KINDS)
+        mentions = [
+            Mention(key=m.concept.id, concept=m.concept, start=m.start, end=m.end,
+                    brand=m.entry.brand)
+            for m in matches
+        ]
+        mentions += _unknown_stems(unit, matches)
+        mentions.sort(key=lambda m: m.start)
+        _paired_brands(mentions, text, unit)
+        if mentions:
+            found.per_unit[idx] = mentions
+        for mention in mentions:
+            if mention.brand:
+                found.brands.setdefault(mention.key, []).append(mention)
+            elif mention.key not in found.names:
+                found.names[mention.key] = mention
+    # a medicine only ever named by its brand still gets a name
+    for key, brands in found.brands.items():
+        found.names.setdefault(key, brands[0])
+    return found
+
+
+def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
+    """'generic (Brand)' for generics the lexicon has no brand for; 'brand names: A, B'."""
+    for mention in list(mentions):
+        if mention.brand is not None:
+            continue
+        after = _BRAND_AFTER.match(text, mention.end)
+        if after is None or any(m.start == after.start("brand") for m in mentions):
+            continue
+        brand = after.group("brand")
+        if brand.isupper() and len(brand) <= 4:
+            continue  # an acronym: (TB), (IV)
+        mentions.append(Mention(key=mention.key, concept=mention.concept,
+                                start=after.start("brand"), end=after.end("brand"),
+                                brand=brand))
+    listed = _BRAND_LIST.search(unit.text)
+    named = [m for m in mentions if m.brand is None]
+    if listed and named:
+        offset = unit.start + listed.start("list")
+        for part in re.finditer(r"[A-Z][A-Za-z0-9-]+(?: [A-Z][A-Za-z0-9-]+)?", listed["list"]):
+            start = offset + part.start()
+            if any(m.start <= start < m.end for m in mentions):
+                continue
+            mentions.append(Mention(key=named[0].key, concept=named[0].concept, start=start,
+                                    end=offset + part.end(), brand=part.group()))
+    mentions.sort(key=lambda m: m.start)
+
+
+def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
+    """The medicine an article is about: named in its title, or the only one it names."""
+    title_norm = normalize(title)
+    in_title = [k for k, m in found.names.items()
+                if normalize(m.concept.preferred if m.concept else k) in title_norm
+                or any(normalize(b.brand or "") in title_norm for b in found.brands.get(k, []))]
+    if len(in_title) == 1:
+        return in_title[0]
+    drugs = [k for k, m in found.names.items() if not m.concept or m.concept.kind == "drug"]
+    if len(found.names) == 1 or (len(drugs) == 1 and len(found.names) <= 2):
+        return drugs[0] if drugs else next(iter(found.names))
+    return None
+
+
+def resolve(units: list[Unit], found: Found, main: str | None) -> None:
+    """Set each unit's subject: named in it, pointed at ('It', 'This medicine'), or the main."""
+    previous: dict[int, str | None] = {}
+    for idx, unit in enumerate(units):
+        mentions = found.per_unit.get(idx)
+        if unit.lead is not None and unit.lead.subject is not None and not mentions:
+            unit.subject = unit.lead.subject
+        elif mentions:
+            unit.subject = mentions[0].key
+        elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
+            unit.subject = previous[unit.section]
+        else:
+            unit.subject = main
+        if mentions:
+            previous[unit.section] = mentions[0].key
+
+
+def tokens_between(tokens: list[Token], start: int, end: int) -> list[Token]:
+    return [t for t in tokens if t.start >= start and t.end <= end]

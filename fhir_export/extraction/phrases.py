@@ -1,0 +1,111 @@
+"""Object phrases: what follows a trigger ("used to treat X, Y and Z"), split into parts.
+
+Every part keeps its offsets into the article text. Generic heads ("other diseases"), hedged
+parts ("possibly suicide") and parts that read as clauses are dropped, never guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BREAK = re.compile(
+    r"\s+(?:that|which|who|whose|when|because|unless|until|while|whereas|so that|but|"
+    r"although|even if|if it|if they|in order to|in (?:adults|children|people|patients|"
+    r"combination)|to (?:help|reduce|prevent|lower)|after (?:other|surgery|treatment)|"
+    r"before (?:treatment|starting|taking|you)|is (?:done|needed|performed|recommended|"
+    r"required|checked)|are (?:done|needed|checked)|during|at least)\b|[.;:!?]|\s+[–—-]\s+",
+    re.I,
+)
+_SEP = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+as well as\s+|\s*/\s*|\s*\|\s*",
+                  re.I)
+_OR = re.compile(r"\s+or\s+", re.I)
+_SUCH_AS = re.compile(r"\b(?:such as|including|like|for example|e\.g\.,?)\s+", re.I)
+_LEAD = re.compile(
+    r"^(?:(?:an? (?:increased|higher|small|slightly increased|greater) risk of|"
+    r"(?:an |the )?increased risk of|(?:the |a )?risk of|symptoms of|signs of|"
+    r"certain types of|people with|adults with|patients with|those with|treatment of|"
+    r"forms? of(?= \w+ \w+)|a|an|the|any|some|certain|many|most|all|your|their|its|of|with|"
+    r"having|had|have|been|ever)\s+)+",
+    re.I,
+)
+_TRAIL = re.compile(r"[\s,.;:!?*]+$")
+_GENERIC = re.compile(
+    r"^(?:other|various|different|several|many|some|certain)\b|"
+    r"^(?:(?:autoimmune|inflammatory|chronic|serious|other)(?: and| or|,)?\s*)*"
+    r"(?:conditions?|diseases?|disorders?|problems?|illness(?:es)?|types? of cancer|cancers|"
+    r"symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
+    re.I,
+)
+_HEDGE = re.compile(r"\b(?:possibly|rarely|unlikely|uncommonly|not|never|no)\b", re.I)
+_CLAUSEY = re.compile(
+    r"\b(?:you|your|we|i|it|they|is|are|was|were|will|would|should|can|could|may|might|must|"
+    r"do|does|did|has|have|had|be|been|being|this|these|those)\b",
+    re.I,
+)
+MAX_WORDS = 8
+
+
+def clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The object clause: from start up to the first clause break."""
+    match = _BREAK.search(text, start, end)
+    return start, (match.start() if match else end)
+
+
+def parts(text: str, start: int, end: int, *, split_or: bool = False) -> list[tuple[int, int]]:
+    """Split [start, end) of text into list parts, with offsets; nothing is rewritten."""
+    such = _SUCH_AS.search(text, start, end)
+    if such:
+        start = such.end()
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for sep in _SEP.finditer(text, start, end):
+        if sep.start() > pos and _balanced(text[pos : sep.start()]):
+            spans.append((pos, sep.start()))
+            pos = sep.end()
+    spans.append((pos, end))
+    if split_or:
+        out = []
+        for s, e in spans:
+            cut = _OR.search(text, s, e)
+            if cut and len(text[cut.end() : e].split()) >= 2 and not text[
+                cut.end() : e
+            ].lower().startswith("other"):
+                out += [(s, cut.start()), (cut.end(), e)]
+            else:
+                out.append((s, e))
+        spans = out
+    return [t for t in (trim(text, s, e) for s, e in spans) if t is not None]
+
+
+def _balanced(piece: str) -> bool:
+    return piece.count("(") == piece.count(")")
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    piece = text[start:end]
+    lead = _LEAD.match(piece)
+    if lead:
+        start += lead.end()
+    trail = _TRAIL.search(text, start, end)
+    if trail:
+        end = trail.start()
+    while start < end and text[start] in "\"'“‘(*-• ":
+        start += 1
+    if start >= end:
+        return None
+    if text[start:end].count("(") > text[start:end].count(")"):
+        end = text.rfind("(", start, end)
+        end = start + len(text[start:end].rstrip())
+    return (start, end) if start < end else None
+
+
+def acceptable(phrase: str) -> bool:
+    """A part that names one thing: short, specific, no hedge, not a clause."""
+    words = phrase.split()
+    return (
+        0 < len(words) <= MAX_WORDS
+        and not _GENERIC.search(phrase)
+        and not _HEDGE.search(phrase)
+        and not _CLAUSEY.search(phrase)
+        and any(ch.isalpha() for ch in phrase)
+    )

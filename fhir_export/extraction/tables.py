@@ -1,0 +1,57 @@
+"""Facts from tables with a header row: generic | brand | route | use columns."""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Finding, FindingKind, Span
+from ..terminology import Lexicon, tokenize
+from . import phrases
+from .medications import Found
+from .units import Unit
+
+_COLUMNS = (
+    (FindingKind.BRAND, re.compile(r"\bbrand|trade name", re.I)),
+    (FindingKind.ROUTE, re.compile(r"\bgiven|route|how (?:it is )?(?:taken|given)|form\b", re.I)),
+    (FindingKind.INDICATION, re.compile(r"\bused for|use[sd]?\b|treats|indication|condition",
+                                        re.I)),
+    (FindingKind.SIDE_EFFECT, re.compile(r"side effects?", re.I)),
+)
+_KINDS = {
+    FindingKind.ROUTE: frozenset({"route"}),
+    FindingKind.INDICATION: frozenset({"condition", "finding"}),
+    FindingKind.SIDE_EFFECT: frozenset({"condition", "finding"}),
+}
+
+
+def table_facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon) -> list[Finding]:
+    out: list[Finding] = []
+    for idx, unit in enumerate(units):
+        header = unit.lead
+        if header is None or not unit.cells or not header.cells:
+            continue
+        kinds = []
+        for s, e in header.cells:
+            label = text[s:e]
+            kinds.append(next((k for k, p in _COLUMNS if p.search(label)), None))
+        subject = unit.subject
+        if subject is None:
+            continue
+        for (s, e), kind in zip(unit.cells, kinds, strict=False):
+            if kind is None or kind is FindingKind.BRAND:
+                continue  # brands are paired by medications.find via the row's mentions
+            for ps, pe in phrases.parts(text, s, e, split_or=True):
+                matches = lexicon.scan(tokenize(text, ps, pe), _KINDS[kind])
+                if kind is FindingKind.ROUTE:
+                    out += [Finding(kind=kind, text=text[m.start:m.end],
+                                    span=Span(section=unit.section, start=m.start, end=m.end),
+                                    sentence=unit.span, concept=m.concept, subject=subject)
+                            for m in matches]
+                elif phrases.acceptable(text[ps:pe]):
+                    concept = lexicon.lookup(text[ps:pe], _KINDS[kind]) or (
+                        matches[0].concept if len(matches) == 1 else None)
+                    out.append(Finding(kind=kind, text=text[ps:pe],
+                                       span=Span(section=unit.section, start=ps, end=pe),
+                                       sentence=unit.span, concept=concept, subject=subject))
+        del idx
+    return out

@@ -1,0 +1,84 @@
+"""The wording that introduces each kind of fact, and the wording that cancels it."""
+
+from __future__ import annotations
+
+import re
+
+from ..model import FindingKind
+
+_CARER = (r"(?:doctor|healthcare provider|health care provider|health professional|nurse|"
+          r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon)")
+
+TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
+    FindingKind.INDICATION: re.compile(
+        r"\b(?:(?:used|approved|prescribed|indicated|licensed|given|effective|helpful)"
+        r"(?:\s+(?:\w+ly|alone|mainly|also|only|mostly))?\s+(?:to treat|for treating|"
+        r"for the treatment of|in the treatment of|in treating|against|for)|"
+        r"treatments?\s+(?:for|of)|to treat|treats?|helps? (?:to )?(?:treat|control))\s+",
+        re.I,
+    ),
+    FindingKind.SIDE_EFFECT: re.compile(
+        r"\b(?:(?:may|can|could|might|will|often|commonly|sometimes|also)\s+)*"
+        r"(?:cause|causes|lead to|leads to|result in|trigger)\s+|"
+        r"\b(?:(?:has|have) been |is |are |may be |can be )?(?:associated|linked) with\s+|"
+        r"\b(?:side effects?|adverse (?:effects|reactions)|risks(?: and side effects)?)\b"
+        r"[^.:]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*",
+        re.I,
+    ),
+    FindingKind.WARNING: re.compile(
+        r"\b(?:call|contact|tell|see|phone|ring) (?:your|the) " + _CARER +
+        r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|as soon as "
+        r"possible)\b[^.:]*?\bif\b(?: you)?(?: (?:have|develop|get|notice|experience|feel|"
+        r"start|are))?(?: any(?: of these| of the following)?)?\s*|"
+        r"\b(?:get|seek) (?:emergency|medical) (?:help|care|attention)[^.:]*?\bif\b(?: you)?"
+        r"(?: (?:have|develop|get|notice))?\s*|"
+        r"\bserious (?:side effects|risks)\b[^.:]*?\b(?:include|including|such as)\b\s*:?\s*|"
+        r"\bcan cause serious\s+",
+        re.I,
+    ),
+    FindingKind.CONTRAINDICATION: re.compile(
+        r"\b(?:do not|don't|should not|must not|never) (?:use|take|receive|be given|have|"
+        r"start|get)\b[^.:]*?\bif\b(?: you)?(?: (?:have|are|had|have ever had))?\s*|"
+        r"\bnot (?:be )?(?:used|given) (?:in|by|to) (?:people|patients|anyone|women) "
+        r"(?:with|who have)\s+",
+        re.I,
+    ),
+    FindingKind.SCREENING: re.compile(
+        r"\b(?:tell|inform|let) (?:your|the) " + _CARER +
+        r"\b[^.:]*?\bif you(?: have| are| had| were| (?:have )?ever)?(?: ever)?"
+        r"(?: had| been)?(?: any(?: of the following| of these)?)?\s*|"
+        r"\b(?:will|may|should|must) (?:also )?(?:ask|check|test|screen)\b[^.:]*?"
+        r"(?:\babout|\bfor|\bwhether you have had|\bif you have had|\bwhether you have)"
+        r"(?: any)?\s*|"
+        r"\b(?:screen(?:ing|ed)?|test(?:ed|ing)?|checked|check) (?:you )?for\s+",
+        re.I,
+    ),
+}
+
+# Wording just before a trigger that turns it around.
+NEGATION = re.compile(
+    r"\b(?:not|never|no longer|isn't|aren't|wasn't|cannot|can't|won't|don't|doesn't|"
+    r"has not been shown|have not been shown|no evidence)\b[^.,;]{0,25}$",
+    re.I,
+)
+HEDGED = re.compile(r"\b(?:rarely|unlikely|not known|uncommonly|hardly ever)\b", re.I)
+
+# Lead-ins and headings that say what a list is, when the list items carry no trigger.
+LIST_LEADS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
+    (FindingKind.WARNING, TRIGGERS[FindingKind.WARNING]),
+    (FindingKind.CONTRAINDICATION, TRIGGERS[FindingKind.CONTRAINDICATION]),
+    (FindingKind.SCREENING, TRIGGERS[FindingKind.SCREENING]),
+    (FindingKind.SIDE_EFFECT, TRIGGERS[FindingKind.SIDE_EFFECT]),
+    (FindingKind.INDICATION, TRIGGERS[FindingKind.INDICATION]),
+)
+SECTION_KINDS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
+    (FindingKind.SIDE_EFFECT, re.compile(r"\bside[- ]effects?\b|\badverse\b", re.I)),
+    (FindingKind.INDICATION, re.compile(r"\bused for\b|\buses\b|\bindications?\b", re.I)),
+    (FindingKind.SCREENING, re.compile(r"\bbefore (?:you|taking|starting|using|receiving|"
+                                       r"treatment)\b", re.I)),
+)
+BEFORE_TREATMENT = re.compile(
+    r"\bbefore (?:(?:each |your |you )?(?:treatment|starting|taking|receiving|using|"
+    r"infusion|dose))(?: (?:with|on))?\b",
+    re.I,
+)

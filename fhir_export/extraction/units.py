@@ -1,0 +1,95 @@
+"""Articles cut into units: sentences of paragraphs, list items and table rows.
+
+A list item keeps the sentence that introduced its list ("Side effects include:") and a table
+row keeps its header row, so a fact read from a bare item still knows what it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..model import Article, Block, BlockKind, Span
+from ..terminology import Token, tokenize
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+_ABBREV = re.compile(
+    r"\b(?:Dr|Mr|Mrs|Ms|St|vs|No|e\.g|i\.e|etc|approx|U\.S|Fig|Jr|Sr|Prof|inc|Ltd)\.$", re.I
+)
+
+
+@dataclass(slots=True)
+class Unit:
+    section: int
+    start: int
+    end: int
+    kind: BlockKind
+    text: str
+    tokens: list[Token]
+    heading: str | None
+    block: int  # index of the block in its section
+    lead: Unit | None = None  # the sentence (or header row) that introduced a list item / row
+    cells: tuple[tuple[int, int], ...] = ()
+    subject: str | None = field(default=None)  # medication key, set by medications.resolve
+
+    @property
+    def span(self) -> Span:
+        return Span(section=self.section, start=self.start, end=self.end)
+
+    @property
+    def is_lead_in(self) -> bool:
+        return self.text.rstrip().endswith((":", ";")) and self.kind is not BlockKind.ITEM
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    pos = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        if _ABBREV.search(text, pos, match.start()):
+            continue
+        out.append((pos, match.start()))
+        pos = match.end()
+    out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def cut(article: Article) -> list[Unit]:
+    text = article.text
+    units: list[Unit] = []
+    for section in article.sections:
+        lead: Unit | None = None
+        header: Unit | None = None
+        prev: Block | None = None
+        for i, block in enumerate(section.blocks):
+            if block.kind is BlockKind.ITEM:
+                if prev is not None and prev.kind is not BlockKind.ITEM and (
+                    lead is None or lead.end != prev.end
+                ):
+                    lead = None
+                units.append(_unit(article, section.index, section.heading, i, block.start,
+                                   block.end, block.kind, lead))
+            elif block.kind is BlockKind.ROW:
+                unit = _unit(article, section.index, section.heading, i, block.start,
+                             block.end, block.kind, header)
+                unit.cells = block.cells
+                if block.header or header is None:
+                    header = unit
+                    unit.lead = None
+                units.append(unit)
+            else:
+                header = None
+                lead = None
+                for s, e in _sentences(text, block.start, block.end):
+                    unit = _unit(article, section.index, section.heading, i, s, e, block.kind,
+                                 None)
+                    units.append(unit)
+                    lead = unit if unit.is_lead_in else None
+            prev = block
+    return units
+
+
+def _unit(article: Article, section: int, heading: str | None, block: int, start: int,
+          end: int, kind: BlockKind, lead: Unit | None) -> Unit:
+    return Unit(section=section, start=start, end=end, kind=kind, text=article.text[start:end],
+                tokens=tokenize(article.text, start, end), heading=heading, block=block,
+                lead=lead)

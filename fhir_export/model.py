@@ -1,0 +1,173 @@
+"""Plain, release-neutral data passed between stages.
+
+Everything before mapping/ is made of these frozen dataclasses; fhir.resources appears only at
+the FHIR boundary (mapping/, bundling, serialization/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class BlockKind(str, Enum):
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    ITEM = "item"  # a list item
+    ROW = "row"  # a table row, cells joined by " | "
+    LINE = "line"  # plain text: a line whose role segmentation decides
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawBlock:
+    """A block as a reader found it, before segmentation decides what it is."""
+
+    kind: BlockKind
+    text: str
+    level: int = 0  # heading level (1-6) or list nesting depth (1-based)
+    cells: tuple[str, ...] = ()  # for ROW
+    header: bool = False  # for ROW: a header row (th cells)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceHints:
+    """Metadata a reader could take from the markup itself (HTML <title>, lang, meta)."""
+
+    title: str | None = None
+    language: str | None = None
+    publisher: str | None = None
+    author: str | None = None
+    date: str | None = None  # ISO date from machine-readable markup (<time datetime>, meta)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawDocument:
+    """What a reader returns: the original bytes, how they were decoded, and the blocks."""
+
+    path: str
+    name: str  # stable article key: the file name
+    media_type: str  # text/plain, text/html, text/markdown
+    charset: str
+    raw: bytes
+    blocks: tuple[RawBlock, ...]
+    hints: SourceHints = field(default_factory=SourceHints)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
+    """Where a fact was read: character offsets into Article.text."""
+
+    section: int  # index into Article.sections
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    kind: BlockKind
+    start: int  # offsets into Article.text
+    end: int
+    level: int = 0
+    list_id: int = -1  # ITEM blocks of one list share an id
+    cells: tuple[tuple[int, int], ...] = ()  # ROW: offsets of each cell
+    header: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    index: int
+    heading: str | None
+    level: int
+    start: int
+    end: int
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    path: str
+    name: str
+    media_type: str
+    charset: str
+    raw: bytes
+    text: str  # the normalized plain text every Span points into
+    title: str
+    publisher: str | None
+    reviewer: str | None
+    date_updated: str | None  # ISO 8601 date
+    date_reviewed: str | None
+    language: str  # BCP-47
+    sections: tuple[Section, ...]
+
+    def span_text(self, span: Span) -> str:
+        return self.text[span.start : span.end]
+
+    @property
+    def date(self) -> str | None:
+        return self.date_updated or self.date_reviewed
+
+
+class FindingKind(str, Enum):
+    MEDICATION = "medication"
+    BRAND = "brand"
+    DRUG_CLASS = "drug-class"
+    INDICATION = "indication"
+    SIDE_EFFECT = "side-effect"
+    WARNING = "warning"
+    CONTRAINDICATION = "contraindication"
+    ROUTE = "route"
+    SCREENING = "screening"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Coding:
+    system: str
+    code: str
+    display: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Concept:
+    """A lexicon concept: the stable id and the confirmed codings to emit."""
+
+    id: str
+    kind: str  # drug | drug-class | condition | finding | route | screening
+    preferred: str
+    codings: tuple[Coding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    kind: FindingKind
+    text: str  # the article's own wording
+    span: Span  # the phrase itself
+    sentence: Span  # the sentence it was read from
+    concept: Concept | None = None  # None = text-only CodeableConcept
+    subject: str | None = None  # key of the Medication this fact is about
+    group: str | None = None  # SCREENING: the therapy the text groups it under
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Medication:
+    """A medicine or medicine class the article names, with everything said about it."""
+
+    key: str  # lexicon id, else normalized name
+    name: Finding  # first mention
+    concept: Concept | None
+    brands: tuple[Finding, ...] = ()
+    classes: tuple[Finding, ...] = ()
+    indications: tuple[Finding, ...] = ()
+    side_effects: tuple[Finding, ...] = ()
+    warnings: tuple[Finding, ...] = ()
+    contraindications: tuple[Finding, ...] = ()
+    routes: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extraction:
+    """Everything extraction found in one article."""
+
+    medications: tuple[Medication, ...]
+    screening: tuple[Finding, ...]
+    unmapped: tuple[Finding, ...]  # findings without a lexicon code

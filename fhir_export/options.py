@@ -1,0 +1,33 @@
+"""ExportOptions: everything a run can be told, frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class BundleType(str, Enum):
+    TRANSACTION = "transaction"
+    BATCH = "batch"
+    COLLECTION = "collection"
+
+
+class OutputFormat(str, Enum):
+    JSON = "json"
+    XML = "xml"
+    BOTH = "both"
+
+    def suffixes(self) -> tuple[str, ...]:
+        if self is OutputFormat.BOTH:
+            return ("json", "xml")
+        return (self.value,)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportOptions:
+    bundle_type: BundleType = BundleType.TRANSACTION
+    output_format: OutputFormat = OutputFormat.JSON
+    # Provenance.recorded when the article has no date (ISO 8601); else SOURCE_DATE_EPOCH;
+    # else the article's own date. Never the wall clock.
+    recorded: str | None = None
+    max_bytes: int = 10 * 1024 * 1024  # larger articles are refused, not truncated

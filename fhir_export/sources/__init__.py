@@ -1,0 +1,75 @@
+"""Readers: one per format, each turning a file's bytes into a RawDocument.
+
+Only this package reads articles. Format is chosen by file suffix; decoding, size and binary
+checks are shared so every format fails the same way on bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import SourceError
+from ..model import RawDocument
+from . import html, markdown, text
+from .decode import decode
+
+Reader = Callable[[str, str, bytes, str], RawDocument]
+
+READERS: dict[str, tuple[str, Reader]] = {
+    ".txt": ("text/plain", text.read),
+    ".text": ("text/plain", text.read),
+    ".html": ("text/html", html.read),
+    ".htm": ("text/html", html.read),
+    ".xhtml": ("text/html", html.read),
+    ".md": ("text/markdown", markdown.read),
+    ".markdown": ("text/markdown", markdown.read),
+}
+
+SUFFIXES = tuple(sorted(READERS))
+
+
+def is_article(path: Path) -> bool:
+    return path.suffix.lower() in READERS
+
+
+def read_article(path: Path, *, max_bytes: int) -> RawDocument:
+    """Read one article file. Raises SourceError with a one-line, user-facing message."""
+    shown = str(path)
+    media_type, reader = READERS.get(path.suffix.lower(), ("", None))  # type: ignore[arg-type]
+    if reader is None:
+        raise SourceError(
+            f"unsupported file type '{path.suffix}'",
+            path=shown,
+            hint=f"Use one of: {', '.join(SUFFIXES)}.",
+        )
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                f"file is {size} bytes, over the {max_bytes} byte limit",
+                path=shown,
+                hint="Split the article or raise --max-bytes.",
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read file ({exc.strerror})", path=shown) from exc
+    content, charset = decode(raw, path=shown, media_type=media_type)
+    return _call(reader, shown, path.name, raw, content, charset)
+
+
+def _call(
+    reader: Reader, shown: str, name: str, raw: bytes, content: str, charset: str
+) -> RawDocument:
+    doc = reader(shown, name, raw, content)
+    if not any(b.text.strip() for b in doc.blocks):
+        raise SourceError("no readable text in the article", path=shown)
+    return RawDocument(
+        path=doc.path,
+        name=doc.name,
+        media_type=doc.media_type,
+        charset=charset,
+        raw=raw,
+        blocks=doc.blocks,
+        hints=doc.hints,
+    )

@@ -1,0 +1,193 @@
+"""Exact lexicon matching: normalized tokens, longest match first, never fuzzy.
+
+Normalization folds case, dashes, quotes, (R)/(TM) marks, possessive 's and a final plural,
+so "Interferons", "Non-Hodgkin's lymphoma" and "HUMIRA®" find their entries. Terms written
+in capitals in the lexicon (TB, CLL, IL-2) only match text written in capitals.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import LexiconError
+from ..model import Coding, Concept
+
+EMITTED = frozenset({"V", "V2"})  # confidence grades whose codes reach the output
+_TOKEN = re.compile(r"[\w]+(?:['’\-‐‑–][\w]+)*", re.UNICODE)
+_MARKS = dict.fromkeys(map(ord, "®™©℠"), None)
+_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−"), "-")
+_QUOTES = dict.fromkeys(map(ord, "’‘`´"), "'")
+FILES = ("drugs", "conditions", "routes", "screening")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    norm: str
+    surface: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    concept: Concept
+    brand: str | None  # the brand name when the term is a brand of this drug
+    exact_case: str | None  # the term as written, when it must match case
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry: Entry
+    start: int
+    end: int
+    first: int  # token index range in the scanned token list
+    last: int
+
+    @property
+    def concept(self) -> Concept:
+        return self.entry.concept
+
+
+def normalize(word: str) -> str:
+    word = unicodedata.normalize("NFKC", word).translate(_MARKS).translate(_DASHES)
+    word = word.translate(_QUOTES).casefold()
+    if word.endswith("'s"):
+        word = word[:-2]
+    return word.rstrip("'")
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    end = len(text) if end is None else end
+    return [
+        Token(normalize(m.group()), m.group(), m.start(), m.end())
+        for m in _TOKEN.finditer(text, start, end)
+    ]
+
+
+def _key(tokens: list[str]) -> tuple[str, ...]:
+    return (*tokens[:-1], _singular(tokens[-1])) if tokens else ()
+
+
+def _shape(term: str) -> str:
+    return "".join(ch for ch in term if ch.isalnum())
+
+
+class Lexicon:
+    def __init__(self, entries: Iterable[dict[str, Any]]) -> None:
+        self.concepts: dict[str, Concept] = {}
+        self.raw: dict[str, dict[str, Any]] = {}
+        self._index: dict[tuple[str, ...], Entry] = {}
+        self.max_len = 1
+        for data in entries:
+            self._add(data)
+
+    def _add(self, data: dict[str, Any]) -> None:
+        try:
+            codings = tuple(
+                Coding(system=c["system"], code=c["code"], display=c.get("display"),
+                       version=c.get("version"))
+                for c in data.get("codings", ())
+                if c.get("verified") in EMITTED
+            )
+            concept = Concept(id=data["id"], kind=data["kind"], preferred=data["preferred"],
+                              codings=codings)
+        except (KeyError, TypeError) as exc:
+            raise LexiconError(f"lexicon entry is malformed ({exc!r})") from None
+        self.concepts[concept.id] = concept
+        self.raw[concept.id] = data
+        terms = [(t, None) for t in (concept.preferred, *data.get("synonyms", ()))]
+        terms += [(b["name"], b["name"]) for b in data.get("brands", ())]
+        for term, brand in terms:
+            tokens = [t.norm for t in tokenize(term)]
+            if not tokens:
+                continue
+            exact = term if term.isupper() and len(term) <= 6 else None
+            self._index[_key(tokens)] = Entry(concept, brand, exact)
+            self.max_len = max(self.max_len, len(tokens))
+
+    def brand_codings(self, concept_id: str, brand: str) -> tuple[Coding, ...]:
+        for b in self.raw.get(concept_id, {}).get("brands", ()):
+            if b["name"] == brand:
+                return tuple(
+                    Coding(system=c["system"], code=c["code"], display=c.get("display"))
+                    for c in b.get("codings", ())
+                    if c.get("verified") in EMITTED
+                )
+        return ()
+
+    def scan(self, tokens: list[Token], kinds: frozenset[str] | None = None) -> list[Match]:
+        """Longest-first, non-overlapping matches over a token list."""
+        found: list[Match] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            for size in range(min(self.max_len, n - i), 0, -1):
+                entry = self._index.get(_key([t.norm for t in tokens[i : i + size]]))
+                if entry is None or (kinds is not None and entry.concept.kind not in kinds):
+                    continue
+                surface = " ".join(t.surface for t in tokens[i : i + size])
+                if entry.exact_case and _shape(surface) != _shape(entry.exact_case):
+                    continue
+                found.append(Match(entry, tokens[i].start, tokens[i + size - 1].end, i,
+                                   i + size - 1))
+                i += size
+                break
+            else:
+                i += 1
+        return found
+
+    def lookup(self, phrase: str, kinds: frozenset[str] | None = None) -> Concept | None:
+        """The concept whose term is exactly this phrase, if any."""
+        tokens = tokenize(phrase)
+        matches = self.scan(tokens, kinds)
+        if len(matches) == 1 and matches[0].first == 0 and matches[0].last == len(tokens) - 1:
+            return matches[0].concept
+        return None
+
+
+def _load_json(text: str, where: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+        entries = data["entries"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LexiconError(f"not a lexicon file ({exc})", path=where) from None
+    if not isinstance(entries, list):
+        raise LexiconError("'entries' is not a list", path=where)
+    return entries
+
+
+@cache
+def _shipped() -> tuple[dict[str, Any], ...]:
+    folder = resources.files(__package__) / "data"
+    entries: list[dict[str, Any]] = []
+    for name in FILES:
+        entries += _load_json((folder / f"{name}.json").read_text("utf-8"), f"{name}.json")
+    return tuple(entries)
+
+
+@cache
+def default_lexicon(extra: tuple[Path, ...] = ()) -> Lexicon:
+    """The shipped lexicon plus user files (same id replaces), loaded once per process."""
+    entries = {e["id"]: e for e in _shipped()}
+    for path in extra:
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LexiconError(f"cannot read lexicon ({exc})", path=str(path)) from None
+        entries.update({e["id"]: e for e in _load_json(text, str(path))})
+    return Lexicon(entries.values())
