@@ -45,7 +45,7 @@ _REVIEWER = re.compile(
 ORG_WORDS = re.compile(
     r"\b(publishing|publications?|press|media|clinic|hospitals?|health|healthcare|institute|"
     r"foundation|society|association|college|university|library|centers?|centres?|nhs|"
-    r"department|ministry|agency|administration|council|trust|network|group)\b",
+    r"department|ministry|agency|administration|council|trust|network|group|service|pharmacy|guide)\b",
     re.I,
 )
 _COPYRIGHT = re.compile(
@@ -60,7 +60,8 @@ NOISE = re.compile(
     r"privacy policy|terms( of use| and conditions)?|contact us|about us|site map|sitemap|"
     r"further information|related (articles|links|content)|you may also like|read more|"
     r"back to top|top of page|©|\(c\) \d{4}|copyright\b|all rights reserved|"
-    r"always consult your healthcare provider|this (material|information) is (provided )?for "
+    r"always consult your healthcare provider|patient information leaflet|package leaflet|"
+    r"patient information$|this (material|information) is (provided )?for "
     r"(informational|educational) purposes)",
     re.I,
 )
@@ -132,7 +133,7 @@ def is_byline(line: str) -> bool:
 
 def organisation(line: str) -> str | None:
     """An organisation named by a short line: 'Harvard Health Publishing', 'By X', '© X'."""
-    line = line.strip(" *_·")
+    line = re.sub(r"\s*\([A-Z]{2,6}\)$", "", line.strip(" *_·"))
     for pattern in (_COPYRIGHT, _BYLINE_ORG):
         match = pattern.search(line)
         if match:
@@ -146,8 +147,9 @@ def organisation(line: str) -> str | None:
                 1 < len(words) <= 6
                 and ORG_WORDS.search(piece)
                 and not piece.endswith((".", ":", "?", "!"))
-                and all(w[0].isupper() or w.lower() in ("of", "for", "and", "the", "&")
-                        for w in words)
+                and all(
+                    w[0].isupper() or w.lower() in ("of", "for", "and", "the", "&") for w in words
+                )
             ):
                 return piece
     return None

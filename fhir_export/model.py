@@ -7,10 +7,10 @@ the FHIR boundary (mapping/, bundling, serialization/).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     HEADING = "heading"
     PARAGRAPH = "paragraph"
     ITEM = "item"  # a list item
@@ -107,7 +107,7 @@ class Article:
         return self.date_updated or self.date_reviewed
 
 
-class FindingKind(str, Enum):
+class FindingKind(StrEnum):
     MEDICATION = "medication"
     BRAND = "brand"
     DRUG_CLASS = "drug-class"

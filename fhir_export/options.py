@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
+from pathlib import Path
 
 
-class BundleType(str, Enum):
+class BundleType(StrEnum):
     TRANSACTION = "transaction"
     BATCH = "batch"
     COLLECTION = "collection"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     JSON = "json"
     XML = "xml"
     BOTH = "both"
@@ -30,4 +31,6 @@ class ExportOptions:
     # Provenance.recorded when the article has no date (ISO 8601); else SOURCE_DATE_EPOCH;
     # else the article's own date. Never the wall clock.
     recorded: str | None = None
+    source_date_epoch: int | None = None  # the reproducible-builds convention
     max_bytes: int = 10 * 1024 * 1024  # larger articles are refused, not truncated
+    lexicons: tuple[Path, ...] = ()  # user lexicon files, added to the shipped one

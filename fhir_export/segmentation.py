@@ -11,10 +11,35 @@ import re
 from dataclasses import dataclass
 
 from . import metadata
-from .model import Article, Block, BlockKind, RawBlock, RawDocument, Section
+from .model import Article, Block, BlockKind, RawDocument, Section
 
-_SMALL = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the",
-          "to", "with", "vs", "is", "it", "it's", "its", "your", "you", "if", "do", "does"}
+_SMALL = {
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "but",
+    "by",
+    "for",
+    "in",
+    "of",
+    "on",
+    "or",
+    "the",
+    "to",
+    "with",
+    "vs",
+    "is",
+    "it",
+    "it's",
+    "its",
+    "your",
+    "you",
+    "if",
+    "do",
+    "does",
+}
 _WHAT_IS = re.compile(r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?P<topic>.+?)\s*\?$", re.I)
 _NUMBERED = re.compile(r"^\d{1,2}[.)]\s+")
 _NAME_WITH_ACRONYM = re.compile(r"\([A-Z]{2,6}\)$")
@@ -29,17 +54,21 @@ class _Piece:
     header: bool = False
 
 
-def _heading_like(text: str) -> bool:
+def _heading_like(text: str, *, strong: bool = False) -> bool:
+    """Short, unpunctuated, capitalised. `strong`: also title-cased, a question or capitals."""
     words = text.split()
     if not words or len(words) > 12 or len(text) > 90:
         return False
     if text.endswith("?"):
         return len(words) >= 2
-    if text[-1] in ".;:!,)" or _NAME_WITH_ACRONYM.search(text):
+    if text[-1] in ".;:!," or _NAME_WITH_ACRONYM.search(text):
         return False
-    if not text[0].isupper():
+    bare = _NUMBERED.sub("", text)
+    if not bare[:1].isupper():
         return False
-    capital = [w for w in words if w[0].isalpha()]
+    if not strong or bare.isupper():
+        return True
+    capital = [w.lstrip("(") for w in bare.split() if w.lstrip("(")[:1].isalpha()]
     return all(w[0].isupper() or w.lower() in _SMALL for w in capital)
 
 
@@ -54,6 +83,8 @@ class _Meta:
         self.reviewer: str | None = None
         self.publisher: str | None = None
         self.copyright: str | None = None
+        self.orgs: list[str] = []  # every organisation name a line gives, as written
+        self.title_line: _Piece | None = None  # plain text: the first short line of the page
 
     def read_byline(self, text: str) -> None:
         for kind, iso in metadata.dated_fields(text).items():
@@ -66,7 +97,7 @@ def _classify(doc: RawDocument, meta: _Meta) -> list[_Piece]:
     """Keep content blocks; read bylines, publisher and noise out of the rest."""
     pieces: list[_Piece] = []
     seen_body = False
-    for raw in doc.blocks:
+    for i, raw in enumerate(doc.blocks):
         text = raw.text.strip()
         if not text:
             continue
@@ -78,12 +109,31 @@ def _classify(doc: RawDocument, meta: _Meta) -> list[_Piece]:
             meta.read_byline(text)
             continue
         if raw.kind is BlockKind.LINE:
-            org = None if seen_body else metadata.organisation(text)
-            if org == text:
+            org = metadata.organisation(text)
+            if org:
+                meta.orgs.append(org)
+            if org == text and not seen_body:
                 meta.publisher = meta.publisher or org
                 continue
-            kind = BlockKind.HEADING if _heading_like(text) else BlockKind.PARAGRAPH
+            if org is not None and org in text:
+                pieces.append(_Piece(BlockKind.PARAGRAPH, text))
+                continue
+            nxt = doc.blocks[i + 1] if i + 1 < len(doc.blocks) else None
+            body_follows = nxt is not None and (
+                nxt.kind in (BlockKind.ITEM, BlockKind.ROW, BlockKind.PARAGRAPH)
+                or len(nxt.text.split()) > 12
+                or nxt.text.rstrip().endswith((".", ":"))
+            )
+            heading = _heading_like(text, strong=True) or (body_follows and _heading_like(text))
+            kind = BlockKind.HEADING if heading else BlockKind.PARAGRAPH
             pieces.append(_Piece(kind, text, 2 if kind is BlockKind.HEADING else 0))
+            if (
+                meta.title_line is None
+                and not seen_body
+                and len(text.split()) <= 12
+                and (text[-1] not in ".;:,")
+            ):
+                meta.title_line = pieces[-1]
         else:
             pieces.append(_Piece(raw.kind, text, raw.level, raw.cells, raw.header))
         if pieces and pieces[-1].kind is BlockKind.PARAGRAPH and len(text.split()) > 8:
@@ -91,14 +141,38 @@ def _classify(doc: RawDocument, meta: _Meta) -> list[_Piece]:
     return pieces
 
 
-def _title(doc: RawDocument, pieces: list[_Piece]) -> str:
+def _numbered_headings(pieces: list[_Piece]) -> list[_Piece]:
+    """Plain text: a lone numbered line before a paragraph is a heading ("2. Before you use
+    X"); a run of numbered lines that repeats later headings is a table of contents."""
+    out = list(pieces)
+    for i, piece in enumerate(out):
+        if piece.kind is not BlockKind.ITEM or not piece.header:
+            continue
+        prev_item = i > 0 and out[i - 1].kind is BlockKind.ITEM
+        next_item = i + 1 < len(out) and out[i + 1].kind is BlockKind.ITEM
+        if not prev_item and not next_item and _heading_like(piece.text, strong=False):
+            out[i] = _Piece(BlockKind.HEADING, piece.text, 2)
+    headings = {p.text.casefold() for p in out if p.kind is BlockKind.HEADING}
+    keep: list[_Piece] = []
+    for piece in out:
+        if piece.kind is BlockKind.ITEM and piece.header and piece.text.casefold() in headings:
+            continue  # a contents entry
+        keep.append(piece)
+    return keep
+
+
+def _title(doc: RawDocument, pieces: list[_Piece], line: _Piece | None) -> str:
     h1 = next((p for p in pieces if p.kind is BlockKind.HEADING and p.level == 1), None)
     if h1 is not None:
         pieces.remove(h1)
         return _topic(h1.text)
     if doc.hints.title:
         return doc.hints.title
-    first = next((p for p in pieces if p.kind is BlockKind.HEADING), None)
+    first = (
+        line
+        if line is not None and line in pieces
+        else next((p for p in pieces if p.kind is BlockKind.HEADING), None)
+    )
     if first is None:
         return doc.name.rsplit(".", 1)[0]
     if not _WHAT_IS.match(_NUMBERED.sub("", first.text)):
@@ -106,10 +180,22 @@ def _title(doc: RawDocument, pieces: list[_Piece]) -> str:
     return _topic(first.text)
 
 
+def _publisher(name: str | None, meta: _Meta) -> str | None:
+    """Prefer the mixed-case spelling when a header shouts the name the footer writes."""
+    if name and name.isupper():
+        spelled = [
+            o
+            for o in (meta.copyright, *meta.orgs)
+            if o and not o.isupper() and o.casefold() == name.casefold()
+        ]
+        return spelled[0] if spelled else name
+    return name
+
+
 def segment(doc: RawDocument) -> Article:
     meta = _Meta()
-    pieces = _classify(doc, meta)
-    title = _title(doc, pieces)
+    pieces = _numbered_headings(_classify(doc, meta))
+    title = _title(doc, pieces, meta.title_line)
     text_parts: list[str] = []
     pos = 0
     sections: list[Section] = []
@@ -122,12 +208,25 @@ def segment(doc: RawDocument) -> Article:
 
     def close(end: int) -> None:
         if heading is not None or blocks:
-            sections.append(Section(index=len(sections), heading=heading, level=level,
-                                    start=sec_start, end=end, blocks=tuple(blocks)))
+            sections.append(
+                Section(
+                    index=len(sections),
+                    heading=heading,
+                    level=level,
+                    start=sec_start,
+                    end=end,
+                    blocks=tuple(blocks),
+                )
+            )
 
     for piece in pieces:
-        sep = "" if pos == 0 else ("\n" if piece.kind is prev and prev in (
-            BlockKind.ITEM, BlockKind.ROW) else "\n\n")
+        sep = (
+            ""
+            if pos == 0
+            else (
+                "\n" if piece.kind is prev and prev in (BlockKind.ITEM, BlockKind.ROW) else "\n\n"
+            )
+        )
         text_parts.append(sep)
         pos += len(sep)
         start, end = pos, pos + len(piece.text)
@@ -144,9 +243,17 @@ def segment(doc: RawDocument) -> Article:
             for cell in piece.cells:
                 cells.append((offset, offset + len(cell)))
                 offset += len(cell) + 3
-            blocks.append(Block(kind=piece.kind, start=start, end=end, level=piece.level,
-                                list_id=list_id if piece.kind is BlockKind.ITEM else -1,
-                                cells=tuple(cells), header=piece.header))
+            blocks.append(
+                Block(
+                    kind=piece.kind,
+                    start=start,
+                    end=end,
+                    level=piece.level,
+                    list_id=list_id if piece.kind is BlockKind.ITEM else -1,
+                    cells=tuple(cells),
+                    header=piece.header,
+                )
+            )
         prev = piece.kind
     close(pos)
     text = "".join(text_parts)
@@ -161,7 +268,7 @@ def segment(doc: RawDocument) -> Article:
         raw=doc.raw,
         text=text,
         title=title,
-        publisher=hints.publisher or meta.publisher or meta.copyright,
+        publisher=_publisher(hints.publisher or meta.publisher or meta.copyright, meta),
         reviewer=meta.reviewer,
         date_updated=meta.dates.get("updated") or hinted_date,
         date_reviewed=meta.dates.get("reviewed"),

@@ -39,7 +39,7 @@ force=0
 case "${1:-}" in
   "") ;;
   --force) force=1 ;;
-  -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (usage: $0 [--force])" ;;
 esac
 

@@ -19,7 +19,7 @@ _BY_KIND = {
 
 
 def _key(finding: Finding) -> str:
-    return finding.concept.id if finding.concept else normalize(finding.text)
+    return normalize(finding.text)
 
 
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
@@ -31,15 +31,21 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         cut, found, article.text, lexicon
     )
     consumed = {
-        normalize(article.text[f.span.start : f.span.end]) for f in findings
+        normalize(article.text[f.span.start : f.span.end])
+        for f in findings
         if f.kind is FindingKind.DRUG_CLASS
     }
     meds: list[Medication] = []
     for key, first in found.names.items():
         name = _finding_for(first, article, cut, found)
-        if first.concept and first.concept.kind == "drug-class" and any(
-            normalize(article.text[m.start : m.end]) in c for c in consumed
-            for m in _all_mentions(found, key)
+        if (
+            first.concept
+            and first.concept.kind == "drug-class"
+            and any(
+                normalize(article.text[m.start : m.end]) in c
+                for c in consumed
+                for m in _all_mentions(found, key)
+            )
         ):
             continue  # only ever named as another medicine's class
         grouped: dict[str, list[Finding]] = {v: [] for v in _BY_KIND.values()}
@@ -55,14 +61,24 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for b in found.brands.get(key, []):
             if all(normalize(x.text) != normalize(b.brand or "") for x in brands):
                 brands.append(_brand_finding(b, article, cut))
-        meds.append(Medication(key=key, name=name, concept=first.concept, brands=tuple(brands),
-                               **{k: tuple(v) for k, v in grouped.items()}))
+        meds.append(
+            Medication(
+                key=key,
+                name=name,
+                concept=first.concept,
+                brands=tuple(brands),
+                **{k: tuple(v) for k, v in grouped.items()},
+            )
+        )
     screening: list[Finding] = []
     for f in findings:
         if f.kind is FindingKind.SCREENING and all(_key(f) != _key(s) for s in screening):
             screening.append(f)
-    facts_all = [m.name for m in meds] + [f for m in meds for f in (
-        *m.indications, *m.side_effects, *m.warnings, *m.contraindications, *m.classes)]
+    facts_all = [m.name for m in meds] + [
+        f
+        for m in meds
+        for f in (*m.indications, *m.side_effects, *m.warnings, *m.contraindications, *m.classes)
+    ]
     unmapped = tuple(f for f in (*facts_all, *screening) if f.concept is None)
     return Extraction(medications=tuple(meds), screening=tuple(screening), unmapped=unmapped)
 
@@ -75,21 +91,32 @@ def _unit_of(cut: list[units.Unit], start: int) -> units.Unit:
     return next(u for u in cut if u.start <= start < u.end)
 
 
-def _finding_for(m: medications.Mention, article: Article, cut: list[units.Unit],
-                 found: medications.Found) -> Finding:
+def _finding_for(
+    m: medications.Mention, article: Article, cut: list[units.Unit], found: medications.Found
+) -> Finding:
     unit = _unit_of(cut, m.start)
     kind = FindingKind.BRAND if m.brand else FindingKind.MEDICATION
     from ..model import Span
 
-    return Finding(kind=kind, text=article.text[m.start : m.end],
-                   span=Span(section=unit.section, start=m.start, end=m.end),
-                   sentence=unit.span, concept=m.concept, subject=m.key)
+    return Finding(
+        kind=kind,
+        text=article.text[m.start : m.end],
+        span=Span(section=unit.section, start=m.start, end=m.end),
+        sentence=unit.span,
+        concept=m.concept,
+        subject=m.key,
+    )
 
 
 def _brand_finding(m: medications.Mention, article: Article, cut: list[units.Unit]) -> Finding:
     from ..model import Span
 
     unit = _unit_of(cut, m.start)
-    return Finding(kind=FindingKind.BRAND, text=m.brand or article.text[m.start : m.end],
-                   span=Span(section=unit.section, start=m.start, end=m.end),
-                   sentence=unit.span, concept=m.concept, subject=m.key)
+    return Finding(
+        kind=FindingKind.BRAND,
+        text=m.brand or article.text[m.start : m.end],
+        span=Span(section=unit.section, start=m.start, end=m.end),
+        sentence=unit.span,
+        concept=m.concept,
+        subject=m.key,
+    )

@@ -32,36 +32,68 @@ _IS_A = re.compile(
     r"(?:(?:type|kind|class|group) of (?:medicines? |drugs? )?(?:called |known as )?)?"
     r"(?P<cls>[A-Za-z][\w ()-]*?)(?=\s*[.,;:]|\s+(?:that|which|used|given|for|to|made|and|it)\b)"
 )
-_DRUG_CLASS_KEY = re.compile(r"^\s*(?:drug|medicine|pharmacologic|therapeutic) class\s*:\s*",
-                             re.I)
+_DRUG_CLASS_KEY = re.compile(r"^\s*(?:drug|medicine|pharmacologic|therapeutic) class\s*:\s*", re.I)
 
 
-def _finding(kind: FindingKind, text: str, start: int, end: int, unit: Unit,
-             concept: Concept | None, subject: str | None, group: str | None = None) -> Finding:
-    return Finding(kind=kind, text=text[start:end],
-                   span=Span(section=unit.section, start=start, end=end), sentence=unit.span,
-                   concept=concept, subject=subject, group=group)
+def _finding(
+    kind: FindingKind,
+    text: str,
+    start: int,
+    end: int,
+    unit: Unit,
+    concept: Concept | None,
+    subject: str | None,
+    group: str | None = None,
+) -> Finding:
+    return Finding(
+        kind=kind,
+        text=text[start:end],
+        span=Span(section=unit.section, start=start, end=end),
+        sentence=unit.span,
+        concept=concept,
+        subject=subject,
+        group=group,
+    )
 
 
-def _objects(kind: FindingKind, text: str, start: int, end: int, unit: Unit, lexicon: Lexicon,
-             subject: str | None, group: str | None = None) -> list[Finding]:
+def _objects(
+    kind: FindingKind,
+    text: str,
+    start: int,
+    end: int,
+    unit: Unit,
+    lexicon: Lexicon,
+    subject: str | None,
+    group: str | None = None,
+) -> list[Finding]:
     kinds = SCREENING_KINDS if kind is FindingKind.SCREENING else CONDITION_KINDS
     c_start, c_end = phrases.clause(text, start, end)
     out: list[Finding] = []
-    split_or = kind is not FindingKind.SCREENING
-    for s, e in phrases.parts(text, c_start, c_end, split_or=split_or):
+    for s, e in phrases.parts(text, c_start, c_end, split_or=True):
         phrase = text[s:e]
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
         if phrases.acceptable(phrase) and (len(phrase.split()) <= 5 or whole or not matches):
-            concept = whole or (matches[0].concept if len(matches) == 1 else None)
-            out.append(_finding(kind, text, s, e, unit, concept, subject, group))
+            same = {m.concept.id for m in matches}
+            concept = whole or (matches[0].concept if len(same) == 1 else None)
+            out.append(_finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
         else:
             for m in matches:
                 if not phrases._HEDGE.search(text[s : m.start]):
-                    out.append(_finding(kind, text, m.start, m.end, unit, m.concept, subject,
-                                        group))
+                    out.append(
+                        _finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
+                    )
     return out
+
+
+_SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
+
+
+def _escalate(kind: FindingKind, phrase: str) -> FindingKind:
+    """A side effect the text calls serious is a warning."""
+    return (
+        FindingKind.WARNING if kind is FindingKind.SIDE_EFFECT and _SERIOUS.search(phrase) else kind
+    )
 
 
 def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> list[Finding]:
@@ -79,8 +111,16 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
             subject = unit.subject
             if kind is not FindingKind.SCREENING and subject is None:
                 continue
-            found = _objects(kind, text, trig.end(), unit.end, unit, lexicon, subject,
-                             group if kind is FindingKind.SCREENING else None)
+            found = _objects(
+                kind,
+                text,
+                trig.end(),
+                unit.end,
+                unit,
+                lexicon,
+                subject,
+                group if kind is FindingKind.SCREENING else None,
+            )
             if found:
                 taken.append((trig.start(), max(f.span.end for f in found)))
             out += found
@@ -90,7 +130,7 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
 def _list_kind(unit: Unit) -> FindingKind | None:
     if unit.lead is not None:
         for kind, pattern in LIST_LEADS:
-            if pattern.search(unit.lead.text):
+            if pattern.search(unit.lead.text + " "):
                 return kind
         return None
     for kind, pattern in SECTION_KINDS:
@@ -99,8 +139,9 @@ def _list_kind(unit: Unit) -> FindingKind | None:
     return None
 
 
-def facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon,
-          main: str | None) -> list[Finding]:
+def facts(
+    units: list[Unit], found: Found, text: str, lexicon: Lexicon, main: str | None
+) -> list[Finding]:
     out: list[Finding] = []
     context: dict[int, str | None] = {}
     for idx, unit in enumerate(units):
@@ -116,8 +157,16 @@ def facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon,
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
                 if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
                     group = unit.lead.subject or group
-                out += _objects(kind, text, unit.start, unit.end, unit, lexicon, unit.subject,
-                                group if kind is FindingKind.SCREENING else None)
+                out += _objects(
+                    kind,
+                    text,
+                    unit.start,
+                    unit.end,
+                    unit,
+                    lexicon,
+                    unit.subject,
+                    group if kind is FindingKind.SCREENING else None,
+                )
         else:
             out += _triggered(unit, text, lexicon, group)
         out += _routes(unit, lexicon)
@@ -129,9 +178,14 @@ def _routes(unit: Unit, lexicon: Lexicon) -> list[Finding]:
     if unit.subject is None:
         return []
     return [
-        Finding(kind=FindingKind.ROUTE, text=unit.text[m.start - unit.start : m.end - unit.start],
-                span=Span(section=unit.section, start=m.start, end=m.end), sentence=unit.span,
-                concept=m.concept, subject=unit.subject)
+        Finding(
+            kind=FindingKind.ROUTE,
+            text=unit.text[m.start - unit.start : m.end - unit.start],
+            span=Span(section=unit.section, start=m.start, end=m.end),
+            sentence=unit.span,
+            concept=m.concept,
+            subject=unit.subject,
+        )
         for m in lexicon.scan(unit.tokens, ROUTE_KINDS)
         if not NEGATION.search(unit.text[: m.start - unit.start])
     ]
@@ -151,7 +205,10 @@ def _classes(unit: Unit, mentions: list[Mention], text: str) -> list[Finding]:
         if match and _CLASS_HEADS.search(match.group("cls").strip()):
             cls = match.group("cls").strip()
             start = match.start("cls")
-            out.append(_finding(FindingKind.DRUG_CLASS, text, start, start + len(cls), unit,
-                                None, mention.key))
+            out.append(
+                _finding(
+                    FindingKind.DRUG_CLASS, text, start, start + len(cls), unit, None, mention.key
+                )
+            )
             break
     return out

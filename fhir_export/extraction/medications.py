@@ -20,9 +20,18 @@ _INN_STEM = re.compile(
     r"parin|xaban|gatran|oxetine|azepam|triptan|profen|dronate|semide|thiazide|tidine|prazole|"
     r"lukast|olone|asone|nisone|tisone|trexate|fenac|setron|lamide|citinib|limus|tinib)$"
 )
-_NOT_DRUGS = frozenset({
-    "concept", "except", "accept", "intercept", "april", "percept", "nevir", "november",
-})
+_NOT_DRUGS = frozenset(
+    {
+        "concept",
+        "except",
+        "accept",
+        "intercept",
+        "april",
+        "percept",
+        "nevir",
+        "november",
+    }
+)
 _BRAND_AFTER = re.compile(
     r"\s*\(\s*(?P<brand>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)\s*[®™]?\s*\)"
 )
@@ -73,8 +82,9 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
     for idx, unit in enumerate(units):
         matches = lexicon.scan(unit.tokens, DRUG_KINDS)
         mentions = [
-            Mention(key=m.concept.id, concept=m.concept, start=m.start, end=m.end,
-                    brand=m.entry.brand)
+            Mention(
+                key=m.concept.id, concept=m.concept, start=m.start, end=m.end, brand=m.entry.brand
+            )
             for m in matches
         ]
         mentions += _unknown_stems(unit, matches)
@@ -104,9 +114,15 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
         brand = after.group("brand")
         if brand.isupper() and len(brand) <= 4:
             continue  # an acronym: (TB), (IV)
-        mentions.append(Mention(key=mention.key, concept=mention.concept,
-                                start=after.start("brand"), end=after.end("brand"),
-                                brand=brand))
+        mentions.append(
+            Mention(
+                key=mention.key,
+                concept=mention.concept,
+                start=after.start("brand"),
+                end=after.end("brand"),
+                brand=brand,
+            )
+        )
     listed = _BRAND_LIST.search(unit.text)
     named = [m for m in mentions if m.brand is None]
     if listed and named:
@@ -115,17 +131,27 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
             start = offset + part.start()
             if any(m.start <= start < m.end for m in mentions):
                 continue
-            mentions.append(Mention(key=named[0].key, concept=named[0].concept, start=start,
-                                    end=offset + part.end(), brand=part.group()))
+            mentions.append(
+                Mention(
+                    key=named[0].key,
+                    concept=named[0].concept,
+                    start=start,
+                    end=offset + part.end(),
+                    brand=part.group(),
+                )
+            )
     mentions.sort(key=lambda m: m.start)
 
 
 def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
     """The medicine an article is about: named in its title, or the only one it names."""
     title_norm = normalize(title)
-    in_title = [k for k, m in found.names.items()
-                if normalize(m.concept.preferred if m.concept else k) in title_norm
-                or any(normalize(b.brand or "") in title_norm for b in found.brands.get(k, []))]
+    in_title = [
+        k
+        for k, m in found.names.items()
+        if normalize(m.concept.preferred if m.concept else k) in title_norm
+        or any(normalize(b.brand or "") in title_norm for b in found.brands.get(k, []))
+    ]
     if len(in_title) == 1:
         return in_title[0]
     drugs = [k for k, m in found.names.items() if not m.concept or m.concept.kind == "drug"]

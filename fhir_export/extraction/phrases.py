@@ -10,14 +10,14 @@ import re
 
 _BREAK = re.compile(
     r"\s+(?:that|which|who|whose|when|because|unless|until|while|whereas|so that|but|"
-    r"although|even if|if it|if they|in order to|in (?:adults|children|people|patients|"
+    r"although|even if|if it|if they|in order to|given|taken|usually|which means|"
+    r"in (?:adults|children|people|patients|"
     r"combination)|to (?:help|reduce|prevent|lower)|after (?:other|surgery|treatment)|"
     r"before (?:treatment|starting|taking|you)|is (?:done|needed|performed|recommended|"
     r"required|checked)|are (?:done|needed|checked)|during|at least)\b|[.;:!?]|\s+[–—-]\s+",
     re.I,
 )
-_SEP = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+as well as\s+|\s*/\s*|\s*\|\s*",
-                  re.I)
+_SEP = re.compile(r"\s*[,;]\s*(?:and\s+|or\s+)?|\s+and\s+|\s+as well as\s+|\s*/\s*|\s*\|\s*", re.I)
 _OR = re.compile(r"\s+or\s+", re.I)
 _SUCH_AS = re.compile(r"\b(?:such as|including|like|for example|e\.g\.,?)\s+", re.I)
 _LEAD = re.compile(
@@ -35,6 +35,62 @@ _GENERIC = re.compile(
     r"(?:conditions?|diseases?|disorders?|problems?|illness(?:es)?|types? of cancer|cancers|"
     r"symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
     re.I,
+)
+_ADJECTIVES = frozenset(
+    {
+        "new",
+        "worsening",
+        "severe",
+        "serious",
+        "mild",
+        "sudden",
+        "unusual",
+        "persistent",
+        "life-threatening",
+        "sometimes life-threatening",
+        "fatal",
+        "common",
+        "rare",
+        "possible",
+        "moderate",
+        "significant",
+        "any",
+        "other",
+        "ongoing",
+        "recurrent",
+        "increased",
+    }
+)
+_FIRST_WORD_REJECT = frozenset(
+    {
+        "become",
+        "becomes",
+        "feel",
+        "feels",
+        "notice",
+        "get",
+        "develop",
+        "start",
+        "look",
+        "seem",
+        "think",
+        "usually",
+        "sometimes",
+        "often",
+        "always",
+        "given",
+        "taken",
+        "used",
+        "which",
+        "who",
+        "take",
+        "use",
+        "avoid",
+        "keep",
+        "ask",
+        "see",
+        "call",
+    }
 )
 _HEDGE = re.compile(r"\b(?:possibly|rarely|unlikely|uncommonly|not|never|no)\b", re.I)
 _CLAUSEY = re.compile(
@@ -55,7 +111,11 @@ def parts(text: str, start: int, end: int, *, split_or: bool = False) -> list[tu
     """Split [start, end) of text into list parts, with offsets; nothing is rewritten."""
     such = _SUCH_AS.search(text, start, end)
     if such:
-        start = such.end()
+        head = trim(text, start, such.start())
+        if head is None or _GENERIC.search(text[head[0] : head[1]]):
+            start = such.end()  # "conditions such as X": X is what is meant
+        else:
+            end = such.start()  # "infections, such as colds": the head is the fact
     spans: list[tuple[int, int]] = []
     pos = start
     for sep in _SEP.finditer(text, start, end):
@@ -67,9 +127,13 @@ def parts(text: str, start: int, end: int, *, split_or: bool = False) -> list[tu
         out = []
         for s, e in spans:
             cut = _OR.search(text, s, e)
-            if cut and len(text[cut.end() : e].split()) >= 2 and not text[
-                cut.end() : e
-            ].lower().startswith("other"):
+            left = text[s : cut.start()].strip().lower() if cut else ""
+            if (
+                cut
+                and len(text[cut.end() : e].split()) >= 1
+                and not text[cut.end() : e].lower().startswith("other")
+                and left not in _ADJECTIVES
+            ):
                 out += [(s, cut.start()), (cut.end(), e)]
             else:
                 out.append((s, e))
@@ -102,6 +166,10 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 def acceptable(phrase: str) -> bool:
     """A part that names one thing: short, specific, no hedge, not a clause."""
     words = phrase.split()
+    if not words or words[0].lower() in _FIRST_WORD_REJECT or phrase.lower() in _ADJECTIVES:
+        return False
+    if all(w.lower().strip(",") in _ADJECTIVES for w in words):
+        return False
     return (
         0 < len(words) <= MAX_WORDS
         and not _GENERIC.search(phrase)

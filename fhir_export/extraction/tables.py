@@ -13,8 +13,10 @@ from .units import Unit
 _COLUMNS = (
     (FindingKind.BRAND, re.compile(r"\bbrand|trade name", re.I)),
     (FindingKind.ROUTE, re.compile(r"\bgiven|route|how (?:it is )?(?:taken|given)|form\b", re.I)),
-    (FindingKind.INDICATION, re.compile(r"\bused for|use[sd]?\b|treats|indication|condition",
-                                        re.I)),
+    (
+        FindingKind.INDICATION,
+        re.compile(r"\bused for|use[sd]?\b|treats|indication|condition", re.I),
+    ),
     (FindingKind.SIDE_EFFECT, re.compile(r"side effects?", re.I)),
 )
 _KINDS = {
@@ -43,15 +45,30 @@ def table_facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon) ->
             for ps, pe in phrases.parts(text, s, e, split_or=True):
                 matches = lexicon.scan(tokenize(text, ps, pe), _KINDS[kind])
                 if kind is FindingKind.ROUTE:
-                    out += [Finding(kind=kind, text=text[m.start:m.end],
-                                    span=Span(section=unit.section, start=m.start, end=m.end),
-                                    sentence=unit.span, concept=m.concept, subject=subject)
-                            for m in matches]
+                    out += [
+                        Finding(
+                            kind=kind,
+                            text=text[m.start : m.end],
+                            span=Span(section=unit.section, start=m.start, end=m.end),
+                            sentence=unit.span,
+                            concept=m.concept,
+                            subject=subject,
+                        )
+                        for m in matches
+                    ]
                 elif phrases.acceptable(text[ps:pe]):
                     concept = lexicon.lookup(text[ps:pe], _KINDS[kind]) or (
-                        matches[0].concept if len(matches) == 1 else None)
-                    out.append(Finding(kind=kind, text=text[ps:pe],
-                                       span=Span(section=unit.section, start=ps, end=pe),
-                                       sentence=unit.span, concept=concept, subject=subject))
+                        matches[0].concept if len(matches) == 1 else None
+                    )
+                    out.append(
+                        Finding(
+                            kind=kind,
+                            text=text[ps:pe],
+                            span=Span(section=unit.section, start=ps, end=pe),
+                            sentence=unit.span,
+                            concept=concept,
+                            subject=subject,
+                        )
+                    )
         del idx
     return out

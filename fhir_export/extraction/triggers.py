@@ -6,8 +6,10 @@ import re
 
 from ..model import FindingKind
 
-_CARER = (r"(?:doctor|healthcare provider|health care provider|health professional|nurse|"
-          r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon)")
+_CARER = (
+    r"(?:doctor|healthcare provider|health care provider|health professional|nurse|"
+    r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon)"
+)
 
 TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
     FindingKind.INDICATION: re.compile(
@@ -19,15 +21,17 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
     ),
     FindingKind.SIDE_EFFECT: re.compile(
         r"\b(?:(?:may|can|could|might|will|often|commonly|sometimes|also)\s+)*"
-        r"(?:cause|causes|lead to|leads to|result in|trigger)\s+|"
+        r"(?:cause|causes|lead to|leads to|result in|trigger)(?: or worsen)?\s+|"
+        r"\b(?:have|has) developed\s+|"
         r"\b(?:(?:has|have) been |is |are |may be |can be )?(?:associated|linked) with\s+|"
         r"\b(?:side effects?|adverse (?:effects|reactions)|risks(?: and side effects)?)\b"
         r"[^.:]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*",
         re.I,
     ),
     FindingKind.WARNING: re.compile(
-        r"\b(?:call|contact|tell|see|phone|ring) (?:your|the) " + _CARER +
-        r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|as soon as "
+        r"\b(?:call|contact|tell|see|phone|ring) (?:your|the) "
+        + _CARER
+        + r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|as soon as "
         r"possible)\b[^.:]*?\bif\b(?: you)?(?: (?:have|develop|get|notice|experience|feel|"
         r"start|are))?(?: any(?: of these| of the following)?)?\s*|"
         r"\b(?:get|seek) (?:emergency|medical) (?:help|care|attention)[^.:]*?\bif\b(?: you)?"
@@ -44,8 +48,9 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         re.I,
     ),
     FindingKind.SCREENING: re.compile(
-        r"\b(?:tell|inform|let) (?:your|the) " + _CARER +
-        r"\b[^.:]*?\bif you(?: have| are| had| were| (?:have )?ever)?(?: ever)?"
+        r"\b(?:tell|inform|let) (?:your|the) "
+        + _CARER
+        + r"\b[^.:]*?\bif you(?: have| are| had| were| (?:have )?ever)?(?: ever)?"
         r"(?: had| been)?(?: any(?: of the following| of these)?)?\s*|"
         r"\b(?:will|may|should|must) (?:also )?(?:ask|check|test|screen)\b[^.:]*?"
         r"(?:\babout|\bfor|\bwhether you have had|\bif you have had|\bwhether you have)"
@@ -72,10 +77,25 @@ LIST_LEADS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
     (FindingKind.INDICATION, TRIGGERS[FindingKind.INDICATION]),
 )
 SECTION_KINDS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
+    (
+        FindingKind.WARNING,
+        re.compile(
+            r"\bserious (?:side effects|risks)|\bwarnings?\b|"
+            r"\bimportant safety|\bwhen to (?:call|get)|"
+            r"\bget (?:medical|emergency) help",
+            re.I,
+        ),
+    ),
     (FindingKind.SIDE_EFFECT, re.compile(r"\bside[- ]effects?\b|\badverse\b", re.I)),
     (FindingKind.INDICATION, re.compile(r"\bused for\b|\buses\b|\bindications?\b", re.I)),
-    (FindingKind.SCREENING, re.compile(r"\bbefore (?:you|taking|starting|using|receiving|"
-                                       r"treatment)\b", re.I)),
+    (
+        FindingKind.SCREENING,
+        re.compile(
+            r"\bbefore (?:you|taking|starting|using|receiving|"
+            r"treatment)\b",
+            re.I,
+        ),
+    ),
 )
 BEFORE_TREATMENT = re.compile(
     r"\bbefore (?:(?:each |your |you )?(?:treatment|starting|taking|receiving|using|"

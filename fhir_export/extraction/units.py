@@ -62,15 +62,35 @@ def cut(article: Article) -> list[Unit]:
         prev: Block | None = None
         for i, block in enumerate(section.blocks):
             if block.kind is BlockKind.ITEM:
-                if prev is not None and prev.kind is not BlockKind.ITEM and (
-                    lead is None or lead.end != prev.end
+                if (
+                    prev is not None
+                    and prev.kind is not BlockKind.ITEM
+                    and (lead is None or lead.end != prev.end)
                 ):
                     lead = None
-                units.append(_unit(article, section.index, section.heading, i, block.start,
-                                   block.end, block.kind, lead))
+                units.append(
+                    _unit(
+                        article,
+                        section.index,
+                        section.heading,
+                        i,
+                        block.start,
+                        block.end,
+                        block.kind,
+                        lead,
+                    )
+                )
             elif block.kind is BlockKind.ROW:
-                unit = _unit(article, section.index, section.heading, i, block.start,
-                             block.end, block.kind, header)
+                unit = _unit(
+                    article,
+                    section.index,
+                    section.heading,
+                    i,
+                    block.start,
+                    block.end,
+                    block.kind,
+                    header,
+                )
                 unit.cells = block.cells
                 if block.header or header is None:
                     header = unit
@@ -80,16 +100,31 @@ def cut(article: Article) -> list[Unit]:
                 header = None
                 lead = None
                 for s, e in _sentences(text, block.start, block.end):
-                    unit = _unit(article, section.index, section.heading, i, s, e, block.kind,
-                                 None)
+                    unit = _unit(article, section.index, section.heading, i, s, e, block.kind, None)
                     units.append(unit)
                     lead = unit if unit.is_lead_in else None
             prev = block
     return units
 
 
-def _unit(article: Article, section: int, heading: str | None, block: int, start: int,
-          end: int, kind: BlockKind, lead: Unit | None) -> Unit:
-    return Unit(section=section, start=start, end=end, kind=kind, text=article.text[start:end],
-                tokens=tokenize(article.text, start, end), heading=heading, block=block,
-                lead=lead)
+def _unit(
+    article: Article,
+    section: int,
+    heading: str | None,
+    block: int,
+    start: int,
+    end: int,
+    kind: BlockKind,
+    lead: Unit | None,
+) -> Unit:
+    return Unit(
+        section=section,
+        start=start,
+        end=end,
+        kind=kind,
+        text=article.text[start:end],
+        tokens=tokenize(article.text, start, end),
+        heading=heading,
+        block=block,
+        lead=lead,
+    )

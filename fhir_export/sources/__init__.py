@@ -36,7 +36,7 @@ def is_article(path: Path) -> bool:
 def read_article(path: Path, *, max_bytes: int) -> RawDocument:
     """Read one article file. Raises SourceError with a one-line, user-facing message."""
     shown = str(path)
-    media_type, reader = READERS.get(path.suffix.lower(), ("", None))  # type: ignore[arg-type]
+    media_type, reader = READERS.get(path.suffix.lower(), ("", None))
     if reader is None:
         raise SourceError(
             f"unsupported file type '{path.suffix}'",

@@ -39,9 +39,7 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
             try:
                 codecs.lookup(charset)
             except LookupError:
-                raise SourceError(
-                    f"declares an unknown charset '{charset}'", path=path
-                ) from None
+                raise SourceError(f"declares an unknown charset '{charset}'", path=path) from None
     charset = charset or "utf-8"
     try:
         text = raw.decode(charset)

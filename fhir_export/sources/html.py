@@ -22,9 +22,29 @@ _PARSER = lxml_html.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
 )
 _DROP_TAGS = (
-    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-    "form", "button", "input", "select", "textarea", "nav", "aside", "footer", "video", "audio",
-    "picture", "img", "map", "dialog",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "nav",
+    "aside",
+    "footer",
+    "video",
+    "audio",
+    "picture",
+    "img",
+    "map",
+    "dialog",
 )
 _NOISE = re.compile(
     r"(?:^|[\s_-])(cookie|consent|gdpr|banner|newsletter|subscribe|signup|related|share|social|"
@@ -35,10 +55,28 @@ _NOISE = re.compile(
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PARAGRAPHS = {"p", "blockquote", "pre", "dt", "dd", "figcaption", "caption", "address", "summary"}
 _LISTS = {"ul", "ol", "dl"}
-_BLOCK_TAGS = set(_HEADINGS) | _PARAGRAPHS | _LISTS | {
-    "div", "section", "article", "main", "header", "table", "li", "tr", "details", "figure",
-    "hgroup", "tbody", "thead", "tfoot", "body",
-}
+_BLOCK_TAGS = (
+    set(_HEADINGS)
+    | _PARAGRAPHS
+    | _LISTS
+    | {
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "table",
+        "li",
+        "tr",
+        "details",
+        "figure",
+        "hgroup",
+        "tbody",
+        "thead",
+        "tfoot",
+        "body",
+    }
+)
 _MAX_DEPTH = 200
 
 
@@ -123,8 +161,7 @@ class _Walker:
             if any(cells):
                 header = all(getattr(c, "tag", None) == "th" for c in tr if isinstance(c.tag, str))
                 self.blocks.append(
-                    RawBlock(kind=BlockKind.ROW, text=" | ".join(cells), cells=cells,
-                             header=header)
+                    RawBlock(kind=BlockKind.ROW, text=" | ".join(cells), cells=cells, header=header)
                 )
 
     def _add(self, kind: BlockKind, text: str, level: int = 0) -> None:
@@ -181,14 +218,23 @@ def _hints(root: Any) -> SourceHints:
     date = date or (time_el.get("datetime") if time_el is not None else None)
     date = date or ld.get("datePublished") or _meta(root, "article:published_time")
     return SourceHints(
-        title=_meta(root, "og:title") or (collapse(ld["headline"]) if "headline" in ld else None)
+        title=_meta(root, "og:title")
+        or (collapse(ld["headline"]) if "headline" in ld else None)
         or title,
-        language=(root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-                  or _meta(root, "content-language")),
+        language=(
+            root.get("lang")
+            or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+            or _meta(root, "content-language")
+        ),
         publisher=_name(ld.get("publisher")) or _meta(root, "og:site_name", "publisher"),
         author=_name(ld.get("author")) or _meta(root, "author"),
         date=str(date) if date else None,
     )
+
+
+def _first(root: Any, xpath: str) -> Any:
+    found = root.xpath(xpath)
+    return found[0] if isinstance(found, list) and found else None
 
 
 def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
@@ -197,8 +243,8 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
     except (etree.ParserError, ValueError) as exc:
         raise SourceError(f"cannot parse HTML ({exc})", path=path) from None
     hints = _hints(root)
-    body = next(iter(root.xpath("//main | //*[@role='main']")), None)
-    body = body if body is not None else next(iter(root.xpath("//article")), None)
+    body: Any = _first(root, "//main | //*[@role='main']")
+    body = body if body is not None else _first(root, "//article")
     body = body if body is not None else root.find("body")
     if body is None:
         body = root
@@ -211,6 +257,11 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
     walker = _Walker()
     walker.block(body)
     return RawDocument(
-        path=path, name=name, media_type="text/html", charset="", raw=raw,
-        blocks=tuple(walker.blocks), hints=hints,
+        path=path,
+        name=name,
+        media_type="text/html",
+        charset="",
+        raw=raw,
+        blocks=tuple(walker.blocks),
+        hints=hints,
     )

@@ -68,8 +68,9 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
         elif t == "tr_close":
             if any(row):
                 blocks.append(
-                    RawBlock(kind=BlockKind.ROW, text=" | ".join(row), cells=tuple(row),
-                             header=in_head)
+                    RawBlock(
+                        kind=BlockKind.ROW, text=" | ".join(row), cells=tuple(row), header=in_head
+                    )
                 )
         elif t == "inline":
             text = _inline_text(token)

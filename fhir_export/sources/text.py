@@ -14,9 +14,23 @@ from .decode import normalize_text
 _BULLET = re.compile(r"^(\s*)(?:[-*+•◦▪‣–—·]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)")
 
 
+_CELL_GAP = re.compile(r" {2,}|\t+| ?\| ?")
+_NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Text wrapped at a fixed width (e-mail, old leaflets): its lines are not paragraphs."""
+    sizes = [len(line.rstrip()) for line in lines if line.strip()]
+    if len(sizes) < 8 or max(sizes) > 100:
+        return False
+    return sum(55 <= n <= 100 for n in sizes) >= 0.6 * len(sizes)
+
+
 def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
     blocks: list[RawBlock] = []
     para: list[str] = []
+    lines = normalize_text(content).split("\n")
+    wrapped = _hard_wrapped(lines)
 
     def flush() -> None:
         if para:
@@ -24,8 +38,25 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
             blocks.append(RawBlock(kind=kind, text=" ".join(para)))
             para.clear()
 
-    for line in normalize_text(content).split("\n"):
+    rows: list[tuple[str, ...]] = []
+
+    def flush_rows() -> None:
+        # a lone multi-column line is navigation ("Home   About   Contact"), not a table
+        if len(rows) > 1:
+            for i, cells in enumerate(rows):
+                blocks.append(
+                    RawBlock(kind=BlockKind.ROW, text=" | ".join(cells), cells=cells, header=i == 0)
+                )
+        rows.clear()
+
+    for line in lines:
         stripped = " ".join(line.split())
+        cells = tuple(c.strip() for c in _CELL_GAP.split(line.strip().strip("|")) if c.strip())
+        if len(cells) >= 2 and not _BULLET.match(line):
+            flush()
+            rows.append(cells)
+            continue
+        flush_rows()
         if not stripped:
             flush()
             continue
@@ -33,12 +64,17 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
         if bullet:
             flush()
             depth = len(bullet.group(1).expandtabs(4)) // 2 + 1
+            numbered = _NUMBERED.match(line)
+            # a numbered line keeps its number: it may be a heading ("2. Before you use X")
+            text = stripped if numbered else " ".join(line[bullet.end() :].split())
             blocks.append(
-                RawBlock(kind=BlockKind.ITEM, text=" ".join(line[bullet.end() :].split()),
-                         level=depth)
+                RawBlock(kind=BlockKind.ITEM, text=text, level=depth, header=bool(numbered))
             )
             continue
         para.append(stripped)
+        if not wrapped:
+            flush()
+    flush_rows()
     flush()
     return RawDocument(
         path=path, name=name, media_type="text/plain", charset="", raw=raw, blocks=tuple(blocks)

@@ -100,13 +100,18 @@ class Lexicon:
     def _add(self, data: dict[str, Any]) -> None:
         try:
             codings = tuple(
-                Coding(system=c["system"], code=c["code"], display=c.get("display"),
-                       version=c.get("version"))
+                Coding(
+                    system=c["system"],
+                    code=c["code"],
+                    display=c.get("display"),
+                    version=c.get("version"),
+                )
                 for c in data.get("codings", ())
                 if c.get("verified") in EMITTED
             )
-            concept = Concept(id=data["id"], kind=data["kind"], preferred=data["preferred"],
-                              codings=codings)
+            concept = Concept(
+                id=data["id"], kind=data["kind"], preferred=data["preferred"], codings=codings
+            )
         except (KeyError, TypeError) as exc:
             raise LexiconError(f"lexicon entry is malformed ({exc!r})") from None
         self.concepts[concept.id] = concept
@@ -143,8 +148,9 @@ class Lexicon:
                 surface = " ".join(t.surface for t in tokens[i : i + size])
                 if entry.exact_case and _shape(surface) != _shape(entry.exact_case):
                     continue
-                found.append(Match(entry, tokens[i].start, tokens[i + size - 1].end, i,
-                                   i + size - 1))
+                found.append(
+                    Match(entry, tokens[i].start, tokens[i + size - 1].end, i, i + size - 1)
+                )
                 i += size
                 break
             else:

@@ -1,0 +1,3 @@
+from fhir_export.cli import main
+
+main(prog_name="fhir-export")

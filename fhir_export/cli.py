@@ -1,0 +1,140 @@
+"""The command line. The only module that imports click; bodies stay thin over the library."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ExitCode, ExportError
+from .options import BundleType, ExportOptions, OutputFormat
+from .pipeline import export, export_one
+
+
+def _epoch() -> int | None:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise click.UsageError(f"SOURCE_DATE_EPOCH must be whole seconds, not {raw!r}") from None
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"}
+)
+@click.version_option(__version__, prog_name="fhir-export")
+def main() -> None:
+    """Export patient-education health articles (text, HTML, Markdown) to FHIR R4 Bundles."""
+
+
+@main.command("export")
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--out",
+    "out",
+    default="output",
+    show_default=True,
+    help="Output folder, or '-' to write one article's bundle to stdout.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--bundle-type",
+    type=click.Choice([b.value for b in BundleType]),
+    default="transaction",
+    show_default=True,
+    help="Bundle.type of every output.",
+)
+@click.option(
+    "--recorded",
+    default=None,
+    metavar="INSTANT",
+    help="Provenance.recorded (e.g. 2025-01-01T00:00:00Z). Default: "
+    "SOURCE_DATE_EPOCH, else the article's date.",
+)
+@click.option(
+    "--lexicon",
+    "lexicons",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Extra lexicon JSON file (repeatable); entries with the same id replace shipped ones.",
+)
+@click.option(
+    "--max-bytes",
+    default=10 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Refuse articles larger than this.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List written files and unmapped terms.")
+def export_command(
+    paths: tuple[str, ...],
+    out: str,
+    fmt: str,
+    bundle_type: str,
+    recorded: str | None,
+    lexicons: tuple[Path, ...],
+    max_bytes: int,
+    verbose: bool,
+) -> None:
+    """Export articles at PATHS (folders, files or globs; default: source/)."""
+    if recorded is not None and not _is_instant(recorded):
+        raise click.BadParameter(
+            "must be an instant like 2025-01-01T00:00:00Z", param_hint="--recorded"
+        )
+    options = ExportOptions(
+        bundle_type=BundleType(bundle_type),
+        output_format=OutputFormat(fmt),
+        recorded=recorded,
+        source_date_epoch=_epoch(),
+        max_bytes=max_bytes,
+        lexicons=lexicons,
+    )
+    sources = paths or ("source",)
+    try:
+        if out == "-":
+            if fmt == "both":
+                raise click.UsageError("--out - writes one format: choose json or xml")
+            if len(sources) != 1:
+                raise click.UsageError("--out - writes exactly one article")
+            data, report = export_one(sources[0], options)
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            report = export(sources, Path(out), options)
+    except ExportError as exc:
+        click.echo(exc.line(), err=True)
+        sys.exit(int(exc.exit_code))
+    for error in report.errors:
+        click.echo(error.line(), err=True)
+    for result in report.results:
+        for written in result.outputs:
+            click.echo(written)
+        if verbose and result.unmapped_texts:
+            click.echo(f"{result.path}: unmapped: {'; '.join(result.unmapped_texts)}", err=True)
+    click.echo(report.summary(), err=True)
+    sys.exit(int(report.exit_code))
+
+
+def _is_instant(value: str) -> bool:
+    import re
+
+    return bool(
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})", value)
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+    raise SystemExit(ExitCode.OK)

@@ -1,0 +1,1 @@
+"""Mapping: release-neutral findings -> FHIR resources (one subpackage per FHIR release)."""

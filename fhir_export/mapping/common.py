@@ -1,0 +1,68 @@
+"""Building blocks shared by the mappers: codings, concepts, references, derivation links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Article, Concept, Finding
+from .ids import full_url, resource_id
+
+DERIVATION = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
+RENDITION_INDEX = 1  # DocumentReference.content[1] holds the text every offset points into
+RENDITION_PATH = f"DocumentReference.content[{RENDITION_INDEX}].attachment.data"
+
+JSON = dict[str, Any]
+
+
+def coding(c: Any) -> JSON:
+    out: JSON = {"system": c.system}
+    if c.version:
+        out["version"] = c.version
+    out["code"] = c.code
+    if c.display:
+        out["display"] = c.display
+    return out
+
+
+def concept(text: str, known: Concept | None, source: JSON | None = None) -> JSON:
+    """A CodeableConcept: the article's wording, plus confirmed codings when the lexicon has
+    them. With `source`, the concept carries its derivation-reference."""
+    out: JSON = {}
+    if source is not None:
+        out["extension"] = [source]
+    if known is not None and known.codings:
+        out["coding"] = [coding(c) for c in known.codings]
+    out["text"] = text
+    return out
+
+
+def finding_concept(finding: Finding, doc_ref: str) -> JSON:
+    return concept(finding.text, finding.concept, derivation(doc_ref, finding))
+
+
+def derivation(doc_ref: str, finding: Finding) -> JSON:
+    """Where in the article the fact was read: offset and length into the text rendition."""
+    return {
+        "extension": [
+            {"url": "reference", "valueReference": {"reference": doc_ref}},
+            {"url": "path", "valueString": RENDITION_PATH},
+            {"url": "offset", "valueInteger": finding.span.start},
+            {"url": "length", "valueInteger": finding.span.end - finding.span.start},
+        ],
+        "url": DERIVATION,
+    }
+
+
+def ref(resource_type: str, key: str, display: str | None = None) -> JSON:
+    out: JSON = {"reference": full_url(resource_id(resource_type, key))}
+    if display:
+        out["display"] = display
+    return out
+
+
+def article_key(article: Article) -> str:
+    return article.name
+
+
+def sentence(article: Article, finding: Finding) -> str:
+    return article.text[finding.sentence.start : finding.sentence.end].strip()

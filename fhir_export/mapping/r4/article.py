@@ -1,0 +1,192 @@
+"""Article + Extraction -> the R4 resources of one article's Bundle, in a stable order."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from ... import __version__
+from ...model import Article, Extraction
+from .. import narrative as nv
+from ..common import JSON, article_key, ref
+from ..ids import resource_id
+from .knowledge import detected_issues, medication_knowledge
+from .questionnaire import questionnaire
+
+LOINC = "http://loinc.org"
+TOOL = "fhir-export"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapContext:
+    recorded: str  # Provenance.recorded, an R4 instant
+
+
+def _attachment(
+    data: bytes, content_type: str, language: str, title: str, creation: str | None
+) -> JSON:
+    out: JSON = {
+        "contentType": content_type,
+        "language": language,
+        "data": base64.b64encode(data).decode("ascii"),
+        "size": len(data),
+        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # noqa: S324
+        "title": title,
+    }
+    if creation:
+        out["creation"] = creation
+    return out
+
+
+def device() -> JSON:
+    rid = resource_id("Device", f"{TOOL}|{__version__}")
+    return {
+        "resourceType": "Device",
+        "id": rid,
+        "text": nv.div(nv.p(f"{TOOL} {__version__}, the exporter that made these resources.")),
+        "status": "active",
+        "deviceName": [{"name": TOOL, "type": "user-friendly-name"}],
+        "version": [{"value": __version__}],
+    }
+
+
+def organization(name: str) -> JSON:
+    return {
+        "resourceType": "Organization",
+        "id": resource_id("Organization", name.casefold()),
+        "text": nv.div(nv.p(name, "Publisher")),
+        "name": name,
+    }
+
+
+def document_reference(article: Article, derived: list[JSON]) -> JSON:
+    key = article_key(article)
+    charset = "utf-8" if article.charset.startswith("utf") else article.charset
+    date = article.date
+    headings = [s.heading for s in article.sections if s.heading]
+    doc: JSON = {
+        "resourceType": "DocumentReference",
+        "id": resource_id("DocumentReference", key),
+        "language": article.language,
+        "text": nv.div(
+            nv.heading(article.title),
+            nv.p(article.publisher or "unknown", "Publisher"),
+            nv.p(date or "not stated", "Last updated"),
+            nv.p(article.date_reviewed, "Reviewed") if article.date_reviewed else "",
+            nv.p(article.reviewer, "Reviewed by") if article.reviewer else "",
+            nv.p(article.name, "Source file"),
+            nv.items(headings, "Sections"),
+            nv.p(f"{len(derived)} resources were derived from this article."),
+        ),
+        "status": "current",
+        "docStatus": "final",
+        "type": {
+            "coding": [{"system": LOINC, "code": "34895-3", "display": "Education note"}],
+            "text": "Patient education article",
+        },
+    }
+    if date and len(date) == 10:
+        doc["date"] = f"{date}T00:00:00Z"
+    if article.publisher:
+        doc["author"] = [ref("Organization", article.publisher.casefold(), article.publisher)]
+    doc["description"] = article.title
+    original_type = f"{article.media_type}; charset={charset}"
+    doc["content"] = [
+        {
+            "attachment": _attachment(
+                article.raw, original_type, article.language, article.title, date
+            )
+        },
+        {
+            "attachment": _attachment(
+                article.text.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                article.language,
+                f"{article.title} (plain text used for extraction)",
+                date,
+            )
+        },
+    ]
+    if derived:
+        doc["context"] = {
+            "related": [
+                ref(r["resourceType"], _key_of(r)) | {"display": _display(r)} for r in derived
+            ]
+        }
+    return doc
+
+
+def _key_of(resource: JSON) -> str:
+    return str(resource["@key"])
+
+
+def _display(resource: JSON) -> str:
+    return str(resource.get("@display") or resource["resourceType"])
+
+
+def provenance(article: Article, targets: list[JSON], context: MapContext) -> JSON:
+    key = article_key(article)
+    dev = device()
+    return {
+        "resourceType": "Provenance",
+        "id": resource_id("Provenance", key),
+        "text": nv.div(
+            nv.p(
+                f"Made by {TOOL} {__version__} from the article '{article.title}' ({article.name})."
+            )
+        ),
+        "target": [ref(r["resourceType"], _key_of(r)) for r in targets],
+        "recorded": context.recorded,
+        "activity": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                    "code": "CREATE",
+                    "display": "create",
+                }
+            ]
+        },
+        "agent": [
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                            "code": "assembler",
+                            "display": "Assembler",
+                        }
+                    ]
+                },
+                "who": ref("Device", f"{TOOL}|{__version__}", f"{TOOL} {__version__}"),
+            }
+        ],
+        "entity": [{"role": "source", "what": ref("DocumentReference", key, article.title)}],
+        "@device": dev,
+    }
+
+
+def map_article(article: Article, extraction: Extraction, context: MapContext) -> list[JSON]:
+    """All resources for one article. Keys starting with '_' are bundling hints, not FHIR."""
+    key = article_key(article)
+    doc_url = ref("DocumentReference", key)["reference"]
+    derived: list[JSON] = []
+    for med in extraction.medications:
+        issues = detected_issues(article, med, doc_url)
+        derived.append(medication_knowledge(article, med, doc_url, issues))
+        derived += issues
+    form = questionnaire(article, extraction, doc_url)
+    if form is not None:
+        derived.append(form)
+    doc = document_reference(article, derived) | {"@key": key, "@display": article.title}
+    out: list[JSON] = [doc]
+    if article.publisher:
+        org = organization(article.publisher)
+        out.append(org | {"@key": article.publisher.casefold(), "@display": article.publisher})
+    out += derived
+    dev = device() | {"@key": f"{TOOL}|{__version__}"}
+    prov = provenance(article, [*out, dev], context)
+    prov.pop("@device")
+    out.append(dev)
+    out.append(prov | {"@key": key})
+    return out

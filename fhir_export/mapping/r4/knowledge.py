@@ -1,0 +1,132 @@
+"""MedicationKnowledge, and DetectedIssue for what R4 MedicationKnowledge cannot hold.
+
+R4 MedicationKnowledge has no element for side effects or warnings. Each side effect, warning
+and contraindication the article states becomes a DetectedIssue (status final, no patient)
+that implicates the MedicationKnowledge, names the effect in evidence.code and cites the
+article in evidence.detail; contraindications are also listed in
+MedicationKnowledge.contraindication, the element R4 defines for them.
+"""
+
+from __future__ import annotations
+
+from ...model import Article, Finding, FindingKind, Medication
+from ...terminology import normalize
+from .. import narrative as nv
+from ..common import JSON, article_key, concept, derivation, finding_concept, ref, sentence
+from ..ids import resource_id
+
+MONOGRAPH_TYPE = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
+_ISSUE_LABEL = {
+    FindingKind.SIDE_EFFECT: "Side effect (undesirable effect) stated by the source article",
+    FindingKind.WARNING: "Warning stated by the source article",
+    FindingKind.CONTRAINDICATION: "Contraindication or precaution stated by the source article",
+}
+
+
+def mk_key(article: Article, med: Medication) -> str:
+    return f"{article_key(article)}|{med.key}"
+
+
+def _issue_key(article: Article, med: Medication, finding: Finding) -> str:
+    what = finding.concept.id if finding.concept else normalize(finding.text)
+    return f"{mk_key(article, med)}|{finding.kind.value}|{what}"
+
+
+def detected_issues(article: Article, med: Medication, doc_url: str) -> list[JSON]:
+    out = []
+    mk_ref = ref("MedicationKnowledge", mk_key(article, med), med.name.text)
+    for finding in (*med.side_effects, *med.warnings, *med.contraindications):
+        key = _issue_key(article, med, finding)
+        label = _ISSUE_LABEL[finding.kind]
+        said = sentence(article, finding)
+        out.append(
+            {
+                "resourceType": "DetectedIssue",
+                "id": resource_id("DetectedIssue", key),
+                "text": nv.div(
+                    nv.p(finding.text, label),
+                    nv.p(med.name.text, "Medicine"),
+                    nv.p(said, "Source sentence"),
+                ),
+                "extension": [derivation(doc_url, finding)],
+                "status": "final",
+                "code": {"text": label},
+                "implicated": [mk_ref],
+                "evidence": [
+                    {
+                        "code": [finding_concept(finding, doc_url)],
+                        "detail": [{"reference": doc_url, "display": article.title}],
+                    }
+                ],
+                "detail": said,
+                "@key": key,
+                "@display": f"{finding.text} ({med.name.text})",
+                "@kind": finding.kind.value,
+            }
+        )
+    return out
+
+
+def medication_knowledge(
+    article: Article, med: Medication, doc_url: str, issues: list[JSON]
+) -> JSON:
+    key = mk_key(article, med)
+    mk: JSON = {
+        "resourceType": "MedicationKnowledge",
+        "id": resource_id("MedicationKnowledge", key),
+        "text": _narrative(article, med),
+        "extension": [derivation(doc_url, med.name)],
+        "code": concept(med.name.text, med.concept),
+        "status": "active",
+    }
+    if med.brands:
+        mk["synonym"] = [b.text for b in med.brands]
+        mk["_synonym"] = [{"extension": [derivation(doc_url, b)]} for b in med.brands]
+    mk["monograph"] = [
+        {
+            "type": {
+                "coding": [{"system": MONOGRAPH_TYPE, "code": "pm", "display": "Patient Monograph"}]
+            },
+            "source": {"reference": doc_url, "display": article.title},
+        }
+    ]
+    if med.routes:
+        mk["intendedRoute"] = [finding_concept(f, doc_url) for f in med.routes]
+    if med.indications:
+        mk["administrationGuidelines"] = [
+            {"indicationCodeableConcept": finding_concept(f, doc_url)} for f in med.indications
+        ]
+    if med.classes:
+        mk["medicineClassification"] = [
+            {
+                "type": {"text": "Medicine class as stated in the source article"},
+                "classification": [finding_concept(f, doc_url) for f in med.classes],
+            }
+        ]
+    contra = [
+        i
+        for i in issues
+        if i["@kind"] == FindingKind.CONTRAINDICATION.value
+        and i["implicated"][0]["reference"].endswith(mk["id"])
+    ]
+    if contra:
+        mk["contraindication"] = [ref("DetectedIssue", i["@key"], i["@display"]) for i in contra]
+    return mk | {"@key": key, "@display": med.name.text}
+
+
+def _narrative(article: Article, med: Medication) -> JSON:
+    codes = [
+        f"{c.system} {c.code} ({c.display})" for c in (med.concept.codings if med.concept else ())
+    ]
+    return nv.div(
+        nv.heading(med.name.text),
+        nv.items(codes, "Codes") if codes else nv.p("none in the shipped lexicon", "Codes"),
+        nv.items([b.text for b in med.brands], "Brand names"),
+        nv.items([f.text for f in med.classes], "Class"),
+        nv.items([f.text for f in med.indications], "Used for"),
+        nv.items([f.text for f in med.side_effects], "Side effects"),
+        nv.items([f.text for f in med.warnings], "Warnings"),
+        nv.items([f.text for f in med.contraindications], "Contraindications and precautions"),
+        nv.items([f.text for f in med.routes], "Routes"),
+        nv.p(f"{article.title} ({article.name})", "Source"),
+    )

@@ -1,0 +1,182 @@
+"""The pipeline: read -> segment -> extract -> map -> bundle -> serialize -> write.
+
+The only module that writes files. One bad article never stops the others; every output file
+is written to a temporary file beside it and renamed into place, so a file is either the old
+one or the new one, never half-written.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import bundling, segmentation
+from .errors import ExportError, NoInputError, OutputError, SourceError
+from .extraction import extract
+from .mapping.r4 import map_article
+from .mapping.r4.article import MapContext
+from .model import Article
+from .options import ExportOptions
+from .report import ArticleResult, ExportReport
+from .serialization import SERIALIZERS
+from .sources import is_article, read_article
+from .terminology import default_lexicon
+
+
+def discover(paths: Iterable[str]) -> tuple[list[Path], list[ExportError]]:
+    """Articles named by paths: folders (recursively), files, or glob patterns."""
+    found: list[Path] = []
+    errors: list[ExportError] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and is_article(p)
+                and not any(part.startswith(".") for part in p.parts)
+            )
+        elif path.is_file():
+            found.append(path)
+        elif glob.has_magic(raw):
+            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
+            found += [p for p in matches if p.is_file() and is_article(p)]
+            if not matches:
+                errors.append(SourceError("no file matches this pattern", path=raw))
+        else:
+            errors.append(SourceError("no such file or directory", path=raw))
+    unique = list(dict.fromkeys(found))
+    return unique, errors
+
+
+def recorded_time(article: Article, options: ExportOptions) -> str:
+    if options.recorded:
+        return options.recorded
+    if options.source_date_epoch is not None:
+        stamp = datetime.fromtimestamp(options.source_date_epoch, tz=UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if article.date and len(article.date) == 10:
+        return f"{article.date}T00:00:00Z"
+    return "1970-01-01T00:00:00Z"
+
+
+@contextmanager
+def _timed(report: ExportReport, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + (
+        time.perf_counter() - start
+    )
+
+
+def render(
+    path: Path, options: ExportOptions, report: ExportReport
+) -> tuple[dict[str, bytes], ArticleResult]:
+    """One article, in memory: every requested format's bytes, nothing written."""
+    lexicon = default_lexicon(options.lexicons)
+    with _timed(report, "read"):
+        raw = read_article(path, max_bytes=options.max_bytes)
+    with _timed(report, "segment"):
+        article = segmentation.segment(raw)
+    with _timed(report, "extract"):
+        extraction = extract(article, lexicon)
+    with _timed(report, "map"):
+        resources = map_article(
+            article, extraction, MapContext(recorded=recorded_time(article, options))
+        )
+    with _timed(report, "bundle"):
+        bundle = bundling.build(resources, bundle_type=options.bundle_type, key=article.name)
+    outputs: dict[str, bytes] = {}
+    for fmt in options.output_format.suffixes():
+        with _timed(report, f"serialize-{fmt}"):
+            outputs[fmt] = SERIALIZERS[fmt](bundle)
+    result = ArticleResult(
+        path=str(path),
+        resources=len(bundle["entry"]),
+        medications=len(extraction.medications),
+        unmapped=extraction.unmapped,
+        unmapped_texts=tuple(f.text for f in extraction.unmapped),
+    )
+    return outputs, result
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.chmod(tmp, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
+    """Export every article found at paths into out_dir as <stem>.bundle.<format>."""
+    report = ExportReport()
+    files, errors = discover(paths)
+    report.errors += errors
+    if not files and not errors:
+        raise NoInputError(
+            "no article found (looked for .txt, .html, .htm, .md files)",
+            path=", ".join(map(str, paths)),
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create output folder ({exc.strerror})", path=str(out_dir)
+        ) from None
+    stems: dict[str, Path] = {}
+    for path in files:
+        stem = path.name.rsplit(".", 1)[0]
+        if stem in stems:
+            report.errors.append(
+                SourceError(
+                    f"has the same name as {stems[stem]}, so their outputs would collide",
+                    path=str(path),
+                    hint="Rename one of them.",
+                )
+            )
+            continue
+        stems[stem] = path
+        try:
+            outputs, result = render(path, options, report)
+            for fmt, data in outputs.items():
+                target = out_dir / f"{stem}.bundle.{fmt}"
+                with _timed(report, "write"):
+                    try:
+                        write_atomic(target, data)
+                    except OSError as exc:
+                        raise OutputError(
+                            f"cannot write ({exc.strerror})", path=str(target)
+                        ) from None
+                result.outputs.append(str(target))
+            report.results.append(result)
+        except ExportError as exc:
+            report.errors.append(exc)
+    return report
+
+
+def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
+    """A single article's bundle in memory (for `--out -`)."""
+    report = ExportReport()
+    files, errors = discover([path])
+    if errors:
+        raise errors[0]
+    if len(files) != 1:
+        raise NoInputError(f"--out - needs exactly one article, found {len(files)}", path=path)
+    outputs, result = render(files[0], options, report)
+    report.results.append(result)
+    return outputs[options.output_format.suffixes()[0]], report
