@@ -80,7 +80,14 @@ def find_date(text: str) -> str | None:
             iso = _iso(match)
             if iso:
                 return iso
+            if match.groupdict().get("d") is not None and _looks_like_date(match):
+                return None  # "31 February 2024" is no date, not a month
     return None
+
+
+def _looks_like_date(match: re.Match[str]) -> bool:
+    mon = match.groupdict().get("mon")
+    return mon is None or mon.lower() in _MONTHS
 
 
 def _iso(match: re.Match[str]) -> str | None:

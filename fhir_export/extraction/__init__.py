@@ -19,6 +19,8 @@ _BY_KIND = {
 
 
 def _key(finding: Finding) -> str:
+    if finding.kind is FindingKind.ROUTE and finding.concept:
+        return finding.concept.id  # "intravenous (IV) infusions" names one route
     return normalize(finding.text)
 
 

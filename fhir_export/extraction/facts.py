@@ -14,7 +14,15 @@ from ..model import BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import phrases
 from .medications import Found, Mention
-from .triggers import BEFORE_TREATMENT, HEDGED, LIST_LEADS, NEGATION, SECTION_KINDS, TRIGGERS
+from .triggers import (
+    BEFORE_TREATMENT,
+    CONTINUATION,
+    HEDGED,
+    LIST_LEADS,
+    NEGATION,
+    SECTION_KINDS,
+    TRIGGERS,
+)
 from .units import Unit
 
 CONDITION_KINDS = frozenset({"condition", "finding"})
@@ -69,7 +77,15 @@ def _objects(
     kinds = SCREENING_KINDS if kind is FindingKind.SCREENING else CONDITION_KINDS
     c_start, c_end = phrases.clause(text, start, end)
     out: list[Finding] = []
-    for s, e in phrases.parts(text, c_start, c_end, split_or=True):
+    examples = kind is FindingKind.SCREENING
+    spans = phrases.parts(text, c_start, c_end, split_or=True, examples=examples)
+    serious = spans and _SERIOUS.search(text[spans[0][0] : spans[0][1]])
+    if kind is FindingKind.WARNING and not serious and _in_warning_section(unit):
+        spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
+    if kind is FindingKind.SIDE_EFFECT and serious:
+        kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
+        spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
+    for s, e in spans:
         phrase = text[s:e]
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
@@ -84,6 +100,21 @@ def _objects(
                         _finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
                     )
     return out
+
+
+_NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
+_MED_REF = re.compile(
+    r"^(?:\W*\w+\W+){0,3}?(?:it|this (?:medicine|drug|medication|treatment|injection|"
+    r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
+    r"\b(?:side effects?|adverse (?:effects|reactions))\b",
+    re.I,
+)
+
+
+def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
+    """A sentence that names no medicine speaks of the article's medicine only when it says
+    so ('It can cause', 'This medicine is used for', 'Side effects include')."""
+    return bool(_MED_REF.search(text[start : trigger + 40]))
 
 
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
@@ -111,6 +142,14 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
             subject = unit.subject
             if kind is not FindingKind.SCREENING and subject is None:
                 continue
+            if (
+                unit.subject_source == "main"
+                and kind in _NEEDS_REFERENCE
+                and not _names_the_medicine(text, unit.start, trig.start())
+            ):
+                continue
+            if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
+                kind = FindingKind.WARNING  # "What serious side effects can X cause?"
             found = _objects(
                 kind,
                 text,
@@ -127,10 +166,21 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
     return out
 
 
+def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
+    for kind in (FindingKind.SIDE_EFFECT, FindingKind.WARNING):
+        if TRIGGERS[kind].search(text, unit.start, unit.end):
+            return FindingKind.WARNING if _in_warning_section(unit) else kind
+    return None
+
+
+def _in_warning_section(unit: Unit) -> bool:
+    return bool(unit.heading) and bool(SECTION_KINDS[0][1].search(unit.heading or ""))
+
+
 def _list_kind(unit: Unit) -> FindingKind | None:
     if unit.lead is not None:
         for kind, pattern in LIST_LEADS:
-            if pattern.search(unit.lead.text + " "):
+            if pattern.search(unit.lead.text.rstrip(":; ") + " "):
                 return kind
         return None
     for kind, pattern in SECTION_KINDS:
@@ -144,12 +194,15 @@ def facts(
 ) -> list[Finding]:
     out: list[Finding] = []
     context: dict[int, str | None] = {}
+    last_kind: FindingKind | None = None
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
             context[unit.section] = mentions[0].key if mentions else None
         group = mentions[0].key if mentions else context.get(unit.section, main)
-        if unit.kind is BlockKind.ITEM or (unit.kind is BlockKind.ROW and unit.lead is not None):
+        if unit.kind is BlockKind.ROW:
+            continue  # tables.py reads rows column by column
+        if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit)
             own = _triggered(unit, text, lexicon, group)
             if own:
@@ -168,27 +221,30 @@ def facts(
                     group if kind is FindingKind.SCREENING else None,
                 )
         else:
-            out += _triggered(unit, text, lexicon, group)
-        out += _routes(unit, lexicon)
+            own = _triggered(unit, text, lexicon, group)
+            cont = CONTINUATION.match(unit.text)
+            if not own and cont and last_kind is not None and unit.subject:
+                own = _objects(
+                    last_kind, text, unit.start + cont.end(), unit.end, unit, lexicon, unit.subject
+                )
+            out += own
+            last_kind = _kind_of_trigger(unit, text) if unit.lead is None else None
+        out += _routes(unit, lexicon, text)
         out += _classes(unit, mentions, text)
     return out
 
 
-def _routes(unit: Unit, lexicon: Lexicon) -> list[Finding]:
+def _routes(unit: Unit, lexicon: Lexicon, text: str) -> list[Finding]:
     if unit.subject is None:
         return []
-    return [
-        Finding(
-            kind=FindingKind.ROUTE,
-            text=unit.text[m.start - unit.start : m.end - unit.start],
-            span=Span(section=unit.section, start=m.start, end=m.end),
-            sentence=unit.span,
-            concept=m.concept,
-            subject=unit.subject,
-        )
-        for m in lexicon.scan(unit.tokens, ROUTE_KINDS)
-        if not NEGATION.search(unit.text[: m.start - unit.start])
-    ]
+    out = []
+    for m in lexicon.scan(unit.tokens, ROUTE_KINDS):
+        if NEGATION.search(text, unit.start, m.start):
+            continue
+        if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
+            continue
+        out.append(_finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, unit.subject))
+    return out
 
 
 def _classes(unit: Unit, mentions: list[Mention], text: str) -> list[Finding]:

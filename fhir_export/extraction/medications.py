@@ -166,13 +166,13 @@ def resolve(units: list[Unit], found: Found, main: str | None) -> None:
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx)
         if unit.lead is not None and unit.lead.subject is not None and not mentions:
-            unit.subject = unit.lead.subject
+            unit.subject, unit.subject_source = unit.lead.subject, "lead"
         elif mentions:
-            unit.subject = mentions[0].key
+            unit.subject, unit.subject_source = mentions[0].key, "mention"
         elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
-            unit.subject = previous[unit.section]
+            unit.subject, unit.subject_source = previous[unit.section], "anaphora"
         else:
-            unit.subject = main
+            unit.subject, unit.subject_source = main, "main"
         if mentions:
             previous[unit.section] = mentions[0].key
 

@@ -25,7 +25,7 @@ _LEAD = re.compile(
     r"(?:an |the )?increased risk of|(?:the |a )?risk of|symptoms of|signs of|"
     r"certain types of|people with|adults with|patients with|those with|treatment of|"
     r"forms? of(?= \w+ \w+)|a|an|the|any|some|certain|many|most|all|your|their|its|of|with|"
-    r"having|had|have|been|ever)\s+)+",
+    r"having|had|have|been|ever|are|were)\s+)+",
     re.I,
 )
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
@@ -107,15 +107,22 @@ def clause(text: str, start: int, end: int) -> tuple[int, int]:
     return start, (match.start() if match else end)
 
 
-def parts(text: str, start: int, end: int, *, split_or: bool = False) -> list[tuple[int, int]]:
-    """Split [start, end) of text into list parts, with offsets; nothing is rewritten."""
+def parts(
+    text: str, start: int, end: int, *, split_or: bool = False, examples: bool = False
+) -> list[tuple[int, int]]:
+    """Split [start, end) of text into list parts, with offsets; nothing is rewritten.
+
+    "conditions such as X": X is what is meant. "infections, such as colds": the head is the
+    fact, and with `examples` (screening) the examples are asked about too."""
     such = _SUCH_AS.search(text, start, end)
     if such:
         head = trim(text, start, such.start())
         if head is None or _GENERIC.search(text[head[0] : head[1]]):
-            start = such.end()  # "conditions such as X": X is what is meant
+            start = such.end()
+        elif examples:
+            return [head, *parts(text, such.end(), end, split_or=split_or)]
         else:
-            end = such.start()  # "infections, such as colds": the head is the fact
+            end = such.start()
     spans: list[tuple[int, int]] = []
     pos = start
     for sep in _SEP.finditer(text, start, end):

@@ -23,6 +23,7 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\b(?:(?:may|can|could|might|will|often|commonly|sometimes|also)\s+)*"
         r"(?:cause|causes|lead to|leads to|result in|trigger)(?: or worsen)?\s+|"
         r"\b(?:have|has) developed\s+|"
+        r"\b(?:increase|increases|raise|raises) (?:the|your) (?:risk|chance) of\s+|"
         r"\b(?:(?:has|have) been |is |are |may be |can be )?(?:associated|linked) with\s+|"
         r"\b(?:side effects?|adverse (?:effects|reactions)|risks(?: and side effects)?)\b"
         r"[^.:]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*",
@@ -96,6 +97,10 @@ SECTION_KINDS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+)
+# "X can cause serious conditions. These include A, B and C."
+CONTINUATION = re.compile(
+    r"^(?:these|they|this|such \w+)\s+(?:may |can |could )?include[sd]?\s+", re.I
 )
 BEFORE_TREATMENT = re.compile(
     r"\bbefore (?:(?:each |your |you )?(?:treatment|starting|taking|receiving|using|"

@@ -31,6 +31,7 @@ class Unit:
     lead: Unit | None = None  # the sentence (or header row) that introduced a list item / row
     cells: tuple[tuple[int, int], ...] = ()
     subject: str | None = field(default=None)  # medication key, set by medications.resolve
+    subject_source: str = ""  # how: mention | lead | anaphora | main
 
     @property
     def span(self) -> Span:

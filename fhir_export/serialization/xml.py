@@ -14,6 +14,7 @@ from lxml import etree
 
 FHIR_NS = "http://hl7.org/fhir"
 _F = "{" + FHIR_NS + "}"
+_NSMAP: Any = {None: FHIR_NS}
 _XHTML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -69,11 +70,10 @@ def _field(el: Any, key: str, value: Any, ext: Any) -> None:
 
 
 def _resource(parent: Any, resource: dict[str, Any]) -> Any:
-    el = (
-        etree.SubElement(parent, _F + resource["resourceType"])
-        if parent is not None
-        else (etree.Element(_F + resource["resourceType"], nsmap={None: FHIR_NS}))
-    )  # type: ignore[dict-item]
+    if parent is not None:
+        el = etree.SubElement(parent, _F + resource["resourceType"])
+    else:
+        el = etree.Element(_F + resource["resourceType"], nsmap=_NSMAP)
     for key, value in resource.items():
         if key == "resourceType":
             continue

@@ -1,0 +1,56 @@
+"""Shared fixtures: rendering articles in memory, and the --update-golden switch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fhir_export.options import BundleType, ExportOptions, OutputFormat
+from fhir_export.pipeline import render
+from fhir_export.report import ExportReport
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+ARTICLES = DATA / "articles"
+GOLDEN = DATA / "golden"
+EXPECTATIONS = DATA / "expectations"
+SEED = ROOT / "source" / "immunotherapy.txt"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite tests/data/golden/* from the current output (review the diff).")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def article_paths() -> list[Path]:
+    return sorted(p for p in ARTICLES.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def all_articles() -> list[Path]:
+    return [SEED, *article_paths()]
+
+
+def render_both(path: Path, bundle_type: BundleType = BundleType.TRANSACTION,
+                ) -> tuple[dict[str, Any], bytes, bytes]:
+    """(bundle as parsed JSON, JSON bytes, XML bytes) for one article, nothing written."""
+    options = ExportOptions(output_format=OutputFormat.BOTH, bundle_type=bundle_type)
+    outputs, _ = render(path, options, ExportReport())
+    return json.loads(outputs["json"]), outputs["json"], outputs["xml"]
+
+
+def resources(bundle: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"]
+            if e["resource"]["resourceType"] == resource_type]
+
+
+@pytest.fixture(scope="session")
+def seed_bundle() -> dict[str, Any]:
+    return render_both(SEED)[0]

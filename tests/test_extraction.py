@@ -1,0 +1,139 @@
+"""Extraction on small articles written for each behaviour."""
+
+from __future__ import annotations
+
+from fhir_export.extraction import extract
+from fhir_export.model import BlockKind, Extraction, Medication, RawBlock, RawDocument
+from fhir_export.segmentation import segment
+from fhir_export.terminology import default_lexicon
+
+
+def run(*blocks: str | tuple[str, str], title: str = "A Guide To Treatment") -> Extraction:
+    raw: list[RawBlock] = [RawBlock(kind=BlockKind.HEADING, text=title, level=1)]
+    for block in blocks:
+        if isinstance(block, tuple):
+            kind, text = block
+            raw.append(RawBlock(kind=BlockKind(kind), text=text, level=1 if kind == "item" else 2,
+                                cells=tuple(text.split(" | ")) if kind == "row" else (),
+                                header=kind == "row" and text.startswith("Generic")))
+        else:
+            raw.append(RawBlock(kind=BlockKind.PARAGRAPH, text=block))
+    doc = RawDocument(path="t.html", name="t.html", media_type="text/html", charset="utf-8",
+                      raw=b"", blocks=tuple(raw))
+    return extract(segment(doc), default_lexicon())
+
+
+def med(x: Extraction, key: str) -> Medication:
+    (found,) = [m for m in x.medications if m.key == key]
+    return found
+
+
+def texts(findings: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [f.text for f in findings]
+
+
+def test_generic_brand_pairs_and_unknown_medicine() -> None:
+    x = run("Zanubrutinib (Brukinsa) is used to treat mantle cell lymphoma.",
+            "Rituximab (Rituxan) is a monoclonal antibody.")
+    zanu = med(x, "zanubrutinib")
+    assert zanu.concept is None and texts(zanu.brands) == ["Brukinsa"]
+    assert texts(zanu.indications) == ["mantle cell lymphoma"]
+    assert texts(med(x, "rituximab").classes) == ["monoclonal antibody"]
+    assert {f.text for f in x.unmapped} >= {"Zanubrutinib", "mantle cell lymphoma"}
+
+
+def test_brand_names_list() -> None:
+    x = run("Adalimumab is sold under the brand names: Humira, Hadlima.")
+    assert texts(med(x, "adalimumab").brands) == ["Humira", "Hadlima"]
+
+
+def test_negation_and_hedging_are_not_facts() -> None:
+    x = run("Trastuzumab is not used to treat HER2-negative breast cancer.",
+            "Hair loss is rarely caused by trastuzumab.",
+            "Trastuzumab has not been shown to cause hair loss.",
+            "Trastuzumab may cause nausea and possibly dizziness.")
+    t = med(x, "trastuzumab")
+    assert texts(t.indications) == []
+    assert texts(t.side_effects) == ["nausea"]
+
+
+def test_anaphora_carries_the_subject() -> None:
+    x = run("Rituximab (Rituxan) is a monoclonal antibody. It is used to treat "
+            "non-Hodgkin's lymphoma. This treatment is also used for autoimmune conditions, "
+            "such as rheumatoid arthritis, that are not responding.")
+    assert texts(med(x, "rituximab").indications) == ["non-Hodgkin's lymphoma",
+                                                      "rheumatoid arthritis"]
+
+
+def test_stripped_list_stays_empty() -> None:
+    x = run("Interferons have been used to treat:", "Examples of anti-TNF medications include:")
+    assert all(not m.indications for m in x.medications)
+    assert x.screening == ()
+
+
+def test_list_lead_in_gives_items_their_kind() -> None:
+    x = run("Adalimumab is used to treat:", ("item", "moderate to severe rheumatoid arthritis"),
+            ("item", "Crohn's disease"), "Common side effects of adalimumab include:",
+            ("item", "headache"), ("item", "rash"))
+    a = med(x, "adalimumab")
+    assert texts(a.indications) == ["moderate to severe rheumatoid arthritis", "Crohn's disease"]
+    assert [f.concept.id for f in a.indications if f.concept] == ["rheumatoid-arthritis",
+                                                                  "crohns-disease"]
+    assert texts(a.side_effects) == ["headache", "rash"]
+
+
+def test_serious_side_effects_are_warnings() -> None:
+    x = run("Some people using adalimumab have developed serious infections, including "
+            "tuberculosis (TB).")
+    a = med(x, "adalimumab")
+    assert texts(a.warnings) == ["serious infections", "tuberculosis (TB)"]
+    assert a.side_effects == ()
+
+
+def test_screening_items_grouped_under_their_therapy() -> None:
+    x = run("Before treatment with interferon, your doctor will check a few things.",
+            "Your doctor also will ask about any history of depression or other psychiatric "
+            "problems.",
+            "Tell your doctor if you have ever had:", ("item", "hepatitis B"),
+            ("item", "heart failure or an irregular heartbeat"))
+    assert [(f.text, f.group) for f in x.screening] == [
+        ("history of depression or other psychiatric problems", "interferons"),
+        ("hepatitis B", "interferons"), ("heart failure", "interferons"),
+        ("irregular heartbeat", "interferons")]
+
+
+def test_routes_only_when_tied_to_a_medicine() -> None:
+    x = run("Some immunotherapies are given as intravenous (IV) infusions.",
+            "Adalimumab is given as an injection under the skin.")
+    assert texts(med(x, "adalimumab").routes) == ["under the skin"]
+    assert med(x, "adalimumab").routes[0].concept.id == "subcutaneous"  # type: ignore[union-attr]
+
+
+def test_class_named_as_a_class_is_not_a_medicine() -> None:
+    x = run("Adalimumab is a tumor necrosis factor (TNF) blocker.",
+            "Lymphoma has been reported in children treated with TNF blockers.")
+    assert [m.key for m in x.medications] == ["adalimumab"]
+
+
+def test_table_columns() -> None:
+    x = run(("row", "Generic name | Brand name | Given by | Used for"),
+            ("row", "rituximab | Rituxan | intravenous (IV) infusion | non-Hodgkin lymphoma; "
+                    "chronic lymphocytic leukemia"))
+    r = med(x, "rituximab")
+    assert texts(r.brands) == ["Rituxan"]
+    assert [f.concept.id for f in r.routes if f.concept] == ["intravenous"]
+    assert texts(r.indications) == ["non-Hodgkin lymphoma", "chronic lymphocytic leukemia"]
+
+
+def test_article_naming_no_medicine() -> None:
+    x = run("Knee arthroscopy is a type of surgery. Your surgeon will tell you which of your "
+            "usual medicines to take. You may have general anesthesia.", title="Knee Surgery")
+    assert x.medications == () and x.screening == ()
+
+
+def test_every_fact_points_at_its_own_words() -> None:
+    text = "Rituximab (Rituxan) is used to treat chronic lymphocytic leukemia."
+    x = run(text)
+    r = med(x, "rituximab")
+    for f in (r.name, *r.brands, *r.indications):
+        assert f.span.end > f.span.start and f.sentence.start <= f.span.start
