@@ -43,7 +43,7 @@ def main() -> None:
 )
 @click.option(
     "--format",
-    "fmt",
+    "format",
     type=click.Choice([f.value for f in OutputFormat]),
     default="json",
     show_default=True,
@@ -65,7 +65,7 @@ def main() -> None:
 )
 @click.option(
     "--lexicon",
-    "lexicons",
+    "lexicon",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Extra lexicon JSON file (repeatable); entries with the same id replace shipped ones.",
@@ -81,10 +81,10 @@ def main() -> None:
 def export_command(
     paths: tuple[str, ...],
     out: str,
-    fmt: str,
+    format: str,  # the option's name, so that FHIR_EXPORT_EXPORT_FORMAT works
     bundle_type: str,
     recorded: str | None,
-    lexicons: tuple[Path, ...],
+    lexicon: tuple[Path, ...],
     max_bytes: int,
     verbose: bool,
 ) -> None:
@@ -95,16 +95,16 @@ def export_command(
         )
     options = ExportOptions(
         bundle_type=BundleType(bundle_type),
-        output_format=OutputFormat(fmt),
+        output_format=OutputFormat(format),
         recorded=recorded,
         source_date_epoch=_epoch(),
         max_bytes=max_bytes,
-        lexicons=lexicons,
+        lexicons=lexicon,
     )
     sources = paths or ("source",)
     try:
         if out == "-":
-            if fmt == "both":
+            if format == "both":
                 raise click.UsageError("--out - writes one format: choose json or xml")
             if len(sources) != 1:
                 raise click.UsageError("--out - writes exactly one article")

@@ -58,7 +58,8 @@ def test_html_keeps_main_drops_furniture(tmp_path: Path) -> None:
     <main><h1>Rituximab</h1><p>Rituximab is <b>used</b> to treat:</p>
     <ul><li>lymphoma<ul><li>nested</li></ul></li></ul>
     <table><tr><th>Generic</th><th>Brand</th></tr><tr><td>rituximab</td><td>Rituxan</td></tr>
-    </table><aside>Related: trastuzumab</aside></main><footer>© 2024 Example</footer></body></html>"""
+    </table><aside>Related: trastuzumab</aside></main>
+    <footer>© 2024 Example</footer></body></html>"""
     doc = _read(tmp_path, "a.html", html)
     texts = [b.text for b in doc.blocks]
     assert texts == ["Rituximab", "Rituximab is used to treat:", "lymphoma", "nested",
