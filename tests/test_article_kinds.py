@@ -1,0 +1,72 @@
+"""What each kind of test article must (and must not) produce, beyond the golden files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import ARTICLES, all_articles, render_both, resources
+from lxml import etree
+
+from fhir_export.options import ExportOptions
+from fhir_export.pipeline import render
+from fhir_export.report import ExportReport
+
+
+def test_article_naming_no_medicine_gets_no_knowledge_and_no_form() -> None:
+    bundle, _, _ = render_both(ARTICLES / "knee-arthroscopy.txt")
+    types = sorted({e["resource"]["resourceType"] for e in bundle["entry"]})
+    assert types == ["Device", "DocumentReference", "Organization", "Provenance"]
+    (doc,) = resources(bundle, "DocumentReference")
+    assert "context" not in doc  # nothing derived, nothing linked
+
+
+def test_medicine_missing_from_the_lexicon_is_text_only_and_reported() -> None:
+    path = ARTICLES / "ocrelizumab-leaflet.txt"
+    bundle, _, _ = render_both(path)
+    (mk,) = resources(bundle, "MedicationKnowledge")
+    assert "coding" not in mk["code"]
+    assert mk["code"]["text"].casefold() == "ocrelizumab"
+    assert mk["synonym"] == ["Ocrevus"]
+    _, result = render(path, ExportOptions(), ExportReport())
+    assert "ocrelizumab" in [t.casefold() for t in result.unmapped_texts]
+
+
+def test_tell_your_doctor_list_becomes_questionnaire_items() -> None:
+    bundle, _, _ = render_both(ARTICLES / "interferon-leaflet.txt")
+    (form,) = resources(bundle, "Questionnaire")
+    texts = [i["text"] for g in form["item"] for i in g.get("item", [g])
+             if i["type"] == "boolean"]
+    assert {"Depression", "Heart disease", "Thyroid problems"} <= set(texts)
+
+
+def test_brand_table_pairs_generics_and_brands() -> None:
+    bundle, _, _ = render_both(ARTICLES / "biologics-brand-table.html")
+    pairs = {mk["code"]["text"].casefold(): mk.get("synonym") for mk in
+             resources(bundle, "MedicationKnowledge")}
+    assert pairs == {"rituximab": ["Rituxan"], "trastuzumab": ["Herceptin"],
+                     "etanercept": ["Enbrel"], "abatacept": ["Orencia"]}
+
+
+def _walk_divs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["div"]] if isinstance(value.get("div"), str) else []
+        return found + [d for v in value.values() for d in _walk_divs(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in _walk_divs(v)]
+    return []
+
+
+@pytest.mark.parametrize("path", all_articles(), ids=lambda p: p.name)
+def test_every_narrative_is_safe_xhtml(path: Any) -> None:
+    bundle, _, _ = render_both(path)
+    divs = _walk_divs(bundle)
+    assert len(divs) == len(bundle["entry"])
+    allowed = {"div", "p", "b", "ul", "li", "h3"}
+    for div in divs:
+        root = etree.fromstring(div.encode("utf-8"),
+                                etree.XMLParser(resolve_entities=False, no_network=True))
+        for el in root.iter():
+            assert etree.QName(el).namespace == "http://www.w3.org/1999/xhtml"
+            assert etree.QName(el).localname in allowed
+            assert dict(el.attrib) == {}
