@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -19,9 +21,13 @@ def _epoch() -> int | None:
     if not raw:
         return None
     try:
-        return int(raw)
-    except ValueError:
-        raise click.UsageError(f"SOURCE_DATE_EPOCH must be whole seconds, not {raw!r}") from None
+        seconds = int(raw)
+        datetime.fromtimestamp(seconds, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise click.UsageError(
+            f"SOURCE_DATE_EPOCH must be whole seconds since 1970 within years 1-9999, not {raw!r}"
+        ) from None
+    return seconds
 
 
 @click.group(
@@ -128,11 +134,16 @@ def export_command(
 
 
 def _is_instant(value: str) -> bool:
-    import re
-
-    return bool(
-        re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})", value)
-    )
+    """An R4 instant: a real date and time to the second, with a time zone."""
+    if not re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})", value
+    ):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover

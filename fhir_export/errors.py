@@ -40,6 +40,13 @@ class SourceError(ExportError):
     stage = "read"
 
 
+class UsageError(ExportError):
+    """The command asks for something that cannot be done as asked."""
+
+    exit_code = ExitCode.USAGE
+    stage = "usage"
+
+
 class NoInputError(ExportError):
     """The given paths hold no article."""
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import bundling, segmentation
-from .errors import ExportError, NoInputError, OutputError, SourceError
+from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
 from .extraction import extract
 from .mapping.r4 import map_article
 from .mapping.r4.article import MapContext
@@ -25,8 +25,8 @@ from .model import Article
 from .options import ExportOptions
 from .report import ArticleResult, ExportReport
 from .serialization import SERIALIZERS
-from .sources import is_article, read_article
-from .terminology import default_lexicon
+from .sources import SUFFIXES, is_article, read_article
+from .terminology import Lexicon, default_lexicon
 
 
 def discover(paths: Iterable[str]) -> tuple[list[Path], list[ExportError]]:
@@ -41,7 +41,7 @@ def discover(paths: Iterable[str]) -> tuple[list[Path], list[ExportError]]:
                 for p in path.rglob("*")
                 if p.is_file()
                 and is_article(p)
-                and not any(part.startswith(".") for part in p.parts)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             found.append(path)
@@ -77,10 +77,10 @@ def _timed(report: ExportReport, stage: str) -> Iterator[None]:
 
 
 def render(
-    path: Path, options: ExportOptions, report: ExportReport
+    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
 ) -> tuple[dict[str, bytes], ArticleResult]:
     """One article, in memory: every requested format's bytes, nothing written."""
-    lexicon = default_lexicon(options.lexicons)
+    lexicon = lexicon or default_lexicon(options.lexicons)
     with _timed(report, "read"):
         raw = read_article(path, max_bytes=options.max_bytes)
     with _timed(report, "segment"):
@@ -107,37 +107,51 @@ def render(
     return outputs, result
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def write_atomic(targets: dict[Path, bytes]) -> None:
+    """Write every target or none: each goes to a temporary file beside it first, and only
+    when all are on disk are they renamed into place."""
+    temps: list[tuple[str, Path]] = []
+    current = next(iter(targets), Path())
     try:
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for target, data in targets.items():
+            current = target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            temps.append((tmp, target))
+            os.chmod(tmp, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, target in temps:
+            current = target
+            os.replace(tmp, target)
+    except BaseException as exc:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write ({exc.strerror})", path=str(current)) from None
         raise
 
 
 def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
     """Export every article found at paths into out_dir as <stem>.bundle.<format>."""
     report = ExportReport()
+    lexicon = default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files, errors = discover(paths)
     report.errors += errors
     if not files and not errors:
         raise NoInputError(
-            "no article found (looked for .txt, .html, .htm, .md files)",
+            f"no article found (looked for {', '.join(SUFFIXES)} files)",
             path=", ".join(map(str, paths)),
         )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(
-            f"cannot create output folder ({exc.strerror})", path=str(out_dir)
-        ) from None
+        report.errors.append(
+            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
+        )
+        return report
     stems: dict[str, Path] = {}
     for path in files:
         stem = path.name.rsplit(".", 1)[0]
@@ -152,17 +166,11 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
             continue
         stems[stem] = path
         try:
-            outputs, result = render(path, options, report)
-            for fmt, data in outputs.items():
-                target = out_dir / f"{stem}.bundle.{fmt}"
-                with _timed(report, "write"):
-                    try:
-                        write_atomic(target, data)
-                    except OSError as exc:
-                        raise OutputError(
-                            f"cannot write ({exc.strerror})", path=str(target)
-                        ) from None
-                result.outputs.append(str(target))
+            outputs, result = render(path, options, report, lexicon)
+            targets = {out_dir / f"{stem}.bundle.{fmt}": data for fmt, data in outputs.items()}
+            with _timed(report, "write"):
+                write_atomic(targets)
+            result.outputs += [str(t) for t in targets]
             report.results.append(result)
         except ExportError as exc:
             report.errors.append(exc)
@@ -172,11 +180,18 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
 def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
     """A single article's bundle in memory (for `--out -`)."""
     report = ExportReport()
+    lexicon = default_lexicon(options.lexicons)
     files, errors = discover([path])
     if errors:
         raise errors[0]
+    if not files:
+        raise NoInputError("no article found", path=path)
     if len(files) != 1:
-        raise NoInputError(f"--out - needs exactly one article, found {len(files)}", path=path)
-    outputs, result = render(files[0], options, report)
+        raise UsageError(
+            f"--out - writes one article, but this names {len(files)}",
+            path=path,
+            hint="Name one file.",
+        )
+    outputs, result = render(files[0], options, report, lexicon)
     report.results.append(result)
     return outputs[options.output_format.suffixes()[0]], report

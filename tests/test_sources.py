@@ -112,4 +112,4 @@ def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
 def test_html_declared_latin1(tmp_path: Path) -> None:
     doc = _read(tmp_path, "a.html", '<meta charset="iso-8859-1"><p>Caf\xe9</p>'.encode("latin-1"))
     assert doc.blocks[-1].text == "Café"
-    assert doc.charset == "iso-8859-1"
+    assert doc.charset == "windows-1252"  # WHATWG: the label iso-8859-1 means windows-1252

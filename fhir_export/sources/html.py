@@ -78,10 +78,12 @@ _BLOCK_TAGS = (
     }
 )
 _MAX_DEPTH = 200
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def _text(el: Any, *, skip_lists: bool = False) -> str:
-    """The element's text with <br> as space; nested lists left out when asked."""
+    """The element's text; <br> and block children are word breaks; nested lists left out
+    when asked."""
     parts: list[str] = []
 
     def walk(node: Any) -> None:
@@ -93,6 +95,10 @@ def _text(el: Any, *, skip_lists: bool = False) -> str:
             elif skip_lists and child.tag in _LISTS:
                 pass
             elif child.tag == "br":
+                parts.append(" ")
+            elif child.tag in _BLOCK_TAGS or child.tag in ("td", "th"):
+                parts.append(" ")
+                walk(child)
                 parts.append(" ")
             else:
                 walk(child)
@@ -238,6 +244,7 @@ def _first(root: Any, xpath: str) -> Any:
 
 
 def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
+    content = _XML_DECLARATION.sub("", content, count=1)  # XHTML: the text is decoded already
     try:
         root = lxml_html.document_fromstring(content, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:

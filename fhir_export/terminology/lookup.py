@@ -166,14 +166,49 @@ class Lexicon:
         return None
 
 
+KINDS = frozenset({"drug", "drug-class", "condition", "finding", "route", "screening"})
+
+
+def _problem(entry: Any) -> str | None:
+    """What is wrong with one lexicon entry's shape, or None."""
+    if not isinstance(entry, dict):
+        return "is not an object"
+    for key in ("id", "kind", "preferred"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            return f"needs a text '{key}'"
+    if entry["kind"] not in KINDS:
+        return f"has kind '{entry['kind']}', not one of {', '.join(sorted(KINDS))}"
+    synonyms = entry.get("synonyms", [])
+    if not isinstance(synonyms, list) or not all(isinstance(x, str) for x in synonyms):
+        return "needs 'synonyms' to be a list of texts"
+    brands = entry.get("brands", [])
+    if not isinstance(brands, list) or not all(
+        isinstance(b, dict) and isinstance(b.get("name"), str) for b in brands
+    ):
+        return "needs 'brands' to be a list of objects with a 'name'"
+    codings = [c for b in brands for c in b.get("codings", ())] + list(entry.get("codings", []))
+    if not isinstance(entry.get("codings", []), list) or not all(
+        isinstance(c, dict) and isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
+        for c in codings
+    ):
+        return "needs 'codings' to be a list of objects with a 'system' and a 'code'"
+    return None
+
+
 def _load_json(text: str, where: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(text)
-        entries = data["entries"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise LexiconError(f"not a lexicon file ({exc})", path=where) from None
+    except ValueError as exc:
+        raise LexiconError(f"not valid JSON ({exc})", path=where) from None
+    entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise LexiconError("'entries' is not a list", path=where)
+        raise LexiconError("needs an object with an 'entries' list", path=where)
+    for i, entry in enumerate(entries):
+        problem = _problem(entry)
+        if problem:
+            name = entry.get("id") if isinstance(entry, dict) else None
+            label = f"entry {i + 1}" + (f" ('{name}')" if isinstance(name, str) else "")
+            raise LexiconError(f"{label} {problem}", path=where)
     return entries
 
 

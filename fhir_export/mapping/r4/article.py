@@ -62,7 +62,7 @@ def organization(name: str) -> JSON:
 
 def document_reference(article: Article, derived: list[JSON]) -> JSON:
     key = article_key(article)
-    charset = "utf-8" if article.charset.startswith("utf") else article.charset
+    charset = article.charset or "utf-8"
     date = article.date
     headings = [s.heading for s in article.sections if s.heading]
     doc: JSON = {
@@ -77,7 +77,10 @@ def document_reference(article: Article, derived: list[JSON]) -> JSON:
             nv.p(article.reviewer, "Reviewed by") if article.reviewer else "",
             nv.p(article.name, "Source file"),
             nv.items(headings, "Sections"),
-            nv.p(f"{len(derived)} resources were derived from this article."),
+            nv.p(
+                f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
+                "this article."
+            ),
         ),
         "status": "current",
         "docStatus": "final",
