@@ -117,6 +117,7 @@ class FindingKind(StrEnum):
     CONTRAINDICATION = "contraindication"
     ROUTE = "route"
     SCREENING = "screening"
+    MONITORING = "monitoring"  # tests the text says are done during treatment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,6 +163,7 @@ class Medication:
     warnings: tuple[Finding, ...] = ()
     contraindications: tuple[Finding, ...] = ()
     routes: tuple[Finding, ...] = ()
+    monitoring: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -137,3 +137,40 @@ def test_every_fact_points_at_its_own_words() -> None:
     r = med(x, "rituximab")
     for f in (r.name, *r.brands, *r.indications):
         assert f.span.end > f.span.start and f.sentence.start <= f.span.start
+
+
+def test_brand_first_then_unknown_generic_in_brackets() -> None:
+    x = run("Ocrevus (ocrelizumab) is used to treat multiple sclerosis.")
+    assert texts(med(x, "ocrelizumab").brands) == ["Ocrevus"]
+
+
+def test_also_known_as_and_key_value_lines() -> None:
+    x = run("Zanubrutinib is also known as Brukinsa.", "Route: Oral",
+            "Common uses: mantle cell lymphoma, marginal zone lymphoma")
+    z = med(x, "zanubrutinib")
+    assert texts(z.brands) == ["Brukinsa"]
+    assert [f.concept.id for f in z.routes if f.concept] == ["oral"]
+    assert texts(z.indications) == ["mantle cell lymphoma", "marginal zone lymphoma"]
+
+
+def test_monitoring_during_treatment_but_not_screening_before_it() -> None:
+    x = run("Before you start adalimumab, you will have a blood test for hepatitis B.",
+            "During treatment you will need regular blood tests to check your liver.")
+    assert texts(med(x, "adalimumab").monitoring) == [
+        "regular blood tests to check your liver"]
+
+
+def test_other_languages_get_names_but_no_pattern_facts() -> None:
+    doc = RawDocument(path="t.html", name="t.html", media_type="text/html", charset="utf-8",
+                      raw=b"", blocks=(
+                          RawBlock(kind=BlockKind.HEADING, text="Grippe", level=1),
+                          RawBlock(kind=BlockKind.PARAGRAPH, text=(
+                              "Oseltamivir (Tamiflu) wird zur Behandlung der Grippe eingesetzt "
+                              "und kann Übelkeit und Kopfschmerzen verursachen. Sie ist mit "
+                              "der Einnahme nicht einfach, aber die meisten Patienten sind bei "
+                              "der Behandlung mit dem Medikament zufrieden.")),
+                      ))
+    x = extract(segment(doc), default_lexicon())
+    (o,) = x.medications
+    assert o.key == "oseltamivir" and texts(o.brands) == ["Tamiflu"]
+    assert o.indications == o.side_effects == o.warnings == ()

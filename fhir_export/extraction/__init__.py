@@ -15,6 +15,7 @@ _BY_KIND = {
     FindingKind.CONTRAINDICATION: "contraindications",
     FindingKind.ROUTE: "routes",
     FindingKind.DRUG_CLASS: "classes",
+    FindingKind.MONITORING: "monitoring",
 }
 
 
@@ -29,9 +30,14 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     found = medications.find(cut, lexicon, article.text)
     main = medications.main_subject(found, article.title, lexicon)
     medications.resolve(cut, found, main)
-    findings = facts(cut, found, article.text, lexicon, main) + table_facts(
-        cut, found, article.text, lexicon
-    )
+    if article.language.split("-")[0].lower() == "en":
+        findings = facts(cut, found, article.text, lexicon, main) + table_facts(
+            cut, found, article.text, lexicon
+        )
+    else:
+        # The trigger phrases are English: in other languages only names are read, so no
+        # fact is invented from patterns that do not fit the text.
+        findings = []
     consumed = {
         normalize(article.text[f.span.start : f.span.end])
         for f in findings

@@ -19,6 +19,7 @@ from .triggers import (
     CONTINUATION,
     HEDGED,
     LIST_LEADS,
+    MONITORING,
     NEGATION,
     SECTION_KINDS,
     TRIGGERS,
@@ -106,7 +107,9 @@ _NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
 _MED_REF = re.compile(
     r"^(?:\W*\w+\W+){0,3}?(?:it|this (?:medicine|drug|medication|treatment|injection|"
     r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
-    r"\b(?:side effects?|adverse (?:effects|reactions))\b",
+    r"\b(?:side effects?|adverse (?:effects|reactions))\b|"
+    r"^\s*(?:route|drug class|brand names?|generic name|(?:common |main )?uses?|"
+    r"indications?|side effects?|how (?:it is )?(?:given|taken))\s*:",
     re.I,
 )
 
@@ -198,7 +201,7 @@ def facts(
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
-            context[unit.section] = mentions[0].key if mentions else None
+            context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
         if unit.kind is BlockKind.ROW:
             continue  # tables.py reads rows column by column
@@ -230,6 +233,7 @@ def facts(
             out += own
             last_kind = _kind_of_trigger(unit, text) if unit.lead is None else None
         out += _routes(unit, lexicon, text)
+        out += _monitoring(unit, text)
         out += _classes(unit, mentions, text)
     return out
 
@@ -244,6 +248,22 @@ def _routes(unit: Unit, lexicon: Lexicon, text: str) -> list[Finding]:
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
         out.append(_finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, unit.subject))
+    return out
+
+
+def _monitoring(unit: Unit, text: str) -> list[Finding]:
+    """Tests during treatment; a test before treatment is screening, not monitoring."""
+    if unit.subject is None or unit.kind is BlockKind.ROW or BEFORE_TREATMENT.search(unit.text):
+        return []
+    if unit.heading and SECTION_KINDS[-1][1].search(unit.heading):
+        return []
+    out = []
+    for match in MONITORING.finditer(text, unit.start, unit.end):
+        if NEGATION.search(text, unit.start, match.start()):
+            continue
+        start, end = phrases.clause(text, match.start(), match.end())
+        if end > start:
+            out.append(_finding(FindingKind.MONITORING, text, start, end, unit, None, unit.subject))
     return out
 
 

@@ -41,8 +41,11 @@ _ANAPHORA = re.compile(
     re.I,
 )
 _BRAND_LIST = re.compile(
-    r"\b(?:brand|trade)[- ]names?\b(?:\s+(?:include|includes|are|is|such as))?\s*:?\s*"
-    r"(?P<list>[^.;]+)"
+    r"(?:\b(?:brand|trade)[- ]names?\b(?:\s+(?:include|includes|are|is|such as))?\s*:?|"
+    r"\balso (?:known|sold|marketed) as\b(?: the brand)?)\s*(?P<list>[^.;()]+)"
+)
+_BRAND_BEFORE = re.compile(
+    r"(?P<brand>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)\s*[®™]?\s*\(\s*$"
 )
 
 
@@ -108,19 +111,17 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
     for mention in list(mentions):
         if mention.brand is not None:
             continue
-        after = _BRAND_AFTER.match(text, mention.end)
-        if after is None or any(m.start == after.start("brand") for m in mentions):
+        brand_span = _brand_after(text, mention) or _brand_before(text, unit, mention)
+        if brand_span is None or any(m.start == brand_span[0] for m in mentions):
             continue
-        brand = after.group("brand")
-        if brand.isupper() and len(brand) <= 4:
-            continue  # an acronym: (TB), (IV)
+        start, end = brand_span
         mentions.append(
             Mention(
                 key=mention.key,
                 concept=mention.concept,
-                start=after.start("brand"),
-                end=after.end("brand"),
-                brand=brand,
+                start=start,
+                end=end,
+                brand=text[start:end],
             )
         )
     listed = _BRAND_LIST.search(unit.text)
@@ -141,6 +142,27 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
                 )
             )
     mentions.sort(key=lambda m: m.start)
+
+
+def _brand_after(text: str, mention: Mention) -> tuple[int, int] | None:
+    """'generic (Brand)'."""
+    after = _BRAND_AFTER.match(text, mention.end)
+    if after is None:
+        return None
+    brand = after.group("brand")
+    if brand.isupper() and len(brand) <= 4:
+        return None  # an acronym: (TB), (IV)
+    return after.start("brand"), after.end("brand")
+
+
+def _brand_before(text: str, unit: Unit, mention: Mention) -> tuple[int, int] | None:
+    """'Brand (generic)', for a generic the lexicon does not know (it knows its own brands)."""
+    if mention.concept is not None or not text[mention.end : mention.end + 3].lstrip().startswith(
+        ")"
+    ):
+        return None
+    before = _BRAND_BEFORE.search(text, max(unit.start, mention.start - 40), mention.start)
+    return (before.start("brand"), before.end("brand")) if before else None
 
 
 def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:

@@ -16,8 +16,9 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\b(?:(?:used|approved|prescribed|indicated|licensed|given|effective|helpful)"
         r"(?:\s+(?:\w+ly|alone|mainly|also|only|mostly))?\s+(?:to treat|for treating|"
         r"for the treatment of|in the treatment of|in treating|against|for)|"
-        r"treatments?\s+(?:for|of)|to treat|treats?|helps? (?:to )?(?:treat|control))\s+",
-        re.I,
+        r"treatments?\s+(?:for|of)|to treat|treats?|helps? (?:to )?(?:treat|control))\s+|"
+        r"^\s*(?:common |main )?(?:uses?|indications?|used for)\s*:\s*",
+        re.I | re.M,
     ),
     FindingKind.SIDE_EFFECT: re.compile(
         r"\b(?:(?:may|can|could|might|will|often|commonly|sometimes|also)\s+)*"
@@ -26,8 +27,9 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\b(?:increase|increases|raise|raises) (?:the|your) (?:risk|chance) of\s+|"
         r"\b(?:(?:has|have) been |is |are |may be |can be )?(?:associated|linked) with\s+|"
         r"\b(?:side effects?|adverse (?:effects|reactions)|risks(?: and side effects)?)\b"
-        r"[^.:]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*",
-        re.I,
+        r"[^.:]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*|"
+        r"^\s*(?:common |possible )?side effects?\s*:\s*",
+        re.I | re.M,
     ),
     FindingKind.WARNING: re.compile(
         r"\b(?:call|contact|tell|see|phone|ring) (?:your|the) "
@@ -60,6 +62,15 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         re.I,
     ),
 }
+
+# "regular blood tests to check your liver": the whole phrase is the monitoring fact.
+MONITORING = re.compile(
+    r"\b(?:(?:regular|routine|frequent|repeated|regularly scheduled)\s+)?"
+    r"(?:blood tests?|urine tests?|INR tests?|liver (?:function )?tests?|kidney (?:function )?"
+    r"tests?|heart scans?|eye (?:exams?|tests?)|echocardiograms?|ECGs?|scans?|check-?ups?)"
+    r"\s+(?:to (?:check|monitor|measure|see|test)|for|of)\s+[^.;:]+",
+    re.I,
+)
 
 # Wording just before a trigger that turns it around.
 NEGATION = re.compile(
@@ -103,7 +114,7 @@ CONTINUATION = re.compile(
     r"^(?:these|they|this|such \w+)\s+(?:may |can |could )?include[sd]?\s+", re.I
 )
 BEFORE_TREATMENT = re.compile(
-    r"\bbefore (?:(?:each |your |you )?(?:treatment|starting|taking|receiving|using|"
-    r"infusion|dose))(?: (?:with|on))?\b",
+    r"\bbefore (?:(?:each |your |you |first )*(?:treatment|start(?:ing)?|begin(?:ning)?|"
+    r"tak(?:e|ing)|receiv(?:e|ing)|us(?:e|ing)|infusion|dose|injection))(?: (?:with|on))?\b",
     re.I,
 )

@@ -92,6 +92,15 @@ def medication_knowledge(
     ]
     if med.routes:
         mk["intendedRoute"] = [finding_concept(f, doc_url) for f in med.routes]
+    if med.monitoring:
+        mk["monitoringProgram"] = [
+            {
+                "extension": [derivation(doc_url, f)],
+                "type": {"text": "Monitoring stated in the source article"},
+                "name": f.text,
+            }
+            for f in med.monitoring
+        ]
     if med.indications:
         mk["administrationGuidelines"] = [
             {"indicationCodeableConcept": finding_concept(f, doc_url)} for f in med.indications
@@ -128,5 +137,6 @@ def _narrative(article: Article, med: Medication) -> JSON:
         nv.items([f.text for f in med.warnings], "Warnings"),
         nv.items([f.text for f in med.contraindications], "Contraindications and precautions"),
         nv.items([f.text for f in med.routes], "Routes"),
+        nv.items([f.text for f in med.monitoring], "Monitoring"),
         nv.p(f"{article.title} ({article.name})", "Source"),
     )
