@@ -14,6 +14,7 @@ from . import __version__
 from .errors import ExitCode, ExportError
 from .options import BundleType, ExportOptions, OutputFormat
 from .pipeline import export, export_one
+from .terminology.check import check
 
 
 def _epoch() -> int | None:
@@ -131,6 +132,34 @@ def export_command(
             click.echo(f"{result.path}: unmapped: {'; '.join(result.unmapped_texts)}", err=True)
     click.echo(report.summary(), err=True)
     sys.exit(int(report.exit_code))
+
+
+@main.group("lexicon")
+def lexicon_group() -> None:
+    """The offline terminology lexicon."""
+
+
+@lexicon_group.command("check")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-shipped", is_flag=True, help="Check only FILES, not the shipped lexicon.")
+def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:
+    """Check the shipped lexicon and FILES: code formats and check digits (SNOMED CT Verhoeff,
+    LOINC mod-10, RxCUI, ATC, UNII, ICD-10-CM), entry shape, duplicate ids, terms that name
+    two concepts, and links to classes that do not exist. One line per problem; exit 1 on
+    any error."""
+    issues = check(files, shipped=not no_shipped)
+    for issue in issues:
+        click.echo(issue.line())
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = len(issues) - errors
+    checked = "shipped lexicon" if not no_shipped else ""
+    named = ", ".join(str(f) for f in files)
+    click.echo(
+        f"checked {' and '.join(x for x in (checked, named) if x)}: {errors} errors, "
+        f"{warnings} warnings",
+        err=True,
+    )
+    sys.exit(int(ExitCode.INPUT_FAILED if errors else ExitCode.OK))
 
 
 def _is_instant(value: str) -> bool:
