@@ -136,6 +136,7 @@ def check(paths: tuple[Path, ...] = (), *, shipped: bool = True) -> list[Issue]:
             if problem:
                 issues.append(Issue(where, "error", label, problem))
                 continue
+            name = str(entry["id"])
             if name in seen:
                 issues.append(Issue(where, "error", label, "id used twice in this file"))
             seen.add(name)
