@@ -59,7 +59,9 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         grouped: dict[str, list[Finding]] = {v: [] for v in _BY_KIND.values()}
         seen: set[tuple[str, str]] = set()
         for f in findings:
-            if f.subject != key or f.kind not in _BY_KIND:
+            if f.subject is None or key not in medications.group_members(f.subject):
+                continue
+            if f.kind not in _BY_KIND:
                 continue
             marker = (_BY_KIND[f.kind], _key(f))
             if marker not in seen:

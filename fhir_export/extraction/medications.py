@@ -165,6 +165,18 @@ def _brand_before(text: str, unit: Unit, mention: Mention) -> tuple[int, int] | 
     return (before.start("brand"), before.end("brand")) if before else None
 
 
+GROUP = "group:"
+
+
+def group_members(key: str) -> tuple[str, ...]:
+    return tuple(key[len(GROUP) :].split("+")) if key.startswith(GROUP) else (key,)
+
+
+def _name(found: Found, key: str) -> str:
+    m = found.names[key]
+    return normalize(m.concept.preferred if m.concept else key)
+
+
 def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
     """The medicine an article is about: named in its title, or the only one it names."""
     title_norm = normalize(title)
@@ -174,8 +186,15 @@ def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
         if normalize(m.concept.preferred if m.concept else k) in title_norm
         or any(normalize(b.brand or "") in title_norm for b in found.brands.get(k, []))
     ]
+    in_title = [
+        k
+        for k in in_title
+        if not any(k != o and _name(found, k) in _name(found, o) for o in in_title)
+    ]  # "Interferon alfa-2b" names interferon alfa-2b, not also the interferon class
     if len(in_title) == 1:
         return in_title[0]
+    if 1 < len(in_title) <= 4:
+        return GROUP + "+".join(in_title)  # "Apixaban vs rivaroxaban": what is said of both
     drugs = [k for k, m in found.names.items() if not m.concept or m.concept.kind == "drug"]
     if len(found.names) == 1 or (len(drugs) == 1 and len(found.names) <= 2):
         return drugs[0] if drugs else next(iter(found.names))
