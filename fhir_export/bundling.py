@@ -7,6 +7,7 @@ relative ('MedicationKnowledge/<id>'); every entry is still a PUT of a determini
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -52,5 +53,36 @@ def build(resources: list[JSON], *, bundle_type: BundleType, key: str) -> JSON:
         "entry": entries,
     }
     model = Bundle.model_validate(data)
-    dumped: JSON = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dumped
+    return in_spec_order(model, data)
+
+
+@cache
+def _plan(cls: Any) -> tuple[tuple[str, str], ...]:
+    """(JSON key, model attribute) in specification order, for one model class."""
+    alias = {(f.alias or n): n for n, f in cls.model_fields.items()}
+    return tuple((key, alias.get(key, key)) for key in cls.elements_sequence())
+
+
+def in_spec_order(model: Any, data: JSON) -> JSON:
+    """`data` with every object's keys in specification order, read off the validated model
+    (a tenth of the cost of model_dump, and the values stay exactly as built)."""
+    out: JSON = {}
+    if "resourceType" in data:
+        out["resourceType"] = data["resourceType"]
+    kind: Any = type(model)
+    for key, attr in _plan(kind):
+        if key in data:
+            out[key] = _ordered(getattr(model, attr), data[key])
+        if "_" + key in data:
+            out["_" + key] = _ordered(getattr(model, attr + "__ext", None), data["_" + key])
+    if len(out) != len(data):
+        raise ValueError(f"elements the model does not know: {sorted(set(data) - set(out))}")
+    return out
+
+
+def _ordered(model: Any, value: Any) -> Any:
+    if isinstance(value, dict):
+        return in_spec_order(model, value)
+    if isinstance(value, list):
+        return [_ordered(m, v) for m, v in zip(model, value, strict=True)]
+    return value
