@@ -17,6 +17,7 @@ from .medications import Found, Mention
 from .triggers import (
     BEFORE_TREATMENT,
     CONTINUATION,
+    HAPPENS,
     HEDGED,
     LIST_LEADS,
     MONITORING,
@@ -169,6 +170,24 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
     return out
 
 
+def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
+    """'Serious infections, including TB, can happen.': a risk named before its verb."""
+    match = HAPPENS.match(unit.text)
+    if match is None:
+        return []
+    group = "np" if match.group("np") is not None else "np2"
+    start = unit.start + match.start(group)
+    end = unit.start + match.end(group)
+    if (
+        unit.subject_source == "main"
+        and _MED_REF.search(text[start:end]) is None
+        and not (_in_warning_section(unit) or _SERIOUS.search(text[start:end]))
+    ):
+        return []
+    kind = FindingKind.WARNING if _in_warning_section(unit) else FindingKind.SIDE_EFFECT
+    return _objects(kind, text, start, end, unit, lexicon, unit.subject)
+
+
 def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
     for kind in (FindingKind.SIDE_EFFECT, FindingKind.WARNING):
         if TRIGGERS[kind].search(text, unit.start, unit.end):
@@ -225,6 +244,8 @@ def facts(
                 )
         else:
             own = _triggered(unit, text, lexicon, group)
+            if not own and unit.subject and not HEDGED.search(unit.text):
+                own = _happens(unit, text, lexicon)
             cont = CONTINUATION.match(unit.text)
             if not own and cont and last_kind is not None and unit.subject:
                 own = _objects(

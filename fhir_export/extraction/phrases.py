@@ -22,6 +22,7 @@ _OR = re.compile(r"\s+or\s+", re.I)
 _SUCH_AS = re.compile(r"\b(?:such as|including|like|for example|e\.g\.,?)\s+", re.I)
 _LEAD = re.compile(
     r"^(?:(?:an? (?:increased|higher|small|slightly increased|greater) risk of|"
+    r"(?:a )?(?:small |slight )?(?:increase|rise) in the (?:risk|chance) of(?: getting)?|"
     r"(?:an |the )?increased risk of|(?:the |a )?risk of|symptoms of|signs of|"
     r"certain types of|people with|adults with|patients with|those with|treatment of|"
     r"forms? of(?= \w+ \w+)|a|an|the|any|some|certain|many|most|all|your|their|its|of|with|"
@@ -31,9 +32,11 @@ _LEAD = re.compile(
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
 _GENERIC = re.compile(
     r"^(?:other|various|different|several|many|some|certain)\b|"
-    r"^(?:(?:autoimmune|inflammatory|chronic|serious|other)(?: and| or|,)?\s*)*"
-    r"(?:conditions?|diseases?|disorders?|problems?|illness(?:es)?|types? of cancer|cancers|"
-    r"symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
+    r"^(?:(?:autoimmune|inflammatory|chronic|serious|other|medical|health)(?: and| or|,)?\s*)*"
+    r"(?:conditions|diseases|disorders|problems|illnesses|types? of cancer|cancers|"
+    r"symptoms|side effects|things|issues|reactions|effects)$|"
+    r"^(?:(?:medical|health|serious|other)\s+)?(?:conditions?|diseases?|disorders?|problems?|"
+    r"illness|symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
     re.I,
 )
 _ADJECTIVES = frozenset(

@@ -8,7 +8,8 @@ from ..model import FindingKind
 
 _CARER = (
     r"(?:doctor|healthcare provider|health care provider|health professional|nurse|"
-    r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon)"
+    r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon|clinic|hospital|"
+    r"ward|unit|midwife|prescriber|consultant)"
 )
 
 TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
@@ -27,7 +28,7 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\b(?:increase|increases|raise|raises) (?:the|your) (?:risk|chance) of\s+|"
         r"\b(?:(?:has|have) been |is |are |may be |can be )?(?:associated|linked) with\s+|"
         r"\b(?:side effects?|adverse (?:effects|reactions)|risks(?: and side effects)?)\b"
-        r"[^.:]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*|"
+        r"[^.:]*?\b(?:include|includes|including|is|are|such as)\b\s*:?\s*|"
         r"^\s*(?:common |possible )?side effects?\s*:\s*",
         re.I | re.M,
     ),
@@ -51,10 +52,11 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         re.I,
     ),
     FindingKind.SCREENING: re.compile(
-        r"\b(?:tell|inform|let) (?:your|the) "
+        r"\b(?:tell|inform|let|talk to|speak to|speak with|check with|ask) (?:your|the|a) "
         + _CARER
         + r"\b[^.:]*?\bif you(?: have| are| had| were| (?:have )?ever)?(?: ever)?"
-        r"(?: had| been)?(?: any(?: of the following| of these)?)?\s*|"
+        r"(?: had| been)?(?: or (?:have )?had)?(?: any(?: of the following(?: conditions)?|"
+        r" of these)?)?\s*|"
         r"\b(?:will|may|should|must) (?:also )?(?:ask|check|test|screen)\b[^.:]*?"
         r"(?:\babout|\bfor|\bwhether you have had|\bif you have had|\bwhether you have)"
         r"(?: any)?\s*|"
@@ -109,6 +111,14 @@ SECTION_KINDS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# "Serious infections, including tuberculosis, can happen." The fact comes before the verb.
+HAPPENS = re.compile(
+    r"^(?P<np>[^.;:]{3,120}?),?\s+(?:can|may|might|could|sometimes|often)\s+(?:also\s+)?"
+    r"(?:happen|occur|develop)\b|"
+    r"^(?P<np2>[^.;:]{3,120}?),?\s+(?:has|have)\s+(?:also\s+)?been\s+reported\b",
+    re.I,
+)
+
 # "X can cause serious conditions. These include A, B and C."
 CONTINUATION = re.compile(
     r"^(?:these|they|this|such \w+)\s+(?:may |can |could )?include[sd]?\s+", re.I

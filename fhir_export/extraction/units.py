@@ -39,7 +39,11 @@ class Unit:
 
     @property
     def is_lead_in(self) -> bool:
-        return self.text.rstrip().endswith((":", ";")) and self.kind is not BlockKind.ITEM
+        """Ends like the start of a list: 'Side effects include:', 'Ask a doctor if you have'.
+        Only the last sentence before a list is ever taken as its lead."""
+        return self.kind is not BlockKind.ITEM and not self.text.rstrip().endswith(
+            (".", "!", "?", ")", '"', "”")
+        )
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -49,7 +49,9 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
                 )
         rows.clear()
 
+    previous_blank = True
     for line in lines:
+        blank_before, previous_blank = previous_blank, not line.strip()
         stripped = " ".join(line.split())
         cells = tuple(c.strip() for c in _CELL_GAP.split(line.strip().strip("|")) if c.strip())
         if len(cells) >= 2 and not _BULLET.match(line):
@@ -70,6 +72,19 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
             blocks.append(
                 RawBlock(kind=BlockKind.ITEM, text=text, level=depth, header=bool(numbered))
             )
+            continue
+        last = blocks[-1] if blocks else None
+        if (
+            not wrapped
+            and not para
+            and not blank_before
+            and stripped[0].islower()
+            and last is not None
+            and last.kind in (BlockKind.LINE, BlockKind.PARAGRAPH)
+            and not last.text.endswith((".", "!", "?", ":", ";"))
+        ):
+            # a sentence broken across lines: "tell your doctor if you have" / "ever had:"
+            blocks[-1] = RawBlock(kind=BlockKind.PARAGRAPH, text=f"{last.text} {stripped}")
             continue
         para.append(stripped)
         if not wrapped:
