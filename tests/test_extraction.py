@@ -33,13 +33,14 @@ def texts(findings: tuple) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_generic_brand_pairs_and_unknown_medicine() -> None:
-    x = run("Zanubrutinib (Brukinsa) is used to treat mantle cell lymphoma.",
+    # a made-up name with a real INN stem (-zumab): no lexicon knows it
+    x = run("Velmarizumab (Velmara) is used to treat mantle cell lymphoma.",
             "Rituximab (Rituxan) is a monoclonal antibody.")
-    zanu = med(x, "zanubrutinib")
-    assert zanu.concept is None and texts(zanu.brands) == ["Brukinsa"]
-    assert texts(zanu.indications) == ["mantle cell lymphoma"]
+    velma = med(x, "velmarizumab")
+    assert velma.concept is None and texts(velma.brands) == ["Velmara"]
+    assert texts(velma.indications) == ["mantle cell lymphoma"]
     assert texts(med(x, "rituximab").classes) == ["monoclonal antibody"]
-    assert {f.text for f in x.unmapped} >= {"Zanubrutinib", "mantle cell lymphoma"}
+    assert {f.text for f in x.unmapped} >= {"Velmarizumab"}
 
 
 def test_brand_names_list() -> None:
@@ -105,7 +106,7 @@ def test_screening_items_grouped_under_their_therapy() -> None:
 def test_routes_only_when_tied_to_a_medicine() -> None:
     x = run("Some immunotherapies are given as intravenous (IV) infusions.",
             "Adalimumab is given as an injection under the skin.")
-    assert texts(med(x, "adalimumab").routes) == ["under the skin"]
+    assert texts(med(x, "adalimumab").routes) == ["injection under the skin"]
     assert med(x, "adalimumab").routes[0].concept.id == "subcutaneous"  # type: ignore[union-attr]
 
 
@@ -145,10 +146,10 @@ def test_brand_first_then_unknown_generic_in_brackets() -> None:
 
 
 def test_also_known_as_and_key_value_lines() -> None:
-    x = run("Zanubrutinib is also known as Brukinsa.", "Route: Oral",
+    x = run("Velmarizumab is also known as Velmara.", "Route: Oral",
             "Common uses: mantle cell lymphoma, marginal zone lymphoma")
-    z = med(x, "zanubrutinib")
-    assert texts(z.brands) == ["Brukinsa"]
+    z = med(x, "velmarizumab")
+    assert texts(z.brands) == ["Velmara"]
     assert [f.concept.id for f in z.routes if f.concept] == ["oral"]
     assert texts(z.indications) == ["mantle cell lymphoma", "marginal zone lymphoma"]
 

@@ -24,7 +24,7 @@ def test_check_digits() -> None:
     ("http://www.nlm.nih.gov/research/umls/rxnorm", "12a"),
     ("http://www.whocc.no/atc", "L01FA1"),
     ("http://fdasis.nlm.nih.gov", "4F4X42SYQ"),
-    ("http://hl7.org/fhir/sid/icd-10-cm", "U07"),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "U0"),
 ])
 def test_bad_code_formats(system: str, code: str) -> None:
     assert code_problem(system, code)

@@ -17,6 +17,7 @@ from .medications import Found, Mention
 from .triggers import (
     BEFORE_TREATMENT,
     CONTINUATION,
+    FOR_CONDITION,
     HAPPENS,
     HEDGED,
     LIST_LEADS,
@@ -147,7 +148,7 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
             if kind is not FindingKind.SCREENING and subject is None:
                 continue
             if (
-                unit.subject_source == "main"
+                unit.subject_source in ("main", "section")
                 and kind in _NEEDS_REFERENCE
                 and not _names_the_medicine(text, unit.start, trig.start())
             ):
@@ -168,6 +169,15 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
                 taken.append((trig.start(), max(f.span.end for f in found)))
             out += found
     return out
+
+
+def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
+    """'For HER2-positive breast cancer, trastuzumab is added': an indication stated first."""
+    match = FOR_CONDITION.match(unit.text)
+    if match is None or NEGATION.search(unit.text):
+        return []
+    start, end = unit.start + match.start("np"), unit.start + match.end("np")
+    return _objects(FindingKind.INDICATION, text, start, end, unit, lexicon, unit.subject)
 
 
 def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
@@ -200,11 +210,14 @@ def _in_warning_section(unit: Unit) -> bool:
 
 
 def _list_kind(unit: Unit) -> FindingKind | None:
-    if unit.lead is not None:
+    lead: Unit | None = unit.lead
+    while lead is not None:
         for kind, pattern in LIST_LEADS:
-            if pattern.search(unit.lead.text.rstrip(":; ") + " "):
+            if pattern.search(lead.text.rstrip(":; ") + " "):
                 return kind
-        return None
+        if lead.kind is not BlockKind.ITEM:
+            return None  # a lead-in that says nothing about its list
+        lead = lead.lead  # a nested list under "- relieves aches due to:" inherits its kind
     for kind, pattern in SECTION_KINDS:
         if unit.heading and pattern.search(unit.heading):
             return kind
@@ -246,6 +259,8 @@ def facts(
             own = _triggered(unit, text, lexicon, group)
             if not own and unit.subject and not HEDGED.search(unit.text):
                 own = _happens(unit, text, lexicon)
+            if unit.subject_source == "mention":
+                own += _for_condition(unit, text, lexicon)
             cont = CONTINUATION.match(unit.text)
             if not own and cont and last_kind is not None and unit.subject:
                 own = _objects(

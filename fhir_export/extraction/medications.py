@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Concept
-from ..terminology import Lexicon, Match, Token, normalize
+from ..model import Article, Concept
+from ..terminology import Lexicon, Match, Token, normalize, tokenize
 from .units import Unit
 
 DRUG_KINDS = frozenset({"drug", "drug-class"})
@@ -201,8 +201,35 @@ def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
     return None
 
 
-def resolve(units: list[Unit], found: Found, main: str | None) -> None:
-    """Set each unit's subject: named in it, pointed at ('It', 'This medicine'), or the main."""
+def section_subjects(article: Article, found: Found, lexicon: Lexicon) -> dict[int, str]:
+    """The medicine each section is about, when its heading (or an enclosing section's) names
+    exactly one: "## Metoprolol (brand names: ...)" / "### Side effects"."""
+    out: dict[int, str] = {}
+    stack: list[tuple[int, str | None]] = []
+    for section in article.sections:
+        named: str | None = None
+        if section.heading:
+            tokens = tokenize(section.heading)
+            keys = {m.concept.id for m in lexicon.scan(tokens, DRUG_KINDS)}
+            keys |= {t.norm for t in tokens if t.norm in found.names and _INN_STEM.match(t.norm)}
+            keys &= set(found.names)
+            named = next(iter(keys)) if len(keys) == 1 else None
+        while stack and stack[-1][0] >= section.level:
+            stack.pop()
+        inherited = next((k for _, k in reversed(stack) if k), None)
+        subject = named or inherited
+        if subject:
+            out[section.index] = subject
+        stack.append((section.level, named or inherited))
+    return out
+
+
+def resolve(
+    units: list[Unit], found: Found, main: str | None, sections: dict[int, str] | None = None
+) -> None:
+    """Set each unit's subject: named in it, pointed at ('It', 'This medicine'), the medicine
+    its section is about, or the article's."""
+    sections = sections or {}
     previous: dict[int, str | None] = {}
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx)
@@ -212,6 +239,8 @@ def resolve(units: list[Unit], found: Found, main: str | None) -> None:
             unit.subject, unit.subject_source = mentions[0].key, "mention"
         elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
             unit.subject, unit.subject_source = previous[unit.section], "anaphora"
+        elif unit.section in sections:
+            unit.subject, unit.subject_source = sections[unit.section], "section"
         else:
             unit.subject, unit.subject_source = main, "main"
         if mentions:

@@ -19,12 +19,13 @@ _BREAK = re.compile(
 )
 _SEP = re.compile(r"\s*[,;]\s*(?:and\s+|or\s+)?|\s+and\s+|\s+as well as\s+|\s*/\s*|\s*\|\s*", re.I)
 _OR = re.compile(r"\s+or\s+", re.I)
-_SUCH_AS = re.compile(r"\b(?:such as|including|like|for example|e\.g\.,?)\s+", re.I)
+_SUCH_AS = re.compile(r"\b(?:such as|including|(?<![\w-])like|for example|e\.g\.,?)\s+", re.I)
 _LEAD = re.compile(
     r"^(?:(?:an? (?:increased|higher|small|slightly increased|greater) risk of|"
     r"(?:a )?(?:small |slight )?(?:increase|rise) in the (?:risk|chance) of(?: getting)?|"
     r"(?:an |the )?increased risk of|(?:the |a )?risk of|symptoms of|signs of|"
-    r"certain types of|people with|adults with|patients with|those with|treatment of|"
+    r"certain types of|(?:in )?(?:people|adults|children|patients|those)(?: and (?:adults|"
+    r"children))? with|treatment of|"
     r"forms? of(?= \w+ \w+)|a|an|the|any|some|certain|many|most|all|your|their|its|of|with|"
     r"having|had|have|been|ever|are|were)\s+)+",
     re.I,
@@ -65,35 +66,10 @@ _ADJECTIVES = frozenset(
     }
 )
 _FIRST_WORD_REJECT = frozenset(
-    {
-        "become",
-        "becomes",
-        "feel",
-        "feels",
-        "notice",
-        "get",
-        "develop",
-        "start",
-        "look",
-        "seem",
-        "think",
-        "usually",
-        "sometimes",
-        "often",
-        "always",
-        "given",
-        "taken",
-        "used",
-        "which",
-        "who",
-        "take",
-        "use",
-        "avoid",
-        "keep",
-        "ask",
-        "see",
-        "call",
-    }
+    """become becomes feel feels notice get develop start look seem think usually sometimes
+    often always given taken used which who take use avoid keep ask see call unwell ill taking
+    using plan planning personal to before during including especially people manageable
+    missing material early vomit""".split()
 )
 _HEDGE = re.compile(r"\b(?:possibly|rarely|unlikely|uncommonly|not|never|no)\b", re.I)
 _CLAUSEY = re.compile(
@@ -167,6 +143,12 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
         start += 1
     if start >= end:
         return None
+    while (
+        end > start
+        and text[end - 1] == ")"
+        and text[start:end].count(")") > text[start:end].count("(")
+    ):
+        end -= 1
     if text[start:end].count("(") > text[start:end].count(")"):
         end = text.rfind("(", start, end)
         end = start + len(text[start:end].rstrip())

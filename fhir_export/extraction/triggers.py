@@ -9,7 +9,7 @@ from ..model import FindingKind
 _CARER = (
     r"(?:doctor|healthcare provider|health care provider|health professional|nurse|"
     r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon|clinic|hospital|"
-    r"ward|unit|midwife|prescriber|consultant)"
+    r"ward|unit|midwife|prescriber|consultant|us)"
 )
 
 TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
@@ -17,8 +17,13 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\b(?:(?:used|approved|prescribed|indicated|licensed|given|effective|helpful)"
         r"(?:\s+(?:\w+ly|alone|mainly|also|only|mostly))?\s+(?:to treat|for treating|"
         r"for the treatment of|in the treatment of|in treating|against|for)|"
-        r"treatments?\s+(?:for|of)|to treat|treats?|helps? (?:to )?(?:treat|control))\s+|"
-        r"^\s*(?:common |main )?(?:uses?|indications?|used for)\s*:\s*",
+        r"treatments?\s+(?:for|of)|to (?:treat|prevent)(?: (?:or|and) (?:treat|prevent))?|"
+        r"treats?|helps? (?:to )?(?:treat|control|prevent))\s+|"
+        r"\b(?:common |main )?(?:reasons|uses) (?:for (?:taking )?it )?include\s*:?\s*|"
+        r"\bused\b[^.;:]{0,80}?\b(?:in|for) (?:adults|children|people|patients|anyone|those)"
+        r"\b[^.;:]{0,60}?\bwith\s+|"
+        r"\b(?:temporarily )?relieves?\s+(?:the )?(?:symptoms of\s+)?|"
+        r"^\s*(?:common |main |other )?(?:uses?|indications?|used for)\s*:\s*",
         re.I | re.M,
     ),
     FindingKind.SIDE_EFFECT: re.compile(
@@ -33,7 +38,7 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         re.I | re.M,
     ),
     FindingKind.WARNING: re.compile(
-        r"\b(?:call|contact|tell|see|phone|ring) (?:your|the) "
+        r"\b(?:call|contact|tell|see|phone|ring) (?:(?:your|the) )?"
         + _CARER
         + r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|as soon as "
         r"possible)\b[^.:]*?\bif\b(?: you)?(?: (?:have|develop|get|notice|experience|feel|"
@@ -116,6 +121,14 @@ HAPPENS = re.compile(
     r"^(?P<np>[^.;:]{3,120}?),?\s+(?:can|may|might|could|sometimes|often)\s+(?:also\s+)?"
     r"(?:happen|occur|develop)\b|"
     r"^(?P<np2>[^.;:]{3,120}?),?\s+(?:has|have)\s+(?:also\s+)?been\s+reported\b",
+    re.I,
+)
+
+# "For HER2-positive breast cancer, trastuzumab is added": the condition comes first.
+FOR_CONDITION = re.compile(
+    r"^for (?P<np>[^,.;:]{3,80}),\s+(?=[^.]*\b(?:is|are|may be|can be|will be) "
+    r"(?:added|used|given|recommended|prescribed|offered)\b|[^.]*\b(?:may|might|will|can) "
+    r"(?:recommend|prescribe|suggest|offer)\b)",
     re.I,
 )
 

@@ -58,12 +58,23 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out if text[s:e].strip()]
 
 
+@dataclass(slots=True)
+class _Parent:
+    level: int
+    unit: Unit
+
+
+def _opens_list(text: str) -> bool:
+    return text.rstrip(" *_").endswith(":")
+
+
 def cut(article: Article) -> list[Unit]:
     text = article.text
     units: list[Unit] = []
     for section in article.sections:
         lead: Unit | None = None
         header: Unit | None = None
+        parents: list[_Parent] = []
         prev: Block | None = None
         for i, block in enumerate(section.blocks):
             if block.kind is BlockKind.ITEM:
@@ -73,18 +84,24 @@ def cut(article: Article) -> list[Unit]:
                     and (lead is None or lead.end != prev.end)
                 ):
                     lead = None
-                units.append(
-                    _unit(
-                        article,
-                        section.index,
-                        section.heading,
-                        i,
-                        block.start,
-                        block.end,
-                        block.kind,
-                        lead,
-                    )
+                # a nested item belongs to the item above it that reads as a lead-in
+                # ("- Used for:" / "  - high blood pressure")
+                while parents and parents[-1].level >= block.level:
+                    parents.pop()
+                parent = parents[-1].unit if parents else None
+                own_lead = parent if parent is not None and _opens_list(parent.text) else lead
+                unit = _unit(
+                    article,
+                    section.index,
+                    section.heading,
+                    i,
+                    block.start,
+                    block.end,
+                    block.kind,
+                    own_lead,
                 )
+                units.append(unit)
+                parents.append(_Parent(block.level, unit))
             elif block.kind is BlockKind.ROW:
                 unit = _unit(
                     article,
@@ -104,6 +121,7 @@ def cut(article: Article) -> list[Unit]:
             else:
                 header = None
                 lead = None
+                parents.clear()
                 for s, e in _sentences(text, block.start, block.end):
                     unit = _unit(article, section.index, section.heading, i, s, e, block.kind, None)
                     units.append(unit)

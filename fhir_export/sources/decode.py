@@ -6,6 +6,8 @@ import codecs
 import re
 import unicodedata
 
+import ftfy
+
 from ..errors import SourceError
 
 _BOMS = (
@@ -31,6 +33,18 @@ _WHATWG = {
     "unicode-1-1-utf-8": "utf-8",
     "utf8": "utf-8",
 }
+# UTF-8 read as windows-1252 somewhere upstream: "donâ€™t", "Â®". ftfy undoes exactly that
+# and nothing else here (quotes, ligatures and widths are left as the publisher wrote them).
+_MOJIBAKE = re.compile("[ÂÃâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    normalization=None,
+    explain=False,
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters scraped text carries that mean nothing: zero-width marks and soft hyphens.
@@ -80,6 +94,8 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
         ) from None
     if len(_CONTROL.findall(_ANSI.sub("", text[:8192]))) > 8:
         raise SourceError("binary file, not a text article", path=path)
+    if _MOJIBAKE.search(text):
+        text = ftfy.fix_text(text, _FTFY)
     return text, charset
 
 

@@ -85,7 +85,7 @@ def code_problem(system: str, code: str) -> str | None:
         if not re.fullmatch(r"[A-Z0-9]{10}", code):
             return "is not a UNII (10 letters and digits)"
     elif system == ICD10CM:
-        if not re.fullmatch(r"[A-TV-Z]\d[0-9AB](\.[0-9A-TV-Z]{1,4})?", code):
+        if not re.fullmatch(r"[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?", code):
             return "is not an ICD-10-CM code"
     return None
 

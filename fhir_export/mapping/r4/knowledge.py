@@ -28,8 +28,9 @@ def mk_key(article: Article, med: Medication) -> str:
 
 
 def _issue_key(article: Article, med: Medication, finding: Finding) -> str:
-    what = finding.concept.id if finding.concept else normalize(finding.text)
-    return f"{mk_key(article, med)}|{finding.kind.value}|{what}"
+    """Keyed by the article's own wording, so a lexicon update that codes the term does not
+    change the id (a reload updates the resource instead of leaving an orphan)."""
+    return f"{mk_key(article, med)}|{finding.kind.value}|{normalize(finding.text)}"
 
 
 def detected_issues(article: Article, med: Medication, doc_url: str) -> list[JSON]:

