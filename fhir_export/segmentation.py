@@ -40,6 +40,10 @@ _SMALL = {
     "do",
     "does",
 }
+_DANGLING = frozenset(
+    "have has had are is was were be if to with include includes including the a an of for "
+    "and or you your when take use following these any as by from".split()
+)
 _WHAT_IS = re.compile(r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?P<topic>.+?)\s*\?$", re.I)
 _NUMBERED = re.compile(r"^\d{1,2}[.)]\s+")
 _NAME_WITH_ACRONYM = re.compile(r"\([A-Z]{2,6}\)$")
@@ -61,10 +65,10 @@ def _heading_like(text: str, *, strong: bool = False) -> bool:
         return False
     if text.endswith("?"):
         return len(words) >= 2
-    if text[-1] in ".;:!," or _NAME_WITH_ACRONYM.search(text):
+    if text[-1] in ".;:!," or (_NAME_WITH_ACRONYM.search(text) and not text.isupper()):
         return False
     bare = _NUMBERED.sub("", text)
-    if not bare[:1].isupper():
+    if not bare[:1].isupper() or ": " in bare:  # "Route: Oral" is a fact, not a heading
         return False
     if not strong or bare.isupper():
         return True
@@ -125,6 +129,13 @@ def _classify(doc: RawDocument, meta: _Meta) -> list[_Piece]:
                 or nxt.text.rstrip().endswith((".", ":"))
             )
             heading = _heading_like(text, strong=True) or (body_follows and _heading_like(text))
+            if (
+                heading
+                and nxt is not None
+                and nxt.kind is BlockKind.ITEM
+                and (text.split()[-1].lower() in _DANGLING)
+            ):
+                heading = False  # "Ask a doctor before use if you have" leads into a list
             kind = BlockKind.HEADING if heading else BlockKind.PARAGRAPH
             pieces.append(_Piece(kind, text, 2 if kind is BlockKind.HEADING else 0))
             if (

@@ -106,6 +106,7 @@ def _objects(
 
 
 _NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
+_RELATIVE = re.compile(r"\b(?:that|which)\s+(?:\w+\s+){0,2}$", re.I)
 _MED_REF = re.compile(
     r"^(?:\W*\w+\W+){0,3}?(?:it|this (?:medicine|drug|medication|treatment|injection|"
     r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
@@ -153,6 +154,8 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
                 and not _names_the_medicine(text, unit.start, trig.start())
             ):
                 continue
+            if kind in _NEEDS_REFERENCE and _RELATIVE.search(text, unit.start, trig.start()):
+                continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
             found = _objects(
@@ -209,14 +212,23 @@ def _in_warning_section(unit: Unit) -> bool:
     return bool(unit.heading) and bool(SECTION_KINDS[0][1].search(unit.heading or ""))
 
 
+_FREQUENCY = re.compile(
+    r"^(?:very |less |more )?(?:common|uncommon|rare|frequent|not known)\b|\bmay affect\b|"
+    r"\bup to \d+ in \d+",
+    re.I,
+)
+
+
 def _list_kind(unit: Unit) -> FindingKind | None:
     lead: Unit | None = unit.lead
     while lead is not None:
         for kind, pattern in LIST_LEADS:
-            if pattern.search(lead.text.rstrip(":; ") + " "):
+            if pattern.search(lead.text + " ") or pattern.search(lead.text.rstrip(":; ") + " "):
                 return kind
-        if lead.kind is not BlockKind.ITEM:
+        if lead.kind is not BlockKind.ITEM and not _FREQUENCY.search(lead.text):
             return None  # a lead-in that says nothing about its list
+        if lead.kind is not BlockKind.ITEM:
+            break  # "Common (may affect up to 1 in 10 people):": the section says what
         lead = lead.lead  # a nested list under "- relieves aches due to:" inherits its kind
     for kind, pattern in SECTION_KINDS:
         if unit.heading and pattern.search(unit.heading):
@@ -235,8 +247,8 @@ def facts(
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
-        if unit.kind is BlockKind.ROW:
-            continue  # tables.py reads rows column by column
+        if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING:
+            continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit)
             own = _triggered(unit, text, lexicon, group)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Article, Concept
+from ..model import Article, BlockKind, Concept
 from ..terminology import Lexicon, Match, Token, normalize, tokenize
 from .units import Unit
 
@@ -40,6 +40,11 @@ _ANAPHORA = re.compile(
     r"(?:\s+(?:medicine|medicines|drug|drugs|medication|medications|treatment|therapy))?",
     re.I,
 )
+_PLURAL = re.compile(
+    r"^(?:[\"“]?)(?:they|these|both|either|all)\b(?:\s+(?:medicines|drugs|medications|"
+    r"treatments|of them|of these))?",
+    re.I,
+)
 _BRAND_LIST = re.compile(
     r"(?:\b(?:brand|trade)[- ]names?\b(?:\s+(?:include|includes|are|is|such as))?\s*:?|"
     r"\balso (?:known|sold|marketed) as\b(?: the brand)?)\s*(?P<list>[^.;()]+)"
@@ -56,6 +61,7 @@ class Mention:
     start: int
     end: int
     brand: str | None = None
+    heading: bool = False  # named in a heading (running text is preferred for the name)
 
 
 @dataclass(slots=True)
@@ -98,8 +104,11 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
         for mention in mentions:
             if mention.brand:
                 found.brands.setdefault(mention.key, []).append(mention)
-            elif mention.key not in found.names:
-                found.names[mention.key] = mention
+            elif mention.key not in found.names or (
+                found.names[mention.key].heading and unit.kind is not BlockKind.HEADING
+            ):
+                mention.heading = unit.kind is BlockKind.HEADING
+                found.names[mention.key] = mention  # prefer a mention in running text
     # a medicine only ever named by its brand still gets a name
     for key, brands in found.brands.items():
         found.names.setdefault(key, brands[0])
@@ -213,7 +222,10 @@ def section_subjects(article: Article, found: Found, lexicon: Lexicon) -> dict[i
             keys = {m.concept.id for m in lexicon.scan(tokens, DRUG_KINDS)}
             keys |= {t.norm for t in tokens if t.norm in found.names and _INN_STEM.match(t.norm)}
             keys &= set(found.names)
-            named = next(iter(keys)) if len(keys) == 1 else None
+            if len(keys) == 1:
+                named = next(iter(keys))
+            elif 1 < len(keys) <= 4:  # "Side effects of AC (doxorubicin and cyclophosphamide)"
+                named = GROUP + "+".join(k for k in found.names if k in keys)
         while stack and stack[-1][0] >= section.level:
             stack.pop()
         inherited = next((k for _, k in reversed(stack) if k), None)
@@ -237,6 +249,8 @@ def resolve(
             unit.subject, unit.subject_source = unit.lead.subject, "lead"
         elif mentions:
             unit.subject, unit.subject_source = mentions[0].key, "mention"
+        elif _PLURAL.match(unit.text) and main and main.startswith(GROUP):
+            unit.subject, unit.subject_source = main, "anaphora"  # "Both medicines...", "They"
         elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
             unit.subject, unit.subject_source = previous[unit.section], "anaphora"
         elif unit.section in sections:

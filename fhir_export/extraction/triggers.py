@@ -57,7 +57,7 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         re.I,
     ),
     FindingKind.SCREENING: re.compile(
-        r"\b(?:tell|inform|let|talk to|speak to|speak with|check with|ask) (?:your|the|a) "
+        r"\b(?:tell|inform|let|talk to|speak to|speak with|check with|ask) (?:(?:your|the|a) )?"
         + _CARER
         + r"\b[^.:]*?\bif you(?: have| are| had| were| (?:have )?ever)?(?: ever)?"
         r"(?: had| been)?(?: or (?:have )?had)?(?: any(?: of the following(?: conditions)?|"

@@ -76,6 +76,22 @@ def cut(article: Article) -> list[Unit]:
         header: Unit | None = None
         parents: list[_Parent] = []
         prev: Block | None = None
+        if section.heading:
+            # headings name medicines and pair brands ("Losartan (Cozaar)"); no facts are read
+            # from them
+            end = section.start + len(section.heading)
+            units.append(
+                _unit(
+                    article,
+                    section.index,
+                    section.heading,
+                    -1,
+                    section.start,
+                    end,
+                    BlockKind.HEADING,
+                    None,
+                )
+            )
         for i, block in enumerate(section.blocks):
             if block.kind is BlockKind.ITEM:
                 if (
