@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .errors import ExitCode, ExportError
 from .options import BundleType, ExportOptions, OutputFormat
-from .pipeline import export, export_one
+from .pipeline import export, export_one, write_report
 from .terminology.check import check
 
 
@@ -84,7 +84,13 @@ def main() -> None:
     type=click.IntRange(1),
     help="Refuse articles larger than this.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="List written files and unmapped terms.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the run's unmapped-terms report (JSON) to this file.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List unmapped terms per article on stderr.")
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -93,6 +99,7 @@ def export_command(
     recorded: str | None,
     lexicon: tuple[Path, ...],
     max_bytes: int,
+    report: Path | None,
     verbose: bool,
 ) -> None:
     """Export articles at PATHS (folders, files or globs; default: source/)."""
@@ -115,23 +122,25 @@ def export_command(
                 raise click.UsageError("--out - writes one format: choose json or xml")
             if len(sources) != 1:
                 raise click.UsageError("--out - writes exactly one article")
-            data, report = export_one(sources[0], options)
+            data, result = export_one(sources[0], options)
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         else:
-            report = export(sources, Path(out), options)
+            result = export(sources, Path(out), options)
+        if report is not None:
+            write_report(result, report)
     except ExportError as exc:
         click.echo(exc.line(), err=True)
         sys.exit(int(exc.exit_code))
-    for error in report.errors:
+    for error in result.errors:
         click.echo(error.line(), err=True)
-    for result in report.results:
-        for written in result.outputs:
+    for article in result.results:
+        for written in article.outputs:
             click.echo(written)
-        if verbose and result.unmapped_texts:
-            click.echo(f"{result.path}: unmapped: {'; '.join(result.unmapped_texts)}", err=True)
-    click.echo(report.summary(), err=True)
-    sys.exit(int(report.exit_code))
+        if verbose and article.unmapped_texts:
+            click.echo(f"{article.path}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
+    click.echo(result.summary(), err=True)
+    sys.exit(int(result.exit_code))
 
 
 @main.group("lexicon")

@@ -8,6 +8,7 @@ one or the new one, never half-written.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import tempfile
 import time
@@ -103,6 +104,9 @@ def render(
         medications=len(extraction.medications),
         unmapped=extraction.unmapped,
         unmapped_texts=tuple(f.text for f in extraction.unmapped),
+        unmapped_sentences=tuple(
+            article.text[f.sentence.start : f.sentence.end].strip() for f in extraction.unmapped
+        ),
     )
     return outputs, result
 
@@ -175,6 +179,12 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
         except ExportError as exc:
             report.errors.append(exc)
     return report
+
+
+def write_report(report: ExportReport, target: Path) -> None:
+    """The unmapped-terms report of a run, as JSON, written atomically."""
+    data = json.dumps(report.unmapped_report(), indent=2, ensure_ascii=False) + "\n"
+    write_atomic({target: data.encode("utf-8")})
 
 
 def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:

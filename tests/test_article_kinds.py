@@ -70,3 +70,24 @@ def test_every_narrative_is_safe_xhtml(path: Any) -> None:
             assert etree.QName(el).namespace == "http://www.w3.org/1999/xhtml"
             assert etree.QName(el).localname in allowed
             assert dict(el.attrib) == {}
+
+
+def test_unmapped_terms_report(tmp_path: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from fhir_export.cli import main
+
+    report = tmp_path / "unmapped.json"
+    result = CliRunner().invoke(main, ["export", str(ARTICLES / "ocrelizumab-leaflet.txt"),
+                                       "--out", str(tmp_path / "out"), "--report", str(report)])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(report.read_text("utf-8"))
+    (article,) = data["articles"]
+    terms = {t["text"].casefold(): t for t in article["unmapped"]}
+    assert "ocrelizumab" in terms
+    first = terms["ocrelizumab"]
+    assert first["kind"] == "medication" and "ocrelizumab" in first["sentence"].casefold()
+    assert data["summary"] == result.stderr.strip().splitlines()[-1]
+    assert {"text": "ocrelizumab", "count": 1} in data["terms"]

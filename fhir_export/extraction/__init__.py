@@ -29,7 +29,13 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     cut = units.cut(article)
     found = medications.find(cut, lexicon, article.text)
     main = medications.main_subject(found, article.title, lexicon)
-    medications.resolve(cut, found, main, medications.section_subjects(article, found, lexicon))
+    medications.resolve(
+        cut,
+        found,
+        main,
+        medications.section_subjects(article, found, lexicon),
+        medications.class_terms(found, lexicon),
+    )
     if article.language.split("-")[0].lower() == "en":
         findings = facts(cut, found, article.text, lexicon, main) + table_facts(
             cut, found, article.text, lexicon

@@ -80,7 +80,9 @@ def _objects(
     kinds = SCREENING_KINDS if kind is FindingKind.SCREENING else CONDITION_KINDS
     c_start, c_end = phrases.clause(text, start, end)
     out: list[Finding] = []
-    examples = kind is FindingKind.SCREENING
+    examples = kind is FindingKind.SCREENING or (
+        kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))
+    )
     spans = phrases.parts(text, c_start, c_end, split_or=True, examples=examples)
     serious = spans and _SERIOUS.search(text[spans[0][0] : spans[0][1]])
     if kind is FindingKind.WARNING and not serious and _in_warning_section(unit):
@@ -89,6 +91,8 @@ def _objects(
         kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
     for s, e in spans:
+        if out and _APPOSITIVE.search(text, max(0, s - 6), s):
+            continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
@@ -96,7 +100,7 @@ def _objects(
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
             out.append(_finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
-        else:
+        elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
             for m in matches:
                 if not phrases._HEDGE.search(text[s : m.start]):
                     out.append(
@@ -123,6 +127,7 @@ def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
     return bool(_MED_REF.search(text[start : trigger + 40]))
 
 
+_APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
 
 
@@ -219,13 +224,20 @@ _FREQUENCY = re.compile(
 )
 
 
+# "flu-like symptoms, such as fever and chills": the examples are side effects too
+_SYMPTOMS = re.compile(r"\b(?:symptoms|reactions),?\s+(?:such as|including|like)\b", re.I)
+_INCLUDES = re.compile(r"\b(?:may|can|might|could) include\b|\binclude:?\s*$", re.I)
+
+
 def _list_kind(unit: Unit) -> FindingKind | None:
     lead: Unit | None = unit.lead
     while lead is not None:
         for kind, pattern in LIST_LEADS:
             if pattern.search(lead.text + " ") or pattern.search(lead.text.rstrip(":; ") + " "):
                 return kind
-        if lead.kind is not BlockKind.ITEM and not _FREQUENCY.search(lead.text):
+        if lead.kind is not BlockKind.ITEM and not (
+            _FREQUENCY.search(lead.text) or _INCLUDES.search(lead.text)
+        ):
             return None  # a lead-in that says nothing about its list
         if lead.kind is not BlockKind.ITEM:
             break  # "Common (may affect up to 1 in 10 people):": the section says what

@@ -236,19 +236,80 @@ def section_subjects(article: Article, found: Found, lexicon: Lexicon) -> dict[i
     return out
 
 
+_JOINER = re.compile(r"^\s*(?:\([^)]{0,40}\))?\s*(?:,|and|or|&|, and|, or)\s*$", re.I)
+
+
+def _coordinated(unit: Unit, mentions: list[Mention]) -> str:
+    """'Both pembrolizumab and nivolumab can cause': the subject is both of them."""
+    keys = [mentions[0].key]
+    end = mentions[0].end
+    for mention in mentions[1:]:
+        if mention.key in keys:
+            end = max(end, mention.end)
+            continue
+        if not _JOINER.match(unit.text[end - unit.start : mention.start - unit.start]):
+            break
+        keys.append(mention.key)
+        end = mention.end
+    return keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+
+
+def class_terms(found: Found, lexicon: Lexicon) -> dict[tuple[str, ...], str]:
+    """Class words of the medicines an article names ("statin" for simvastatin, pravastatin
+    and rosuvastatin), each pointing at the medicines of that class, so that "side effects of
+    statins" speaks of all of them. Only classes the lexicon gives the named medicines."""
+    members: dict[tuple[str, ...], list[str]] = {}
+    for key, mention in found.names.items():
+        text = (
+            str(lexicon.raw.get(mention.concept.id, {}).get("class", ""))
+            if (mention.concept)
+            else ""
+        )
+        for part in re.split(r"[()/;,]| and ", text):
+            words = tuple(_singular_norm(t.norm) for t in tokenize(part))
+            if words and len(words) <= 3:
+                members.setdefault(words, []).append(key)
+    out = {}
+    for words, keys in members.items():
+        out[words] = keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+    return out
+
+
+def _singular_norm(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _class_subject(unit: Unit, classes: dict[tuple[str, ...], str]) -> str | None:
+    words = [_singular_norm(t.norm) for t in unit.tokens]
+    for size in (3, 2, 1):
+        for i in range(len(words) - size + 1):
+            hit = classes.get(tuple(words[i : i + size]))
+            if hit:
+                return hit
+    return None
+
+
 def resolve(
-    units: list[Unit], found: Found, main: str | None, sections: dict[int, str] | None = None
+    units: list[Unit],
+    found: Found,
+    main: str | None,
+    sections: dict[int, str] | None = None,
+    classes: dict[tuple[str, ...], str] | None = None,
 ) -> None:
-    """Set each unit's subject: named in it, pointed at ('It', 'This medicine'), the medicine
-    its section is about, or the article's."""
+    """Set each unit's subject: named in it, pointed at ('It', 'This medicine'), named by its
+    class ('statins'), the medicine its section is about, or the article's."""
     sections = sections or {}
+    classes = classes or {}
     previous: dict[int, str | None] = {}
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx)
+        by_class = None if mentions else _class_subject(unit, classes)
         if unit.lead is not None and unit.lead.subject is not None and not mentions:
             unit.subject, unit.subject_source = unit.lead.subject, "lead"
+        elif by_class:
+            unit.subject, unit.subject_source = by_class, "mention"
         elif mentions:
-            unit.subject, unit.subject_source = mentions[0].key, "mention"
+            unit.subject, unit.subject_source = _coordinated(unit, mentions), "mention"
         elif _PLURAL.match(unit.text) and main and main.startswith(GROUP):
             unit.subject, unit.subject_source = main, "anaphora"  # "Both medicines...", "They"
         elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
@@ -259,6 +320,8 @@ def resolve(
             unit.subject, unit.subject_source = main, "main"
         if mentions:
             previous[unit.section] = mentions[0].key
+        elif by_class:
+            previous[unit.section] = by_class
 
 
 def tokens_between(tokens: list[Token], start: int, end: int) -> list[Token]:

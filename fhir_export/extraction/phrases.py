@@ -10,7 +10,8 @@ import re
 
 _BREAK = re.compile(
     r"\s+(?:that|which|who|whose|when|because|unless|until|while|whereas|so that|but|"
-    r"although|even if|if it|if they|in order to|given|taken|usually|which means|"
+    r"although|even if|if it|if they|in order to|given|taken|usually|which means|due to|"
+    r"after (?:more than|about|over|at least|\d|a (?:year|month|week|few))|"
     r"in (?:adults|children|people|patients|"
     r"combination)|to (?:help|reduce|prevent|lower)|after (?:other|surgery|treatment)|"
     r"before (?:treatment|starting|taking|you)|is (?:done|needed|performed|recommended|"
@@ -36,7 +37,8 @@ _GENERIC = re.compile(
     r"^(?:(?:autoimmune|inflammatory|chronic|serious|other|medical|health)(?: and| or|,)?\s*)*"
     r"(?:conditions|diseases|disorders|problems|illnesses|types? of cancer|cancers|"
     r"symptoms|side effects|things|issues|reactions|effects)$|"
-    r"^(?:(?:medical|health|serious|other)\s+)?(?:conditions?|diseases?|disorders?|problems?|"
+    r"^(?:(?:medical|health|serious|other|inherited|genetic|rare|common|long-term|chronic|"
+    r"underlying)\s+)?(?:conditions?|diseases?|disorders?|problems?|"
     r"illness|symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
     re.I,
 )
@@ -69,7 +71,7 @@ _FIRST_WORD_REJECT = frozenset(
     """become becomes feel feels notice get develop start look seem think usually sometimes
     often always given taken used which who take use avoid keep ask see call unwell ill taking
     using plan planning personal to before during including especially people manageable
-    missing material early vomit""".split()
+    missing material early vomit every mostly mainly particularly temporarily""".split()
 )
 _HEDGE = re.compile(r"\b(?:possibly|rarely|unlikely|uncommonly|not|never|no)\b", re.I)
 _CLAUSEY = re.compile(

@@ -14,7 +14,8 @@ _CARER = (
 
 TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
     FindingKind.INDICATION: re.compile(
-        r"\b(?:(?:used|approved|prescribed|indicated|licensed|given|effective|helpful)"
+        r"\bgiven (?:to treat|for the treatment of)\s+|"
+        r"\b(?:(?:used|approved|prescribed|indicated|licensed|effective|helpful)"
         r"(?:\s+(?:\w+ly|alone|mainly|also|only|mostly))?\s+(?:to treat|for treating|"
         r"for the treatment of|in the treatment of|in treating|against|for)|"
         r"treatments?\s+(?:for|of)|to (?:treat|prevent)(?: (?:or|and) (?:treat|prevent))?|"
@@ -23,6 +24,7 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\bused\b[^.;:]{0,80}?\b(?:in|for) (?:adults|children|people|patients|anyone|those)"
         r"\b[^.;:]{0,60}?\bwith\s+|"
         r"\b(?:temporarily )?relieves?\s+(?:the )?(?:symptoms of\s+)?|"
+        r"\b(?:a |the )?(?:good |first |best |usual |common |main )?(?:choice|option) for\s+|"
         r"^\s*(?:common |main |other )?(?:uses?|indications?|used for)\s*:\s*",
         re.I | re.M,
     ),
