@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ class Match:
         return self.entry.concept
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(word: str) -> str:
     word = unicodedata.normalize("NFKC", word).translate(_MARKS).translate(_DASHES)
     word = word.translate(_QUOTES).casefold()
@@ -64,6 +65,7 @@ def normalize(word: str) -> str:
     return word.rstrip("'")
 
 
+@lru_cache(maxsize=1 << 16)
 def _singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -93,6 +95,7 @@ class Lexicon:
         self.concepts: dict[str, Concept] = {}
         self.raw: dict[str, dict[str, Any]] = {}
         self._index: dict[tuple[str, ...], Entry] = {}
+        self._first: dict[str, int] = {}  # first token of any term -> its longest term
         self.max_len = 1
         for data in entries:
             self._add(data)
@@ -123,8 +126,10 @@ class Lexicon:
             if not tokens:
                 continue
             exact = term if term.isupper() and len(term) <= 6 else None
-            self._index[_key(tokens)] = Entry(concept, brand, exact)
+            key = _key(tokens)
+            self._index[key] = Entry(concept, brand, exact)
             self.max_len = max(self.max_len, len(tokens))
+            self._first[key[0]] = max(self._first.get(key[0], 0), len(tokens))
 
     def brand_codings(self, concept_id: str, brand: str) -> tuple[Coding, ...]:
         for b in self.raw.get(concept_id, {}).get("brands", ()):
@@ -140,8 +145,14 @@ class Lexicon:
         """Longest-first, non-overlapping matches over a token list."""
         found: list[Match] = []
         i, n = 0, len(tokens)
+        first = self._first
         while i < n:
-            for size in range(min(self.max_len, n - i), 0, -1):
+            norm = tokens[i].norm
+            longest = max(first.get(norm, 0), first.get(_singular(norm), 0))
+            if not longest:  # no term starts with this word: most words, skipped at once
+                i += 1
+                continue
+            for size in range(min(longest, n - i), 0, -1):
                 entry = self._index.get(_key([t.norm for t in tokens[i : i + size]]))
                 if entry is None or (kinds is not None and entry.concept.kind not in kinds):
                     continue
