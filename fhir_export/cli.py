@@ -10,10 +10,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, convert
 from .errors import ExitCode, ExportError
 from .options import BundleType, ExportOptions, OutputFormat
-from .pipeline import export, export_one, write_report
+from .pipeline import convert_files, export, export_one, write_report
 from .terminology.check import check
 
 
@@ -140,6 +140,54 @@ def export_command(
         if verbose and article.unmapped_texts:
             click.echo(f"{article.path}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
     click.echo(result.summary(), err=True)
+    sys.exit(int(result.exit_code))
+
+
+@main.command("convert")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--to", "to", type=click.Choice(["json", "xml"]), required=True, help="The format to write."
+)
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    help="Output folder (default: beside each input), or '-' for stdout (one file).",
+)
+@click.option(
+    "--fhir-version",
+    "fhir_version",
+    type=click.Choice(["R4", "R5"]),
+    default=None,
+    help="Read as this release (default: R4, else R5, whichever validates).",
+)
+def convert_command(
+    paths: tuple[str, ...], to: str, out: str | None, fhir_version: str | None
+) -> None:
+    """Convert FHIR resources or Bundles at PATHS between JSON and XML. The content is
+    validated through the FHIR models on the way; XML with a DOCTYPE is refused."""
+    if out == "-":
+        if len(paths) != 1:
+            raise click.UsageError("--out - converts exactly one file")
+        try:
+            data = Path(paths[0]).read_bytes()
+            sys.stdout.buffer.write(
+                convert.convert(data, to=to, path=paths[0], fhir_version=fhir_version)
+            )
+        except ExportError as exc:
+            click.echo(exc.line(), err=True)
+            sys.exit(int(exc.exit_code))
+        except OSError as exc:
+            click.echo(f"Error: {paths[0]}: cannot read file ({exc.strerror}).", err=True)
+            sys.exit(int(ExitCode.INPUT_FAILED))
+        return
+    result = convert_files(paths, to, Path(out) if out else None, fhir_version)
+    for error in result.errors:
+        click.echo(error.line(), err=True)
+    for article in result.results:
+        for written in article.outputs:
+            click.echo(written)
+    click.echo(f"{len(result.results)} converted, {len(result.errors)} failed", err=True)
     sys.exit(int(result.exit_code))
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import bundling, segmentation
+from . import bundling, convert, segmentation
 from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
 from .extraction import extract
 from .mapping.r4 import map_article
@@ -205,3 +205,29 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
     outputs, result = render(files[0], options, report, lexicon)
     report.results.append(result)
     return outputs[options.output_format.suffixes()[0]], report
+
+
+def convert_files(
+    paths: Iterable[str], to: str, out_dir: Path | None, fhir_version: str | None
+) -> ExportReport:
+    """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically."""
+    report = ExportReport()
+    for raw in paths:
+        path = Path(raw)
+        suffix = ".json" if to == "json" else ".xml"
+        target = (out_dir or path.parent) / (path.name.rsplit(".", 1)[0] + suffix)
+        try:
+            if not path.is_file():
+                raise SourceError("no such file", path=raw)
+            if target.resolve() == path.resolve():
+                raise SourceError(
+                    f"is already {to.upper()}", path=raw, hint="Convert to the other format."
+                )
+            data = convert.convert(path.read_bytes(), to=to, path=raw, fhir_version=fhir_version)
+            write_atomic({target: data})
+            report.results.append(ArticleResult(path=raw, outputs=[str(target)]))
+        except ExportError as exc:
+            report.errors.append(exc)
+        except OSError as exc:
+            report.errors.append(SourceError(f"cannot read file ({exc.strerror})", path=raw))
+    return report
