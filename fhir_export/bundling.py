@@ -34,8 +34,24 @@ def _relative(value: Any, urls: dict[str, str]) -> Any:
     return value
 
 
-def build(resources: list[JSON], *, bundle_type: BundleType, key: str) -> JSON:
-    """The Bundle as FHIR JSON in specification order, validated against the R4(B) models."""
+@cache
+def bundle_model(fhir_version: str) -> Any:
+    """The Bundle model class of a release: R4B's for R4 (identical for what is written), the
+    R5 one (fhir.resources' top-level package) for R5. Imported on first use."""
+    if fhir_version == "R4":
+        return Bundle
+    if fhir_version == "R5":
+        from fhir.resources.bundle import Bundle as R5Bundle
+
+        return R5Bundle
+    raise ValueError(f"unknown FHIR version {fhir_version!r} (R4 or R5)")
+
+
+def build(
+    resources: list[JSON], *, bundle_type: BundleType, key: str, fhir_version: str = "R4"
+) -> JSON:
+    """The Bundle as FHIR JSON in specification order, validated against the models of
+    `fhir_version` (R4: fhir.resources' R4B models; R5: its R5 models)."""
     clean = [_strip_hints(r) for r in resources]
     if bundle_type is BundleType.BATCH:
         urls = {full_url(r["id"]): f"{r['resourceType']}/{r['id']}" for r in clean}
@@ -52,7 +68,7 @@ def build(resources: list[JSON], *, bundle_type: BundleType, key: str) -> JSON:
         "type": bundle_type.value,
         "entry": entries,
     }
-    model = Bundle.model_validate(data)
+    model = bundle_model(fhir_version).model_validate(data)
     return in_spec_order(model, data)
 
 

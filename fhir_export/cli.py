@@ -36,7 +36,8 @@ def _epoch() -> int | None:
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
-    """Export patient-education health articles (text, HTML, Markdown) to FHIR R4 Bundles."""
+    """Export patient-education health articles (text, HTML, Markdown) to FHIR R4 or R5
+    Bundles."""
 
 
 @main.command("export")
@@ -62,6 +63,15 @@ def main() -> None:
     default="transaction",
     show_default=True,
     help="Bundle.type of every output.",
+)
+@click.option(
+    "--fhir-version",
+    "fhir_version",
+    type=click.Choice(["R4", "R5"]),
+    default="R4",
+    show_default=True,
+    help="FHIR release of the output: R4 (4.0.1) or R5 (5.0.0; side effects, warnings, "
+    "contraindications and indications as ClinicalUseDefinition).",
 )
 @click.option(
     "--recorded",
@@ -96,6 +106,7 @@ def export_command(
     out: str,
     format: str,  # the option's name, so that FHIR_EXPORT_EXPORT_FORMAT works
     bundle_type: str,
+    fhir_version: str,
     recorded: str | None,
     lexicon: tuple[Path, ...],
     max_bytes: int,
@@ -114,6 +125,7 @@ def export_command(
         source_date_epoch=_epoch(),
         max_bytes=max_bytes,
         lexicons=lexicon,
+        fhir_version=fhir_version,
     )
     sources = paths or ("source",)
     try:

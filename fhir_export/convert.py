@@ -78,6 +78,18 @@ def _normalize_divs(value: Any) -> Any:
     return value
 
 
+def _integer64_as_string(value: Any) -> Any:
+    """R5 JSON writes integer64 (Attachment.size) as a string; the models dump a number."""
+    if isinstance(value, dict):
+        out = {k: _integer64_as_string(v) for k, v in value.items()}
+        if isinstance(out.get("size"), int) and ("contentType" in out or "data" in out):
+            out["size"] = str(out["size"])
+        return out
+    if isinstance(value, list):
+        return [_integer64_as_string(v) for v in value]
+    return value
+
+
 def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[dict[str, Any], str]:
     """Bytes of FHIR JSON or XML -> (FHIR JSON dict in specification order, release)."""
     text = data.lstrip()
@@ -98,6 +110,8 @@ def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[di
             dumped = _normalize_divs(
                 model.model_dump(mode="json", by_alias=True, exclude_none=True)
             )
+            if version == "R5":
+                dumped = _integer64_as_string(dumped)
             return in_spec_order(model, dumped), version
     else:
         try:

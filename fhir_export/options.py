@@ -34,3 +34,4 @@ class ExportOptions:
     source_date_epoch: int | None = None  # the reproducible-builds convention
     max_bytes: int = 10 * 1024 * 1024  # larger articles are refused, not truncated
     lexicons: tuple[Path, ...] = ()  # user lexicon files, added to the shipped one
+    fhir_version: str = "R4"  # "R4" (4.0.1) or "R5" (5.0.0): the release the bundles are in

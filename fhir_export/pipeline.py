@@ -20,7 +20,7 @@ from pathlib import Path
 from . import bundling, convert, segmentation
 from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
 from .extraction import extract
-from .mapping.r4 import map_article
+from .mapping import r4, r5
 from .mapping.r4.article import MapContext
 from .model import Article
 from .options import ExportOptions
@@ -89,11 +89,19 @@ def render(
     with _timed(report, "extract"):
         extraction = extract(article, lexicon)
     with _timed(report, "map"):
-        resources = map_article(
+        mapper = {"R4": r4.map_article, "R5": r5.map_article}.get(options.fhir_version)
+        if mapper is None:
+            raise UsageError(f"unknown FHIR version {options.fhir_version!r}", hint="Use R4 or R5.")
+        resources = mapper(
             article, extraction, MapContext(recorded=recorded_time(article, options))
         )
     with _timed(report, "bundle"):
-        bundle = bundling.build(resources, bundle_type=options.bundle_type, key=article.name)
+        bundle = bundling.build(
+            resources,
+            bundle_type=options.bundle_type,
+            key=article.name,
+            fhir_version=options.fhir_version,
+        )
     outputs: dict[str, bytes] = {}
     for fmt in options.output_format.suffixes():
         with _timed(report, f"serialize-{fmt}"):

@@ -6,6 +6,11 @@ The schemas are not vendored: ``scripts/fetch_fhir_schemas.sh`` puts them into
 * ``fhir.schema.json`` -- HL7's R4 JSON schema (draft-06, id ``http://hl7.org/fhir/json-schema/4.0``)
 * ``xsd/fhir-single.xsd`` (+ ``fhir-xhtml.xsd``, ``xml.xsd``) -- HL7's R4 4.0.1 XML schemas
 
+and the R5 ones into ``.cache/fhir-schemas/r5/`` (``FHIR_EXPORT_R5_SCHEMA_DIR``), both from HL7's
+npm package hl7.fhir.r5.core 5.0.0: ``fhir.schema.json`` (id
+``http://hl7.org/fhir/json-schema/5.0``) and ``xsd/fhir-single.xsd``; ``require_r5_schemas``,
+``validate_r5_json`` and ``validate_r5_xml`` mirror the R4 helpers.
+
 Importing: pytest (default ``prepend`` import mode, no ``__init__.py`` in ``tests/``) puts
 ``tests/`` on ``sys.path`` for the test modules there, so tests write ``from conformance import
 ...``; if ``tests/`` ever becomes a package, ``from tests.conformance import ...`` works instead.
@@ -378,3 +383,211 @@ def assert_valid_r4_xml(xml: bytes | str) -> None:
     problems = validate_r4_xml(xml)
     if problems:
         raise AssertionError(f"{len(problems)} R4 XSD violation(s):\n  " + "\n  ".join(problems))
+
+
+# --------------------------------------------------------------------------------------------
+# R5 (5.0.0): the same checks against HL7's R5 JSON schema and XSDs (hl7.fhir.r5.core 5.0.0)
+# --------------------------------------------------------------------------------------------
+
+R5_SCHEMA_DIR = Path(
+    os.environ.get("FHIR_EXPORT_R5_SCHEMA_DIR") or REPO_ROOT / ".cache" / "fhir-schemas" / "r5"
+)
+R5_JSON_SCHEMA_PATH = R5_SCHEMA_DIR / "fhir.schema.json"
+R5_XSD_DIR = R5_SCHEMA_DIR / "xsd"
+R5_XSD_PATH = R5_XSD_DIR / "fhir-single.xsd"
+R5_JSON_SCHEMA_ID = "http://hl7.org/fhir/json-schema/5.0"
+
+__all__ += [
+    "R5_JSON_SCHEMA_ID",
+    "R5_JSON_SCHEMA_PATH",
+    "R5_SCHEMA_DIR",
+    "R5_XSD_PATH",
+    "assert_valid_r5_json",
+    "assert_valid_r5_xml",
+    "r5_resource_types",
+    "r5_schemas_available",
+    "require_r5_schemas",
+    "validate_r5_json",
+    "validate_r5_xml",
+]
+
+
+def r5_schemas_available() -> bool:
+    """True when both the R5 JSON schema and the R5 XSD set are on disk."""
+    return all(
+        p.is_file() and p.stat().st_size > 0
+        for p in (
+            R5_JSON_SCHEMA_PATH,
+            R5_XSD_PATH,
+            R5_XSD_DIR / "fhir-xhtml.xsd",
+            R5_XSD_DIR / "xml.xsd",
+        )
+    )
+
+
+def require_r5_schemas() -> None:
+    """Skip the calling test when the R5 schemas are missing; fail instead under CI
+    (``CI=true`` or ``FHIR_EXPORT_REQUIRE_SCHEMAS=1``), as :func:`require_schemas` does."""
+    if r5_schemas_available():
+        return
+    message = f"R5 schemas not fetched: {FETCH_HINT} (looked in {R5_SCHEMA_DIR})"
+    if _schemas_required():
+        pytest.fail(
+            f"{message}; CI=true / FHIR_EXPORT_REQUIRE_SCHEMAS=1 require them", pytrace=False
+        )
+    pytest.skip(message)
+
+
+@functools.cache
+def _r5_json_schema() -> dict[str, Any]:
+    with R5_JSON_SCHEMA_PATH.open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    schema_id = schema.get("$id") or schema.get("id")
+    if schema_id != R5_JSON_SCHEMA_ID:
+        raise RuntimeError(f"{R5_JSON_SCHEMA_PATH} has id {schema_id!r}, not {R5_JSON_SCHEMA_ID}")
+    return schema
+
+
+@functools.cache
+def r5_resource_types() -> frozenset[str]:
+    """The resource types the R5 JSON schema knows (its resourceType discriminator)."""
+    return frozenset(_r5_json_schema()["discriminator"]["mapping"])
+
+
+def _r5_resource_keyword(
+    validator: Any, _value: Any, instance: Any, _schema: Any
+) -> Iterator[Any]:
+    """R5 twin of :func:`_fhir_resource_keyword`: dispatch on ``resourceType``."""
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        yield ValidationError(f"{_short(instance)} is not a resource (expected a JSON object)")
+        return
+    resource_type = instance.get("resourceType")
+    if resource_type is None:
+        yield ValidationError("'resourceType' is a required property")
+        return
+    if not isinstance(resource_type, str) or resource_type not in r5_resource_types():
+        yield ValidationError(f"{_short(resource_type)} is not an R5 resourceType")
+        return
+    yield from validator.descend(
+        instance, {"$ref": f"{R5_JSON_SCHEMA_ID}#/definitions/{resource_type}"}
+    )
+
+
+@functools.cache
+def _r5_json_validator() -> Any:
+    from jsonschema import Draft6Validator, validators
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT6
+
+    schema = _r5_json_schema()
+    definitions = dict(schema["definitions"])
+    definitions["ResourceList"] = {"fhirResource": True}
+    root = {key: value for key, value in schema.items() if key not in ("oneOf", "discriminator")}
+    root["definitions"] = definitions
+    registry = Registry().with_resource(R5_JSON_SCHEMA_ID, DRAFT6.create_resource(root))
+    validator_cls = validators.extend(
+        Draft6Validator,
+        {"fhirResource": _r5_resource_keyword, "pattern": _pattern_keyword},
+    )
+    return validator_cls({"fhirResource": True}, registry=registry)
+
+
+def _json_messages(validator: Any, resource: Mapping[str, Any] | str | bytes) -> list[str]:
+    if isinstance(resource, str | bytes):
+        try:
+            resource = json.loads(resource)
+        except ValueError as exc:
+            return [f"<document>: $: not valid JSON: {exc}"]
+    errors = sorted(
+        validator.iter_errors(resource),
+        key=lambda e: (_path_sort_key(e.absolute_path), e.message),
+    )
+    messages = []
+    for error in errors:
+        path = list(error.absolute_path)
+        message = error.message
+        if len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 3] + "..."
+        messages.append(f"{_resource_label(resource, path)}: {_json_path(path)}: {message}")
+    return messages
+
+
+def validate_r5_json(resource: Mapping[str, Any] | str | bytes) -> list[str]:
+    """Validate a resource (any type, Bundles included) against the official R5 JSON schema;
+    messages as :func:`validate_r4_json`; empty = valid."""
+    return _json_messages(_r5_json_validator(), resource)
+
+
+def assert_valid_r5_json(resource: Mapping[str, Any] | str | bytes) -> None:
+    problems = validate_r5_json(resource)
+    if problems:
+        raise AssertionError(
+            f"{len(problems)} R5 JSON schema violation(s):\n  " + "\n  ".join(problems)
+        )
+
+
+def _local_only_parser(xsd_dir: Path) -> Any:
+    """Parser for schema files whose imports/includes may only come from ``xsd_dir``."""
+    from lxml import etree
+
+    root_dir = xsd_dir.resolve()
+
+    class _LocalOnly(etree.Resolver):  # type: ignore[misc]
+        def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+            name = (system_url or "").rsplit("/", 1)[-1]
+            local = (root_dir / name).resolve()
+            if name and local.parent == root_dir and local.is_file():
+                return self.resolve_filename(str(local), context)
+            raise OSError(f"XSD import outside {root_dir} refused: {system_url!r}")
+
+    parser = _safe_parser()
+    parser.resolvers.add(_LocalOnly())
+    return parser
+
+
+@functools.cache
+def _r5_xml_schema() -> Any:
+    from lxml import etree
+
+    return etree.XMLSchema(etree.parse(str(R5_XSD_PATH), _local_only_parser(R5_XSD_DIR)))
+
+
+def _xml_messages(schema: Any, xml: bytes | str) -> list[str]:
+    from lxml import etree
+
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
+    try:
+        doc = etree.ElementTree(etree.fromstring(xml, _safe_parser()))
+    except etree.XMLSyntaxError as exc:
+        return [f"<document>: line {exc.lineno}: not well-formed XML: {exc.msg}"]
+    problems = []
+    if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
+        problems.append(
+            f"{_xml_label(doc, None)}: line 1: DOCTYPE/DTD present: FHIR XML uses no DTD "
+            "(entities are not expanded, so what they stand for is not validated)"
+        )
+    try:
+        valid = schema.validate(doc)
+    except etree.XMLSchemaValidateError as exc:
+        return [*problems, f"{_xml_label(doc, None)}: line 1: XSD validation aborted: {exc}"]
+    if valid:
+        return problems
+    return problems + [
+        f"{_xml_label(doc, entry.path)}: line {entry.line}: {entry.message}"
+        for entry in schema.error_log
+    ]
+
+
+def validate_r5_xml(xml: bytes | str) -> list[str]:
+    """Validate an XML document against the official R5 ``fhir-single.xsd`` (same namespace,
+    http://hl7.org/fhir, as R4); messages as :func:`validate_r4_xml`; empty = valid."""
+    return _xml_messages(_r5_xml_schema(), xml)
+
+
+def assert_valid_r5_xml(xml: bytes | str) -> None:
+    problems = validate_r5_xml(xml)
+    if problems:
+        raise AssertionError(f"{len(problems)} R5 XSD violation(s):\n  " + "\n  ".join(problems))

@@ -68,3 +68,14 @@ def test_bad_input_is_one_error_line(tmp_path: Path, content: bytes, message: st
         f"Error: {message}")
     assert "Traceback" not in result.output
     assert not (tmp_path / "bad.json").exists()
+
+
+R5_CASES = sorted((GOLDEN.parent / "golden-r5").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", R5_CASES, ids=[p.stem for p in R5_CASES])
+def test_r5_round_trips_are_exact(path: Path) -> None:
+    xml = path.with_suffix(".xml").read_bytes()
+    as_json = convert(xml, to="json", path="x", fhir_version="R5")
+    assert json.loads(as_json) == json.loads(path.read_text("utf-8"))
+    assert convert(as_json, to="xml", path="x", fhir_version="R5") == xml

@@ -1,0 +1,142 @@
+"""Article + Extraction -> the R5 resources of one article's Bundle, in a stable order.
+
+What changed from R4, and what did not:
+
+* DocumentReference: R5 dropped `context.related` (R5 `context` references only Appointment,
+  Encounter or EpisodeOfCare), and no other element lists what was derived from a document
+  (`relatesTo` targets DocumentReferences only, `subject` is what the document is about). The
+  links run the other way, as R5 intends: Provenance.target lists every resource made from
+  the article and Provenance.entity names the article as the source; each MedicationKnowledge
+  cites it as its `monograph`, and every derivation-reference points at it.
+  `Attachment.size` is an R5 integer64, which FHIR JSON writes as a string.
+* Device: R5 `name` (value + type) replaces R4 `deviceName` (name + type).
+* Organization, Provenance and Questionnaire: the elements written are the same in R4 and R5
+  (checked against the R5 StructureDefinitions, schemas and models), so they are built by the
+  R4 code; the R5 tests validate them against the official R5 schemas.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from ... import __version__
+from ...model import Article, Extraction
+from .. import narrative as nv
+from ..common import JSON, article_key, ref
+from ..ids import resource_id
+from ..r4.article import LOINC, TOOL, MapContext, organization, provenance
+from ..r4.questionnaire import questionnaire
+from .knowledge import clinical_use_definitions, medication_knowledge
+
+__all__ = ["MapContext", "map_article"]
+
+
+def _attachment(
+    data: bytes, content_type: str, language: str, title: str, creation: str | None
+) -> JSON:
+    out: JSON = {
+        "contentType": content_type,
+        "language": language,
+        "data": base64.b64encode(data).decode("ascii"),
+        "size": str(len(data)),  # integer64: a JSON string in R5
+        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # noqa: S324
+        "title": title,
+    }
+    if creation:
+        out["creation"] = creation
+    return out
+
+
+def device() -> JSON:
+    rid = resource_id("Device", f"{TOOL}|{__version__}")
+    return {
+        "resourceType": "Device",
+        "id": rid,
+        "text": nv.div(nv.p(f"{TOOL} {__version__}, the exporter that made these resources.")),
+        "status": "active",
+        "name": [{"value": TOOL, "type": "user-friendly-name"}],
+        "version": [{"value": __version__}],
+    }
+
+
+def document_reference(article: Article, derived: list[JSON]) -> JSON:
+    key = article_key(article)
+    charset = article.charset or "utf-8"
+    date = article.date
+    headings = [s.heading for s in article.sections if s.heading]
+    doc: JSON = {
+        "resourceType": "DocumentReference",
+        "id": resource_id("DocumentReference", key),
+        "language": article.language,
+        "text": nv.div(
+            nv.heading(article.title),
+            nv.p(article.publisher or "unknown", "Publisher"),
+            nv.p(date or "not stated", "Last updated"),
+            nv.p(article.date_reviewed, "Reviewed") if article.date_reviewed else "",
+            nv.p(article.reviewer, "Reviewed by") if article.reviewer else "",
+            nv.p(article.name, "Source file"),
+            nv.items(headings, "Sections"),
+            nv.p(
+                f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
+                "this article; the Provenance lists them."
+            ),
+        ),
+        "status": "current",
+        "docStatus": "final",
+        "type": {
+            "coding": [{"system": LOINC, "code": "34895-3", "display": "Education note"}],
+            "text": "Patient education article",
+        },
+    }
+    if date and len(date) == 10:
+        doc["date"] = f"{date}T00:00:00Z"
+    if article.publisher:
+        doc["author"] = [ref("Organization", article.publisher.casefold(), article.publisher)]
+    doc["description"] = article.title
+    original_type = f"{article.media_type}; charset={charset}"
+    doc["content"] = [
+        {
+            "attachment": _attachment(
+                article.raw, original_type, article.language, article.title, date
+            )
+        },
+        {
+            "attachment": _attachment(
+                article.text.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                article.language,
+                f"{article.title} (plain text used for extraction)",
+                date,
+            )
+        },
+    ]
+    return doc
+
+
+def map_article(article: Article, extraction: Extraction, context: MapContext) -> list[JSON]:
+    """All R5 resources for one article, in R4's order: DocumentReference, Organization, per
+    medicine its MedicationKnowledge and its ClinicalUseDefinitions, Questionnaire, Device,
+    Provenance. Keys starting with '@' are bundling hints, not FHIR."""
+    key = article_key(article)
+    doc_url = ref("DocumentReference", key)["reference"]
+    derived: list[JSON] = []
+    for med in extraction.medications:
+        uses = clinical_use_definitions(article, med, doc_url)
+        derived.append(medication_knowledge(article, med, doc_url, uses))
+        derived += uses
+    form = questionnaire(article, extraction, doc_url)
+    if form is not None:
+        derived.append(form)
+    doc = document_reference(article, derived) | {"@key": key, "@display": article.title}
+    out: list[JSON] = [doc]
+    if article.publisher:
+        org = organization(article.publisher)
+        out.append(org | {"@key": article.publisher.casefold(), "@display": article.publisher})
+    out += derived
+    dev = device() | {"@key": f"{TOOL}|{__version__}"}
+    prov = provenance(article, [*out, dev], context)
+    prov.pop("@device")
+    out.append(dev)
+    out.append(prov | {"@key": key})
+    return out

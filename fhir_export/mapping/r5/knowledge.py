@@ -1,0 +1,160 @@
+"""R5 MedicationKnowledge, and one ClinicalUseDefinition per clinical-use statement.
+
+R5 has the resource R4 lacked: each indication, side effect, warning and contraindication the
+article states becomes a ClinicalUseDefinition of that type (indication | undesirable-effect |
+warning | contraindication), naming the condition or effect as a CodeableReference concept
+that carries the same derivation-reference as in R4. The MedicationKnowledge points at them:
+`indicationGuideline.indication` (concept and reference) for indications, `clinicalUseIssue`
+for the other three.
+
+ClinicalUseDefinition.subject is left empty: R5 (5.0.0) allows it to reference
+MedicinalProductDefinition, Medication, ActivityDefinition, PlanDefinition, Device,
+DeviceDefinition, Substance, NutritionProduct or BiologicallyDerivedProduct, not
+MedicationKnowledge (servers such as HAPI refuse such a reference), and the article gives us no
+product to name. The link R5 defines for this runs the other way, from MedicationKnowledge.
+"""
+
+from __future__ import annotations
+
+from ...model import Article, Finding, FindingKind, Medication
+from ...terminology import normalize
+from .. import narrative as nv
+from ..common import JSON, concept, derivation, finding_concept, ref, sentence
+from ..ids import resource_id
+from ..r4.knowledge import _narrative, mk_key  # release-neutral: same keys, same narrative
+
+MONOGRAPH_TYPE = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
+PUBLICATION_STATUS = "http://hl7.org/fhir/publication-status"
+ACTIVE = {"system": PUBLICATION_STATUS, "code": "active", "display": "Active"}
+
+# kind -> (ClinicalUseDefinition.type, narrative label)
+_TYPE = {
+    FindingKind.INDICATION: (
+        "indication",
+        "Indication (what the medicine is used for) stated by the source article",
+    ),
+    FindingKind.SIDE_EFFECT: (
+        "undesirable-effect",
+        "Side effect (undesirable effect) stated by the source article",
+    ),
+    FindingKind.WARNING: ("warning", "Warning stated by the source article"),
+    FindingKind.CONTRAINDICATION: (
+        "contraindication",
+        "Contraindication or precaution stated by the source article",
+    ),
+}
+
+
+def _use_key(article: Article, med: Medication, finding: Finding) -> str:
+    """R4's DetectedIssue key: the article's own wording, so that a lexicon update that codes
+    the term does not change the id."""
+    return f"{mk_key(article, med)}|{finding.kind.value}|{normalize(finding.text)}"
+
+
+def _display(med: Medication, finding: Finding) -> str:
+    return f"{finding.text} ({med.name.text})"
+
+
+def _detail(finding: Finding, doc_url: str, said: str) -> tuple[str, JSON]:
+    """The type-specific backbone element and its content."""
+    effect = {"concept": finding_concept(finding, doc_url)}
+    if finding.kind is FindingKind.INDICATION:
+        return "indication", {"diseaseSymptomProcedure": effect}
+    if finding.kind is FindingKind.SIDE_EFFECT:
+        return "undesirableEffect", {"symptomConditionEffect": effect}
+    if finding.kind is FindingKind.CONTRAINDICATION:
+        return "contraindication", {"diseaseSymptomProcedure": effect}
+    # warning: the sentence that states it, and the condition it names as its code
+    return "warning", {"description": said, "code": finding_concept(finding, doc_url)}
+
+
+def clinical_use_definitions(article: Article, med: Medication, doc_url: str) -> list[JSON]:
+    """Indications first, then side effects, warnings and contraindications (R4's order)."""
+    out = []
+    for finding in (*med.indications, *med.side_effects, *med.warnings, *med.contraindications):
+        key = _use_key(article, med, finding)
+        use_type, label = _TYPE[finding.kind]
+        said = sentence(article, finding)
+        element, detail = _detail(finding, doc_url, said)
+        out.append(
+            {
+                "resourceType": "ClinicalUseDefinition",
+                "id": resource_id("ClinicalUseDefinition", key),
+                "text": nv.div(
+                    nv.p(finding.text, label),
+                    nv.p(med.name.text, "Medicine"),
+                    nv.p(said, "Source sentence"),
+                ),
+                "extension": [derivation(doc_url, finding)],
+                "type": use_type,
+                "status": {"coding": [dict(ACTIVE)]},
+                element: detail,
+                "@key": key,
+                "@display": _display(med, finding),
+                "@kind": finding.kind.value,
+            }
+        )
+    return out
+
+
+def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: list[JSON]) -> JSON:
+    key = mk_key(article, med)
+    mk: JSON = {
+        "resourceType": "MedicationKnowledge",
+        "id": resource_id("MedicationKnowledge", key),
+        "text": _narrative(article, med),
+        "extension": [derivation(doc_url, med.name)],
+        "code": concept(med.name.text, med.concept),
+        "status": "active",
+    }
+    if med.brands:  # R4's synonym is R5's name
+        mk["name"] = [b.text for b in med.brands]
+        mk["_name"] = [{"extension": [derivation(doc_url, b)]} for b in med.brands]
+    mk["monograph"] = [
+        {
+            "type": {
+                "coding": [{"system": MONOGRAPH_TYPE, "code": "pm", "display": "Patient Monograph"}]
+            },
+            "source": {"reference": doc_url, "display": article.title},
+        }
+    ]
+    if med.monitoring:
+        mk["monitoringProgram"] = [
+            {
+                "extension": [derivation(doc_url, f)],
+                "type": {"text": "Monitoring stated in the source article"},
+                "name": f.text,
+            }
+            for f in med.monitoring
+        ]
+    if med.indications:
+        # One guideline per indication (no dosing is read), as R4's administrationGuidelines:
+        # the concept for readers that do not resolve, the reference to its definition.
+        mk["indicationGuideline"] = [
+            {
+                "indication": [
+                    {
+                        "concept": finding_concept(f, doc_url),
+                        "reference": ref(
+                            "ClinicalUseDefinition", _use_key(article, med, f), _display(med, f)
+                        ),
+                    }
+                ]
+            }
+            for f in med.indications
+        ]
+    if med.classes:
+        mk["medicineClassification"] = [
+            {
+                "type": {"text": "Medicine class as stated in the source article"},
+                "classification": [finding_concept(f, doc_url) for f in med.classes],
+            }
+        ]
+    issues = [u for u in uses if u["@kind"] != FindingKind.INDICATION.value]
+    if issues:
+        mk["clinicalUseIssue"] = [
+            ref("ClinicalUseDefinition", u["@key"], u["@display"]) for u in issues
+        ]
+    if med.routes:
+        mk["definitional"] = {"intendedRoute": [finding_concept(f, doc_url) for f in med.routes]}
+    return mk | {"@key": key, "@display": med.name.text}
