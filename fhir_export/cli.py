@@ -13,7 +13,7 @@ import click
 from . import __version__, convert
 from .errors import ExitCode, ExportError
 from .options import BundleType, ExportOptions, OutputFormat
-from .pipeline import convert_files, export, export_one, write_report
+from .pipeline import convert_files, export, export_ndjson, export_one, write_report
 from .terminology.check import check
 
 
@@ -130,13 +130,15 @@ def export_command(
     sources = paths or ("source",)
     try:
         if out == "-":
-            if format == "both":
+            if format in ("both", "ndjson"):
                 raise click.UsageError("--out - writes one format: choose json or xml")
             if len(sources) != 1:
                 raise click.UsageError("--out - writes exactly one article")
             data, result = export_one(sources[0], options)
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+        elif format == "ndjson":
+            result = export_ndjson(sources, Path(out), options)
         else:
             result = export(sources, Path(out), options)
         if report is not None:

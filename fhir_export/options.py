@@ -17,10 +17,13 @@ class OutputFormat(StrEnum):
     JSON = "json"
     XML = "xml"
     BOTH = "both"
+    NDJSON = "ndjson"  # FHIR Bulk Data: one file per resource type for the whole run
 
     def suffixes(self) -> tuple[str, ...]:
         if self is OutputFormat.BOTH:
             return ("json", "xml")
+        if self is OutputFormat.NDJSON:
+            return ()  # written by pipeline.export_ndjson, not per article
         return (self.value,)
 
 

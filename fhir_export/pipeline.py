@@ -14,8 +14,10 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import bundling, convert, segmentation
 from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
@@ -23,7 +25,7 @@ from .extraction import extract
 from .mapping import r4, r5
 from .mapping.r4.article import MapContext
 from .model import Article
-from .options import ExportOptions
+from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport
 from .serialization import SERIALIZERS
 from .sources import SUFFIXES, is_article, read_article
@@ -81,6 +83,18 @@ def render(
     path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
 ) -> tuple[dict[str, bytes], ArticleResult]:
     """One article, in memory: every requested format's bytes, nothing written."""
+    bundle, result = build_bundle(path, options, report, lexicon)
+    outputs: dict[str, bytes] = {}
+    for fmt in options.output_format.suffixes():
+        with _timed(report, f"serialize-{fmt}"):
+            outputs[fmt] = SERIALIZERS[fmt](bundle)
+    return outputs, result
+
+
+def build_bundle(
+    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+) -> tuple[dict[str, Any], ArticleResult]:
+    """One article's validated Bundle as FHIR JSON, in specification order."""
     lexicon = lexicon or default_lexicon(options.lexicons)
     with _timed(report, "read"):
         raw = read_article(path, max_bytes=options.max_bytes)
@@ -102,10 +116,6 @@ def render(
             key=article.name,
             fhir_version=options.fhir_version,
         )
-    outputs: dict[str, bytes] = {}
-    for fmt in options.output_format.suffixes():
-        with _timed(report, f"serialize-{fmt}"):
-            outputs[fmt] = SERIALIZERS[fmt](bundle)
     result = ArticleResult(
         path=str(path),
         resources=len(bundle["entry"]),
@@ -116,7 +126,7 @@ def render(
             article.text[f.sentence.start : f.sentence.end].strip() for f in extraction.unmapped
         ),
     )
-    return outputs, result
+    return bundle, result
 
 
 def write_atomic(targets: dict[Path, bytes]) -> None:
@@ -186,6 +196,81 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
             report.results.append(result)
         except ExportError as exc:
             report.errors.append(exc)
+    return report
+
+
+def _transaction_time(options: ExportOptions, dates: list[str]) -> str:
+    if options.recorded:
+        return options.recorded
+    if options.source_date_epoch is not None:
+        stamp = datetime.fromtimestamp(options.source_date_epoch, tz=UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    full = sorted(d for d in dates if len(d) == 10)
+    return f"{full[-1]}T00:00:00Z" if full else "1970-01-01T00:00:00Z"
+
+
+def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
+    """FHIR Bulk Data output for the whole run: <Type>.ndjson (one resource per line, relative
+    references, each resource once) and manifest.json in the shape of an $export manifest."""
+    options = replace(options, bundle_type=BundleType.BATCH)  # relative references
+    report = ExportReport()
+    lexicon = default_lexicon(options.lexicons)
+    files, errors = discover(paths)
+    report.errors += errors
+    if not files and not errors:
+        raise NoInputError(
+            f"no article found (looked for {', '.join(SUFFIXES)} files)",
+            path=", ".join(map(str, paths)),
+        )
+    by_type: dict[str, dict[str, bytes]] = {}
+    dates: list[str] = []
+    for path in files:
+        try:
+            bundle, result = build_bundle(path, options, report, lexicon)
+        except ExportError as exc:
+            report.errors.append(exc)
+            continue
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            line = json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"
+            by_type.setdefault(resource["resourceType"], {}).setdefault(
+                resource["id"], line.encode("utf-8")
+            )
+        doc = bundle["entry"][0]["resource"]
+        dates += [str(doc["date"])[:10]] if "date" in doc else []
+        report.results.append(result)
+    targets = {
+        out_dir / f"{kind}.ndjson": b"".join(lines.values())
+        for kind, lines in sorted(by_type.items())
+    }
+    manifest = {
+        "transactionTime": _transaction_time(options, dates),
+        "request": "fhir-export export --format ndjson",
+        "requiresAccessToken": False,
+        "output": [
+            {"type": kind, "url": f"{kind}.ndjson", "count": len(lines)}
+            for kind, lines in sorted(by_type.items())
+        ],
+        "error": [],
+    }
+    targets[out_dir / "manifest.json"] = (
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    ).encode("utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        report.errors.append(
+            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
+        )
+        return report
+    with _timed(report, "write"):
+        try:
+            write_atomic(targets)
+        except ExportError as exc:
+            report.errors.append(exc)
+            return report
+    if report.results:
+        report.results[0].outputs += [str(t) for t in targets]
     return report
 
 
