@@ -13,7 +13,14 @@ import click
 from . import __version__, convert
 from .errors import ExitCode, ExportError
 from .options import BundleType, ExportOptions, OutputFormat
-from .pipeline import convert_files, export, export_ndjson, export_one, write_report
+from .pipeline import (
+    convert_files,
+    export,
+    export_corpus,
+    export_ndjson,
+    export_one,
+    write_report,
+)
 from .terminology.check import check
 
 
@@ -95,6 +102,12 @@ def main() -> None:
     help="Refuse articles larger than this.",
 )
 @click.option(
+    "--merge",
+    is_flag=True,
+    help="Corpus mode: one Bundle (corpus.bundle.*) with one MedicationKnowledge per medicine "
+    "across all articles, every article kept as a source.",
+)
+@click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -110,6 +123,7 @@ def export_command(
     recorded: str | None,
     lexicon: tuple[Path, ...],
     max_bytes: int,
+    merge: bool,
     report: Path | None,
     verbose: bool,
 ) -> None:
@@ -137,6 +151,10 @@ def export_command(
             data, result = export_one(sources[0], options)
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+        elif merge and format == "ndjson":
+            raise click.UsageError("--merge writes a Bundle: choose json, xml or both")
+        elif merge:
+            result = export_corpus(sources, Path(out), options)
         elif format == "ndjson":
             result = export_ndjson(sources, Path(out), options)
         else:

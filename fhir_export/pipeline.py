@@ -22,7 +22,7 @@ from typing import Any
 from . import bundling, convert, segmentation
 from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
 from .extraction import extract
-from .mapping import r4, r5
+from .mapping import merge, r4, r5
 from .mapping.r4.article import MapContext
 from .model import Article
 from .options import BundleType, ExportOptions
@@ -91,10 +91,10 @@ def render(
     return outputs, result
 
 
-def build_bundle(
+def map_resources(
     path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
-) -> tuple[dict[str, Any], ArticleResult]:
-    """One article's validated Bundle as FHIR JSON, in specification order."""
+) -> tuple[list[dict[str, Any]], ArticleResult]:
+    """One article read, segmented, extracted and mapped: its resources, not yet bundled."""
     lexicon = lexicon or default_lexicon(options.lexicons)
     with _timed(report, "read"):
         raw = read_article(path, max_bytes=options.max_bytes)
@@ -109,16 +109,9 @@ def build_bundle(
         resources = mapper(
             article, extraction, MapContext(recorded=recorded_time(article, options))
         )
-    with _timed(report, "bundle"):
-        bundle = bundling.build(
-            resources,
-            bundle_type=options.bundle_type,
-            key=article.name,
-            fhir_version=options.fhir_version,
-        )
     result = ArticleResult(
         path=str(path),
-        resources=len(bundle["entry"]),
+        resources=len(resources),
         medications=len(extraction.medications),
         unmapped=extraction.unmapped,
         unmapped_texts=tuple(f.text for f in extraction.unmapped),
@@ -126,7 +119,75 @@ def build_bundle(
             article.text[f.sentence.start : f.sentence.end].strip() for f in extraction.unmapped
         ),
     )
+    return resources, result
+
+
+def build_bundle(
+    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+) -> tuple[dict[str, Any], ArticleResult]:
+    """One article's validated Bundle as FHIR JSON, in specification order."""
+    resources, result = map_resources(path, options, report, lexicon)
+    with _timed(report, "bundle"):
+        bundle = bundling.build(
+            resources,
+            bundle_type=options.bundle_type,
+            key=path.name,
+            fhir_version=options.fhir_version,
+        )
     return bundle, result
+
+
+def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
+    """--merge: one Bundle (corpus.bundle.<format>) for all articles, one MedicationKnowledge
+    per medicine with every article as a source (see mapping/merge.py)."""
+    if options.fhir_version != "R4":
+        raise UsageError("--merge writes FHIR R4 only for now", hint="Leave out --fhir-version.")
+    report = ExportReport()
+    lexicon = default_lexicon(options.lexicons)
+    files, errors = discover(paths)
+    report.errors += errors
+    if not files and not errors:
+        raise NoInputError(
+            f"no article found (looked for {', '.join(SUFFIXES)} files)",
+            path=", ".join(map(str, paths)),
+        )
+    per_article: list[list[dict[str, Any]]] = []
+    for path in files:
+        try:
+            resources, result = map_resources(path, options, report, lexicon)
+        except ExportError as exc:
+            report.errors.append(exc)
+            continue
+        per_article.append(resources)
+        report.results.append(result)
+    if not per_article:
+        return report
+    with _timed(report, "bundle"):
+        bundle = bundling.build(
+            merge.merge(per_article),
+            bundle_type=options.bundle_type,
+            key="corpus",
+            fhir_version=options.fhir_version,
+        )
+    targets = {}
+    for fmt in options.output_format.suffixes():
+        with _timed(report, f"serialize-{fmt}"):
+            targets[out_dir / f"corpus.bundle.{fmt}"] = SERIALIZERS[fmt](bundle)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with _timed(report, "write"):
+            write_atomic(targets)
+    except OSError as exc:
+        report.errors.append(OutputError(f"cannot write ({exc.strerror})", path=str(out_dir)))
+        return report
+    except ExportError as exc:
+        report.errors.append(exc)
+        return report
+    report.results[0].outputs += [str(t) for t in targets]
+    for result in report.results:
+        result.resources = 0
+    report.results[0].resources = len(bundle["entry"])
+    return report
 
 
 def write_atomic(targets: dict[Path, bytes]) -> None:

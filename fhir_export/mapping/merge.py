@@ -1,0 +1,184 @@
+"""Corpus mode (R4): one knowledge base for many articles.
+
+Each article is mapped on its own first (so every fact keeps its own article and offsets);
+then resources about the same medicine are merged: one MedicationKnowledge per medicine (keyed
+by its lexicon id, else its normalized name), every article a monograph, indications, routes,
+classes and monitoring merged with every source kept (a concept stated by two articles carries
+both derivation-reference extensions), one DetectedIssue per medicine, kind and wording citing
+every article. DocumentReference, Questionnaire and Provenance stay one per article.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import narrative as nv
+from .common import JSON
+from .ids import full_url, resource_id
+
+_MERGED_LISTS = ("intendedRoute", "monitoringProgram")
+
+
+def _corpus_key(resource: JSON) -> str | None:
+    """'article|medicine' -> 'medicine'; 'article|medicine|kind|wording' -> the rest."""
+    key = str(resource["@key"])
+    if resource["resourceType"] in ("MedicationKnowledge", "DetectedIssue"):
+        return key.split("|", 1)[1]
+    return None
+
+
+def _concept_key(concept: JSON) -> str:
+    codes = sorted(f"{c['system']}|{c['code']}" for c in concept.get("coding", ()))
+    return codes[0] if codes else str(concept.get("text", "")).casefold()
+
+
+def _merge_concepts(
+    into: list[JSON], more: list[JSON], key: Any, inner: Any = lambda item: item
+) -> None:
+    """Add items not yet present; for one already there, keep every source extension (on the
+    concept itself: `inner` finds it inside an item such as administrationGuidelines)."""
+    index = {key(c): c for c in into}
+    for item in more:
+        same = index.get(key(item))
+        if same is None:
+            into.append(item)
+            index[key(item)] = item
+        else:
+            inner(same).setdefault("extension", []).extend(inner(item).get("extension", []))
+
+
+def _merge_mk(into: JSON, other: JSON) -> None:
+    into["extension"] = into.get("extension", []) + other.get("extension", [])
+    if "coding" not in into["code"] and "coding" in other["code"]:
+        into["code"] = other["code"]
+    names = {s.casefold() for s in into.get("synonym", [])}
+    for name, ext in zip(other.get("synonym", []), other.get("_synonym", []), strict=True):
+        if name.casefold() not in names:
+            into.setdefault("synonym", []).append(name)
+            into.setdefault("_synonym", []).append(ext)
+            names.add(name.casefold())
+    into["monograph"] = into.get("monograph", []) + other.get("monograph", [])
+    for field in _MERGED_LISTS:
+        if field in other:
+            key = _concept_key if field == "intendedRoute" else (lambda m: m["name"].casefold())
+            _merge_concepts(into.setdefault(field, []), other[field], key)
+    if "administrationGuidelines" in other:
+        into.setdefault("administrationGuidelines", [])
+        _merge_concepts(
+            into["administrationGuidelines"],
+            other["administrationGuidelines"],
+            lambda g: _concept_key(g["indicationCodeableConcept"]),
+            lambda g: g["indicationCodeableConcept"],
+        )
+    if "medicineClassification" in other:
+        if "medicineClassification" not in into:
+            into["medicineClassification"] = other["medicineClassification"]
+        else:
+            _merge_concepts(
+                into["medicineClassification"][0]["classification"],
+                other["medicineClassification"][0]["classification"],
+                _concept_key,
+            )
+    if "contraindication" in other:
+        seen = {r["reference"] for r in into.get("contraindication", [])}
+        into.setdefault("contraindication", []).extend(
+            r for r in other["contraindication"] if r["reference"] not in seen
+        )
+
+
+def _merge_issue(into: JSON, other: JSON) -> None:
+    into["extension"] = into.get("extension", []) + other.get("extension", [])
+    evidence, more = into["evidence"][0], other["evidence"][0]
+    evidence["code"][0].setdefault("extension", []).extend(more["code"][0].get("extension", []))
+    evidence["detail"] = evidence["detail"] + more["detail"]
+
+
+def _mk_narrative(mk: JSON) -> JSON:
+    return nv.div(
+        nv.heading(str(mk["code"]["text"])),
+        nv.items(
+            [
+                f"{c['system']} {c['code']} ({c.get('display', '')})"
+                for c in mk["code"].get("coding", ())
+            ],
+            "Codes",
+        ),
+        nv.items(list(mk.get("synonym", [])), "Brand names"),
+        nv.items(
+            [
+                g["indicationCodeableConcept"]["text"]
+                for g in mk.get("administrationGuidelines", [])
+            ],
+            "Used for",
+        ),
+        nv.items(
+            [
+                str(m["source"].get("display", m["source"]["reference"]))
+                for m in mk.get("monograph", [])
+            ],
+            "Sources",
+        ),
+    )
+
+
+def _relink(value: Any, urls: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        out = {k: _relink(v, urls) for k, v in value.items()}
+        if isinstance(out.get("reference"), str) and out["reference"] in urls:
+            out["reference"] = urls[out["reference"]]
+        return out
+    if isinstance(value, list):
+        return [_relink(v, urls) for v in value]
+    return value
+
+
+def _dedupe_refs(resource: JSON, field_path: tuple[str, ...]) -> None:
+    holder: Any = resource
+    for step in field_path[:-1]:
+        holder = holder.get(step) if isinstance(holder, dict) else None
+        if holder is None:
+            return
+    refs = holder.get(field_path[-1]) if isinstance(holder, dict) else None
+    if isinstance(refs, list):
+        kept: dict[str, JSON] = {}
+        for ref in refs:
+            kept.setdefault(ref["reference"], ref)
+        holder[field_path[-1]] = list(kept.values())
+
+
+def merge(per_article: list[list[JSON]]) -> list[JSON]:
+    """Resources of many articles (each list as map_article returned it) -> the corpus."""
+    urls: dict[str, str] = {}
+    merged: dict[tuple[str, str], JSON] = {}
+    out: list[JSON] = []
+    seen_ids: set[str] = set()
+    for resources in per_article:
+        for resource in resources:
+            corpus_key = _corpus_key(resource)
+            if corpus_key is None:
+                if resource["id"] not in seen_ids:  # a shared publisher or the Device
+                    seen_ids.add(resource["id"])
+                    out.append(resource)
+                continue
+            kind = resource["resourceType"]
+            new_id = resource_id(kind, f"corpus|{corpus_key}")
+            urls[full_url(resource["id"])] = full_url(new_id)
+            target = merged.get((kind, corpus_key))
+            if target is None:
+                target = dict(resource) | {"id": new_id, "@key": f"corpus|{corpus_key}"}
+                merged[(kind, corpus_key)] = target
+                out.append(target)
+            elif kind == "MedicationKnowledge":
+                _merge_mk(target, resource)
+            else:
+                _merge_issue(target, resource)
+    result = []
+    for resource in out:
+        resource = _relink(resource, urls)
+        if resource["resourceType"] == "MedicationKnowledge":
+            resource["text"] = _mk_narrative(resource)
+        _dedupe_refs(resource, ("context", "related"))
+        _dedupe_refs(resource, ("target",))
+        _dedupe_refs(resource, ("implicated",))
+        result.append(resource)
+    return result
