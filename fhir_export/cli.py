@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, convert
+from . import __version__, convert, validation
 from .errors import ExitCode, ExportError
 from .options import BundleType, ExportOptions, OutputFormat
 from .pipeline import (
@@ -221,6 +222,49 @@ def convert_command(
             click.echo(written)
     click.echo(f"{len(result.results)} converted, {len(result.errors)} failed", err=True)
     sys.exit(int(result.exit_code))
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--fhir-version",
+    "fhir_version",
+    type=click.Choice(["R4", "R5"]),
+    default=None,
+    help="Validate as this release (default: detected).",
+)
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice(["lines", "operationoutcome"]),
+    default="lines",
+    show_default=True,
+    help="One line per issue, or a FHIR OperationOutcome (JSON) per file.",
+)
+def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: str) -> None:
+    """Validate FHIR Bundles or resources (JSON or XML, R4 or R5): structure through the
+    models, the FHIRPath invariants of the official StructureDefinitions, required-binding
+    codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
+    failed = False
+    for raw in paths:
+        try:
+            data = Path(raw).read_bytes()
+        except OSError as exc:
+            click.echo(f"Error: {raw}: cannot read file ({exc.strerror}).", err=True)
+            failed = True
+            continue
+        issues = validation.validate(data, path=raw, fhir_version=fhir_version)
+        failed = failed or validation.has_errors(issues)
+        if format == "operationoutcome":
+            click.echo(
+                json.dumps(validation.operation_outcome(issues), indent=2, ensure_ascii=False)
+            )
+        else:
+            for issue in issues:
+                click.echo(issue.line(raw))
+        errors = sum(i.severity == "error" for i in issues)
+        click.echo(f"{raw}: {errors} errors, {len(issues) - errors} other issues", err=True)
+    sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
 
 
 @main.group("lexicon")

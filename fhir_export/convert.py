@@ -104,7 +104,7 @@ def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[di
                 model = cls.model_validate_xml(
                     data, xmlparser=etree.XMLParser(**_XML_PARSER_OPTIONS)
                 )
-            except ValueError as exc:
+            except (ValueError, KeyError) as exc:
                 last = exc
                 continue
             dumped = _normalize_divs(
@@ -124,7 +124,7 @@ def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[di
             cls = _model_class(raw["resourceType"], version)
             try:
                 model = cls.model_validate(raw)
-            except ValueError as exc:
+            except (ValueError, KeyError) as exc:
                 last = exc
                 continue
             return in_spec_order(model, raw), version

@@ -1,0 +1,90 @@
+"""`fhir-export validate`: check any FHIR resource or Bundle, JSON or XML, R4 or R5.
+
+    issues = validate(data, path="bundle.json")          # release auto-detected
+    for issue in issues: print(issue.line("bundle.json"))  # path: severity: location: message
+    json.dumps(operation_outcome(issues))                 # or as a FHIR OperationOutcome
+
+The checks, in order (the later ones run only when the structure is valid):
+
+1. reading and structure (reading.py): size and depth bounds, XML without DTD or entities,
+   then fhir.resources' models (required elements, types, formats such as dates);
+2. FHIR invariants (walk.py, fhirpath.py): every constraint of the official StructureDefinitions
+   for the shipped resource types and their data types, evaluated with fhirpathpy;
+3. required bindings of `code` elements against the official value sets (walk.py);
+4. reference integrity inside a Bundle (references.py);
+5. narrative safety (narrative.py).
+
+Everything runs offline from fhir_export/validation_data/ (scripts/build_validation_data.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .definitions import definitions
+from .issues import DOCUMENT, SEVERITIES, Issue, has_errors, operation_outcome
+from .narrative import check as check_narrative
+from .reading import MAX_DEPTH, load
+from .references import check as check_references
+from .walk import Walk
+
+__all__ = [
+    "DOCUMENT",
+    "MAX_DEPTH",
+    "SEVERITIES",
+    "Issue",
+    "has_errors",
+    "operation_outcome",
+    "validate",
+]
+
+_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+
+def _resource_types(resource: dict[str, Any]) -> set[str]:
+    """The resource types of the resource, its Bundle entries and contained resources."""
+    found = {str(resource.get("resourceType"))}
+    for key in ("entry", "contained"):
+        for item in resource.get(key) or ():
+            inner = item.get("resource") if key == "entry" and isinstance(item, dict) else item
+            if isinstance(inner, dict):
+                found |= _resource_types(inner)
+    return found
+
+
+def validate(data: bytes, *, path: str, fhir_version: str | None = None) -> list[Issue]:
+    """Every issue of one file (bytes of FHIR JSON or XML). `fhir_version` ("R4" or "R5")
+    forces the release; by default R4 is tried, then R5. Bad content never raises: it is
+    reported (an unexpected failure inside the checks becomes an error issue too)."""
+    if fhir_version is not None and fhir_version.upper() not in ("R4", "R5"):
+        raise ValueError(f"fhir_version must be R4 or R5, not {fhir_version!r}")
+    forced = fhir_version.upper() if fhir_version else None
+    try:
+        return _validate(data, path, forced)
+    except Exception as exc:  # a bug must not stop a run over many files
+        return [
+            Issue("error", DOCUMENT, f"validation failed: {type(exc).__name__}: {exc}", "exception")
+        ]
+
+
+def _validate(data: bytes, path: str, fhir_version: str | None) -> list[Issue]:
+    resource, release, issues = load(data, path=path, fhir_version=fhir_version)
+    if (
+        resource is not None
+        and release == "R4"
+        and fhir_version is None
+        and not _resource_types(resource) <= definitions("R4").resource_types
+    ):
+        # fhir.resources' R4B models also accept R4B's resource types (ClinicalUseDefinition...)
+        again, release_again, _ = load(data, path=path, fhir_version="R5")
+        if again is not None:
+            resource, release = again, release_again
+    if resource is None or release is None:
+        return issues
+    walk = Walk(release)
+    walk.resource(resource, str(resource.get("resourceType")))
+    issues = list(walk.issues)
+    issues += check_references(resource, walk.references)
+    for location, div in walk.narratives:
+        issues += check_narrative(div, location)
+    return sorted(issues, key=lambda i: _ORDER.get(i.severity, len(_ORDER)))

@@ -1,0 +1,99 @@
+"""The shipped validation data (fhir_export/validation_data/r4.json, r5.json), indexed for walking
+an instance: which element a JSON property is, its type, constraints and required codes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# Element types whose children are defined inline in the same StructureDefinition.
+INLINE = frozenset({"BackboneElement", "Element"})
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    key: str
+    severity: str
+    human: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    value_set: str
+    codes: frozenset[str] | None  # None: the value set cannot be enumerated
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    path: str  # StructureDefinition path, e.g. Questionnaire.item.enableWhen
+    types: tuple[str, ...]
+    constraints: tuple[Constraint, ...]
+    binding: Binding | None
+    scope: str  # where its children are defined (its own path, a contentReference, or "")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDef:
+    name: str
+    kind: str
+    constraints: tuple[Constraint, ...]
+
+
+class Definitions:
+    """One release's types, and a (parent path, JSON property) -> (element, type) index."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.fhir_version: str = data["fhirVersion"]
+        self.source: dict[str, str] = data["source"]
+        self.resources: frozenset[str] = frozenset(data["resources"])
+        self.resource_types: frozenset[str] = frozenset(data["resourceTypes"])
+        self.types: dict[str, TypeDef] = {}
+        self.children: dict[str, dict[str, tuple[Element, str]]] = {}
+        raw_elements: dict[str, dict[str, Any]] = {}
+        for name, entry in data["types"].items():
+            self.types[name] = TypeDef(name, entry["kind"], _constraints(entry["constraints"]))
+            raw_elements.update(entry.get("elements", {}))
+        parents = {path.rsplit(".", 1)[0] for path in raw_elements}
+        for path, raw in raw_elements.items():
+            target = raw.get("contentReference")
+            types = tuple(raw_elements[target]["types"] if target else raw.get("types", ()))
+            scope = target or (path if path in parents else "")
+            binding = raw.get("binding")
+            element = Element(
+                path=path,
+                types=types,
+                constraints=_constraints(raw.get("constraints", ())),
+                binding=Binding(
+                    binding["valueSet"], frozenset(binding["codes"]) if "codes" in binding else None
+                )
+                if binding
+                else None,
+                scope=scope,
+            )
+            parent, name = path.rsplit(".", 1)
+            index = self.children.setdefault(parent, {})
+            if name.endswith("[x]"):
+                for type_name in types:
+                    index[name[:-3] + type_name[0].upper() + type_name[1:]] = (element, type_name)
+            else:
+                index[name] = (element, types[0] if types else "")
+
+    def child(self, scope: str, name: str) -> tuple[Element, str] | None:
+        return self.children.get(scope, {}).get(name)
+
+
+def _constraints(raw: Any) -> tuple[Constraint, ...]:
+    return tuple(Constraint(c["key"], c["severity"], c["human"], c["expression"]) for c in raw)
+
+
+@cache
+def definitions(release: str) -> Definitions:
+    """The shipped data of one release ("R4" or "R5"), loaded once."""
+    text = (
+        resources.files("fhir_export") / "validation_data" / f"{release.lower()}.json"
+    ).read_text(encoding="utf-8")
+    return Definitions(json.loads(text))

@@ -1,0 +1,171 @@
+"""Step 1: read the bytes safely and check the structure through fhir.resources' models.
+
+Reading is convert.read(): JSON or XML, R4 (fhir.resources.R4B) else R5, XML with no DTD, no
+entities, no network and libxml2's size limits. Before it, the file size and the nesting depth
+are bounded (a deep JSON document would otherwise exhaust the recursion limit). When the models
+refuse the content, each of pydantic's errors becomes one issue at its FHIRPath location.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from ..convert import _XML_PARSER_OPTIONS, MAX_BYTES, _model_class, _secure_root, read
+from ..errors import SourceError
+from .issues import DOCUMENT, Issue
+
+MAX_DEPTH = 100  # nesting levels (JSON objects and arrays, XML elements)
+RELEASES = ("R4", "R5")
+
+
+def _json_depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _xml_depth(root: Any) -> int:
+    deepest = depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _document_error(message: str, code: str) -> list[Issue]:
+    return [Issue("error", DOCUMENT, message, code)]
+
+
+def _location(root: str, loc: tuple[Any, ...]) -> str:
+    text = root
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            name = str(part)
+            if name.endswith("__ext"):
+                name = "_" + name[:-5]
+            elif name.endswith("__fhir"):
+                name = name[:-6]
+            text += f".{name}"
+    return text
+
+
+def _model_issues(cls: Any, raw: Any, data: bytes, is_xml: bool) -> list[Issue]:
+    """Pydantic's complaints as issues ([] if the model accepts the content)."""
+    root = cls.__name__
+    try:
+        if is_xml:
+            cls.model_validate_xml(data, xmlparser=etree.XMLParser(**_XML_PARSER_OPTIONS))
+        else:
+            cls.model_validate(raw)
+    except ValidationError as exc:
+        issues = []
+        for error in exc.errors():
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            value = error.get("input")
+            if error.get("type") != "missing" and isinstance(value, str | int | float | bool):
+                message += f" (got {json.dumps(value)[:80]})"
+            code = "required" if "missing" in str(error.get("type")) else "structure"
+            issues.append(
+                Issue("error", _location(root, tuple(error.get("loc", ()))), message, code)
+            )
+        return issues
+    except KeyError as exc:  # fhir.resources' XML reader, for an element the model lacks
+        return [Issue("error", root, f"unknown element {exc}", "structure")]
+    except Exception as exc:  # never let a reader's surprise escape
+        return [Issue("error", root, _first_line(exc), "structure")]
+    return []
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def load(
+    data: bytes, *, path: str, fhir_version: str | None
+) -> tuple[dict[str, Any] | None, str | None, list[Issue]]:
+    """(resource as FHIR JSON, release, issues); the resource is None when it cannot be read
+    or its structure is invalid, and the issues then say why."""
+    if len(data) > MAX_BYTES:
+        return None, None, _document_error(f"file is over the {MAX_BYTES} byte limit", "too-costly")
+    is_xml = data.lstrip().startswith(b"<")
+    raw: Any = None
+    too_deep = f"nested deeper than {MAX_DEPTH} levels"
+    try:
+        if is_xml:
+            root = _secure_root(data, path)
+            if _xml_depth(root) > MAX_DEPTH:
+                return None, None, _document_error(f"XML {too_deep}", "too-costly")
+            resource_type: Any = etree.QName(root).localname
+        else:
+            raw = json.loads(data)
+            if _json_depth(raw) > MAX_DEPTH:
+                return None, None, _document_error(f"JSON {too_deep}", "too-costly")
+            resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
+    except SourceError as exc:
+        failure = exc.message
+        if "Excessive depth" in failure:  # libxml2's own limit (256) without huge_tree
+            return None, None, _document_error(f"XML {too_deep}", "too-costly")
+        if "Resource limit exceeded" in failure or "Huge input lookup" in failure:
+            return (
+                None,
+                None,
+                _document_error(
+                    "XML over the parser's limits (a text or attribute value over 10 MB)",
+                    "too-costly",
+                ),
+            )
+        return (
+            None,
+            None,
+            _document_error(failure, "security" if "DOCTYPE" in failure else "structure"),
+        )
+    except RecursionError:
+        return None, None, _document_error(f"JSON {too_deep}", "too-costly")
+    except ValueError as exc:
+        return None, None, _document_error(f"neither FHIR JSON nor XML ({exc})", "structure")
+    if not isinstance(resource_type, str):
+        return None, None, _document_error("JSON without a 'resourceType'", "structure")
+
+    releases = [fhir_version] if fhir_version else list(RELEASES)
+    models = []
+    for order, release in enumerate(releases):
+        try:
+            cls = _model_class(resource_type, release)
+        except SourceError:
+            continue
+        models.append((order, release, cls))
+        outcome: tuple[dict[str, Any], str] | None = None
+        try:  # convert.read(), one release at a time: its XML reader can raise KeyError
+            outcome = read(data, path=path, fhir_version=release)
+        except RecursionError:
+            return None, None, _document_error(f"content {too_deep}", "too-costly")
+        except Exception:  # the models' own complaints are gathered below
+            outcome = None
+        if outcome is not None:
+            return outcome[0], outcome[1], []
+    if not models:
+        message = f"'{resource_type}' is not a FHIR {' or '.join(releases)} resource type"
+        return None, None, _document_error(message, "structure")
+    # No release accepts it: report the complaints of the one with the fewest (R4 on a tie).
+    candidates = []
+    for order, release, cls in models:
+        issues = _model_issues(cls, raw, data, is_xml) or [
+            Issue("error", resource_type, f"not valid FHIR {release}", "structure")
+        ]
+        candidates.append((len(issues), order, release, issues))
+    _, _, release, issues = min(candidates)
+    return None, release, issues

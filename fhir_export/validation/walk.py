@@ -1,0 +1,344 @@
+"""Steps 2 and 3: walk the instance along the shipped definitions, evaluate every constraint of
+every element (and of its type), check required codes, and collect what the later steps need
+(references, narratives).
+
+Each node is typed by its StructureDefinition element; a data type's root constraints (att-1,
+ext-1, ref-1, ...) apply wherever the type is used, and a resource's (dom-*, que-2, bdl-*, ...)
+to every resource of that type, contained and Bundle entries included. A constraint fails only
+when it evaluates to false; an evaluation error is reported as information and never stops the
+run. The rules in fhirpath.SKIPPED are not evaluated by fhirpathpy: ele-1, per-1, rng-2 and
+R4's que-7 are checked here in Python, txt-1/txt-2 by narrative.py.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from .definitions import INLINE, Binding, Constraint, Element, definitions
+from .fhirpath import SKIPPED, evaluate
+from .issues import Issue
+
+_DATE = re.compile(
+    r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
+    r"(Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+_ELE_1 = "ele-1: All FHIR elements must have a @value or children"
+_MIME_PART = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+# Required value sets whose codes cannot be listed (BCP 13, BCP 47, ISO 4217): syntax only.
+SYNTAX = {
+    "http://hl7.org/fhir/ValueSet/mimetypes": (
+        re.compile(rf'^{_MIME_PART}/{_MIME_PART}(\s*;\s*{_MIME_PART}=("[^"]*"|{_MIME_PART}))*$'),
+        "a MIME type (BCP 13)",
+    ),
+    "http://hl7.org/fhir/ValueSet/all-languages": (
+        re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"),
+        "a language tag (BCP 47)",
+    ),
+    "http://hl7.org/fhir/ValueSet/currencies": (
+        re.compile(r"^[A-Z]{3}$"),
+        "a currency code (ISO 4217)",
+    ),
+}
+
+
+def _bounds(text: Any) -> tuple[datetime, datetime] | None:
+    """The earliest and latest instant a (partial) date/dateTime can mean."""
+    match = _DATE.match(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    low_month, high_month = (int(month),) * 2 if month else (1, 12)
+    last = calendar.monthrange(int(year), high_month)[1]
+    low_day, high_day = (int(day),) * 2 if day else (1, last)
+    tz = None
+    if zone:
+        tz = (
+            UTC
+            if zone == "Z"
+            else timezone(
+                (1 if zone[0] == "+" else -1)
+                * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:]))
+            )
+        )
+    low = datetime(
+        int(year),
+        low_month,
+        low_day,
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        int((fraction or "0")[:6].ljust(6, "0")),
+        tzinfo=tz,
+    )
+    high = datetime(
+        int(year),
+        high_month,
+        high_day,
+        int(hour or 23),
+        int(minute if minute is not None else 59),
+        int(second if second is not None else 59),
+        int((fraction or "")[:6].ljust(6, "9")),
+        tzinfo=tz,
+    )
+    return low, high
+
+
+def _per_1(node: Any) -> bool:
+    """start's low boundary <= end's high boundary (R5's wording of per-1)."""
+    if not isinstance(node, Mapping):
+        return True
+    start, end = _bounds(node.get("start")), _bounds(node.get("end"))
+    if start is None or end is None:
+        return True
+    low, high = start[0], end[1]
+    if (low.tzinfo is None) != (high.tzinfo is None):
+        low, high = low.replace(tzinfo=None), high.replace(tzinfo=None)
+    return low <= high
+
+
+def _que_7(node: Any) -> bool:
+    """operator = 'exists' implies (answer is boolean)."""
+    return not (
+        isinstance(node, Mapping)
+        and node.get("operator") == "exists"
+        and "answerBoolean" not in node
+    )
+
+
+def _rng_2(node: Any) -> bool:
+    """low <= high, when both have a value in the same unit (no unit conversion)."""
+    if not isinstance(node, Mapping):
+        return True
+    low, high = node.get("low"), node.get("high")
+    if not (isinstance(low, Mapping) and isinstance(high, Mapping)):
+        return True
+    low_value, high_value = low.get("value"), high.get("value")
+    if not isinstance(low_value, int | float) or not isinstance(high_value, int | float):
+        return True
+    if (low.get("system"), low.get("code")) != (high.get("system"), high.get("code")):
+        return True
+    return bool(low_value <= high_value)
+
+
+NATIVE = {"per-1": _per_1, "que-7": _que_7, "rng-2": _rng_2}
+
+
+@dataclass
+class Walk:
+    """One walk over one resource (and everything in it)."""
+
+    release: str
+    issues: list[Issue] = field(default_factory=list)
+    references: list[tuple[str, str]] = field(default_factory=list)  # (location, reference)
+    narratives: list[tuple[str, str]] = field(default_factory=list)  # (location, div)
+
+    def __post_init__(self) -> None:
+        self.defs = definitions(self.release)
+        self.skipped = SKIPPED[self.release]
+        self._unshipped: set[str] = set()
+
+    # -- resources -----------------------------------------------------------------------
+
+    def resource(
+        self, value: Mapping[str, Any], location: str, root: Mapping[str, Any] | None = None
+    ) -> None:
+        resource_type = value.get("resourceType")
+        root = root or value
+        if resource_type not in self.defs.types or not isinstance(resource_type, str):
+            self._scan(value, location)
+            if resource_type not in self.defs.resource_types:
+                self.issues.append(
+                    Issue(
+                        "error",
+                        location,
+                        f"{resource_type} is not a FHIR {self.defs.fhir_version} resource type",
+                        "structure",
+                    )
+                )
+            elif resource_type not in self._unshipped:
+                self._unshipped.add(str(resource_type))
+                self.issues.append(
+                    Issue(
+                        "information",
+                        location,
+                        f"no invariants or value sets are shipped for {resource_type}; only its "
+                        "structure, references and narrative were checked",
+                        "informational",
+                    )
+                )
+            return
+        self._constraints(
+            self.defs.types[resource_type].constraints, value, resource_type, location, value, root
+        )
+        self._children(value, resource_type, location, value, root)
+
+    def _scan(self, node: Any, location: str) -> None:
+        """References and narratives of a resource type without shipped definitions."""
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                self._scan(item, f"{location}[{index}]")
+        elif isinstance(node, Mapping):
+            if isinstance(node.get("reference"), str):
+                self.references.append((f"{location}.reference", node["reference"]))
+            if isinstance(node.get("div"), str) and location.endswith(".text"):
+                self.narratives.append((f"{location}.div", node["div"]))
+            for key, child in node.items():
+                if isinstance(child, Mapping) and "resourceType" in child:
+                    self.resource(child, f"{location}.{key}")
+                elif isinstance(child, list | Mapping):
+                    self._scan(child, f"{location}.{key}")
+
+    # -- elements ------------------------------------------------------------------------
+
+    def _children(
+        self,
+        node: Mapping[str, Any],
+        scope: str,
+        location: str,
+        resource: Mapping[str, Any],
+        root: Mapping[str, Any],
+    ) -> None:
+        for key, value in node.items():
+            if key in ("resourceType", "fhir_comments"):
+                continue
+            name = key[1:] if key.startswith("_") else key
+            found = self.defs.child(scope, name)
+            where = f"{location}.{name}"
+            if found is None:
+                self.issues.append(
+                    Issue(
+                        "error",
+                        where,
+                        f"unknown element '{key}' in FHIR {self.defs.fhir_version}",
+                        "structure",
+                    )
+                )
+                continue
+            element, type_name = found
+            if key.startswith("_"):  # a primitive's id and extensions
+                element, type_name = Element(where, ("Element",), (), None, ""), "Element"
+            items = value if isinstance(value, list) else [value]
+            if isinstance(value, list) and not value:
+                self.issues.append(Issue("error", where, f"{_ELE_1} (empty array)", "invariant"))
+            companion = node.get("_" + key) if not key.startswith("_") else None
+            for index, item in enumerate(items):
+                at = f"{where}[{index}]" if isinstance(value, list) else where
+                if item is None:
+                    continue
+                extra = None
+                if isinstance(companion, list) and index < len(companion):
+                    extra = companion[index]
+                elif isinstance(companion, Mapping):
+                    extra = companion
+                self._element(item, element, type_name, at, resource, root, extra)
+
+    def _element(
+        self,
+        value: Any,
+        element: Element,
+        type_name: str,
+        location: str,
+        resource: Mapping[str, Any],
+        root: Mapping[str, Any],
+        extra: Any,
+    ) -> None:
+        if isinstance(value, Mapping) and "resourceType" in value:
+            contained = element.path.endswith(".contained")
+            self.resource(value, location, root if contained else None)
+            return
+        inline = element.scope and type_name in INLINE
+        scope = element.scope if inline else type_name
+        typedef = self.defs.types.get(type_name)
+        if isinstance(value, Mapping) and not any(k not in ("id", "fhir_comments") for k in value):
+            self.issues.append(Issue("error", location, _ELE_1, "invariant"))
+        self._constraints(element.constraints, value, scope, location, resource, root, extra)
+        if typedef is not None:
+            self._constraints(typedef.constraints, value, scope, location, resource, root, extra)
+        if element.binding is not None:
+            self._binding(element.binding, value, location)
+        if type_name == "xhtml" and isinstance(value, str):
+            self.narratives.append((location, value))
+        elif (
+            type_name == "Reference"
+            and isinstance(value, Mapping)
+            and isinstance(value.get("reference"), str)
+        ):
+            self.references.append((f"{location}.reference", value["reference"]))
+        if isinstance(value, Mapping):
+            self._children(value, scope, location, resource, root)
+
+    def _constraints(
+        self,
+        constraints: tuple[Constraint, ...],
+        value: Any,
+        base: str,
+        location: str,
+        resource: Mapping[str, Any],
+        root: Mapping[str, Any],
+        extra: Any = None,
+    ) -> None:
+        for c in constraints:
+            if c.key in self.skipped:
+                native = NATIVE.get(c.key)
+                if native is None or native(value):
+                    continue
+                ok: Any = [False]
+            else:
+                try:
+                    ok = evaluate(
+                        c.expression,
+                        value,
+                        base,
+                        self.release,
+                        resource=resource,
+                        root=root,
+                        extension=extra,
+                    )
+                except Exception as exc:  # fhirpathpy raises bare Exception
+                    detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+                    self.issues.append(
+                        Issue(
+                            "information",
+                            location,
+                            f"{c.key} could not be evaluated, not checked ({detail})",
+                            "informational",
+                        )
+                    )
+                    continue
+            if ok == [False]:
+                severity = "error" if c.severity == "error" else "warning"
+                self.issues.append(Issue(severity, location, f"{c.key}: {c.human}", "invariant"))
+
+    def _binding(self, binding: Binding, value: Any, location: str) -> None:
+        if not isinstance(value, str):
+            return
+        if binding.codes is None:
+            pattern, what = SYNTAX.get(binding.value_set, (None, ""))
+            if pattern is not None and not pattern.match(value):
+                self.issues.append(
+                    Issue(
+                        "error",
+                        location,
+                        f"'{value}' is not {what}, as the "
+                        f"required value set {binding.value_set} asks",
+                        "code-invalid",
+                    )
+                )
+            return
+        if value in binding.codes:
+            return
+        allowed = sorted(binding.codes)
+        shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+        self.issues.append(
+            Issue(
+                "error",
+                location,
+                f"'{value}' is not in the required value set {binding.value_set} ({shown})",
+                "code-invalid",
+            )
+        )

