@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from lxml import etree
 
 from fhir_export.options import ExportOptions, OutputFormat
 from fhir_export.pipeline import export
@@ -130,6 +132,22 @@ def best_per_item(fn: Callable[[Any], object], items: Sequence[Any], repeat: int
     return best / len(items)
 
 
+_UTC = re.compile(r'(value="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)\+00:00"')
+
+
+def _c14n(data: bytes) -> bytes:
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+    return bytes(etree.tostring(etree.fromstring(data, parser), method="c14n2", strip_text=True))
+
+
+def same_canonical_xml(bundle: dict[str, Any], model: Bundle) -> bool:
+    """Ours and fhir.resources' XML carry the same content: fhir.resources writes UTC as
+    +00:00 where we keep the JSON's Z, the same instant."""
+    theirs = model.model_dump_xml()
+    text = theirs.decode("utf-8") if isinstance(theirs, bytes) else str(theirs)
+    return _c14n(_UTC.sub(r'\1Z"', text).encode("utf-8")) == _c14n(SERIALIZERS["xml"](bundle))
+
+
 def plain_json(bundle: dict[str, Any]) -> str:
     return json.dumps(bundle, ensure_ascii=False, indent=2)
 
@@ -191,6 +209,9 @@ def serializer_table(out_dir: Path, stems: Sequence[str], repeat: int) -> list[s
         "",
         "  ours json reproduces the written files byte for byte: "
         + ("yes" if reproduces else "NO"),
+        "  ours xml == model_dump_xml, canonical XML (C14N 2.0; UTC instants compared as "
+        "instants): " + ("yes" if all(same_canonical_xml(d, m) for d, m in
+                                       zip(dicts, models, strict=True)) else "NO"),
     ]
     return lines
 

@@ -100,3 +100,24 @@ def test_references_resolve_inside_the_bundle(path: Path) -> None:
 
     refs = walk(bundle)
     assert refs and set(refs) <= urls
+
+
+_INSTANT_UTC = __import__("re").compile(
+    r'(value="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)\+00:00"')
+
+
+def _same_xml_as_fhir_resources(bundle: dict[str, Any], ours: bytes) -> bool:
+    """Our XML against fhir.resources' model_dump_xml of the same Bundle, canonicalized. The
+    models spell UTC as +00:00 where we keep the 'Z' the JSON has: the same instant."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    theirs = Bundle.model_validate(bundle).model_dump_xml()
+    theirs = theirs if isinstance(theirs, bytes) else theirs.encode("utf-8")
+    theirs = _INSTANT_UTC.sub(r'\1Z"', theirs.decode("utf-8")).encode("utf-8")
+    return _canonical_xml(theirs) == _canonical_xml(ours)
+
+
+@pytest.mark.parametrize("path", CASES, ids=IDS)
+def test_xml_is_what_fhir_resources_writes(path: Path) -> None:
+    bundle, _, xml = render_both(path)
+    assert _same_xml_as_fhir_resources(bundle, xml)
