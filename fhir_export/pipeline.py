@@ -140,8 +140,6 @@ def build_bundle(
 def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
     """--merge: one Bundle (corpus.bundle.<format>) for all articles, one MedicationKnowledge
     per medicine with every article as a source (see mapping/merge.py)."""
-    if options.fhir_version != "R4":
-        raise UsageError("--merge writes FHIR R4 only for now", hint="Leave out --fhir-version.")
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
     files, errors = discover(paths)

@@ -79,3 +79,23 @@ def test_corpus_is_deterministic(tmp_path: Path, corpus: Any) -> None:
                                        "--out", str(tmp_path)])
     assert result.exit_code == 0
     assert (tmp_path / "corpus.bundle.json").read_bytes() == corpus[1]
+
+
+def test_r5_corpus(tmp_path: Path) -> None:
+    require_schemas()
+    from conformance import require_r5_schemas, validate_r5_json, validate_r5_xml
+
+    require_r5_schemas()
+    result = CliRunner().invoke(main, ["export", str(SEED.parent), str(ARTICLES), "--merge",
+                                       "--fhir-version", "R5", "--format", "both",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    bundle = json.loads((tmp_path / "corpus.bundle.json").read_text("utf-8"))
+    assert validate_r5_json(bundle) == []
+    assert validate_r5_xml((tmp_path / "corpus.bundle.xml").read_bytes()) == []
+    mks = resources(bundle, "MedicationKnowledge")
+    (trastuzumab,) = [mk for mk in mks if mk["code"]["text"].casefold() == "trastuzumab"]
+    assert len(trastuzumab["monograph"]) == 4
+    cud = {f"urn:uuid:{r['id']}" for r in resources(bundle, "ClinicalUseDefinition")}
+    issues = [r["reference"] for mk in mks for r in mk.get("clinicalUseIssue", [])]
+    assert issues and set(issues) <= cud and len(issues) == len(set(issues))

@@ -1,4 +1,4 @@
-"""Corpus mode (R4): one knowledge base for many articles.
+"""Corpus mode (R4 and R5): one knowledge base for many articles.
 
 Each article is mapped on its own first (so every fact keeps its own article and offsets);
 then resources about the same medicine are merged: one MedicationKnowledge per medicine (keyed
@@ -22,7 +22,11 @@ _MERGED_LISTS = ("intendedRoute", "monitoringProgram")
 def _corpus_key(resource: JSON) -> str | None:
     """'article|medicine' -> 'medicine'; 'article|medicine|kind|wording' -> the rest."""
     key = str(resource["@key"])
-    if resource["resourceType"] in ("MedicationKnowledge", "DetectedIssue"):
+    if resource["resourceType"] in (
+        "MedicationKnowledge",
+        "DetectedIssue",
+        "ClinicalUseDefinition",
+    ):
         return key.split("|", 1)[1]
     return None
 
@@ -51,12 +55,29 @@ def _merge_mk(into: JSON, other: JSON) -> None:
     into["extension"] = into.get("extension", []) + other.get("extension", [])
     if "coding" not in into["code"] and "coding" in other["code"]:
         into["code"] = other["code"]
-    names = {s.casefold() for s in into.get("synonym", [])}
-    for name, ext in zip(other.get("synonym", []), other.get("_synonym", []), strict=True):
+    brands = "synonym" if "synonym" in into or "synonym" in other else "name"  # R4 | R5
+    names = {s.casefold() for s in into.get(brands, [])}
+    for name, ext in zip(other.get(brands, []), other.get("_" + brands, []), strict=True):
         if name.casefold() not in names:
-            into.setdefault("synonym", []).append(name)
-            into.setdefault("_synonym", []).append(ext)
+            into.setdefault(brands, []).append(name)
+            into.setdefault("_" + brands, []).append(ext)
             names.add(name.casefold())
+    if "indicationGuideline" in other:  # R5
+        _merge_concepts(
+            into.setdefault("indicationGuideline", []),
+            other["indicationGuideline"],
+            lambda g: _concept_key(g["indication"][0]["concept"]),
+            lambda g: g["indication"][0]["concept"],
+        )
+    if "definitional" in other:  # R5
+        routes = other["definitional"].get("intendedRoute", [])
+        _merge_concepts(
+            into.setdefault("definitional", {}).setdefault("intendedRoute", []),
+            routes,
+            _concept_key,
+        )
+    if "clinicalUseIssue" in other:  # R5: deduplicated after relinking
+        into["clinicalUseIssue"] = into.get("clinicalUseIssue", []) + other["clinicalUseIssue"]
     into["monograph"] = into.get("monograph", []) + other.get("monograph", [])
     for field in _MERGED_LISTS:
         if field in other:
@@ -86,8 +107,28 @@ def _merge_mk(into: JSON, other: JSON) -> None:
         )
 
 
+_CUD_CONCEPT = {
+    "indication": ("indication", "diseaseSymptomProcedure", "concept"),
+    "undesirable-effect": ("undesirableEffect", "symptomConditionEffect", "concept"),
+    "contraindication": ("contraindication", "diseaseSymptomProcedure", "concept"),
+    "warning": ("warning", "code"),
+}
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value
+
+
 def _merge_issue(into: JSON, other: JSON) -> None:
     into["extension"] = into.get("extension", []) + other.get("extension", [])
+    if into["resourceType"] == "ClinicalUseDefinition":  # R5
+        path = _CUD_CONCEPT.get(str(into.get("type")), ())
+        mine, theirs = _dig(into, path), _dig(other, path)
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            mine.setdefault("extension", []).extend(theirs.get("extension", []))
+        return
     evidence, more = into["evidence"][0], other["evidence"][0]
     evidence["code"][0].setdefault("extension", []).extend(more["code"][0].get("extension", []))
     evidence["detail"] = evidence["detail"] + more["detail"]
@@ -103,12 +144,10 @@ def _mk_narrative(mk: JSON) -> JSON:
             ],
             "Codes",
         ),
-        nv.items(list(mk.get("synonym", [])), "Brand names"),
+        nv.items([str(n) for n in mk.get("synonym") or mk.get("name") or []], "Brand names"),
         nv.items(
-            [
-                g["indicationCodeableConcept"]["text"]
-                for g in mk.get("administrationGuidelines", [])
-            ],
+            [g["indicationCodeableConcept"]["text"] for g in mk.get("administrationGuidelines", [])]
+            + [g["indication"][0]["concept"]["text"] for g in mk.get("indicationGuideline", [])],
             "Used for",
         ),
         nv.items(
@@ -177,6 +216,7 @@ def merge(per_article: list[list[JSON]]) -> list[JSON]:
         resource = _relink(resource, urls)
         if resource["resourceType"] == "MedicationKnowledge":
             resource["text"] = _mk_narrative(resource)
+            _dedupe_refs(resource, ("clinicalUseIssue",))
         _dedupe_refs(resource, ("context", "related"))
         _dedupe_refs(resource, ("target",))
         _dedupe_refs(resource, ("implicated",))
