@@ -1,11 +1,12 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make export   - install into .venv and export source/ into output/ (JSON and XML)
-#   make test     - install into .venv, fetch the official FHIR R4 schemas, run every test
+#   make test     - install into .venv, fetch the official FHIR schemas, build the HAPI
+#                   validator, lint, run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install export test lint schemas bench clean
+.PHONY: install export test lint schemas hapi bench clean
 
 $(BIN)/fhir-export: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +22,14 @@ export: install
 schemas:
 	bash scripts/fetch_fhir_schemas.sh
 
+hapi:
+	bash scripts/build_hapi_validator.sh
+
 lint: install
 	$(BIN)/ruff check fhir_export tests benchmarks scripts
 	$(BIN)/mypy
 
-test: install schemas lint
+test: install schemas hapi lint
 	$(BIN)/pytest
 
 bench: install

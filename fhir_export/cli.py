@@ -267,6 +267,130 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
 
 
+@main.command("push")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--server", required=True, metavar="URL", help="The FHIR server's base URL.")
+@click.option(
+    "--chunk-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Entries per request for NDJSON, collection and batch inputs (a transaction is "
+    "always sent whole).",
+)
+@click.option(
+    "--retries",
+    default=4,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Retries on 429/502/503/504 and connection errors (backoff 0.5 s doubling; "
+    "Retry-After honoured).",
+)
+@click.option(
+    "--token-env",
+    default="FHIR_EXPORT_TOKEN",
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding a bearer token (a token is never taken as an option).",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="PEM file of the CA(s) to trust instead of the system's (TLS is always verified).",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Timeout of each request.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; connect to nothing.")
+def push_command(
+    paths: tuple[str, ...],
+    server: str,
+    chunk_size: int,
+    retries: int,
+    token_env: str,
+    ca_bundle: str | None,
+    timeout: float,
+    dry_run: bool,
+) -> None:
+    """Send bundles at PATHS (transaction/batch/collection Bundles, JSON or XML, NDJSON files,
+    or an `export --format ndjson` folder) to the FHIR server at --server, and summarise
+    each entry as created, updated, unchanged or failed. Exit 1 if anything failed, 5 if the
+    server cannot be reached."""
+    from . import push as push_module  # imports httpx only for this command
+
+    token = os.environ.get(token_env) or None
+    try:
+        requests, errors = push_module.plan(paths, chunk_size)
+        for error in errors:
+            click.echo(error.line(), err=True)
+        if dry_run:
+            shown = push_module.redact(server.rstrip("/"))
+            auth = f"bearer token from ${token_env}" if token else f"no token (${token_env} unset)"
+            for planned in requests:
+                click.echo(
+                    f"POST {shown} {push_module.FHIR_JSON} {planned.bundle_type} "
+                    f"{planned.entry_count} entries ({planned.label})"
+                )
+                if planned.note:
+                    click.echo(f"  note: {planned.note}")
+            entries = sum(p.entry_count for p in requests)
+            many = "" if len(requests) == 1 else "s"
+            click.echo(
+                f"dry run: {len(requests)} request{many}, {entries} entries, {auth}", err=True
+            )
+            sys.exit(int(ExitCode.INPUT_FAILED if errors else ExitCode.OK))
+        report = push_module.push(
+            requests,
+            server,
+            token=token,
+            retries=retries,
+            timeout=timeout,
+            ca_bundle=ca_bundle,
+        )
+    except ExportError as exc:
+        click.echo(exc.line(), err=True)
+        sys.exit(int(exc.exit_code))
+    report.errors[:0] = errors
+    for result in report.results:
+        planned = result.planned
+        counts = result.counts()
+        tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
+        click.echo(
+            f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
+            f"HTTP {result.http_status}{tries}: "
+            + ", ".join(f"{n} {k}" for k, n in counts.items()),
+            err=True,
+        )
+        if planned.note:
+            click.echo(f"{planned.label}: note: {planned.note}", err=True)
+        if result.error:
+            click.echo(f"Error: {planned.label}: {push_module.one_line(result.error)}", err=True)
+            continue
+        for number, entry in enumerate(result.entries, 1):
+            if entry.outcome == push_module.FAILED:
+                click.echo(
+                    f"Error: {planned.label}: entry {number} ({entry.request}): "
+                    f"{push_module.one_line(entry.status)}: {push_module.one_line(entry.message)}",
+                    err=True,
+                )
+    for error in report.errors[len(errors) :]:
+        click.echo(error.line(), err=True)
+    total = report.counts()
+    click.echo(
+        f"{len(report.results)} request{'' if len(report.results) == 1 else 's'} to "
+        f"{report.server}, {sum(total.values())} entries: "
+        + ", ".join(f"{n} {k}" for k, n in total.items()),
+        err=True,
+    )
+    sys.exit(int(report.exit_code))
+
+
 @main.group("lexicon")
 def lexicon_group() -> None:
     """The offline terminology lexicon."""

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line (click's own code for usage errors)
     NO_INPUT = 3  # nothing to export: no article found at the given paths
     OUTPUT_FAILED = 4  # the output location cannot be written
+    SERVER_FAILED = 5  # push: the FHIR server cannot be reached
 
 
 class ExportError(Exception):

@@ -69,7 +69,8 @@ def test_every_narrative_is_safe_xhtml(path: Any) -> None:
         for el in root.iter():
             assert etree.QName(el).namespace == "http://www.w3.org/1999/xhtml"
             assert etree.QName(el).localname in allowed
-            assert dict(el.attrib) == {}
+            allowed_attrs = {"lang", "{http://www.w3.org/XML/1998/namespace}lang"}
+            assert set(el.attrib) <= (allowed_attrs if el is root else set())
 
 
 def test_unmapped_terms_report(tmp_path: Any) -> None:

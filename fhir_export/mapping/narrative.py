@@ -7,8 +7,11 @@ from html import escape
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
-def div(*parts: str) -> dict[str, str]:
-    return {"status": "generated", "div": f'<div xmlns="{XHTML_NS}">{"".join(parts)}</div>'}
+def div(*parts: str, lang: str | None = None) -> dict[str, str]:
+    """A generated narrative; with `lang`, the div says its language as the resource does
+    (lang and xml:lang, both, as HTML and XHTML readers each expect one of them)."""
+    attrs = f' lang="{escape(lang)}" xml:lang="{escape(lang)}"' if lang else ""
+    return {"status": "generated", "div": f'<div xmlns="{XHTML_NS}"{attrs}>{"".join(parts)}</div>'}
 
 
 def p(text: str, label: str | None = None) -> str:

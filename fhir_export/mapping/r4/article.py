@@ -81,6 +81,7 @@ def document_reference(article: Article, derived: list[JSON]) -> JSON:
                 f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
                 "this article."
             ),
+            lang=article.language,
         ),
         "status": "current",
         "docStatus": "final",

@@ -77,7 +77,8 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
                 "extension": [{"url": "reference", "valueReference": {"reference": doc_url}}],
             }
         ],
-        "url": full_url(rid),
+        # a canonical of its own: validators refuse a canonical equal to the entry's fullUrl
+        "url": full_url(resource_id("Questionnaire.url", key)),
         "version": article.date or "1",
         "name": f"ScreeningBeforeTreatment{name}",
         "title": title,

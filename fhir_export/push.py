@@ -1,0 +1,599 @@
+"""`fhir-export push`: send bundles to a FHIR server and read back what happened to each entry.
+
+Transaction and batch Bundles are POSTed to the base URL as they are (a batch larger than the
+chunk size is split; a transaction never is, since splitting would break its atomicity).
+NDJSON files (Bulk Data, e.g. `export --format ndjson`), collection Bundles and single
+resources become batch Bundles of `PUT Type/id`, chunked. Each response entry's status,
+OperationOutcome and etag tell created / updated / unchanged / failed.
+
+Retries with exponential backoff on 429, 502, 503, 504 and connection errors (honouring
+Retry-After); TLS verification is always on (a private CA comes in as a CA bundle file); the
+bearer token is sent as a header and never kept in anything this module returns.
+
+No printing and no exits here: the command line prints the PushReport.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from . import convert
+from .errors import ExitCode, ExportError, NoInputError, SourceError, UsageError
+
+JSON = dict[str, Any]
+FHIR_JSON = "application/fhir+json"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BASE_DELAY = 0.5
+MAX_DELAY = 30.0  # cap of the exponential backoff
+MAX_RETRY_AFTER = 300.0  # a server's Retry-After is honoured up to this many seconds
+DEFAULT_CHUNK_SIZE = 100
+IDEMPOTENT = frozenset({"PUT", "DELETE", "GET", "HEAD"})
+
+
+class ServerError(ExportError):
+    """The FHIR server cannot be reached (refused, unresolvable, TLS failure, no answer)."""
+
+    exit_code = ExitCode.SERVER_FAILED
+    stage = "push"
+
+
+def default_sleep(seconds: float) -> None:
+    """The backoff sleeper; tests replace it."""
+    time.sleep(seconds)
+
+
+# --- what to send --------------------------------------------------------------------------
+
+
+@dataclass
+class PlannedRequest:
+    """One HTTP request: a Bundle POSTed to the base URL."""
+
+    source: str  # the input file (or folder) it came from
+    bundle: JSON
+    part: int = 1  # chunk number within the source
+    parts: int = 1
+    note: str | None = None  # e.g. why a large transaction is sent whole
+
+    @property
+    def bundle_type(self) -> str:
+        return str(self.bundle.get("type"))
+
+    @property
+    def entry_count(self) -> int:
+        return len(self.bundle.get("entry") or [])
+
+    @property
+    def label(self) -> str:
+        return self.source + (f" [{self.part}/{self.parts}]" if self.parts > 1 else "")
+
+    def requests(self) -> list[str]:
+        """'METHOD url' of every entry, in order."""
+        out = []
+        for entry in self.bundle.get("entry") or []:
+            request = entry.get("request") or {}
+            out.append(f"{request.get('method', '?')} {request.get('url', '?')}")
+        return out
+
+
+def _chunks(items: list[JSON], size: int) -> Iterator[list[JSON]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _batch(entries: list[JSON]) -> JSON:
+    return {"resourceType": "Bundle", "type": "batch", "entry": entries}
+
+
+def _put_entry(resource: JSON, where: str) -> JSON:
+    kind, rid = resource.get("resourceType"), resource.get("id")
+    if not isinstance(kind, str) or not isinstance(rid, str) or not rid:
+        raise SourceError(
+            f"{where}: a resource without resourceType and id cannot be sent as PUT Type/id"
+        )
+    return {"resource": resource, "request": {"method": "PUT", "url": f"{kind}/{rid}"}}
+
+
+def _relative_references(value: Any, urls: dict[str, str]) -> Any:
+    """`value` with references to a bundle's fullUrls (urn:uuid:...) made relative Type/id,
+    since entries of a batch cannot refer to each other by fullUrl."""
+    if isinstance(value, dict):
+        out = {k: _relative_references(v, urls) for k, v in value.items()}
+        ref = out.get("reference")
+        if isinstance(ref, str) and ref in urls:
+            out["reference"] = urls[ref]
+        return out
+    if isinstance(value, list):
+        return [_relative_references(v, urls) for v in value]
+    return value
+
+
+def _as_puts(resources: list[JSON], full_urls: list[str | None], source: str) -> list[JSON]:
+    urls = {
+        url: f"{r.get('resourceType')}/{r.get('id')}"
+        for url, r in zip(full_urls, resources, strict=True)
+        if url and r.get("id")
+    }
+    return [
+        _put_entry(_relative_references(r, urls) if urls else r, f"entry {i + 1}")
+        for i, r in enumerate(resources)
+    ]
+
+
+def _plan_bundle(bundle: JSON, source: str, chunk_size: int) -> list[PlannedRequest]:
+    kind = bundle.get("type")
+    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
+    if kind == "transaction":
+        for i, entry in enumerate(entries):
+            if not isinstance(entry.get("request"), dict):
+                raise SourceError(f"entry {i + 1} of a transaction has no request", path=source)
+        note = None
+        if len(entries) > chunk_size:
+            note = (
+                f"transaction of {len(entries)} entries sent whole, over the chunk size "
+                f"{chunk_size}: splitting it would break its atomicity"
+            )
+        return [PlannedRequest(source, bundle, note=note)]
+    if kind == "batch":
+        for i, entry in enumerate(entries):
+            if not isinstance(entry.get("request"), dict):
+                raise SourceError(f"entry {i + 1} of a batch has no request", path=source)
+        if len(entries) <= chunk_size:
+            return [PlannedRequest(source, bundle)]
+        return _plan_entries(entries, source, chunk_size)
+    if kind == "collection":
+        resources = [e.get("resource") for e in entries]
+        if not all(isinstance(r, dict) for r in resources):
+            raise SourceError("a collection entry without a resource", path=source)
+        try:
+            puts = _as_puts(
+                [r for r in resources if isinstance(r, dict)],
+                [e.get("fullUrl") for e in entries],
+                source,
+            )
+        except SourceError as exc:
+            raise SourceError(exc.message, path=source) from None
+        return _plan_entries(puts, source, chunk_size)
+    raise SourceError(
+        f"a Bundle of type {kind!r} cannot be pushed (transaction, batch or collection)",
+        path=source,
+    )
+
+
+def _plan_entries(entries: list[JSON], source: str, chunk_size: int) -> list[PlannedRequest]:
+    parts = list(_chunks(entries, chunk_size))
+    return [
+        PlannedRequest(source, _batch(part), part=n, parts=len(parts))
+        for n, part in enumerate(parts, 1)
+    ]
+
+
+def _read_ndjson(path: Path) -> list[JSON]:
+    resources = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError(f"cannot read file ({exc.strerror})", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise SourceError("not UTF-8 NDJSON", path=str(path)) from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            resource = json.loads(line)
+        except ValueError as exc:
+            raise SourceError(f"line {number}: not JSON ({exc})", path=str(path)) from None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise SourceError(f"line {number}: not a FHIR resource", path=str(path))
+        resources.append(resource)
+    return resources
+
+
+def _ndjson_files(folder: Path) -> list[Path]:
+    """The folder's NDJSON files, in the order of its manifest.json when there is one."""
+    found = sorted(folder.glob("*.ndjson"))
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return found
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        named = [folder / str(o["url"]) for o in data.get("output", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise SourceError("manifest.json is not a Bulk Data manifest", path=str(manifest)) from None
+    for path in named:
+        if path.resolve().parent != folder.resolve() or not path.is_file():
+            raise SourceError(f"output {path.name} is not a file here", path=str(manifest))
+    return named + [p for p in found if p not in named]
+
+
+def _plan_ndjson(files: list[Path], source: str, chunk_size: int) -> list[PlannedRequest]:
+    entries: list[JSON] = []
+    for path in files:
+        for n, resource in enumerate(_read_ndjson(path), 1):
+            try:
+                entries.append(_put_entry(resource, f"line {n}"))
+            except SourceError as exc:
+                raise SourceError(exc.message, path=str(path)) from None
+    return _plan_entries(entries, source, chunk_size) if entries else []
+
+
+def _plan_file(path: Path, chunk_size: int) -> list[PlannedRequest]:
+    source = str(path)
+    if path.suffix == ".ndjson":
+        return _plan_ndjson([path], source, chunk_size)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read file ({exc.strerror})", path=source) from None
+    if data.lstrip().startswith(b"<"):
+        resource, _ = convert.read(data, path=source)  # XML -> FHIR JSON, safely parsed
+    else:
+        try:
+            resource = json.loads(data)
+        except ValueError as exc:
+            raise SourceError(f"not FHIR JSON ({exc})", path=source) from None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise SourceError("JSON without a 'resourceType'", path=source)
+    if resource["resourceType"] == "Bundle":
+        return _plan_bundle(resource, source, chunk_size)
+    try:
+        return _plan_entries([_put_entry(resource, "the resource")], source, chunk_size)
+    except SourceError as exc:
+        raise SourceError(exc.message, path=source) from None
+
+
+def plan(
+    paths: Iterable[str], chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> tuple[list[PlannedRequest], list[ExportError]]:
+    """The requests that pushing `paths` makes, and the inputs that cannot be sent.
+
+    A folder holding *.ndjson files is one NDJSON input (manifest order); any other folder
+    gives its *.json Bundles (manifest.json aside), or its *.xml ones when it has no JSON."""
+    if chunk_size < 1:
+        raise UsageError("the chunk size must be at least 1")
+    requests: list[PlannedRequest] = []
+    errors: list[ExportError] = []
+    seen = False
+    for raw in paths:
+        path = Path(raw)
+        try:
+            if path.is_dir():
+                ndjson = _ndjson_files(path)
+                if ndjson:
+                    seen = True
+                    requests += _plan_ndjson(ndjson, raw, chunk_size)
+                    continue
+                files = sorted(p for p in path.glob("*.json") if p.name != "manifest.json")
+                for file in files or sorted(path.glob("*.xml")):
+                    seen = True
+                    try:
+                        requests += _plan_file(file, chunk_size)
+                    except ExportError as exc:
+                        errors.append(exc)
+            elif path.is_file():
+                seen = True
+                requests += _plan_file(path, chunk_size)
+            else:
+                seen = True
+                errors.append(SourceError("no such file or folder", path=raw))
+        except ExportError as exc:
+            errors.append(exc)
+    if not seen:
+        raise NoInputError(
+            "no bundle or NDJSON file found (.json, .xml, .ndjson)", path=", ".join(paths)
+        )
+    return requests, errors
+
+
+# --- what came back ------------------------------------------------------------------------
+
+CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, FAILED)
+_NO_CHANGE = re.compile(r"no[ _-]?changes?|unchanged|NO_CHANGE", re.IGNORECASE)
+
+
+@dataclass
+class EntryOutcome:
+    request: str  # 'PUT Patient/1'
+    outcome: str  # created | updated | unchanged | failed
+    status: str = ""  # the response entry's status, e.g. '201 Created'
+    message: str = ""  # the OperationOutcome's text, for a failure
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class RequestResult:
+    planned: PlannedRequest
+    http_status: int | None = None
+    attempts: int = 0
+    entries: list[EntryOutcome] = field(default_factory=list)
+    error: str | None = None  # the whole request failed (e.g. a transaction rolled back)
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for entry in self.entries:
+            counts[entry.outcome] += 1
+        return counts
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or any(e.outcome == FAILED for e in self.entries)
+
+
+@dataclass
+class PushReport:
+    server: str  # without any credentials
+    results: list[RequestResult] = field(default_factory=list)
+    errors: list[ExportError] = field(default_factory=list)  # inputs not sent, server lost
+
+    def counts(self) -> dict[str, int]:
+        total = dict.fromkeys(OUTCOMES, 0)
+        for result in self.results:
+            for key, value in result.counts().items():
+                total[key] += value
+        return total
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if any(e.exit_code is ExitCode.SERVER_FAILED for e in self.errors):
+            return ExitCode.SERVER_FAILED
+        if self.errors or any(r.failed for r in self.results):
+            return ExitCode.INPUT_FAILED
+        return ExitCode.OK
+
+
+def outcome_text(outcome: Any) -> str:
+    """An OperationOutcome as one line: 'severity code: diagnostics' per issue, '; '-joined."""
+    if not isinstance(outcome, dict):
+        return ""
+    parts = []
+    for issue in outcome.get("issue") or []:
+        if not isinstance(issue, dict):
+            continue
+        details = issue.get("details") or {}
+        text = issue.get("diagnostics") or (
+            details.get("text") if isinstance(details, dict) else ""
+        )
+        if not text and isinstance(details, dict):
+            codings = details.get("coding") or []
+            text = ", ".join(str(c.get("display") or c.get("code")) for c in codings if c)
+        head = " ".join(str(issue[k]) for k in ("severity", "code") if issue.get(k))
+        where = issue.get("expression") or issue.get("location")
+        at = f" at {', '.join(map(str, where))}" if isinstance(where, list) and where else ""
+        parts.append(f"{head}{at}: {text}" if text else head + at)
+    text = outcome.get("text")
+    if not parts and isinstance(text, dict) and text.get("div"):
+        parts.append(re.sub(r"<[^>]+>", " ", str(text["div"])))
+    return re.sub(r"\s+", " ", "; ".join(parts)).strip()
+
+
+def _outcome_codes(outcome: Any) -> str:
+    """Every text and code of an OperationOutcome, for spotting HAPI's 'no change' notes."""
+    return json.dumps(outcome) if isinstance(outcome, dict) else ""
+
+
+def _version(etag: Any) -> str | None:
+    if not isinstance(etag, str):
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?([^"]*)"?\s*', etag)
+    return match.group(1) if match else None
+
+
+def classify(request: str, response: Any) -> EntryOutcome:
+    """One response entry's `response` element -> its outcome.
+
+    201 is created; a 2xx whose outcome says "no changes" (HAPI) or whose etag is version 1
+    on a 200 to a PUT (the resource existed and was not versioned) is unchanged; any other
+    2xx is updated; anything else failed, with the OperationOutcome's text."""
+    if not isinstance(response, dict):
+        return EntryOutcome(request, FAILED, message="the server gave no response entry")
+    status = str(response.get("status") or "")
+    outcome = response.get("outcome")
+    etag = response.get("etag")
+    modified = response.get("lastModified")
+    code_match = re.match(r"\s*(\d{3})", status)
+    code = int(code_match.group(1)) if code_match else 0
+    result = EntryOutcome(
+        request,
+        UPDATED,
+        status=status,
+        etag=etag if isinstance(etag, str) else None,
+        last_modified=modified if isinstance(modified, str) else None,
+    )
+    if code == 201:
+        result.outcome = CREATED
+    elif 200 <= code < 300:
+        if _NO_CHANGE.search(_outcome_codes(outcome)) or (
+            code == 200 and request.startswith("PUT ") and _version(etag) == "1"
+        ):
+            result.outcome = UNCHANGED
+    else:
+        result.outcome = FAILED
+        result.message = outcome_text(outcome) or status or "no status"
+    return result
+
+
+def _read_body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _result_from_response(
+    planned: PlannedRequest, response: httpx.Response, attempts: int
+) -> RequestResult:
+    result = RequestResult(planned, http_status=response.status_code, attempts=attempts)
+    body = _read_body(response)
+    requests = planned.requests()
+    if not response.is_success:
+        text = outcome_text(body) if isinstance(body, dict) else ""
+        reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+        if response.status_code in RETRY_STATUSES and attempts > 1:
+            reason += f" after {attempts} attempts"
+        result.error = f"{reason}: {text}" if text else reason
+        result.entries = [EntryOutcome(r, FAILED, message=result.error) for r in requests]
+        return result
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        result.error = f"HTTP {response.status_code}, but the answer is not a FHIR Bundle"
+        result.entries = [EntryOutcome(r, FAILED, message=result.error) for r in requests]
+        return result
+    answers = [e for e in body.get("entry") or [] if isinstance(e, dict)]
+    for i, request in enumerate(requests):
+        answer = answers[i].get("response") if i < len(answers) else None
+        result.entries.append(classify(request, answer))
+    return result
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def redact(url: str) -> str:
+    """`url` without user name, password, query or fragment, to show."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def retry_delay(attempt: int, retry_after: str | None, now: datetime | None = None) -> float:
+    """Seconds to wait before retry number `attempt` (1-based): the server's Retry-After
+    (seconds or an HTTP date), else 0.5 s doubling per attempt, capped."""
+    if retry_after:
+        value = retry_after.strip()
+        if value.isdigit():
+            return min(float(value), MAX_RETRY_AFTER)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            wait = (when - (now or datetime.now(UTC))).total_seconds()
+            return min(max(wait, 0.0), MAX_RETRY_AFTER)
+    return float(min(BASE_DELAY * 2 ** (attempt - 1), MAX_DELAY))
+
+
+def verify_setting(ca_bundle: str | None) -> bool | ssl.SSLContext:
+    """TLS verification: always on; with a CA bundle file, against that CA (and no other)."""
+    if ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot load the CA bundle ({exc})", path=ca_bundle) from None
+
+
+def headers(token: str | None) -> dict[str, str]:
+    out = {"Content-Type": FHIR_JSON, "Accept": FHIR_JSON}
+    if token:
+        out["Authorization"] = f"Bearer {token}"
+    return out
+
+
+def make_client(token: str | None, *, timeout: float, ca_bundle: str | None) -> httpx.Client:
+    return httpx.Client(
+        headers=headers(token),
+        timeout=timeout,
+        verify=verify_setting(ca_bundle),
+        follow_redirects=False,  # never carry the token to another host
+    )
+
+
+def _connection_error(server: str, exc: httpx.TransportError, timeout: float) -> ServerError:
+    detail = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return ServerError(
+            f"no answer within {timeout:g} s ({type(exc).__name__})",
+            path=server,
+            hint="Raise --timeout or check the server.",
+        )
+    hint = "Check --server and the network."
+    if "CERTIFICATE_VERIFY_FAILED" in detail or "SSL" in detail:
+        hint = "TLS verification failed; give a private CA with --ca-bundle FILE."
+    return ServerError(f"cannot connect ({detail})", path=server, hint=hint)
+
+
+def send(
+    client: httpx.Client,
+    server: str,
+    planned: PlannedRequest,
+    *,
+    retries: int,
+    timeout: float,
+    sleep: Callable[[float], None],
+) -> RequestResult:
+    """POST one Bundle, retrying on 429/502/503/504 and on connection errors (the latter only
+    when nothing could have been applied twice: a connect failure, or idempotent entries)."""
+    body = json.dumps(planned.bundle, ensure_ascii=False).encode("utf-8")
+    idempotent = all(r.split(" ", 1)[0] in IDEMPOTENT for r in planned.requests())
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = client.post(server, content=body)
+        except httpx.TransportError as exc:
+            safe = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) or idempotent
+            if attempt > retries or not safe:
+                raise _connection_error(redact(server), exc, timeout) from None
+            sleep(retry_delay(attempt, None))
+            continue
+        if response.status_code in RETRY_STATUSES and attempt <= retries:
+            sleep(retry_delay(attempt, response.headers.get("Retry-After")))
+            continue
+        return _result_from_response(planned, response, attempt)
+
+
+def push(
+    requests: list[PlannedRequest],
+    server: str,
+    *,
+    token: str | None = None,
+    retries: int = 4,
+    timeout: float = 30.0,
+    ca_bundle: str | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> PushReport:
+    """Send every planned request in order. A server that cannot be reached stops the run
+    (one ServerError in the report); a failed request or entry does not."""
+    if not re.match(r"https?://", server, re.IGNORECASE):
+        raise UsageError("the server must be an http:// or https:// URL", path=redact(server))
+    base = server.rstrip("/")
+    report = PushReport(server=redact(base))
+    with make_client(token, timeout=timeout, ca_bundle=ca_bundle) as client:
+        for planned in requests:
+            try:
+                result = send(
+                    client,
+                    base,
+                    planned,
+                    retries=retries,
+                    timeout=timeout,
+                    sleep=sleep or default_sleep,
+                )
+            except ServerError as exc:
+                report.errors.append(exc)
+                break
+            report.results.append(result)
+    return report
+
+
+def one_line(text: str) -> str:
+    """Server-supplied text made safe to print: no control characters or terminal escapes."""
+    return re.sub(r"\s+", " ", re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)).strip()

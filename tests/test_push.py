@@ -1,0 +1,394 @@
+"""`fhir-export push` against a real HTTP server on 127.0.0.1 that imitates a FHIR server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import certifi
+import httpx
+import pytest
+from click.testing import CliRunner
+from conftest import SEED
+
+from fhir_export import push as push_module
+from fhir_export.cli import main
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+TOKEN = "s3cr3t-t0ken-value"  # noqa: S105 - a test token
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeFhir:
+    """A FHIR server in memory: PUT creates (201, version 1), repeats unchanged content
+    (200, same version), or updates (200, next version). `script` answers come first."""
+
+    url: str = ""
+    store: dict[str, tuple[int, str]] = field(default_factory=dict)
+    script: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    fail_ids: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, bundle: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        if self.script:
+            return self.script.pop(0)
+        kind = bundle.get("type")
+        entries = []
+        for entry in bundle.get("entry", []):
+            url = entry["request"]["url"]
+            resource = entry["resource"]
+            if resource.get("id") in self.fail_ids:
+                outcome = {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "processing",
+                               "diagnostics": f"{url}: Unknown code 'xyz' in the test"}],
+                }
+                if kind == "transaction":
+                    return 400, {}, outcome
+                entries.append({"response": {"status": "422 Unprocessable Entity",
+                                             "outcome": outcome}})
+                continue
+            content = json.dumps(resource, sort_keys=True)
+            version, old = self.store.get(url, (0, ""))
+            status = "201 Created" if version == 0 else "200 OK"
+            if content != old:
+                version += 1
+                self.store[url] = (version, content)
+            entries.append({"response": {"status": status, "etag": f'W/"{version}"',
+                                         "lastModified": "2025-01-01T00:00:00Z",
+                                         "location": f"{url}/_history/{version}"}})
+        return 200, {}, {"resourceType": "Bundle", "type": f"{kind}-response", "entry": entries}
+
+
+def _handler(fake: FakeFhir) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length))
+            with fake.lock:
+                fake.seen.append(Seen("POST", self.path, dict(self.headers.items()), body))
+                status, headers, answer = fake.answer(body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fhir() -> Iterator[FakeFhir]:
+    fake = FakeFhir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff sleeps, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(push_module, "default_sleep", recorded.append)
+    return recorded
+
+
+def _push(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(main, ["push", *args], env=env or {})
+
+
+def _golden(name: str = "immunotherapy") -> Path:
+    return GOLDEN / f"{name}.json"
+
+
+def _entries(name: str = "immunotherapy") -> int:
+    return len(json.loads(_golden(name).read_text("utf-8"))["entry"])
+
+
+def test_transaction_created_then_unchanged(fhir: FakeFhir, sleeps: list[float]) -> None:
+    n = _entries()
+    first = _push(str(_golden()), "--server", fhir.url)
+    assert first.exit_code == 0, first.stderr
+    assert f"{n} created, 0 updated, 0 unchanged, 0 failed" in first.stderr
+    again = _push(str(_golden()), "--server", fhir.url)
+    assert again.exit_code == 0, again.stderr
+    assert f"0 created, 0 updated, {n} unchanged, 0 failed" in again.stderr
+    assert len(fhir.seen) == 2 and sleeps == []
+    request = fhir.seen[0]
+    assert request.path == "/fhir"
+    assert request.headers["Content-Type"] == "application/fhir+json"
+    assert request.headers["Accept"] == "application/fhir+json"
+    assert "Authorization" not in request.headers
+    assert request.body == json.loads(_golden().read_text("utf-8"))  # sent as exported
+    assert first.stderr.strip().splitlines()[-1].startswith(f"1 request to {fhir.url}, {n}")
+
+
+def test_changed_content_is_updated(fhir: FakeFhir, tmp_path: Path) -> None:
+    bundle = json.loads(_golden().read_text("utf-8"))
+    assert _push(str(_golden()), "--server", fhir.url).exit_code == 0
+    bundle["entry"][0]["resource"]["language"] = "en-GB"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(bundle), "utf-8")
+    result = _push(str(changed), "--server", fhir.url)
+    assert result.exit_code == 0, result.stderr
+    assert f"0 created, 1 updated, {_entries() - 1} unchanged, 0 failed" in result.stderr
+
+
+def test_classify_outcomes() -> None:
+    classify = push_module.classify
+    assert classify("PUT A/1", {"status": "201 Created"}).outcome == "created"
+    assert classify("PUT A/1", {"status": "200 OK", "etag": 'W/"1"'}).outcome == "unchanged"
+    assert classify("PUT A/1", {"status": "200 OK", "etag": 'W/"3"'}).outcome == "updated"
+    assert classify("PUT A/1", {"status": "200"}).outcome == "updated"
+    hapi = {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "information", "code": "informational",
+        "details": {"coding": [{"code": "SUCCESSFUL_UPDATE_NO_CHANGE"}]},
+        "diagnostics": 'Successfully updated resource "A/1/_history/4". No changes detected.'}]}
+    assert classify("PUT A/1", {"status": "200 OK", "etag": 'W/"4"',
+                                "outcome": hapi}).outcome == "unchanged"
+    failed = classify("PUT A/1", {"status": "412 Precondition Failed", "outcome": {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "conflict", "diagnostics": "version clash"}]}})
+    assert failed.outcome == "failed" and failed.message == "error conflict: version clash"
+    assert classify("PUT A/1", None).outcome == "failed"
+
+
+def test_503_then_200_is_retried(fhir: FakeFhir, sleeps: list[float]) -> None:
+    busy = {"resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "transient"}]}
+    fhir.script.append((503, {"Retry-After": "0"}, busy))
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 0, result.stderr
+    assert len(fhir.seen) == 2 and sleeps == [0.0]
+    assert "2 attempts" in result.stderr and f"{_entries()} created" in result.stderr
+
+
+def test_429_backs_off_then_succeeds(fhir: FakeFhir, sleeps: list[float]) -> None:
+    fhir.script += [(429, {}, {}), (429, {}, {}), (502, {"Retry-After": "2"}, {})]
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 0, result.stderr
+    assert sleeps == [0.5, 1.0, 2.0]  # doubling backoff, then the server's Retry-After
+    assert len(fhir.seen) == 4
+
+
+def test_retries_exhausted_fail_with_exit_1(fhir: FakeFhir, sleeps: list[float]) -> None:
+    fhir.script += [(503, {"Retry-After": "0"}, {})] * 3
+    result = _push(str(_golden()), "--server", fhir.url, "--retries", "2")
+    assert result.exit_code == 1
+    assert "HTTP 503 Service Unavailable after 3 attempts" in result.stderr
+    assert len(fhir.seen) == 3 and len(sleeps) == 2
+
+
+def test_retry_delay() -> None:
+    delay = push_module.retry_delay
+    assert [delay(n, None) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
+    assert delay(20, None) == push_module.MAX_DELAY
+    assert delay(1, "7") == 7.0
+    assert delay(1, "100000") == push_module.MAX_RETRY_AFTER
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+    assert delay(1, "Wed, 01 Jan 2025 12:00:03 GMT", now) == 3.0
+    assert delay(1, "Wed, 01 Jan 2025 11:00:00 GMT", now) == 0.0  # in the past
+    assert delay(2, "soon", now) == 1.0  # unreadable: the backoff
+
+
+def test_entry_failure_prints_operation_outcome(fhir: FakeFhir, tmp_path: Path) -> None:
+    bundle = json.loads(_golden().read_text("utf-8"))
+    bad = bundle["entry"][1]["resource"]["id"]
+    fhir.fail_ids.add(bad)
+    batch = tmp_path / "batch.json"
+    bundle["type"] = "batch"
+    batch.write_text(json.dumps(bundle), "utf-8")
+    result = _push(str(batch), "--server", fhir.url)
+    assert result.exit_code == 1
+    assert f"{_entries() - 1} created, 0 updated, 0 unchanged, 1 failed" in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1
+    assert "entry 2" in error[0] and "422 Unprocessable Entity" in error[0]
+    assert "error processing" in error[0] and "Unknown code 'xyz' in the test" in error[0]
+
+
+def test_transaction_rolled_back(fhir: FakeFhir) -> None:
+    bundle = json.loads(_golden().read_text("utf-8"))
+    fhir.fail_ids.add(bundle["entry"][0]["resource"]["id"])
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 1
+    assert f"0 unchanged, {_entries()} failed" in result.stderr
+    assert "HTTP 400 Bad Request: error processing" in result.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_server_exit_5(sleeps: list[float]) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/fhir"
+    result = _push(str(_golden()), str(_golden("warfarin-hospital-guide")), "--server", url,
+                   "--retries", "2", env={"FHIR_EXPORT_TOKEN": TOKEN})
+    assert result.exit_code == 5
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {url}: cannot connect (")
+    assert len(sleeps) == 2  # connection errors are retried too, then the run stops
+    assert TOKEN not in result.output
+
+
+def test_bearer_token_from_env_never_printed(fhir: FakeFhir, tmp_path: Path) -> None:
+    result = _push(str(_golden()), "--server", fhir.url, "--token-env", "MY_TOKEN",
+                   env={"MY_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.stderr
+    assert fhir.seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
+    assert TOKEN not in result.output
+    dry = _push(str(_golden()), "--server", fhir.url, "--token-env", "MY_TOKEN", "--dry-run",
+                env={"MY_TOKEN": TOKEN})
+    assert TOKEN not in dry.output and "bearer token from $MY_TOKEN" in dry.output
+    assert "--token" not in [p.opts[0] for p in main.commands["push"].params if p.opts]
+
+
+def test_credentials_in_url_not_printed(sleeps: list[float]) -> None:
+    url = f"http://user:pa55word@127.0.0.1:{_closed_port()}/fhir?key=abc"
+    result = _push(str(_golden()), "--server", url, "--retries", "0")
+    assert result.exit_code == 5
+    assert "pa55word" not in result.output and "key=abc" not in result.output
+
+
+def test_dry_run_sends_nothing(fhir: FakeFhir) -> None:
+    result = _push(str(_golden()), str(GOLDEN / "warfarin-hospital-guide.xml"),
+                   "--server", fhir.url, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert fhir.seen == []
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"POST {fhir.url} application/fhir+json transaction {_entries()} "
+                        f"entries ({_golden()})")
+    assert lines[1].startswith(f"POST {fhir.url} application/fhir+json transaction")
+    assert "no token ($FHIR_EXPORT_TOKEN unset)" in result.stderr
+
+
+def test_dry_run_to_unreachable_server_connects_to_nothing() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/fhir"
+    assert _push(str(_golden()), "--server", url, "--dry-run").exit_code == 0
+
+
+def test_xml_bundle_is_sent_as_json(fhir: FakeFhir) -> None:
+    result = _push(str(GOLDEN / "immunotherapy.xml"), "--server", fhir.url)
+    assert result.exit_code == 0, result.stderr
+    assert fhir.seen[0].body == json.loads(_golden().read_text("utf-8"))
+
+
+def test_large_transaction_is_sent_whole(fhir: FakeFhir) -> None:
+    result = _push(str(_golden()), "--server", fhir.url, "--chunk-size", "5")
+    assert result.exit_code == 0, result.stderr
+    assert len(fhir.seen) == 1 and len(fhir.seen[0].body["entry"]) == _entries()
+    assert "splitting it would break its atomicity" in result.stderr
+
+
+def _export(tmp_path: Path, *extra: str) -> Path:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(SEED), "--out", str(out), *extra])
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_ndjson_folder_becomes_chunked_batches(fhir: FakeFhir, tmp_path: Path) -> None:
+    out = _export(tmp_path, "--format", "ndjson", "--bundle-type", "batch")
+    lines = [json.loads(line) for f in out.glob("*.ndjson")
+             for line in f.read_text("utf-8").splitlines()]
+    result = _push(str(out), "--server", fhir.url, "--chunk-size", "4")
+    assert result.exit_code == 0, result.stderr
+    assert len(fhir.seen) == -(-len(lines) // 4)
+    sent = [e for seen in fhir.seen for e in seen.body["entry"]]
+    assert all(seen.body["type"] == "batch" and len(seen.body["entry"]) <= 4
+               for seen in fhir.seen)
+    assert sorted(e["request"]["url"] for e in sent) == sorted(
+        f"{r['resourceType']}/{r['id']}" for r in lines)
+    assert all(e["request"]["method"] == "PUT" for e in sent)
+    assert f"{len(lines)} created" in result.stderr.splitlines()[-1]
+    assert f"[1/{len(fhir.seen)}]" in result.stderr
+    # a single NDJSON file works too
+    one = next(out.glob("DocumentReference.ndjson"))
+    assert _push(str(one), "--server", fhir.url).exit_code == 0
+
+
+def test_collection_bundle_becomes_batch_with_relative_references(
+    fhir: FakeFhir, tmp_path: Path
+) -> None:
+    out = _export(tmp_path, "--bundle-type", "collection")
+    bundle_file = next(out.glob("*.json"))
+    collection = json.loads(bundle_file.read_text("utf-8"))
+    assert collection["type"] == "collection"
+    result = _push(str(bundle_file), "--server", fhir.url, "--chunk-size", "5")
+    assert result.exit_code == 0, result.stderr
+    n = len(collection["entry"])
+    assert len(fhir.seen) == -(-n // 5)
+    assert all(seen.body["type"] == "batch" for seen in fhir.seen)
+    text = json.dumps([seen.body for seen in fhir.seen])
+    assert '"reference": "urn:uuid:' not in text  # made Type/id: a batch has no fullUrls
+    assert '"fullUrl"' not in text
+    assert f"{n} created" in result.stderr
+
+
+def test_tls_verification_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[dict[str, Any]] = []
+    real = httpx.Client
+
+    def spy(**kwargs: Any) -> httpx.Client:
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(push_module.httpx, "Client", spy)
+    monkeypatch.setattr(push_module, "default_sleep", lambda _: None)
+    url = f"https://127.0.0.1:{_closed_port()}/fhir"
+    assert _push(str(_golden()), "--server", url, "--retries", "0").exit_code == 5
+    assert made[-1]["verify"] is True and made[-1]["follow_redirects"] is False
+    assert made[-1]["timeout"] == 30.0
+    ca = certifi.where()
+    result = _push(str(_golden()), "--server", url, "--retries", "0", "--ca-bundle", ca,
+                   "--timeout", "2.5")
+    assert result.exit_code == 5
+    context = made[-1]["verify"]
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs()  # loaded from the given file
+    assert made[-1]["timeout"] == 2.5
+
+
+def test_bad_inputs(fhir: FakeFhir, tmp_path: Path) -> None:
+    missing = _push(str(tmp_path / "nope.json"), "--server", fhir.url)
+    assert missing.exit_code == 1 and "no such file or folder" in missing.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _push(str(empty), "--server", fhir.url).exit_code == 3
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceType": "Bundle", "type": "searchset"}', "utf-8")
+    result = _push(str(bad), str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 1 and "'searchset' cannot be pushed" in result.stderr
+    assert len(fhir.seen) == 1  # the good bundle was still sent
+    assert _push(str(_golden()), "--server", "ftp://x").exit_code == 2
