@@ -59,6 +59,20 @@ def discover(paths: Iterable[str]) -> tuple[list[Path], list[ExportError]]:
     return unique, errors
 
 
+def _articles(paths: Iterable[str], report: ExportReport) -> list[Path]:
+    """The article files at paths; paths that name none are errors in the report, and no
+    article at all is a NoInputError."""
+    paths = list(paths)
+    files, errors = discover(paths)
+    report.errors += errors
+    if not files and not errors:
+        raise NoInputError(
+            f"no article found (looked for {', '.join(SUFFIXES)} files)",
+            path=", ".join(map(str, paths)),
+        )
+    return files
+
+
 def recorded_time(article: Article, options: ExportOptions) -> str:
     if options.recorded:
         return options.recorded
@@ -142,13 +156,7 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     per medicine with every article as a source (see mapping/merge.py)."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
-    files, errors = discover(paths)
-    report.errors += errors
-    if not files and not errors:
-        raise NoInputError(
-            f"no article found (looked for {', '.join(SUFFIXES)} files)",
-            path=", ".join(map(str, paths)),
-        )
+    files = _articles(paths, report)
     per_article: list[list[dict[str, Any]]] = []
     for path in files:
         try:
@@ -219,13 +227,7 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
     """Export every article found at paths into out_dir as <stem>.bundle.<format>."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
-    files, errors = discover(paths)
-    report.errors += errors
-    if not files and not errors:
-        raise NoInputError(
-            f"no article found (looked for {', '.join(SUFFIXES)} files)",
-            path=", ".join(map(str, paths)),
-        )
+    files = _articles(paths, report)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -274,13 +276,7 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
-    files, errors = discover(paths)
-    report.errors += errors
-    if not files and not errors:
-        raise NoInputError(
-            f"no article found (looked for {', '.join(SUFFIXES)} files)",
-            path=", ".join(map(str, paths)),
-        )
+    files = _articles(paths, report)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
     for path in files:

@@ -24,13 +24,19 @@ class MapContext:
 
 
 def _attachment(
-    data: bytes, content_type: str, language: str, title: str, creation: str | None
+    data: bytes,
+    content_type: str,
+    language: str,
+    title: str,
+    creation: str | None,
+    release: str = "R4",
 ) -> JSON:
     out: JSON = {
         "contentType": content_type,
         "language": language,
         "data": base64.b64encode(data).decode("ascii"),
-        "size": len(data),
+        # R5's size is an integer64, a JSON string
+        "size": len(data) if release == "R4" else str(len(data)),
         "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # noqa: S324
         "title": title,
     }
@@ -60,7 +66,9 @@ def organization(name: str) -> JSON:
     }
 
 
-def document_reference(article: Article, derived: list[JSON]) -> JSON:
+def document_reference(article: Article, derived: list[JSON], release: str = "R4") -> JSON:
+    """The article itself. R5 has no context.related: there the Provenance lists what was
+    derived from the article."""
     key = article_key(article)
     charset = article.charset or "utf-8"
     date = article.date
@@ -79,7 +87,11 @@ def document_reference(article: Article, derived: list[JSON]) -> JSON:
             nv.items(headings, "Sections"),
             nv.p(
                 f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
-                "this article."
+                + (
+                    "this article."
+                    if release == "R4"
+                    else "this article; the Provenance lists them."
+                )
             ),
             lang=article.language,
         ),
@@ -99,7 +111,7 @@ def document_reference(article: Article, derived: list[JSON]) -> JSON:
     doc["content"] = [
         {
             "attachment": _attachment(
-                article.raw, original_type, article.language, article.title, date
+                article.raw, original_type, article.language, article.title, date, release
             )
         },
         {
@@ -109,10 +121,11 @@ def document_reference(article: Article, derived: list[JSON]) -> JSON:
                 article.language,
                 f"{article.title} (plain text used for extraction)",
                 date,
+                release,
             )
         },
     ]
-    if derived:
+    if derived and release == "R4":
         doc["context"] = {
             "related": [
                 ref(r["resourceType"], _key_of(r)) | {"display": _display(r)} for r in derived

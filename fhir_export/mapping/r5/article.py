@@ -17,35 +17,17 @@ What changed from R4, and what did not:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from ... import __version__
 from ...model import Article, Extraction
 from .. import narrative as nv
 from ..common import JSON, article_key, ref
 from ..ids import resource_id
-from ..r4.article import LOINC, TOOL, MapContext, organization, provenance
+from ..r4 import article as r4_article
+from ..r4.article import TOOL, MapContext, organization, provenance
 from ..r4.questionnaire import questionnaire
 from .knowledge import clinical_use_definitions, medication_knowledge
 
 __all__ = ["MapContext", "map_article"]
-
-
-def _attachment(
-    data: bytes, content_type: str, language: str, title: str, creation: str | None
-) -> JSON:
-    out: JSON = {
-        "contentType": content_type,
-        "language": language,
-        "data": base64.b64encode(data).decode("ascii"),
-        "size": str(len(data)),  # integer64: a JSON string in R5
-        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # noqa: S324
-        "title": title,
-    }
-    if creation:
-        out["creation"] = creation
-    return out
 
 
 def device() -> JSON:
@@ -61,58 +43,7 @@ def device() -> JSON:
 
 
 def document_reference(article: Article, derived: list[JSON]) -> JSON:
-    key = article_key(article)
-    charset = article.charset or "utf-8"
-    date = article.date
-    headings = [s.heading for s in article.sections if s.heading]
-    doc: JSON = {
-        "resourceType": "DocumentReference",
-        "id": resource_id("DocumentReference", key),
-        "language": article.language,
-        "text": nv.div(
-            nv.heading(article.title),
-            nv.p(article.publisher or "unknown", "Publisher"),
-            nv.p(date or "not stated", "Last updated"),
-            nv.p(article.date_reviewed, "Reviewed") if article.date_reviewed else "",
-            nv.p(article.reviewer, "Reviewed by") if article.reviewer else "",
-            nv.p(article.name, "Source file"),
-            nv.items(headings, "Sections"),
-            nv.p(
-                f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
-                "this article; the Provenance lists them."
-            ),
-            lang=article.language,
-        ),
-        "status": "current",
-        "docStatus": "final",
-        "type": {
-            "coding": [{"system": LOINC, "code": "34895-3", "display": "Education note"}],
-            "text": "Patient education article",
-        },
-    }
-    if date and len(date) == 10:
-        doc["date"] = f"{date}T00:00:00Z"
-    if article.publisher:
-        doc["author"] = [ref("Organization", article.publisher.casefold(), article.publisher)]
-    doc["description"] = article.title
-    original_type = f"{article.media_type}; charset={charset}"
-    doc["content"] = [
-        {
-            "attachment": _attachment(
-                article.raw, original_type, article.language, article.title, date
-            )
-        },
-        {
-            "attachment": _attachment(
-                article.text.encode("utf-8"),
-                "text/plain; charset=utf-8",
-                article.language,
-                f"{article.title} (plain text used for extraction)",
-                date,
-            )
-        },
-    ]
-    return doc
+    return r4_article.document_reference(article, derived, release="R5")
 
 
 def map_article(article: Article, extraction: Extraction, context: MapContext) -> list[JSON]:
