@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install export test lint schemas hapi bench clean
+.PHONY: install export test lint schemas hapi lhc bench clean
 
 $(BIN)/fhir-export: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,14 @@ schemas:
 hapi:
 	bash scripts/build_hapi_validator.sh
 
+lhc:
+	bash scripts/setup_lhc_forms.sh
+
 lint: install
 	$(BIN)/ruff check fhir_export tests benchmarks scripts
 	$(BIN)/mypy
 
-test: install schemas hapi lint
+test: install schemas hapi lhc lint
 	$(BIN)/pytest
 
 bench: install
