@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ... import __version__
-from ...model import Article, Extraction
+from ...model import Article, Extraction, Medication
 from .. import narrative as nv
 from ..common import JSON, article_key, ref
 from ..ids import resource_id
@@ -144,7 +145,6 @@ def _display(resource: JSON) -> str:
 
 def provenance(article: Article, targets: list[JSON], context: MapContext) -> JSON:
     key = article_key(article)
-    dev = device()
     return {
         "resourceType": "Provenance",
         "id": resource_id("Provenance", key),
@@ -179,31 +179,59 @@ def provenance(article: Article, targets: list[JSON], context: MapContext) -> JS
             }
         ],
         "entity": [{"role": "source", "what": ref("DocumentReference", key, article.title)}],
-        "@device": dev,
     }
 
 
-def map_article(article: Article, extraction: Extraction, context: MapContext) -> list[JSON]:
-    """All resources for one article. Keys starting with '_' are bundling hints, not FHIR."""
+Knowledge = Callable[[Article, Medication, str], list[JSON]]
+
+
+def r4_knowledge(article: Article, med: Medication, doc_url: str) -> list[JSON]:
+    """R4: the MedicationKnowledge, then a DetectedIssue per side effect, warning and
+    contraindication."""
+    issues = detected_issues(article, med, doc_url)
+    return [medication_knowledge(article, med, doc_url, issues), *issues]
+
+
+def assemble(
+    article: Article,
+    extraction: Extraction,
+    context: MapContext,
+    *,
+    knowledge: Knowledge,
+    document: Callable[[Article, list[JSON]], JSON],
+    tool: Callable[[], JSON],
+) -> list[JSON]:
+    """One article's resources in a stable order: DocumentReference, Organization, per medicine
+    its knowledge resources, Questionnaire, Device, Provenance. The release decides how a
+    medicine, the article and the tool are written. Keys starting with '@' are bundling hints,
+    not FHIR."""
     key = article_key(article)
     doc_url = ref("DocumentReference", key)["reference"]
     derived: list[JSON] = []
     for med in extraction.medications:
-        issues = detected_issues(article, med, doc_url)
-        derived.append(medication_knowledge(article, med, doc_url, issues))
-        derived += issues
+        derived += knowledge(article, med, doc_url)
     form = questionnaire(article, extraction, doc_url)
     if form is not None:
         derived.append(form)
-    doc = document_reference(article, derived) | {"@key": key, "@display": article.title}
+    doc = document(article, derived) | {"@key": key, "@display": article.title}
     out: list[JSON] = [doc]
     if article.publisher:
         org = organization(article.publisher)
         out.append(org | {"@key": article.publisher.casefold(), "@display": article.publisher})
     out += derived
-    dev = device() | {"@key": f"{TOOL}|{__version__}"}
-    prov = provenance(article, [*out, dev], context)
-    prov.pop("@device")
+    dev = tool() | {"@key": f"{TOOL}|{__version__}"}
     out.append(dev)
-    out.append(prov | {"@key": key})
+    out.append(provenance(article, out, context) | {"@key": key})
     return out
+
+
+def map_article(article: Article, extraction: Extraction, context: MapContext) -> list[JSON]:
+    """All R4 resources for one article."""
+    return assemble(
+        article,
+        extraction,
+        context,
+        knowledge=r4_knowledge,
+        document=document_reference,
+        tool=device,
+    )

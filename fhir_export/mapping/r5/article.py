@@ -18,13 +18,12 @@ What changed from R4, and what did not:
 from __future__ import annotations
 
 from ... import __version__
-from ...model import Article, Extraction
+from ...model import Article, Extraction, Medication
 from .. import narrative as nv
-from ..common import JSON, article_key, ref
+from ..common import JSON
 from ..ids import resource_id
 from ..r4 import article as r4_article
-from ..r4.article import TOOL, MapContext, organization, provenance
-from ..r4.questionnaire import questionnaire
+from ..r4.article import TOOL, MapContext
 from .knowledge import clinical_use_definitions, medication_knowledge
 
 __all__ = ["MapContext", "map_article"]
@@ -46,29 +45,20 @@ def document_reference(article: Article, derived: list[JSON]) -> JSON:
     return r4_article.document_reference(article, derived, release="R5")
 
 
+def r5_knowledge(article: Article, med: Medication, doc_url: str) -> list[JSON]:
+    """R5: the MedicationKnowledge, then its ClinicalUseDefinitions."""
+    uses = clinical_use_definitions(article, med, doc_url)
+    return [medication_knowledge(article, med, doc_url, uses), *uses]
+
+
 def map_article(article: Article, extraction: Extraction, context: MapContext) -> list[JSON]:
-    """All R5 resources for one article, in R4's order: DocumentReference, Organization, per
-    medicine its MedicationKnowledge and its ClinicalUseDefinitions, Questionnaire, Device,
-    Provenance. Keys starting with '@' are bundling hints, not FHIR."""
-    key = article_key(article)
-    doc_url = ref("DocumentReference", key)["reference"]
-    derived: list[JSON] = []
-    for med in extraction.medications:
-        uses = clinical_use_definitions(article, med, doc_url)
-        derived.append(medication_knowledge(article, med, doc_url, uses))
-        derived += uses
-    form = questionnaire(article, extraction, doc_url)
-    if form is not None:
-        derived.append(form)
-    doc = document_reference(article, derived) | {"@key": key, "@display": article.title}
-    out: list[JSON] = [doc]
-    if article.publisher:
-        org = organization(article.publisher)
-        out.append(org | {"@key": article.publisher.casefold(), "@display": article.publisher})
-    out += derived
-    dev = device() | {"@key": f"{TOOL}|{__version__}"}
-    prov = provenance(article, [*out, dev], context)
-    prov.pop("@device")
-    out.append(dev)
-    out.append(prov | {"@key": key})
-    return out
+    """All R5 resources for one article, in R4's order (ClinicalUseDefinitions where R4 has
+    DetectedIssues)."""
+    return r4_article.assemble(
+        article,
+        extraction,
+        context,
+        knowledge=r5_knowledge,
+        document=document_reference,
+        tool=device,
+    )
