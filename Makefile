@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make export   - install into .venv and export source/ into output/ (JSON and XML)
 #   make test     - install into .venv, fetch the official FHIR schemas, build the HAPI
-#                   validator, lint, run every test
+#                   validator and the HAPI FHIR JPA test server, lint, run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,7 @@ schemas:
 
 hapi:
 	bash scripts/build_hapi_validator.sh
+	bash scripts/build_hapi_server.sh
 
 lhc:
 	bash scripts/setup_lhc_forms.sh

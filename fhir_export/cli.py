@@ -279,6 +279,16 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     "always sent whole).",
 )
 @click.option(
+    "--send-as",
+    type=click.Choice(["transaction", "batch"]),
+    default="transaction",
+    show_default=True,
+    help="Bundle type of the chunks made from NDJSON, collection and batch inputs (in "
+    "dependency order; a reference cycle stays in one chunk). 'batch' sends batch Bundles as "
+    "exported: a server that enforces referential integrity refuses entries that refer to "
+    "each other.",
+)
+@click.option(
     "--retries",
     default=4,
     show_default=True,
@@ -312,6 +322,7 @@ def push_command(
     paths: tuple[str, ...],
     server: str,
     chunk_size: int,
+    send_as: str,
     retries: int,
     token_env: str,
     ca_bundle: str | None,
@@ -326,7 +337,7 @@ def push_command(
 
     token = os.environ.get(token_env) or None
     try:
-        requests, errors = push_module.plan(paths, chunk_size)
+        requests, errors = push_module.plan(paths, chunk_size, send_as)
         for error in errors:
             click.echo(error.line(), err=True)
         if dry_run:

@@ -1,10 +1,15 @@
 """`fhir-export push`: send bundles to a FHIR server and read back what happened to each entry.
 
-Transaction and batch Bundles are POSTed to the base URL as they are (a batch larger than the
-chunk size is split; a transaction never is, since splitting would break its atomicity).
-NDJSON files (Bulk Data, e.g. `export --format ndjson`), collection Bundles and single
-resources become batch Bundles of `PUT Type/id`, chunked. Each response entry's status,
-OperationOutcome and etag tell created / updated / unchanged / failed.
+A transaction Bundle is POSTed to the base URL as it is (never split: that would break its
+atomicity). NDJSON files (Bulk Data, e.g. `export --format ndjson`), collection Bundles, batch
+Bundles of PUTs and single resources become Bundles of `PUT Type/id` of the `send_as` type,
+in dependency order (what an entry refers to is written first) and chunked, never splitting a
+reference cycle: our articles hold one (DocumentReference.context.related <->
+MedicationKnowledge.monograph), and a server that enforces referential integrity (HAPI's
+default, HAPI-1094) takes a cycle only inside one transaction. So chunks are transactions by
+default; `send_as="batch"` sends batches (and batch Bundles as exported), for servers that
+take no transactions. Each response entry's status, OperationOutcome and etag tell created /
+updated / unchanged / failed.
 
 Retries with exponential backoff on 429, 502, 503, 504 and connection errors (honouring
 Retry-After); TLS verification is always on (a private CA comes in as a CA bundle file); the
@@ -19,7 +24,7 @@ import json
 import re
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -88,13 +93,82 @@ class PlannedRequest:
         return out
 
 
-def _chunks(items: list[JSON], size: int) -> Iterator[list[JSON]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+SEND_AS = ("transaction", "batch")
+_LOCAL_REFERENCE = re.compile(r"([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?")
 
 
-def _batch(entries: list[JSON]) -> JSON:
-    return {"resourceType": "Bundle", "type": "batch", "entry": entries}
+def _bundle(kind: str, entries: list[JSON]) -> JSON:
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+def _references(value: Any, found: set[str]) -> set[str]:
+    """Every relative 'Type/id' reference inside `value` (version-specific ones too)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("reference")
+            if isinstance(ref, str):
+                match = _LOCAL_REFERENCE.fullmatch(ref)
+                if match:
+                    found.add(match.group(1))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def dependency_groups(entries: list[JSON]) -> list[list[JSON]]:
+    """`entries` (PUT Type/id) as groups that can be written one after another: a group's
+    references to other entries point into itself or into earlier groups. A group is one
+    strongly connected component of the reference graph (Tarjan, iterative): a cycle such as
+    DocumentReference.context.related <-> MedicationKnowledge.monograph stays together, since
+    a server that enforces referential integrity (HAPI's default) can only take it in one
+    transaction. Ties keep the input order, so the plan is deterministic."""
+    keys = [str((e.get("request") or {}).get("url", "")) for e in entries]
+    index_of = {key: i for i, key in enumerate(keys)}
+    edges = [
+        sorted(index_of[r] for r in _references(e.get("resource"), set()) if r in index_of)
+        for e in entries
+    ]
+    order: list[list[int]] = []
+    number = [-1] * len(entries)
+    low = [0] * len(entries)
+    on_stack = [False] * len(entries)
+    stack: list[int] = []
+    counter = 0
+    for root in range(len(entries)):
+        if number[root] != -1:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                number[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack[node] = True
+            if child < len(edges[node]):
+                work.append((node, child + 1))
+                target = edges[node][child]
+                if number[target] == -1:
+                    work.append((target, 0))
+                elif on_stack[target]:
+                    low[node] = min(low[node], number[target])
+                continue
+            if work:  # returning to the parent: carry the low-link up
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == number[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    group.append(member)
+                    if member == node:
+                        break
+                order.append(sorted(group))
+    return [[entries[i] for i in group] for group in order]
 
 
 def _put_entry(resource: JSON, where: str) -> JSON:
@@ -132,7 +206,7 @@ def _as_puts(resources: list[JSON], full_urls: list[str | None], source: str) ->
     ]
 
 
-def _plan_bundle(bundle: JSON, source: str, chunk_size: int) -> list[PlannedRequest]:
+def _plan_bundle(bundle: JSON, source: str, chunk_size: int, send_as: str) -> list[PlannedRequest]:
     kind = bundle.get("type")
     entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
     if kind == "transaction":
@@ -150,9 +224,16 @@ def _plan_bundle(bundle: JSON, source: str, chunk_size: int) -> list[PlannedRequ
         for i, entry in enumerate(entries):
             if not isinstance(entry.get("request"), dict):
                 raise SourceError(f"entry {i + 1} of a batch has no request", path=source)
-        if len(entries) <= chunk_size:
-            return [PlannedRequest(source, bundle)]
-        return _plan_entries(entries, source, chunk_size)
+        all_puts = all(
+            (e.get("request") or {}).get("method") == "PUT" and isinstance(e.get("resource"), dict)
+            for e in entries
+        )
+        if send_as == "batch" or not all_puts:
+            # As exported: entries of a batch are independent of each other (FHIR 3.3.1).
+            if len(entries) <= chunk_size:
+                return [PlannedRequest(source, bundle)]
+            return _plan_entries(entries, source, chunk_size, "batch")
+        return _plan_entries(entries, source, chunk_size, send_as)
     if kind == "collection":
         resources = [e.get("resource") for e in entries]
         if not all(isinstance(r, dict) for r in resources):
@@ -165,18 +246,35 @@ def _plan_bundle(bundle: JSON, source: str, chunk_size: int) -> list[PlannedRequ
             )
         except SourceError as exc:
             raise SourceError(exc.message, path=source) from None
-        return _plan_entries(puts, source, chunk_size)
+        return _plan_entries(puts, source, chunk_size, send_as)
     raise SourceError(
         f"a Bundle of type {kind!r} cannot be pushed (transaction, batch or collection)",
         path=source,
     )
 
 
-def _plan_entries(entries: list[JSON], source: str, chunk_size: int) -> list[PlannedRequest]:
-    parts = list(_chunks(entries, chunk_size))
+def _plan_entries(
+    entries: list[JSON], source: str, chunk_size: int, send_as: str
+) -> list[PlannedRequest]:
+    """PUT entries as Bundles of `send_as` type, in dependency order, at most `chunk_size`
+    entries each, never splitting a reference cycle (a larger cycle goes whole, with a note)."""
+    parts: list[list[JSON]] = []
+    notes: list[str | None] = []
+    for group in dependency_groups(entries):
+        if len(group) > chunk_size:
+            parts.append(group)
+            notes.append(
+                f"{len(group)} entries that refer to each other in a cycle are sent together, "
+                f"over the chunk size {chunk_size}"
+            )
+        elif parts and notes[-1] is None and len(parts[-1]) + len(group) <= chunk_size:
+            parts[-1].extend(group)
+        else:
+            parts.append(list(group))
+            notes.append(None)
     return [
-        PlannedRequest(source, _batch(part), part=n, parts=len(parts))
-        for n, part in enumerate(parts, 1)
+        PlannedRequest(source, _bundle(send_as, part), part=n, parts=len(parts), note=note)
+        for n, (part, note) in enumerate(zip(parts, notes, strict=True), 1)
     ]
 
 
@@ -218,7 +316,9 @@ def _ndjson_files(folder: Path) -> list[Path]:
     return named + [p for p in found if p not in named]
 
 
-def _plan_ndjson(files: list[Path], source: str, chunk_size: int) -> list[PlannedRequest]:
+def _plan_ndjson(
+    files: list[Path], source: str, chunk_size: int, send_as: str
+) -> list[PlannedRequest]:
     entries: list[JSON] = []
     for path in files:
         for n, resource in enumerate(_read_ndjson(path), 1):
@@ -226,13 +326,13 @@ def _plan_ndjson(files: list[Path], source: str, chunk_size: int) -> list[Planne
                 entries.append(_put_entry(resource, f"line {n}"))
             except SourceError as exc:
                 raise SourceError(exc.message, path=str(path)) from None
-    return _plan_entries(entries, source, chunk_size) if entries else []
+    return _plan_entries(entries, source, chunk_size, send_as) if entries else []
 
 
-def _plan_file(path: Path, chunk_size: int) -> list[PlannedRequest]:
+def _plan_file(path: Path, chunk_size: int, send_as: str) -> list[PlannedRequest]:
     source = str(path)
     if path.suffix == ".ndjson":
-        return _plan_ndjson([path], source, chunk_size)
+        return _plan_ndjson([path], source, chunk_size, send_as)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -247,15 +347,15 @@ def _plan_file(path: Path, chunk_size: int) -> list[PlannedRequest]:
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise SourceError("JSON without a 'resourceType'", path=source)
     if resource["resourceType"] == "Bundle":
-        return _plan_bundle(resource, source, chunk_size)
+        return _plan_bundle(resource, source, chunk_size, send_as)
     try:
-        return _plan_entries([_put_entry(resource, "the resource")], source, chunk_size)
+        return _plan_entries([_put_entry(resource, "the resource")], source, chunk_size, send_as)
     except SourceError as exc:
         raise SourceError(exc.message, path=source) from None
 
 
 def plan(
-    paths: Iterable[str], chunk_size: int = DEFAULT_CHUNK_SIZE
+    paths: Iterable[str], chunk_size: int = DEFAULT_CHUNK_SIZE, send_as: str = "transaction"
 ) -> tuple[list[PlannedRequest], list[ExportError]]:
     """The requests that pushing `paths` makes, and the inputs that cannot be sent.
 
@@ -263,6 +363,8 @@ def plan(
     gives its *.json Bundles (manifest.json aside), or its *.xml ones when it has no JSON."""
     if chunk_size < 1:
         raise UsageError("the chunk size must be at least 1")
+    if send_as not in SEND_AS:
+        raise UsageError(f"cannot send as {send_as!r} (transaction or batch)")
     requests: list[PlannedRequest] = []
     errors: list[ExportError] = []
     seen = False
@@ -273,18 +375,18 @@ def plan(
                 ndjson = _ndjson_files(path)
                 if ndjson:
                     seen = True
-                    requests += _plan_ndjson(ndjson, raw, chunk_size)
+                    requests += _plan_ndjson(ndjson, raw, chunk_size, send_as)
                     continue
                 files = sorted(p for p in path.glob("*.json") if p.name != "manifest.json")
                 for file in files or sorted(path.glob("*.xml")):
                     seen = True
                     try:
-                        requests += _plan_file(file, chunk_size)
+                        requests += _plan_file(file, chunk_size, send_as)
                     except ExportError as exc:
                         errors.append(exc)
             elif path.is_file():
                 seen = True
-                requests += _plan_file(path, chunk_size)
+                requests += _plan_file(path, chunk_size, send_as)
             else:
                 seen = True
                 errors.append(SourceError("no such file or folder", path=raw))

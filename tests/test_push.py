@@ -226,7 +226,7 @@ def test_entry_failure_prints_operation_outcome(fhir: FakeFhir, tmp_path: Path) 
     batch = tmp_path / "batch.json"
     bundle["type"] = "batch"
     batch.write_text(json.dumps(bundle), "utf-8")
-    result = _push(str(batch), "--server", fhir.url)
+    result = _push(str(batch), "--server", fhir.url, "--send-as", "batch")
     assert result.exit_code == 1
     assert f"{_entries() - 1} created, 0 updated, 0 unchanged, 1 failed" in result.stderr
     error = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
@@ -317,19 +317,35 @@ def _export(tmp_path: Path, *extra: str) -> Path:
     return out
 
 
-def test_ndjson_folder_becomes_chunked_batches(fhir: FakeFhir, tmp_path: Path) -> None:
+def _written_before_referenced(bodies: list[dict[str, Any]]) -> None:
+    """Every reference between sent entries points into its own chunk or an earlier one."""
+    chunk_of = {e["request"]["url"]: n for n, body in enumerate(bodies) for e in body["entry"]}
+    for n, body in enumerate(bodies):
+        for entry in body["entry"]:
+            for ref in push_module._references(entry["resource"], set()):
+                if ref in chunk_of:
+                    assert chunk_of[ref] <= n, (entry["request"]["url"], ref)
+
+
+def test_ndjson_folder_becomes_chunked_transactions_in_dependency_order(
+    fhir: FakeFhir, tmp_path: Path
+) -> None:
     out = _export(tmp_path, "--format", "ndjson", "--bundle-type", "batch")
     lines = [json.loads(line) for f in out.glob("*.ndjson")
              for line in f.read_text("utf-8").splitlines()]
     result = _push(str(out), "--server", fhir.url, "--chunk-size", "4")
     assert result.exit_code == 0, result.stderr
-    assert len(fhir.seen) == -(-len(lines) // 4)
-    sent = [e for seen in fhir.seen for e in seen.body["entry"]]
-    assert all(seen.body["type"] == "batch" and len(seen.body["entry"]) <= 4
-               for seen in fhir.seen)
+    bodies = [seen.body for seen in fhir.seen]
+    sent = [e for body in bodies for e in body["entry"]]
+    assert all(body["type"] == "transaction" for body in bodies)
     assert sorted(e["request"]["url"] for e in sent) == sorted(
         f"{r['resourceType']}/{r['id']}" for r in lines)
     assert all(e["request"]["method"] == "PUT" for e in sent)
+    _written_before_referenced(bodies)
+    # only the chunk holding the DocumentReference <-> MedicationKnowledge cycle is over 4
+    big = [body for body in bodies if len(body["entry"]) > 4]
+    assert len(big) == 1
+    assert "refer to each other in a cycle are sent together" in result.stderr
     assert f"{len(lines)} created" in result.stderr.splitlines()[-1]
     assert f"[1/{len(fhir.seen)}]" in result.stderr
     # a single NDJSON file works too
@@ -337,7 +353,15 @@ def test_ndjson_folder_becomes_chunked_batches(fhir: FakeFhir, tmp_path: Path) -
     assert _push(str(one), "--server", fhir.url).exit_code == 0
 
 
-def test_collection_bundle_becomes_batch_with_relative_references(
+def test_send_as_batch(fhir: FakeFhir, tmp_path: Path) -> None:
+    out = _export(tmp_path, "--format", "ndjson")
+    result = _push(str(out), "--server", fhir.url, "--send-as", "batch")
+    assert result.exit_code == 0, result.stderr
+    assert [seen.body["type"] for seen in fhir.seen] == ["batch"]
+    _written_before_referenced([seen.body for seen in fhir.seen])
+
+
+def test_collection_bundle_becomes_transactions_with_relative_references(
     fhir: FakeFhir, tmp_path: Path
 ) -> None:
     out = _export(tmp_path, "--bundle-type", "collection")
@@ -347,12 +371,45 @@ def test_collection_bundle_becomes_batch_with_relative_references(
     result = _push(str(bundle_file), "--server", fhir.url, "--chunk-size", "5")
     assert result.exit_code == 0, result.stderr
     n = len(collection["entry"])
-    assert len(fhir.seen) == -(-n // 5)
-    assert all(seen.body["type"] == "batch" for seen in fhir.seen)
+    assert all(seen.body["type"] == "transaction" for seen in fhir.seen)
+    _written_before_referenced([seen.body for seen in fhir.seen])
     text = json.dumps([seen.body for seen in fhir.seen])
-    assert '"reference": "urn:uuid:' not in text  # made Type/id: a batch has no fullUrls
+    assert '"reference": "urn:uuid:' not in text  # made Type/id: the chunks have no fullUrls
     assert '"fullUrl"' not in text
     assert f"{n} created" in result.stderr
+
+
+def _put(kind: str, rid: str, *refs: str) -> dict[str, Any]:
+    resource = {"resourceType": kind, "id": rid,
+                "x": [{"reference": r} for r in refs]}
+    return {"resource": resource, "request": {"method": "PUT", "url": f"{kind}/{rid}"}}
+
+
+def test_dependency_groups() -> None:
+    entries = [
+        _put("Provenance", "p", "DocumentReference/d", "MedicationKnowledge/m", "Device/v"),
+        _put("DocumentReference", "d", "MedicationKnowledge/m", "Organization/o"),
+        _put("MedicationKnowledge", "m", "DocumentReference/d/_history/1"),
+        _put("Device", "v"),
+        _put("Organization", "o", "Organization/o", "Patient/elsewhere"),  # self, outside
+        _put("Basic", "lonely"),
+    ]
+    groups = push_module.dependency_groups(entries)
+    urls = [[e["request"]["url"] for e in g] for g in groups]
+    assert urls == [
+        ["Organization/o"],
+        ["DocumentReference/d", "MedicationKnowledge/m"],  # the cycle, in input order
+        ["Device/v"],
+        ["Provenance/p"],
+        ["Basic/lonely"],
+    ]
+    assert push_module.dependency_groups(entries) == groups  # deterministic
+    # a long chain needs no recursion
+    chain = [_put("Basic", f"b{i}", f"Basic/b{i + 1}") for i in range(5000)]
+    assert [g[0]["resource"]["id"] for g in push_module.dependency_groups(chain)][:2] == [
+        "b4999", "b4998"]
+    ring = [_put("Basic", f"r{i}", f"Basic/r{(i + 1) % 3000}") for i in range(3000)]
+    assert [len(g) for g in push_module.dependency_groups(ring)] == [3000]
 
 
 def test_tls_verification_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,59 @@
+package fhirexport;
+
+import ca.uhn.fhir.rest.server.RestfulServer;
+import java.net.InetSocketAddress;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+
+/**
+ * A HAPI FHIR JPA server (in-memory H2) on 127.0.0.1 for fhir-export's integration tests.
+ *
+ * <p>Usage: {@code java -cp ... fhirexport.HapiServer R4|R5 [port]} (port 0 or absent: a free
+ * one). Prints {@code READY http://127.0.0.1:<port>/fhir} on stdout once it answers, and stops
+ * when stdin closes or on SIGTERM.
+ */
+public final class HapiServer {
+  public static void main(String[] args) throws Exception {
+    String release = args.length > 0 ? args[0] : "R4";
+    int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+    Class<?> config;
+    switch (release) {
+      case "R4" -> config = R4Config.class;
+      case "R5" -> config = R5Config.class;
+      default -> {
+        System.err.println("usage: HapiServer R4|R5 [port]");
+        System.exit(2);
+        return;
+      }
+    }
+    AnnotationConfigApplicationContext spring = new AnnotationConfigApplicationContext(config);
+    RestfulServer fhir = spring.getBean(RestfulServer.class);
+
+    Server jetty = new Server(new InetSocketAddress("127.0.0.1", port));
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath("/");
+    context.addServlet(new ServletHolder(fhir), "/fhir/*");
+    jetty.setHandler(context);
+    jetty.start();
+    int actual = ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+    System.out.println("READY http://127.0.0.1:" + actual + "/fhir");
+    System.out.flush();
+
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        jetty.stop();
+      } catch (Exception ignored) {
+        // stopping anyway
+      }
+      spring.close();
+    }));
+    // Stop when the parent closes our stdin (the test process ended, even if it was killed).
+    while (System.in.read() != -1) {
+      // ignore input
+    }
+    System.exit(0);
+  }
+}
