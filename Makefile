@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install export test lint schemas hapi lhc bench clean
+.PHONY: install export test lint schemas hapi hapi-server lhc bench clean
 
 $(BIN)/fhir-export: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ schemas:
 hapi:
 	bash scripts/build_hapi_validator.sh
 	bash scripts/build_hapi_server.sh
+
+# A HAPI FHIR 8.4.0 JPA server (in-memory H2) on http://127.0.0.1:$(PORT)/fhir, to load output/
+# into: `make hapi-server` (Ctrl-C stops it; its data lives in memory only).
+FHIR_VERSION ?= R4
+PORT ?= 8080
+HAPI_SERVER := tests/hapi-server/target
+hapi-server:
+	bash scripts/build_hapi_server.sh
+	java -cp "$(HAPI_SERVER)/classes:$$(cat $(HAPI_SERVER)/classpath.txt)" fhirexport.HapiServer $(FHIR_VERSION) $(PORT)
 
 lhc:
 	bash scripts/setup_lhc_forms.sh

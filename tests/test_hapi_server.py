@@ -86,7 +86,8 @@ def _start(release: str) -> Hapi:
     log = PROJECT / "target" / f"server-{release}.log"
     with log.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(
-            ["java", "-Xmx2g", "-cp", classpath, "fhirexport.HapiServer", release, "0"],
+            ["java", "-Xmx2g", "-cp", classpath, "fhirexport.HapiServer", release, "0",
+             "--watch-stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
         )
     assert process.stdout is not None

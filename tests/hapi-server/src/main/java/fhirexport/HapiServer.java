@@ -11,14 +11,17 @@ import org.springframework.context.annotation.AnnotationConfigApplicationContext
 /**
  * A HAPI FHIR JPA server (in-memory H2) on 127.0.0.1 for fhir-export's integration tests.
  *
- * <p>Usage: {@code java -cp ... fhirexport.HapiServer R4|R5 [port]} (port 0 or absent: a free
- * one). Prints {@code READY http://127.0.0.1:<port>/fhir} on stdout once it answers, and stops
- * when stdin closes or on SIGTERM.
+ * <p>Usage: {@code java -cp ... fhirexport.HapiServer R4|R5 [port] [--watch-stdin]} (port 0: a
+ * free one; default 8080). Prints {@code READY http://127.0.0.1:<port>/fhir} on stdout once it
+ * answers. Stops on SIGINT/SIGTERM and, with --watch-stdin (the tests), when its stdin closes,
+ * so a test run that dies never leaves a server behind.
  */
 public final class HapiServer {
   public static void main(String[] args) throws Exception {
-    String release = args.length > 0 ? args[0] : "R4";
-    int port = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+    java.util.List<String> rest = new java.util.ArrayList<>(java.util.List.of(args));
+    boolean watchStdin = rest.remove("--watch-stdin");
+    String release = rest.size() > 0 ? rest.get(0) : "R4";
+    int port = rest.size() > 1 ? Integer.parseInt(rest.get(1)) : 8080;
     Class<?> config;
     switch (release) {
       case "R4" -> config = R4Config.class;
@@ -50,6 +53,10 @@ public final class HapiServer {
       }
       spring.close();
     }));
+    if (!watchStdin) {
+      jetty.join();
+      return;
+    }
     // Stop when the parent closes our stdin (the test process ended, even if it was killed).
     while (System.in.read() != -1) {
       // ignore input
