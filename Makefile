@@ -23,8 +23,7 @@ schemas:
 	bash scripts/fetch_fhir_schemas.sh
 
 hapi:
-	bash scripts/build_hapi_validator.sh
-	bash scripts/build_hapi_server.sh
+	bash scripts/build_hapi.sh
 
 # A HAPI FHIR 8.4.0 JPA server (in-memory H2) on http://127.0.0.1:$(PORT)/fhir, to load output/
 # into: `make hapi-server` (Ctrl-C stops it; its data lives in memory only).
@@ -32,7 +31,7 @@ FHIR_VERSION ?= R4
 PORT ?= 8080
 HAPI_SERVER := tests/hapi-server/target
 hapi-server:
-	bash scripts/build_hapi_server.sh
+	bash scripts/build_hapi.sh server
 	java -cp "$(HAPI_SERVER)/classes:$$(cat $(HAPI_SERVER)/classpath.txt)" fhirexport.HapiServer $(FHIR_VERSION) $(PORT)
 
 lhc:

@@ -2,7 +2,7 @@
 
 The server is HAPI FHIR 8.4.0's JPA server (hapi-fhir-jpaserver-base, in-memory H2, Jetty 12),
 assembled from Maven Central by the small project in tests/hapi-server
-(scripts/build_hapi_server.sh, run by `make test`). It is a default HAPI server: it enforces
+(scripts/build_hapi.sh, run by `make test`). It is a default HAPI server: it enforces
 referential integrity and refuses client-assigned all-digit ids. Nothing here imitates it.
 
 Against it, for every golden article (R4 and R5): the push succeeds; every resource reads back
@@ -20,20 +20,19 @@ import os
 import queue
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from conftest import GOLDEN, ROOT
+from conftest import GOLDEN, ROOT, closed_port, local_http_server
 from lxml import etree
 
 from fhir_export.cli import main
@@ -67,7 +66,7 @@ def _need_server() -> list[str]:
     if shutil.which("java") is None:
         reason = "no java on PATH"
     elif not CLASSPATH.exists() or not (CLASSES / "fhirexport" / "HapiServer.class").exists():
-        reason = "HAPI server not built: run scripts/build_hapi_server.sh (needs Java, mvn)"
+        reason = "HAPI server not built: run scripts/build_hapi.sh (needs Java, mvn)"
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
@@ -389,15 +388,8 @@ def test_invalid_bundle_is_refused_with_the_servers_reason(hapi: Hapi, tmp_path:
     assert "HAPI-0960" in result.stderr, result.stderr
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_unreachable_server(hapi: Hapi) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/fhir"
+    url = f"http://127.0.0.1:{closed_port()}/fhir"
     result = _push(str(SEED_GOLDEN[hapi.release]), "--server", url, "--retries", "1")
     assert result.exit_code == 5
     assert f"Error: {url}: cannot connect" in result.stderr
@@ -465,13 +457,9 @@ def _proxy_handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def proxy(hapi: Hapi) -> Iterator[Proxy]:
     state = Proxy(upstream=hapi.url)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with local_http_server(_proxy_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 def test_503_then_200_is_retried_after_the_servers_delay(proxy: Proxy, hapi: Hapi) -> None:

@@ -22,7 +22,7 @@ R5_ACCEPTED = "Unable to expand ValueSet: cannot apply filters"
 
 def _run(release: str, files: list[Path]) -> list[list[str]]:
     if not JAR.exists() or shutil.which("java") is None:
-        reason = "HAPI validator not built: run scripts/build_hapi_validator.sh (needs Java, mvn)"
+        reason = "HAPI validator not built: run scripts/build_hapi.sh (needs Java, mvn)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import certifi
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import SEED
+from conftest import SEED, closed_port, local_http_server
 
 from fhir_export import push as push_module
 from fhir_export.cli import main
@@ -103,14 +102,9 @@ def _handler(fake: FakeFhir) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def fhir() -> Iterator[FakeFhir]:
     fake = FakeFhir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with local_http_server(_handler(fake)) as url:
+        fake.url = url
+        yield fake
 
 
 @pytest.fixture
@@ -244,14 +238,8 @@ def test_transaction_rolled_back(fhir: FakeFhir) -> None:
     assert "HTTP 400 Bad Request: error processing" in result.stderr
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_unreachable_server_exit_5(sleeps: list[float]) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/fhir"
+    url = f"http://127.0.0.1:{closed_port()}/fhir"
     result = _push(str(_golden()), str(_golden("warfarin-hospital-guide")), "--server", url,
                    "--retries", "2", env={"FHIR_EXPORT_TOKEN": TOKEN})
     assert result.exit_code == 5
@@ -274,7 +262,7 @@ def test_bearer_token_from_env_never_printed(fhir: FakeFhir, tmp_path: Path) -> 
 
 
 def test_credentials_in_url_not_printed(sleeps: list[float]) -> None:
-    url = f"http://user:pa55word@127.0.0.1:{_closed_port()}/fhir?key=abc"
+    url = f"http://user:pa55word@127.0.0.1:{closed_port()}/fhir?key=abc"
     result = _push(str(_golden()), "--server", url, "--retries", "0")
     assert result.exit_code == 5
     assert "pa55word" not in result.output and "key=abc" not in result.output
@@ -293,7 +281,7 @@ def test_dry_run_sends_nothing(fhir: FakeFhir) -> None:
 
 
 def test_dry_run_to_unreachable_server_connects_to_nothing() -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/fhir"
+    url = f"http://127.0.0.1:{closed_port()}/fhir"
     assert _push(str(_golden()), "--server", url, "--dry-run").exit_code == 0
 
 
@@ -422,7 +410,7 @@ def test_tls_verification_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(push_module.httpx, "Client", spy)
     monkeypatch.setattr(push_module, "default_sleep", lambda _: None)
-    url = f"https://127.0.0.1:{_closed_port()}/fhir"
+    url = f"https://127.0.0.1:{closed_port()}/fhir"
     assert _push(str(_golden()), "--server", url, "--retries", "0").exit_code == 5
     assert made[-1]["verify"] is True and made[-1]["follow_redirects"] is False
     assert made[-1]["timeout"] == 30.0
