@@ -29,12 +29,43 @@ build() {  # name, project folder, the file the build leaves, maven goals...
   echo "build_hapi: built the HAPI $name in $(( $(date +%s) - start )) s" >&2
 }
 
+# HL7's definition of the derivation-reference extension our output uses everywhere, from the
+# FHIR extensions pack (npm hl7.fhir.uv.extensions.r4 / .r5, CC0; only a ballot version is on
+# npm), so the validator checks how we use it instead of calling it unknown.
+EXT_VERSION="5.3.0-ballot-tc1"
+declare -A EXT_SHA256=(
+  [r4]=54f70616bbd444ba0259d5fc5a5c978d463971865f23dcef3103081f529ad213
+  [r5]=33a55f290663f3f9d61c9dbdeb0be6ef10d0e64b54af539d1d557585c8f9e1c2
+)
+extensions() {
+  local release dest work tgz
+  for release in r4 r5; do
+    dest="$root/tests/hapi-validator/target/extensions/$release"
+    [[ -s "$dest/StructureDefinition-derivation-reference.json" ]] && continue
+    if ! command -v npm >/dev/null; then
+      echo "build_hapi: npm missing; the validator will not know the extensions pack" >&2
+      return
+    fi
+    work="$(mktemp -d)"
+    (cd "$work" && npm pack --silent --ignore-scripts \
+      "hl7.fhir.uv.extensions.$release@$EXT_VERSION" >/dev/null)
+    tgz="$(ls "$work"/*.tgz)"
+    echo "${EXT_SHA256[$release]}  $tgz" | sha256sum --check --quiet
+    mkdir -p "$dest"
+    tar -xzf "$tgz" -C "$work" package/StructureDefinition-derivation-reference.json
+    mv "$work/package/StructureDefinition-derivation-reference.json" "$dest/"
+    rm -rf "$work"
+    echo "build_hapi: extension definitions ($release) in $dest" >&2
+  done
+}
+
 for what in "${@:-validator server}"; do
   for one in $what; do
     case "$one" in
       validator)
         p="$root/tests/hapi-validator"
-        build validator "$p" "$p/target/hapi-validator-1.jar" package -DskipTests ;;
+        build validator "$p" "$p/target/hapi-validator-1.jar" package -DskipTests
+        extensions ;;
       server)
         p="$root/tests/hapi-server"
         build server "$p" "$p/target/classpath.txt" compile dependency:build-classpath \

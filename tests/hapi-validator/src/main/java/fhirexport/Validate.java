@@ -14,6 +14,7 @@ import java.util.List;
 import org.hl7.fhir.instance.model.api.IBaseBundle;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
+import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
@@ -21,15 +22,35 @@ import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 
 /**
  * The HAPI FHIR instance validator (the HL7 validator core), fully offline, over the files
- * named on the command line: {@code java -jar hapi-validator.jar R4|R5 FILE...}. Prints one
+ * named on the command line: {@code java -jar hapi-validator.jar R4|R5 [--definitions DIR] FILE...}. Prints one
  * tab-separated line per message: file, severity, location, message. Questionnaires in the
  * files are loaded first, so QuestionnaireResponses are validated against their forms.
  */
 public final class Validate {
   private Validate() {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] argv) throws Exception {
+    // --definitions DIR: StructureDefinitions (with snapshots) to know besides the core ones
+    List<String> rest = new ArrayList<>(List.of(argv));
+    PrePopulatedValidationSupport definitions = null;
+    int at = rest.indexOf("--definitions");
+    String definitionsDir = null;
+    if (at >= 0) {
+      definitionsDir = rest.get(at + 1);
+      rest.remove(at + 1);
+      rest.remove(at);
+    }
+    String[] args = rest.toArray(new String[0]);
     FhirContext ctx = "R5".equals(args[0]) ? FhirContext.forR5() : FhirContext.forR4();
+    if (definitionsDir != null) {
+      definitions = new PrePopulatedValidationSupport(ctx);
+      try (var files = Files.list(Path.of(definitionsDir))) {
+        for (Path file : files.sorted().toList()) {
+          definitions.addStructureDefinition(
+              ctx.newJsonParser().parseResource(Files.readString(file)));
+        }
+      }
+    }
     ValidationSupportChain chain = new ValidationSupportChain(
         new DefaultProfileValidationSupport(ctx),
         new CommonCodeSystemsTerminologyService(ctx),
@@ -60,6 +81,9 @@ public final class Validate {
       }
     }
     chain.addValidationSupport(0, forms);
+    if (definitions != null) {
+      chain.addValidationSupport(0, definitions);
+    }
     FhirValidator validator = ctx.newValidator().registerValidatorModule(
         new FhirInstanceValidator(chain));
     for (int i = 1; i < args.length; i++) {
