@@ -12,7 +12,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from .mapping.ids import full_url, resource_id
+from .mapping.ids import full_url, relative_references, resource_id
 from .options import BundleType
 
 JSON = dict[str, Any]
@@ -20,18 +20,6 @@ JSON = dict[str, Any]
 
 def _strip_hints(resource: JSON) -> JSON:
     return {k: v for k, v in resource.items() if not k.startswith("@")}
-
-
-def _relative(value: Any, urls: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        out = {k: _relative(v, urls) for k, v in value.items()}
-        ref = out.get("reference")
-        if isinstance(ref, str) and ref in urls:
-            out["reference"] = urls[ref]
-        return out
-    if isinstance(value, list):
-        return [_relative(v, urls) for v in value]
-    return value
 
 
 @cache
@@ -55,7 +43,7 @@ def build(
     clean = [_strip_hints(r) for r in resources]
     if bundle_type is BundleType.BATCH:
         urls = {full_url(r["id"]): f"{r['resourceType']}/{r['id']}" for r in clean}
-        clean = [_relative(r, urls) for r in clean]
+        clean = [relative_references(r, urls) for r in clean]
     entries = []
     for r in clean:
         entry: JSON = {"fullUrl": full_url(r["id"]), "resource": r}

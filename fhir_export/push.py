@@ -36,6 +36,7 @@ import httpx
 
 from . import convert
 from .errors import ExitCode, ExportError, NoInputError, SourceError, UsageError
+from .mapping.ids import relative_references
 
 JSON = dict[str, Any]
 FHIR_JSON = "application/fhir+json"
@@ -180,20 +181,6 @@ def _put_entry(resource: JSON, where: str) -> JSON:
     return {"resource": resource, "request": {"method": "PUT", "url": f"{kind}/{rid}"}}
 
 
-def _relative_references(value: Any, urls: dict[str, str]) -> Any:
-    """`value` with references to a bundle's fullUrls (urn:uuid:...) made relative Type/id,
-    since entries of a batch cannot refer to each other by fullUrl."""
-    if isinstance(value, dict):
-        out = {k: _relative_references(v, urls) for k, v in value.items()}
-        ref = out.get("reference")
-        if isinstance(ref, str) and ref in urls:
-            out["reference"] = urls[ref]
-        return out
-    if isinstance(value, list):
-        return [_relative_references(v, urls) for v in value]
-    return value
-
-
 def _as_puts(resources: list[JSON], full_urls: list[str | None], source: str) -> list[JSON]:
     urls = {
         url: f"{r.get('resourceType')}/{r.get('id')}"
@@ -201,7 +188,7 @@ def _as_puts(resources: list[JSON], full_urls: list[str | None], source: str) ->
         if url and r.get("id")
     }
     return [
-        _put_entry(_relative_references(r, urls) if urls else r, f"entry {i + 1}")
+        _put_entry(relative_references(r, urls) if urls else r, f"entry {i + 1}")
         for i, r in enumerate(resources)
     ]
 
