@@ -175,3 +175,42 @@ def test_other_languages_get_names_but_no_pattern_facts() -> None:
     (o,) = x.medications
     assert o.key == "oseltamivir" and texts(o.brands) == ["Tamiflu"]
     assert o.indications == o.side_effects == o.warnings == ()
+
+
+def test_warning_lead_ins_real_leaflets_use() -> None:
+    x = run(
+        "Methotrexate is used to treat rheumatoid arthritis.",
+        "Contact the rheumatology team right away if you have:",
+        ("item", "yellowing of your skin or eyes"),
+        ("item", "a new rash on your cheeks or arms"),
+        "Call the 24-hour line right away if you have a fever or shaking chills.",
+        "Stop use and ask a doctor if",
+        ("item", "slurred speech"),
+        "Visit your doctor immediately if you experience any of the following very rare,"
+        " severe side effects:",
+        ("item", "diabetic ketoacidosis (high levels of ketones in your blood or urine)"),
+        "People should get medical help right away for fainting.",
+    )
+    warnings = texts(med(x, "methotrexate").warnings)
+    # "your" is not a clause; a long gloss in brackets is left out of the name; "very rare"
+    # and "severe side effects" are no findings
+    assert warnings == [
+        "yellowing of your skin or eyes",
+        "rash",
+        "fever",
+        "shaking chills",
+        "slurred speech",
+        "diabetic ketoacidosis",
+        "fainting",
+    ]
+
+
+def test_or_inside_the_object_of_a_preposition_does_not_split() -> None:
+    from fhir_export.extraction.phrases import parts
+
+    def split(text: str) -> list[str]:
+        return [text[s:e] for s, e in parts(text, 0, len(text), split_or=True)]
+
+    assert split("a new rash on your cheeks or arms") == ["new rash on your cheeks or arms"]
+    assert split("pain or swelling in one leg") == ["pain", "swelling in one leg"]
+    assert split("fever or chills") == ["fever", "chills"]

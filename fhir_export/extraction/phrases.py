@@ -37,8 +37,8 @@ _GENERIC = re.compile(
     r"^(?:(?:autoimmune|inflammatory|chronic|serious|other|medical|health)(?: and| or|,)?\s*)*"
     r"(?:conditions|diseases|disorders|problems|illnesses|types? of cancer|cancers|"
     r"symptoms|side effects|things|issues|reactions|effects)$|"
-    r"^(?:(?:medical|health|serious|other|inherited|genetic|rare|common|long-term|chronic|"
-    r"underlying)\s+)?(?:conditions?|diseases?|disorders?|problems?|"
+    r"^(?:(?:medical|health|serious|severe|other|inherited|genetic|rare|common|long-term|"
+    r"chronic|underlying)\s+)?(?:conditions?|diseases?|disorders?|problems?|"
     r"illness|symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
     re.I,
 )
@@ -65,20 +65,23 @@ _ADJECTIVES = frozenset(
         "ongoing",
         "recurrent",
         "increased",
+        "very",
     }
 )
 _FIRST_WORD_REJECT = frozenset(
     """become becomes feel feels notice get develop start look seem think usually sometimes
     often always given taken used which who take use avoid keep ask see call unwell ill taking
     using plan planning personal to before during including especially people manageable
-    missing material early vomit every mostly mainly particularly temporarily""".split()
+    missing material early vomit every mostly mainly particularly temporarily contact call tell
+    stop go drive""".split()
 )
 _HEDGE = re.compile(r"\b(?:possibly|rarely|unlikely|uncommonly|not|never|no)\b", re.I)
 _CLAUSEY = re.compile(
-    r"\b(?:you|your|we|i|it|they|is|are|was|were|will|would|should|can|could|may|might|must|"
+    r"\b(?:you|we|i|it|they|is|are|was|were|will|would|should|can|could|may|might|must|"
     r"do|does|did|has|have|had|be|been|being|this|these|those)\b",
     re.I,
 )
+_OBJECT_OF = re.compile(r"\b(?:of|on|in|around|to)\s+(?:your\s+|the\s+)?\w+$", re.I)
 MAX_WORDS = 8
 
 
@@ -116,11 +119,14 @@ def parts(
         for s, e in spans:
             cut = _OR.search(text, s, e)
             left = text[s : cut.start()].strip().lower() if cut else ""
+            right = text[cut.end() : e].split() if cut else []
             if (
                 cut
-                and len(text[cut.end() : e].split()) >= 1
+                and len(right) >= 1
                 and not text[cut.end() : e].lower().startswith("other")
                 and left not in _ADJECTIVES
+                # "a rash on your cheeks or arms": the "or" joins the objects of "on"
+                and not (len(right) <= 2 and _OBJECT_OF.search(left))
             ):
                 out += [(s, cut.start()), (cut.end(), e)]
             else:
@@ -154,6 +160,12 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     if text[start:end].count("(") > text[start:end].count(")"):
         end = text.rfind("(", start, end)
         end = start + len(text[start:end].rstrip())
+    if end > start and text[end - 1] == ")" and len(text[start:end].split()) > MAX_WORDS:
+        # "diabetic ketoacidosis (high levels of ketones in your blood or urine)": the name
+        # is the part; a long gloss would make it too long to be one
+        opening = text.rfind("(", start, end)
+        if opening > start:
+            end = start + len(text[start:opening].rstrip())
     return (start, end) if start < end else None
 
 

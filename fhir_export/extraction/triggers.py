@@ -9,7 +9,7 @@ from ..model import FindingKind
 _CARER = (
     r"(?:doctor|healthcare provider|health care provider|health professional|nurse|"
     r"care team|ms team|team|pharmacist|specialist|gp|physician|surgeon|clinic|hospital|"
-    r"ward|unit|midwife|prescriber|consultant|us)"
+    r"ward|unit|midwife|prescriber|consultant|line|helpline|us)"
 )
 
 TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
@@ -40,13 +40,17 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         re.I | re.M,
     ),
     FindingKind.WARNING: re.compile(
-        r"\b(?:call|contact|tell|see|phone|ring) (?:(?:your|the) )?"
+        r"\b(?:call|contact|tell|see|visit|phone|ring) (?:(?:your|the|a) )?"
+        r"(?:[\w-]+ )?"  # "the rheumatology team", "the 24-hour line"
         + _CARER
-        + r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|as soon as "
-        r"possible)\b[^.:]*?\bif\b(?: you)?(?: (?:have|develop|get|notice|experience|feel|"
-        r"start|are))?(?: any(?: of these| of the following)?)?\s*|"
-        r"\b(?:get|seek) (?:emergency|medical) (?:help|care|attention)[^.:]*?\bif\b(?: you)?"
-        r"(?: (?:have|develop|get|notice))?\s*|"
+        + r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|promptly|"
+        r"as soon as possible)\b[^.:]*?\bif\b(?: you)?(?: (?:have|develop|get|notice|"
+        r"experience|feel|start|are))?(?: any(?: of these| of the following)?)?\s*|"
+        r"\b(?:get|seek) (?:emergency|medical|urgent) (?:help|care|attention|treatment)"
+        r"[^.:]*?\b(?:if\b(?: you)?(?: (?:have|develop|get|notice))?|"
+        r"(?:right away|immediately|straight away) for\b)\s*|"
+        r"\bstop (?:use|using|taking)[^.:]*?\b(?:ask|call|see|tell) (?:a|your) "
+        r"(?:doctor|pharmacist)[^.:]*?\bif\b(?: you)?\s*|"
         r"\bserious (?:side effects|risks)\b[^.:]*?\b(?:include|including|such as)\b\s*:?\s*|"
         r"\bcan cause serious\s+",
         re.I,
