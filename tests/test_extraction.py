@@ -190,6 +190,10 @@ def test_warning_lead_ins_real_leaflets_use() -> None:
         " severe side effects:",
         ("item", "diabetic ketoacidosis (high levels of ketones in your blood or urine)"),
         "People should get medical help right away for fainting.",
+        "Stop taking methotrexate and get help right away if you:",
+        ("item", "are vomiting blood"),
+        "Call the 24-hour oncology line right away, even at night, if you have:",
+        ("item", "a new or worse cough"),
     )
     warnings = texts(med(x, "methotrexate").warnings)
     # "your" is not a clause; a long gloss in brackets is left out of the name; "very rare"
@@ -202,6 +206,8 @@ def test_warning_lead_ins_real_leaflets_use() -> None:
         "slurred speech",
         "diabetic ketoacidosis",
         "fainting",
+        "vomiting blood",
+        "new or worse cough",
     ]
 
 

@@ -19,7 +19,7 @@ FLOORS: dict[str, tuple[float, float]] = {
     "brands": (0.97, 0.95),
     "indications": (0.90, 0.85),
     "side_effects": (0.90, 0.85),
-    "warnings": (0.75, 0.56),
+    "warnings": (0.76, 0.63),
     "routes": (0.97, 0.88),
     "screening": (0.90, 0.85),
 }

@@ -119,6 +119,7 @@ def parts(
         for s, e in spans:
             cut = _OR.search(text, s, e)
             left = text[s : cut.start()].strip().lower() if cut else ""
+            left = re.sub(r"^(?:a|an|the|any)\s+", "", left)  # "a new or worse cough"
             right = text[cut.end() : e].split() if cut else []
             if (
                 cut

@@ -41,7 +41,7 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
     ),
     FindingKind.WARNING: re.compile(
         r"\b(?:call|contact|tell|see|visit|phone|ring) (?:(?:your|the|a) )?"
-        r"(?:[\w-]+ )?"  # "the rheumatology team", "the 24-hour line"
+        r"(?:[\w-]+ ){0,2}"  # "the rheumatology team", "the 24-hour oncology line"
         + _CARER
         + r"[^.:]*?\b(?:right away|immediately|at once|straight away|urgently|promptly|"
         r"as soon as possible)\b[^.:]*?\bif\b(?: you)?(?: (?:have|develop|get|notice|"
@@ -49,6 +49,8 @@ TRIGGERS: dict[FindingKind, re.Pattern[str]] = {
         r"\b(?:get|seek) (?:emergency|medical|urgent) (?:help|care|attention|treatment)"
         r"[^.:]*?\b(?:if\b(?: you)?(?: (?:have|develop|get|notice))?|"
         r"(?:right away|immediately|straight away) for\b)\s*|"
+        r"\b(?:get|seek) help (?:right away|immediately|straight away|urgently) if\b(?: you)?"
+        r"(?: (?:have|develop|get|notice))?\s*|"
         r"\bstop (?:use|using|taking)[^.:]*?\b(?:ask|call|see|tell) (?:a|your) "
         r"(?:doctor|pharmacist)[^.:]*?\bif\b(?: you)?\s*|"
         r"\bserious (?:side effects|risks)\b[^.:]*?\b(?:include|including|such as)\b\s*:?\s*|"
