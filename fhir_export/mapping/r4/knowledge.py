@@ -68,9 +68,9 @@ def detected_issues(article: Article, med: Medication, doc_url: str) -> list[JSO
     return out
 
 
-def medication_knowledge(
-    article: Article, med: Medication, doc_url: str, issues: list[JSON]
-) -> JSON:
+def knowledge_core(article: Article, med: Medication, doc_url: str, brand_element: str) -> JSON:
+    """What R4 and R5 MedicationKnowledge share: id, narrative, code, brand names (R4
+    `synonym`, R5 `name`), the article as monograph, monitoring, class."""
     key = mk_key(article, med)
     mk: JSON = {
         "resourceType": "MedicationKnowledge",
@@ -81,8 +81,8 @@ def medication_knowledge(
         "status": "active",
     }
     if med.brands:
-        mk["synonym"] = [b.text for b in med.brands]
-        mk["_synonym"] = [{"extension": [derivation(doc_url, b)]} for b in med.brands]
+        mk[brand_element] = [b.text for b in med.brands]
+        mk["_" + brand_element] = [{"extension": [derivation(doc_url, b)]} for b in med.brands]
     mk["monograph"] = [
         {
             "type": {
@@ -91,8 +91,6 @@ def medication_knowledge(
             "source": {"reference": doc_url, "display": article.title},
         }
     ]
-    if med.routes:
-        mk["intendedRoute"] = [finding_concept(f, doc_url) for f in med.routes]
     if med.monitoring:
         mk["monitoringProgram"] = [
             {
@@ -102,16 +100,25 @@ def medication_knowledge(
             }
             for f in med.monitoring
         ]
-    if med.indications:
-        mk["administrationGuidelines"] = [
-            {"indicationCodeableConcept": finding_concept(f, doc_url)} for f in med.indications
-        ]
     if med.classes:
         mk["medicineClassification"] = [
             {
                 "type": {"text": "Medicine class as stated in the source article"},
                 "classification": [finding_concept(f, doc_url) for f in med.classes],
             }
+        ]
+    return mk
+
+
+def medication_knowledge(
+    article: Article, med: Medication, doc_url: str, issues: list[JSON]
+) -> JSON:
+    mk = knowledge_core(article, med, doc_url, "synonym")
+    if med.routes:
+        mk["intendedRoute"] = [finding_concept(f, doc_url) for f in med.routes]
+    if med.indications:
+        mk["administrationGuidelines"] = [
+            {"indicationCodeableConcept": finding_concept(f, doc_url)} for f in med.indications
         ]
     contra = [
         i
@@ -121,7 +128,7 @@ def medication_knowledge(
     ]
     if contra:
         mk["contraindication"] = [ref("DetectedIssue", i["@key"], i["@display"]) for i in contra]
-    return mk | {"@key": key, "@display": med.name.text}
+    return mk | {"@key": mk_key(article, med), "@display": med.name.text}
 
 
 def _narrative(article: Article, med: Medication) -> JSON:

@@ -19,11 +19,10 @@ from __future__ import annotations
 from ...model import Article, Finding, FindingKind, Medication
 from ...terminology import normalize
 from .. import narrative as nv
-from ..common import JSON, concept, derivation, finding_concept, ref, sentence
+from ..common import JSON, derivation, finding_concept, ref, sentence
 from ..ids import resource_id
-from ..r4.knowledge import _narrative, mk_key  # release-neutral: same keys, same narrative
+from ..r4.knowledge import knowledge_core, mk_key  # release-neutral: same keys and core
 
-MONOGRAPH_TYPE = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
 PUBLICATION_STATUS = "http://hl7.org/fhir/publication-status"
 ACTIVE = {"system": PUBLICATION_STATUS, "code": "active", "display": "Active"}
 
@@ -98,35 +97,7 @@ def clinical_use_definitions(article: Article, med: Medication, doc_url: str) ->
 
 
 def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: list[JSON]) -> JSON:
-    key = mk_key(article, med)
-    mk: JSON = {
-        "resourceType": "MedicationKnowledge",
-        "id": resource_id("MedicationKnowledge", key),
-        "text": _narrative(article, med),
-        "extension": [derivation(doc_url, med.name)],
-        "code": concept(med.name.text, med.concept),
-        "status": "active",
-    }
-    if med.brands:  # R4's synonym is R5's name
-        mk["name"] = [b.text for b in med.brands]
-        mk["_name"] = [{"extension": [derivation(doc_url, b)]} for b in med.brands]
-    mk["monograph"] = [
-        {
-            "type": {
-                "coding": [{"system": MONOGRAPH_TYPE, "code": "pm", "display": "Patient Monograph"}]
-            },
-            "source": {"reference": doc_url, "display": article.title},
-        }
-    ]
-    if med.monitoring:
-        mk["monitoringProgram"] = [
-            {
-                "extension": [derivation(doc_url, f)],
-                "type": {"text": "Monitoring stated in the source article"},
-                "name": f.text,
-            }
-            for f in med.monitoring
-        ]
+    mk = knowledge_core(article, med, doc_url, "name")  # R4's synonym is R5's name
     if med.indications:
         # One guideline per indication (no dosing is read), as R4's administrationGuidelines:
         # the concept for readers that do not resolve, the reference to its definition.
@@ -143,13 +114,6 @@ def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: 
             }
             for f in med.indications
         ]
-    if med.classes:
-        mk["medicineClassification"] = [
-            {
-                "type": {"text": "Medicine class as stated in the source article"},
-                "classification": [finding_concept(f, doc_url) for f in med.classes],
-            }
-        ]
     issues = [u for u in uses if u["@kind"] != FindingKind.INDICATION.value]
     if issues:
         mk["clinicalUseIssue"] = [
@@ -157,4 +121,4 @@ def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: 
         ]
     if med.routes:
         mk["definitional"] = {"intendedRoute": [finding_concept(f, doc_url) for f in med.routes]}
-    return mk | {"@key": key, "@display": med.name.text}
+    return mk | {"@key": mk_key(article, med), "@display": med.name.text}
