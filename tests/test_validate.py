@@ -662,3 +662,50 @@ def test_cli_validate_exit_codes_and_outcome(tmp_path: Path) -> None:
     outcome = runner.invoke(main, ["validate", str(bad), "--format", "operationoutcome"])
     assert outcome.exit_code == 1
     assert _json.loads(outcome.stdout)["resourceType"] == "OperationOutcome"
+
+
+def _fast_cases() -> list[tuple[str, bytes]]:
+    """Every golden, and a bundle with each way to break ext-1 and ref-1."""
+    cases = [("R4", p.read_bytes()) for p in sorted(GOLDEN.glob("*.json"))]
+    cases += [("R5", p.read_bytes()) for p in sorted(GOLDEN_R5.glob("*.json"))]
+    for release, folder in (("R4", GOLDEN), ("R5", GOLDEN_R5)):
+        bundle = json.loads((folder / "immunotherapy.json").read_text("utf-8"))
+        doc = bundle["entry"][0]["resource"]
+        doc["contained"] = [{"resourceType": "Organization", "id": "org1", "name": "X"}]
+        doc["author"] = [{"reference": "#org1"}, {"reference": "#nowhere"}, {"reference": "#"},
+                         {"display": "no reference"}]
+        doc["extension"] = [
+            {"url": "http://example.org/both", "valueString": "x",
+             "extension": [{"url": "a", "valueInteger": 1}]},
+            {"url": "http://example.org/neither"},
+        ]
+        cases.append((release, json.dumps(bundle).encode("utf-8")))
+    return cases
+
+
+def test_python_invariants_agree_with_fhirpathpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ext-1 and ref-1 are evaluated in Python for speed; on every node they meet in the
+    goldens and in broken variants, fhirpathpy gives the same answer."""
+    compared: dict[str, int] = {}
+    release_now = ["R4"]
+
+    def checking(expression: str, fast: Callable[..., Any]) -> Callable[..., Any]:
+        def both(node: Any, resource: Any, root: Any) -> Any:
+            mine = fast(node, resource, root)
+            theirs = evaluate(expression, node, "Extension" if "extension" in expression[:9]
+                              else "Reference", release_now[0], resource=resource, root=root)
+            assert ([] if mine is None else [mine]) == theirs, (expression, node)
+            compared[expression] = compared.get(expression, 0) + 1
+            return mine
+        return both
+
+    fast = {e: checking(e, f) for e, f in walk_module.FAST.items()}
+    monkeypatch.setattr(walk_module, "FAST", fast)
+    found: list[str] = []
+    for release, data in _fast_cases():
+        release_now[0] = release
+        issues = validate(data, path="case.json", fhir_version=release)
+        found += [i.message.split(":")[0] for i in issues if i.severity == "error"]
+    assert len(compared) == 3 and min(compared.values()) > 100
+    assert found.count("ext-1") == 4  # both and neither, in R4 and R5
+    assert found.count("ref-1") == 2  # "#nowhere", in R4 and R5 ("#" alone is empty)
