@@ -900,3 +900,62 @@ def test_output_does_not_depend_on_mtime_location_or_entry_point(
     report = export([str(moved)], tmp_path / "three", ExportOptions())
     assert report.exit_code == ExitCode.OK
     assert _snapshot(tmp_path / "three") == reference
+
+
+# --------------------------------------------------------------------------------------------
+# text extracted from a PDF
+# --------------------------------------------------------------------------------------------
+
+DERIVATION = "http://hl7.org/fhir/StructureDefinition/derivation-reference"
+PDF_PAGE_HEAD = "Rituximab (Rituxan) \x96 Infusion Unit leaflet\n\n"
+PDF_PAGES = [
+    "Rituximab (Rituxan): a guide for patients\n\nLast reviewed: 2024-03-05\n\n"
+    "What is rituximab?\n\nRituximab (Rituxan) is a medicine used to treat non-Hodgkin\x92s "
+    "lymphoma and rheumatoid arthritis. It is given as an infusion into a vein over several\n",
+    "hours. You will be asked about in\ufb02uenza and other infections before each treat-\n"
+    "ment.\n\nS I D E  E F F E C T S\n\nCommon side effects include fever, chills and feeling "
+    "tired. Tell your nurse straight away if you feel unwell during the infusion.\n",
+]
+
+
+def test_pdf_extracted_text_exports_repaired(tmp_path: Path) -> None:
+    raw = "\f".join(
+        f"{PDF_PAGE_HEAD}{body}\nPage {n} of {len(PDF_PAGES)}\n"
+        for n, body in enumerate(PDF_PAGES, 1)
+    ).encode("utf-8")
+    path = write(tmp_path / "in" / "rituximab-pdf.txt", raw)
+    result = run("export", path, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    bundle = load(tmp_path / "out" / "rituximab-pdf.bundle.json")
+    assert RITUXIMAB_RXNORM in rxnorm_codes(bundle)
+    assert attachments(bundle)[0][1] == raw  # the original, artefacts and all
+    text = extraction_text(bundle)
+    assert "non-Hodgkin\u2019s lymphoma" in text and "influenza" in text
+    assert "over several hours." in text and "each treatment." in text
+    assert "SIDE EFFECTS" in text and "Page 1" not in text and "\x96" not in text
+    assert text.count("Infusion Unit leaflet") <= 1
+    spans = [
+        (e["extension"], e)
+        for resource in (x["resource"] for x in bundle["entry"])
+        for e in _extensions(resource)
+        if e["url"] == DERIVATION
+    ]
+    assert spans
+    for parts, _ in spans:
+        values = {p["url"]: p.get("valueInteger") for p in parts}
+        start, length = values["offset"], values["length"]
+        assert start is not None and length is not None
+        phrase = text[start : start + length]
+        assert phrase.strip() == phrase and phrase, (start, length)
+
+
+def _extensions(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found += [e for e in node.get("extension", []) if isinstance(e, dict)]
+        for value in node.values():
+            found += _extensions(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _extensions(value)
+    return found

@@ -46,6 +46,20 @@ _FTFY = ftfy.TextFixerConfig(
     explain=False,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What says "binary": C0 controls other than tab and line/page breaks. C1 characters (U+0080 to
+# U+009F) are not: PDF and Word exports write windows-1252 punctuation there (below).
+_C0 = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# C1 characters stand for the windows-1252 byte of the same number ("don\x92t", "2\x965 days");
+# the five numbers windows-1252 leaves undefined are dropped with the other controls.
+_C1 = {
+    n: b.decode("cp1252")
+    for n in range(0x80, 0xA0)
+    if (b := bytes([n])) not in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+}
+# Latin ligatures a PDF's fonts write as one character: letters again (NFKC for these only).
+_LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl",
+              0xFB05: "st", 0xFB06: "st"}
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters scraped text carries that mean nothing: zero-width marks and soft hyphens.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -92,7 +106,9 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
             path=path,
             hint="Convert the file to UTF-8 or declare its charset.",
         ) from None
-    if len(_CONTROL.findall(_ANSI.sub("", text[:8192]))) > 8:
+    sample = _ANSI.sub("", text[:8192])
+    controls = len(_C0.findall(sample))
+    if controls > 8 and controls * 50 > len(sample):  # over 2% of the characters
         raise SourceError("binary file, not a text article", path=path)
     if _MOJIBAKE.search(text):
         text = ftfy.fix_text(text, _FTFY)
@@ -100,9 +116,14 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
 
 
 def normalize_text(text: str) -> str:
-    """Unicode NFC; terminal escapes, control characters and invisible marks dropped; exotic
-    spaces made plain; line ends unified. What is left is valid in XML and JSON alike."""
-    text = _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    """Unicode NFC; terminal escapes, control characters and invisible marks dropped (C1
+    characters read as windows-1252 first); Latin ligatures spelled out; exotic spaces made
+    plain; line ends unified. What is left is valid in XML and JSON alike."""
+    text = _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text.translate(_C1))
+    if _LIGATURE.search(text):
+        text = text.translate(_LIGATURES)
     return unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_SPACES)
 
 

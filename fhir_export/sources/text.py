@@ -1,4 +1,5 @@
 """Plain-text articles: paragraphs are runs of non-blank lines; bullet lines are list items.
+Text extracted from a PDF is repaired first (pdftext.py: pages, running lines, hyphenation).
 
 Whether a short line is a heading, a byline or noise is decided by segmentation, which sees
 the whole article; this reader only keeps the lines apart.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..model import BlockKind, RawBlock, RawDocument
+from . import pdftext
 from .decode import normalize_text
 
 _BULLET = re.compile(r"^(\s*)(?:[-*+•◦▪‣–—·]|\d{1,2}[.)]|[a-z][.)])\s+(?=\S)")
@@ -16,6 +18,7 @@ _BULLET = re.compile(r"^(\s*)(?:[-*+•◦▪‣–—·]|\d{1,2}[.)]|[a-z][.)])
 
 _CELL_GAP = re.compile(r" {2,}|\t+| ?\| ?")
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
+_SOFT_BREAK = re.compile("\u00ad[ \t]*\r?\n[ \t]*")  # a soft hyphen where a line was broken
 
 
 def _hard_wrapped(lines: list[str]) -> bool:
@@ -29,7 +32,8 @@ def _hard_wrapped(lines: list[str]) -> bool:
 def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
     blocks: list[RawBlock] = []
     para: list[str] = []
-    lines = normalize_text(content).split("\n")
+    pages = _SOFT_BREAK.sub("", content).split("\f")  # form feeds part a PDF's pages
+    lines = pdftext.repair([normalize_text(page) for page in pages])
     wrapped = _hard_wrapped(lines)
 
     def flush() -> None:
