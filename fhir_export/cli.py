@@ -22,6 +22,7 @@ from .pipeline import (
     export_one,
     write_report,
 )
+from .report import Yield
 from .terminology.check import check
 
 
@@ -112,9 +113,16 @@ def main() -> None:
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also write the run's unmapped-terms report (JSON) to this file.",
+    help="Also write the run's report (JSON) to this file: per article its status, what it "
+    "yielded (medicines, facts per kind, screening items, typed sections that gave nothing) "
+    "and its unmapped terms.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="List unmapped terms per article on stderr.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List per article on stderr its unmapped terms and what it yielded nothing of.",
+)
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -172,6 +180,12 @@ def export_command(
             click.echo(written)
         if verbose and article.unmapped_texts:
             click.echo(f"{article.path}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
+        if verbose and article.yielded is not None:
+            for line in _nothing_of(article.yielded):
+                click.echo(f"{article.path}: {line}", err=True)
+    empty = result.empty_line()
+    if empty:
+        click.echo(empty, err=True)
     click.echo(result.summary(), err=True)
     sys.exit(int(result.exit_code))
 
@@ -428,6 +442,25 @@ def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:
         err=True,
     )
     sys.exit(int(ExitCode.INPUT_FAILED if errors else ExitCode.OK))
+
+
+def _nothing_of(yielded: Yield) -> list[str]:
+    """-v: what an article yielded nothing of, one line each."""
+    lines = []
+    missing = [
+        what
+        for what, flag in (
+            ("medicine", yielded.no_medicine),
+            ("fact", yielded.no_fact),
+            ("screening question", yielded.no_screening),
+        )
+        if flag
+    ]
+    if missing:
+        lines.append(f"no {', no '.join(missing)}")
+    for section in yielded.empty_sections:
+        lines.append(f"section {section.heading or '(untitled)'!r} ({section.kind}) gave no fact")
+    return lines
 
 
 def _is_instant(value: str) -> bool:

@@ -167,9 +167,20 @@ class Medication:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SectionYield:
+    """What one section of the article gave: its kind (as extraction typed it) and its facts."""
+
+    index: int  # into Article.sections
+    heading: str | None
+    kind: str | None  # e.g. side-effects, warnings; None = not a typed section
+    facts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Extraction:
     """Everything extraction found in one article."""
 
     medications: tuple[Medication, ...]
     screening: tuple[Finding, ...]
     unmapped: tuple[Finding, ...]  # findings without a lexicon code
+    sections: tuple[SectionYield, ...] = ()  # per section, when extraction types sections

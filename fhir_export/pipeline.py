@@ -26,7 +26,7 @@ from .mapping import merge, r4, r5
 from .mapping.r4.article import MapContext
 from .model import Article
 from .options import BundleType, ExportOptions
-from .report import ArticleResult, ExportReport
+from .report import ArticleResult, ExportReport, Yield
 from .serialization import SERIALIZERS
 from .sources import SUFFIXES, is_article, read_article
 from .terminology import Lexicon, default_lexicon
@@ -132,6 +132,7 @@ def map_resources(
         unmapped_sentences=tuple(
             article.text[f.sentence.start : f.sentence.end].strip() for f in extraction.unmapped
         ),
+        yielded=Yield.of(extraction),
     )
     return resources, result
 
@@ -330,7 +331,8 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
 
 
 def write_report(report: ExportReport, target: Path) -> None:
-    """The unmapped-terms report of a run, as JSON, written atomically."""
+    """The run's report (per article what it yielded, and the unmapped terms), as JSON,
+    written atomically."""
     data = json.dumps(report.unmapped_report(), indent=2, ensure_ascii=False) + "\n"
     write_atomic({target: data.encode("utf-8")})
 

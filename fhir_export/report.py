@@ -3,10 +3,73 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from .errors import ExitCode, ExportError
-from .model import Finding
+from .model import Extraction, Finding, SectionYield
+
+# what a medicine's facts are, by the Medication field that holds them
+FACT_KINDS = {
+    "brands": "brand",
+    "classes": "drug-class",
+    "indications": "indication",
+    "side_effects": "side-effect",
+    "warnings": "warning",
+    "contraindications": "contraindication",
+    "routes": "route",
+    "monitoring": "monitoring",
+}
+_LISTED = 10  # articles named in the summary's line of empty ones
+
+
+@dataclass(frozen=True, slots=True)
+class Yield:
+    """What extraction gave for one article, counted: the quality signal of the report."""
+
+    coded: int = 0  # medicines with a lexicon code
+    uncoded: int = 0
+    facts: tuple[tuple[str, int], ...] = tuple((kind, 0) for kind in FACT_KINDS.values())
+    screening: int = 0
+    empty_sections: tuple[SectionYield, ...] = ()  # typed sections that gave no fact
+
+    @classmethod
+    def of(cls, extraction: Extraction) -> Yield:
+        meds = extraction.medications
+        coded = sum(m.concept is not None for m in meds)
+        facts = tuple(
+            (kind, sum(len(getattr(m, name)) for m in meds)) for name, kind in FACT_KINDS.items()
+        )
+        empty = tuple(s for s in extraction.sections if s.kind and not s.facts)
+        return cls(coded, len(meds) - coded, facts, len(extraction.screening), empty)
+
+    @property
+    def no_medicine(self) -> bool:
+        return self.coded + self.uncoded == 0
+
+    @property
+    def no_fact(self) -> bool:
+        return not any(n for _, n in self.facts)
+
+    @property
+    def no_screening(self) -> bool:
+        return self.screening == 0
+
+    @property
+    def empty(self) -> bool:
+        return self.no_medicine and self.no_fact and self.no_screening
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": "empty" if self.empty else "exported",
+            "medicines": {"coded": self.coded, "uncoded": self.uncoded},
+            "facts": dict(self.facts),
+            "screening": self.screening,
+            "no_medicine": self.no_medicine,
+            "no_fact": self.no_fact,
+            "no_screening": self.no_screening,
+            "empty_sections": [{"heading": s.heading, "kind": s.kind} for s in self.empty_sections],
+        }
 
 
 @dataclass(slots=True)
@@ -18,6 +81,7 @@ class ArticleResult:
     unmapped: tuple[Finding, ...] = ()
     unmapped_texts: tuple[str, ...] = ()
     unmapped_sentences: tuple[str, ...] = ()  # the sentence each unmapped term was read in
+    yielded: Yield | None = None  # None: not an extracted article (convert)
 
 
 @dataclass(slots=True)
@@ -44,12 +108,35 @@ class ExportReport:
             return ExitCode.OK
         return max((e.exit_code for e in self.errors), default=ExitCode.INPUT_FAILED)
 
+    @property
+    def empty(self) -> list[ArticleResult]:
+        """Articles exported although extraction found nothing in them."""
+        return [r for r in self.results if r.yielded is not None and r.yielded.empty]
+
+    def empty_line(self) -> str | None:
+        """`2 articles yielded no medicine, fact or screening question: a.html, b.txt`."""
+        empty = self.empty
+        if not empty:
+            return None
+        names = [PurePath(r.path).name for r in empty]
+        more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+        return (
+            f"{_count(len(names), 'article')} yielded no medicine, fact or screening question: "
+            f"{', '.join(names[:_LISTED])}{more}"
+        )
+
     def unmapped_report(self) -> dict[str, Any]:
-        """The run's unmapped terms: what was found without a code, where, in which sentence.
-        For curators extending the lexicon; deterministic (no times, sorted by article)."""
+        """The run's report: per article its status and what it yielded (the quality signal),
+        and the unmapped terms: what was found without a code, where, in which sentence. For
+        curators extending the lexicon; deterministic (no times, sorted by article)."""
         articles: list[dict[str, Any]] = []
         counts: dict[str, int] = {}
-        for result in sorted(self.results, key=lambda r: r.path):
+        for error in self.errors:
+            articles.append(
+                {"path": error.path or "", "status": "failed", "error": error.line(),
+                 "outputs": [], "unmapped": []}
+            )
+        for result in self.results:
             terms = [
                 {
                     "kind": f.kind.value,
@@ -60,22 +147,35 @@ class ExportReport:
                 }
                 for f, sentence in zip(result.unmapped, result.unmapped_sentences, strict=True)
             ]
-            articles.append({"path": result.path, "outputs": result.outputs, "unmapped": terms})
+            entry = {"path": result.path, "outputs": result.outputs, "unmapped": terms}
+            articles.append(entry | (result.yielded.as_json() if result.yielded else {}))
             for f in result.unmapped:
                 counts[f.text.casefold()] = counts.get(f.text.casefold(), 0) + 1
         return {
             "summary": self.summary(),
+            "counts": {
+                "articles": self.articles,
+                "with_content": len(self.results) - len(self.empty),
+                "empty": len(self.empty),
+                "failed": len(self.errors),
+            },
             "terms": [
                 {"text": t, "count": n}
                 for t, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
             ],
-            "articles": articles,
+            "articles": sorted(articles, key=lambda a: (a["path"], a.get("status", ""))),
             "errors": [e.line() for e in self.errors],
         }
 
     def summary(self) -> str:
+        """`3 articles (1 with content, 1 empty, 1 failed), 13 resources, 1 unmapped term`."""
+        empty = len(self.empty)
         return (
-            f"{self.articles} article{'s' if self.articles != 1 else ''}, "
-            f"{self.resources} resources, {len(self.errors)} failed, "
-            f"{self.unmapped} unmapped terms"
+            f"{_count(self.articles, 'article')} ({len(self.results) - empty} with content, "
+            f"{empty} empty, {len(self.errors)} failed), {_count(self.resources, 'resource')}, "
+            f"{_count(self.unmapped, 'unmapped term')}"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -248,7 +248,7 @@ def test_bad_file_fails_alone_through_cli(
     assert sorted(p.name for p in out.iterdir()) == ["rituximab-guide.bundle.json"]
     assert RITUXIMAB_RXNORM in rxnorm_codes(load(out / "rituximab-guide.bundle.json"))
     last = result.stderr.splitlines()[-1]
-    assert last.startswith("2 articles, ") and ", 1 failed, " in last
+    assert last.startswith("2 articles (1 with content, 0 empty, 1 failed), ")
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,10 @@ FHIR_NS = "{http://hl7.org/fhir}"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 RITUXIMAB_RXNORM = "121191"
 TRASTUZUMAB_RXNORM = "224905"
-SUMMARY = re.compile(r"^(\d+) articles?, (\d+) resources, (\d+) failed, (\d+) unmapped terms$")
+SUMMARY = re.compile(
+    r"^(\d+) articles? \((\d+) with content, (\d+) empty, (\d+) failed\), "
+    r"(\d+) resources?, (\d+) unmapped terms?$"
+)
 
 RITUXIMAB_LEAFLET = """\
 Rituximab (Rituxan): a guide for patients
@@ -146,7 +149,8 @@ def summary(result: Result) -> tuple[int, int, int, int]:
     last = result.stderr.splitlines()[-1]
     match = SUMMARY.fullmatch(last)
     assert match, f"no summary line at the end of stderr: {result.stderr!r}"
-    articles, resources, failed, unmapped = (int(g) for g in match.groups())
+    articles, content, empty, failed, resources, unmapped = (int(g) for g in match.groups())
+    assert content + empty + failed == articles
     return articles, resources, failed, unmapped
 
 
@@ -270,7 +274,8 @@ def test_default_run_writes_json_and_reports(
     assert (articles, failed) == (1, 0)
     assert count == len(bundle["entry"]) > 0
     assert result.stderr.splitlines()[-1] == (
-        f"1 article, {count} resources, 0 failed, {unmapped} unmapped terms"
+        f"1 article (1 with content, 0 empty, 0 failed), {count} resources, "
+        f"{unmapped} unmapped term{'' if unmapped == 1 else 's'}"
     )
     assert len(result.stderr.splitlines()) == 1  # no -v: only the summary
     (med,) = resources(bundle, "MedicationKnowledge")
@@ -937,7 +942,10 @@ def test_verbose_is_silent_without_unmapped_terms(tmp_path: Path) -> None:
     unmapped = summary(result)[3]
     listed = [line for line in result.stderr.splitlines() if "unmapped:" in line]
     assert len(listed) == (1 if unmapped else 0)
-    assert len(result.stderr.splitlines()) == 1 + len(listed)
+    assert result.stderr.splitlines()[:-1] == [
+        *listed,
+        f"{leaflet}: no screening question",  # what it yielded nothing of
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -983,3 +991,65 @@ def test_user_mistakes_never_show_a_traceback(
     assert_no_traceback(result)
     assert result.exit_code == code, result.stderr
     assert len(error_lines(result)) == 1, result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# the quality signal: articles exported empty, --report
+# --------------------------------------------------------------------------------------------
+
+ABOUT_US = """\
+About us
+
+Brookfield Community Pharmacy has served the town since 1962. Our team of pharmacists and \
+counter staff is here six days a week, and the car park is free for customers.
+
+Opening hours
+
+Monday to Saturday, 9 am to 6 pm.
+"""
+
+
+def test_articles_exported_empty_are_named_before_the_summary(tmp_path: Path) -> None:
+    about = write(tmp_path / "in" / "about-us.txt", ABOUT_US)
+    leaflet = write(tmp_path / "in" / "rituximab-guide.txt", RITUXIMAB_LEAFLET)
+    result = run("export", about, leaflet, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "out" / "about-us.bundle.json"),  # exported all the same
+        str(tmp_path / "out" / "rituximab-guide.bundle.json"),
+    ]
+    *before, last = result.stderr.splitlines()
+    assert before == ["1 article yielded no medicine, fact or screening question: about-us.txt"]
+    assert re.fullmatch(
+        r"2 articles \(1 with content, 1 empty, 0 failed\), \d+ resources, \d+ unmapped terms?",
+        last,
+    )
+
+
+def test_report_says_per_article_what_it_yielded(tmp_path: Path) -> None:
+    about = write(tmp_path / "in" / "about-us.txt", ABOUT_US)
+    leaflet = write(tmp_path / "in" / "rituximab-guide.txt", RITUXIMAB_LEAFLET)
+    blank = write(tmp_path / "in" / "blank.txt", "")
+    target = tmp_path / "report.json"
+    result = run("export", tmp_path / "in", "--out", tmp_path / "out", "--report", target)
+    assert result.exit_code == ExitCode.INPUT_FAILED
+    data = json.loads(target.read_text("utf-8"))
+    assert data["summary"] == result.stderr.splitlines()[-1]
+    assert data["counts"] == {"articles": 3, "with_content": 1, "empty": 1, "failed": 1}
+    by_path = {a["path"]: a for a in data["articles"]}
+    assert list(by_path) == [str(about), str(blank), str(leaflet)]
+    assert by_path[str(blank)]["status"] == "failed"
+    assert by_path[str(blank)]["error"] == f"Error: {blank}: file is empty."
+    empty = by_path[str(about)]
+    assert (empty["status"], empty["medicines"], empty["screening"]) == (
+        "empty", {"coded": 0, "uncoded": 0}, 0)
+    assert empty["no_medicine"] and empty["no_fact"] and empty["no_screening"]
+    assert set(empty["facts"].values()) == {0}
+    full = by_path[str(leaflet)]
+    assert full["status"] == "exported" and full["medicines"] == {"coded": 1, "uncoded": 0}
+    assert full["facts"]["indication"] >= 2 and full["facts"]["side-effect"] >= 2
+    assert full["facts"]["brand"] == 1 and full["facts"]["route"] >= 1
+    assert not full["no_medicine"] and not full["no_fact"] and full["no_screening"]
+    assert all(set(s) == {"heading", "kind"} for s in full["empty_sections"])
+    assert full["outputs"] == [str(tmp_path / "out" / "rituximab-guide.bundle.json")]
+    assert isinstance(full["unmapped"], list)
