@@ -165,6 +165,10 @@ def test_a_repeated_heading_without_pages_stays(tmp_path: Path) -> None:
         (["It is an over-the-", "counter medicine."], "It is an over-the-counter medicine."),
         (["A life-", "threatening reaction."], "A life-threatening reaction."),
         (["(treat-", "ment) lasts."], "(treatment) lasts."),
+        (["It low-", "ers uric acid."], "It lowers uric acid."),
+        (["An all-", "ergy to it."], "An allergy to it."),
+        (["A low-", "dose tablet."], "A low-dose tablet."),
+        (["Non-", "steroidal drugs."], "Non-steroidal drugs."),
     ],
 )
 def test_hyphenation_at_line_ends(lines: list[str], joined: str) -> None:
@@ -233,3 +237,12 @@ def test_offsets_point_into_the_repaired_text(tmp_path: Path) -> None:
             assert 0 <= block.start < block.end <= len(article.text)
     assert article.raw == raw.encode("utf-8")  # content[0] keeps the bytes as they were
     assert "Lorvatin lowers cholesterol." in article.text
+
+
+def test_symbol_font_bullets_are_bullets(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "Side effects:\n\uf0b7 headache\n  \uf0a7 mild\n\uf0b7\tnausea\n")
+    assert [(b.kind, b.text, b.level) for b in doc.blocks[1:]] == [
+        (BlockKind.ITEM, "headache", 1),
+        (BlockKind.ITEM, "mild", 2),
+        (BlockKind.ITEM, "nausea", 1),
+    ]

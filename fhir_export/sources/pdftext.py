@@ -1,16 +1,17 @@
 """Plain text extracted from a PDF: page furniture out, words the typesetter broke put back.
 
 pdftotext, or a copy from a PDF viewer, leaves marks no author wrote: form feeds between pages,
-running headers and footers on every page, page numbers, words hyphenated at a line end, and
-headings set in letter-spaced capitals ("S I D E  E F F E C T S"). They are repaired here, on
-lines, before the text reader decides what a paragraph is. Article.text, which every fact points
-into, is made from the repaired lines; the DocumentReference keeps the original bytes.
+running headers and footers on every page, page numbers, words hyphenated at a line end,
+headings set in letter-spaced capitals ("S I D E  E F F E C T S") and bullets that a symbol font
+put in the Private Use Area (U+F0B7). They are repaired here, on lines, before the text reader
+decides what a paragraph is. Article.text, which every fact points into, is made from the
+repaired lines; the DocumentReference keeps the original bytes.
 
 Hyphenation at a line end ("treat-" / "ment") is joined into one word unless the hyphen is part
 of the word: the article itself is the dictionary (a word it spells whole elsewhere is joined, one
 it spells hyphenated elsewhere keeps its hyphen); otherwise a one-letter first part (x-ray,
-T-cell), a capital or a digit after the hyphen (Guillain-Barré, COVID-19), or a first or second
-part that makes compounds (self-, non-, long-, well-; -term, -up, -related, -free) keeps it.
+T-cell), a capital or a digit after the hyphen (Guillain-Barré, COVID-19), a first part self- or
+non-, or a second part that makes compounds (-term, -up, -related, -free, -dose) keeps it.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ _SENTENCE_END = (".", "!", "?", ":", ";")
 # four or more letters, each standing alone: "S I D E  E F F E C T S" (words 2+ spaces apart)
 _SPACED = re.compile(r"(?<!\S)[^\W\d_](?: {1,3}[^\W\d_]){3,}(?!\S)")
 _WORD_GAP = re.compile(r" {2,}")
+# a bullet drawn from a symbol font (Symbol, Wingdings) comes out in the Private Use Area
+_SYMBOL_BULLET = re.compile(r"^(\s*)[\uf000-\uf0ff](?=\s)")
 _WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _HYPHENATED_END = re.compile(r"(?<!\S)(\S*?)([^\W\d_]+)-$")
 _NEXT_WORD = re.compile(r"(\S+)\s*")
 _NUMBERED = re.compile(r"\d{1,2}[.)]\s")
-_COMPOUND_FIRST = frozenset(
-    "self non well long short ill half all low high full part one two three four five six "
-    "seven eight nine ten".split()
-)
+_COMPOUND_FIRST = frozenset({"self", "non"})  # "low-ers", "all-ergy", "ill-ness" are no compounds
 _COMPOUND_SECOND = frozenset(
     "term up in out on off based related free like induced dependent acting release day daily "
     "week weekly month monthly year years old time counter care being threatening limiting "
@@ -57,7 +57,7 @@ def repair(pages: list[str]) -> list[str]:
     split = _drop_running_lines(split)
     lines = _join_pages(split)
     lines = _join_hyphenated(lines)
-    return [_SPACED.sub(_unspace, line) for line in lines]
+    return [_SYMBOL_BULLET.sub(r"\1•", _SPACED.sub(_unspace, line)) for line in lines]
 
 
 def _is_mark(line: str) -> bool:
@@ -198,7 +198,7 @@ def _keeps_hyphen(before: str, first: str, second: str, vocabulary: set[str]) ->
     if f"{before}-{rest}".casefold() in vocabulary:
         return True
     low = first.casefold()
-    return len(low) == 1 or low in _COMPOUND_FIRST or rest in _COMPOUND_SECOND
+    return len(low) == 1 or (low in _COMPOUND_FIRST and len(rest) > 2) or rest in _COMPOUND_SECOND
 
 
 def _unspace(match: re.Match[str]) -> str:
