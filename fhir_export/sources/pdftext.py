@@ -31,9 +31,10 @@ _EDGE = 4  # lines at the top and at the bottom of a page where running lines ar
 _SENTENCE_END = (".", "!", "?", ":", ";")
 # four or more letters, each standing alone: "S I D E  E F F E C T S" (words 2+ spaces apart)
 _SPACED = re.compile(r"(?<!\S)[^\W\d_](?: {1,3}[^\W\d_]){3,}(?!\S)")
+_SPACED_HINT = re.compile(r" [^\W\d_] [^\W\d_] ")  # fast to scan for: it starts with a space
 _WORD_GAP = re.compile(r" {2,}")
 # a bullet drawn from a symbol font (Symbol, Wingdings) comes out in the Private Use Area
-_SYMBOL_BULLET = re.compile(r"^(\s*)[\uf000-\uf0ff](?=\s)")
+_SYMBOL_BULLET = re.compile(r"^([ \t]*)[\uf000-\uf0ff](?=\s)", re.M)
 _WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _HYPHENATED_END = re.compile(r"(?<!\S)(\S*?)([^\W\d_]+)-$")
 _NEXT_WORD = re.compile(r"(\S+)\s*")
@@ -55,13 +56,17 @@ def repair(pages: list[str]) -> list[str]:
     else:
         split = [_drop_edge_numbers(page) for page in split]
     split = _drop_running_lines(split)
-    lines = _join_pages(split)
-    lines = _join_hyphenated(lines)
-    return [_SYMBOL_BULLET.sub(r"\1•", _SPACED.sub(_unspace, line)) for line in lines]
+    lines = _join_hyphenated(_join_pages(split))
+    whole = "\n".join(lines)  # one search each over the whole text; lines only when it hits
+    if _SPACED_HINT.search(whole):
+        lines = [_SPACED.sub(_unspace, line) for line in lines]
+    if _SYMBOL_BULLET.search(whole):
+        lines = [_SYMBOL_BULLET.sub(r"\1•", line) for line in lines]
+    return lines
 
 
 def _is_mark(line: str) -> bool:
-    return bool(_PAGE_MARK.fullmatch(line.strip()))
+    return 0 < len(line) < 40 and bool(_PAGE_MARK.fullmatch(line.strip()))
 
 
 def _cut_at_page_marks(lines: list[str]) -> list[list[str]]:
@@ -80,7 +85,11 @@ def _cut_at_page_marks(lines: list[str]) -> list[list[str]]:
 
 
 def _counted_numbers(lines: list[str]) -> list[int]:
-    found = [(i, int(line)) for i, line in enumerate(lines) if _LONE_NUMBER.fullmatch(line.strip())]
+    found = [
+        (i, int(line))
+        for i, line in enumerate(lines)
+        if 0 < len(line) < 12 and _LONE_NUMBER.fullmatch(line.strip())
+    ]
     if len(found) < 2:
         return []
     for (i, n), (j, m) in itertools.pairwise(found):
