@@ -65,8 +65,10 @@ def test_unknown_keys_are_refused() -> None:
         ({"id": "x", "kind": "k", "examples": ["a"]}, "either 'pattern' or 'phrases'"),
         ({"id": "x", "kind": "k", "pattern": "(", "examples": ["a"]}, "bad pattern"),
         ({"id": "x", "kind": "k", "pattern": "a"}, "at least one example"),
-        ({"id": "x", "kind": "k", "pattern": "a", "examples": ["a"], "direction": "up"},
-         "direction"),
+        (
+            {"id": "x", "kind": "k", "pattern": "a", "examples": ["a"], "direction": "up"},
+            "direction",
+        ),
         ({"kind": "k", "pattern": "a", "examples": ["a"]}, "'id' is required"),
     ],
 )

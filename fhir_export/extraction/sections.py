@@ -105,6 +105,7 @@ def label(text: str, start: int, end: int, language: str) -> Label | None:
         stripped = piece.rstrip(" .;")
         if value >= len(stripped):
             return None  # a label with no value: a heading, not a fact
-        return Label(kind=rule.kind, rule=rule.id, value_start=start + value,
-                     value_end=start + len(stripped))
+        return Label(
+            kind=rule.kind, rule=rule.id, value_start=start + value, value_end=start + len(stripped)
+        )
     return None
