@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..model import Article, Extraction, Finding, FindingKind, Medication
 from ..terminology import Lexicon, normalize
-from . import medications, units
+from . import medications, sections, units
 from .facts import facts
 from .tables import table_facts
 
@@ -26,7 +26,8 @@ def _key(finding: Finding) -> str:
 
 
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
-    cut = units.cut(article)
+    types = sections.classify(article)
+    cut = units.cut(article, [t.kind for t in types])
     found = medications.find(cut, lexicon, article.text)
     main = medications.main_subject(found, article.title, lexicon)
     medications.resolve(

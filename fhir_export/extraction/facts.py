@@ -14,6 +14,7 @@ from ..model import BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import phrases
 from .medications import Found, Mention
+from .sections import FINDING_OF
 from .triggers import (
     BEFORE_TREATMENT,
     CONTINUATION,
@@ -23,7 +24,6 @@ from .triggers import (
     LIST_LEADS,
     MONITORING,
     NEGATION,
-    SECTION_KINDS,
     TRIGGERS,
 )
 from .units import Unit
@@ -214,7 +214,24 @@ def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
 
 
 def _in_warning_section(unit: Unit) -> bool:
-    return bool(unit.heading) and bool(SECTION_KINDS[0][1].search(unit.heading or ""))
+    return unit.section_kind == "warning"
+
+
+# the kinds of fact a typed section's list items are, without a trigger of their own
+_LIST_FACTS = frozenset(
+    {
+        FindingKind.INDICATION,
+        FindingKind.SIDE_EFFECT,
+        FindingKind.WARNING,
+        FindingKind.CONTRAINDICATION,
+        FindingKind.SCREENING,
+    }
+)
+
+
+def _section_fact(unit: Unit) -> FindingKind | None:
+    kind = FINDING_OF.get(unit.section_kind or "")
+    return kind if kind in _LIST_FACTS else None
 
 
 _FREQUENCY = re.compile(
@@ -242,10 +259,7 @@ def _list_kind(unit: Unit) -> FindingKind | None:
         if lead.kind is not BlockKind.ITEM:
             break  # "Common (may affect up to 1 in 10 people):": the section says what
         lead = lead.lead  # a nested list under "- relieves aches due to:" inherits its kind
-    for kind, pattern in SECTION_KINDS:
-        if unit.heading and pattern.search(unit.heading):
-            return kind
-    return None
+    return _section_fact(unit)
 
 
 def facts(
@@ -315,7 +329,7 @@ def _monitoring(unit: Unit, text: str) -> list[Finding]:
     """Tests during treatment; a test before treatment is screening, not monitoring."""
     if unit.subject is None or unit.kind is BlockKind.ROW or BEFORE_TREATMENT.search(unit.text):
         return []
-    if unit.heading and SECTION_KINDS[-1][1].search(unit.heading):
+    if unit.section_kind == "screening":
         return []
     out = []
     for match in MONITORING.finditer(text, unit.start, unit.end):
