@@ -67,7 +67,7 @@ def _finding(
     )
 
 
-def _objects(
+def objects(
     kind: FindingKind,
     text: str,
     start: int,
@@ -163,7 +163,7 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
-            found = _objects(
+            found = objects(
                 kind,
                 text,
                 trig.end(),
@@ -185,7 +185,7 @@ def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     if match is None or NEGATION.search(unit.text):
         return []
     start, end = unit.start + match.start("np"), unit.start + match.end("np")
-    return _objects(FindingKind.INDICATION, text, start, end, unit, lexicon, unit.subject)
+    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, unit.subject)
 
 
 def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
@@ -203,7 +203,7 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     ):
         return []
     kind = FindingKind.WARNING if _in_warning_section(unit) else FindingKind.SIDE_EFFECT
-    return _objects(kind, text, start, end, unit, lexicon, unit.subject)
+    return objects(kind, text, start, end, unit, lexicon, unit.subject)
 
 
 def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
@@ -283,7 +283,7 @@ def facts(
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
                 if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
                     group = unit.lead.subject or group
-                out += _objects(
+                out += objects(
                     kind,
                     text,
                     unit.start,
@@ -301,7 +301,7 @@ def facts(
                 own += _for_condition(unit, text, lexicon)
             cont = CONTINUATION.match(unit.text)
             if not own and cont and last_kind is not None and unit.subject:
-                own = _objects(
+                own = objects(
                     last_kind, text, unit.start + cont.end(), unit.end, unit, lexicon, unit.subject
                 )
             out += own

@@ -87,6 +87,7 @@ def classify(article: Article) -> tuple[SectionType, ...]:
     return tuple(out)
 
 
+_EXPLICIT = re.compile(r"[:|\t–—-]|\s{2,}")
 _VALUE_TRIM = re.compile(r"^[\s:|\-–—.]+")
 
 
@@ -99,6 +100,8 @@ def label(text: str, start: int, end: int, language: str) -> Label | None:
         if match is None:
             continue
         value = match.end()
+        if piece.isupper() and not _EXPLICIT.search(piece, max(0, value - 3), value + 2):
+            continue  # in capitals, "SIDE EFFECTS OF AC" is a heading, not a label
         trim = _VALUE_TRIM.match(piece, value)
         if trim:
             value = trim.end()
