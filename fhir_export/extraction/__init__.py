@@ -28,7 +28,10 @@ def _key(finding: Finding) -> str:
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
     types = sections.classify(article)
     cut = units.cut(article, [t.kind for t in types])
-    found = medications.find(cut, lexicon, article.text)
+    found = medications.without(
+        medications.find(cut, lexicon, article.text),
+        structure.ingredient_units(cut, article.text, article.language),
+    )
     main = medications.main_subject(found, article.title, lexicon)
     medications.resolve(
         cut,

@@ -115,6 +115,30 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
     return found
 
 
+def without(found: Found, skip: frozenset[int]) -> Found:
+    """`found` without the mentions in the units `skip` (an ingredients list names
+    excipients, never the article's medicines); a medicine named elsewhere too stays."""
+    if not skip:
+        return found
+    kept = Found()
+    for idx, mentions in found.per_unit.items():
+        if idx in skip:
+            continue
+        kept.per_unit[idx] = mentions
+        for mention in mentions:
+            if mention.brand:
+                kept.brands.setdefault(mention.key, []).append(mention)
+    names = {m.key for ms in kept.per_unit.values() for m in ms}
+    for key, first in found.names.items():
+        if key in names:
+            kept.names[key] = (
+                first
+                if any(first is m for ms in kept.per_unit.values() for m in ms)
+                else next(m for ms in kept.per_unit.values() for m in ms if m.key == key)
+            )
+    return kept
+
+
 def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
     """'generic (Brand)' for generics the lexicon has no brand for; 'brand names: A, B'."""
     for mention in list(mentions):

@@ -24,7 +24,7 @@ from ..terminology import Lexicon, tokenize
 from . import phrases
 from .facts import CONDITION_KINDS, ROUTE_KINDS, objects
 from .medications import Mention
-from .sections import FINDING_OF, Label, SectionType, label
+from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
 from .triggers import TRIGGERS
 from .units import Unit
 
@@ -261,6 +261,19 @@ def _treated(unit: Unit, text: str, section: SectionType, heading: Unit | None) 
             subject=unit.subject,
         )
     ]
+
+
+def ingredient_units(units: list[Unit], text: str, language: str) -> frozenset[int]:
+    """The units that list ingredients: in an ingredients section, or an ingredients label."""
+    out = set()
+    for idx, unit in enumerate(units):
+        if unit.section_kind in NO_MEDICINES:
+            out.add(idx)
+            continue
+        lab = label(text, unit.start, unit.end, language)
+        if lab is not None and lab.kind in NO_MEDICINES:
+            out.add(idx)
+    return frozenset(out)
 
 
 def screened(findings: list[Finding]) -> list[Finding]:
