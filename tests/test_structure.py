@@ -161,3 +161,21 @@ def test_an_ingredients_list_names_no_medicine() -> None:
         "Inactive ingredients: lactose, gentamicin",
     )
     assert [m.key for m in x.medications] == ["metformin"]
+
+
+def test_the_class_word_on_a_page_about_one_member_is_that_member() -> None:
+    x = run(
+        "Adalimumab is used to treat rheumatoid arthritis.",
+        "Lymphoma, some fatal, has been reported in people treated with TNF blockers.",
+        title="Adalimumab",
+    )
+    assert [m.key for m in x.medications] == ["adalimumab"]
+    assert texts(med(x, "adalimumab").warnings) == ["Lymphoma"]
+
+
+def test_the_class_word_on_a_page_about_the_class_stays_the_class() -> None:
+    x = run(
+        "TNF blockers such as adalimumab and infliximab calm the immune system.",
+        title="TNF blockers",
+    )
+    assert "tnf-inhibitors" in [m.key for m in x.medications]

@@ -33,6 +33,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         structure.ingredient_units(cut, article.text, article.language),
     )
     main = medications.main_subject(found, article.title, lexicon)
+    found = medications.fold_classes(found, main, lexicon)
     medications.resolve(
         cut,
         found,

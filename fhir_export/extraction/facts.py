@@ -128,6 +128,8 @@ def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
 
 
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
+# "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
+_DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
 
 
@@ -202,7 +204,8 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
         and not (_in_warning_section(unit) or _SERIOUS.search(text[start:end]))
     ):
         return []
-    kind = FindingKind.WARNING if _in_warning_section(unit) else FindingKind.SIDE_EFFECT
+    warning = _in_warning_section(unit) or _DEADLY.search(unit.text)
+    kind = FindingKind.WARNING if warning else FindingKind.SIDE_EFFECT
     return objects(kind, text, start, end, unit, lexicon, unit.subject)
 
 

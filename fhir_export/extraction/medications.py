@@ -139,6 +139,54 @@ def without(found: Found, skip: frozenset[int]) -> Found:
     return kept
 
 
+def _class_words(lexicon: Lexicon, key: str) -> set[tuple[str, ...]]:
+    raw = lexicon.raw.get(key, {})
+    out = set()
+    for part in re.split(r"[()/;,]| and ", str(raw.get("class", "") or "")):
+        words = tuple(_singular_norm(t.norm) for t in tokenize(part))
+        if words:
+            out.add(words)
+    return out
+
+
+def _is_class_of(lexicon: Lexicon, cls: Concept, member: str) -> bool:
+    raw = lexicon.raw.get(member, {})
+    links = raw.get("classes", ())
+    if isinstance(links, list | tuple) and cls.id in links:
+        return True
+    words = _class_words(lexicon, member)
+    names = [cls.preferred, *(lexicon.raw.get(cls.id, {}).get("synonyms", ()) or ())]
+    return any(tuple(_singular_norm(t.norm) for t in tokenize(str(n))) in words for n in names)
+
+
+def fold_classes(found: Found, main: str | None, lexicon: Lexicon) -> Found:
+    """On a page about one medicine, its class word ("statins" on an atorvastatin page) speaks
+    of that medicine, not of a second, class-level medicine."""
+    if main is None or main.startswith(GROUP) or main not in found.names:
+        return found
+    own = found.names[main]
+    folded = {
+        key
+        for key, m in found.names.items()
+        if key != main
+        and m.concept is not None
+        and m.concept.kind == "drug-class"
+        and _is_class_of(lexicon, m.concept, main)
+    }
+    if not folded:
+        return found
+    out = Found(brands=found.brands)
+    for idx, mentions in found.per_unit.items():
+        out.per_unit[idx] = [
+            Mention(key=main, concept=own.concept, start=m.start, end=m.end, heading=m.heading)
+            if m.key in folded
+            else m
+            for m in mentions
+        ]
+    out.names = {k: v for k, v in found.names.items() if k not in folded}
+    return out
+
+
 def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
     """'generic (Brand)' for generics the lexicon has no brand for; 'brand names: A, B'."""
     for mention in list(mentions):
