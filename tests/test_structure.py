@@ -179,3 +179,28 @@ def test_the_class_word_on_a_page_about_the_class_stays_the_class() -> None:
         title="TNF blockers",
     )
     assert "tnf-inhibitors" in [m.key for m in x.medications]
+
+
+def test_a_coordination_that_shares_its_head_stays_whole() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "Metformin can cause pink, red or brown urine.",
+        "Metformin can cause broken bones in the hip, wrist or spine.",
+        "Metformin can cause headache, nausea or vomiting.",
+        "Metformin can cause a slow or irregular heartbeat.",
+    )
+    assert texts(med(x, "metformin").side_effects) == [
+        "pink, red or brown urine",
+        "broken bones in the hip, wrist or spine",
+        "headache",
+        "nausea",
+        "vomiting",
+        "slow or irregular heartbeat",
+    ]
+
+
+def test_bare_words_are_never_facts() -> None:
+    from fhir_export.extraction import coordination
+
+    assert coordination.bare("and") and coordination.bare("wrist") and coordination.bare("pink")
+    assert not coordination.bare("wrist pain")

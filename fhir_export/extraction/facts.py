@@ -12,7 +12,7 @@ import re
 
 from ..model import BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
-from . import phrases
+from . import coordination, phrases
 from .medications import Found, Mention
 from .sections import FINDING_OF
 from .triggers import (
@@ -90,13 +90,17 @@ def objects(
     if kind is FindingKind.SIDE_EFFECT and serious:
         kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
+    spans, merged = coordination.rejoin(text, spans)
     for s, e in spans:
         if out and _APPOSITIVE.search(text, max(0, s - 6), s):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
-        if phrases.acceptable(phrase) and (len(phrase.split()) <= 5 or whole or not matches):
+        one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
+        if one or (
+            phrases.acceptable(phrase) and (len(phrase.split()) <= 5 or whole or not matches)
+        ):
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
             out.append(_finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
