@@ -204,3 +204,31 @@ def test_bare_words_are_never_facts() -> None:
 
     assert coordination.bare("and") and coordination.bare("wrist") and coordination.bare("pink")
     assert not coordination.bare("wrist pain")
+
+
+def test_spanish_prose_triggers() -> None:
+    x = run(
+        "La metformina se usa para tratar la diabetes tipo 2.",
+        "La metformina puede causar náuseas y diarrea.",
+        "La metformina no se usa para tratar la diabetes tipo 1.",
+        title="Metformina",
+        lang="es",
+    )
+    (m,) = x.medications
+    assert texts(m.indications) == ["diabetes tipo 2"]
+    assert texts(m.side_effects) == ["náuseas", "diarrea"]
+
+
+def test_french_and_german_prose_triggers() -> None:
+    fr = run(
+        "Le zentrovimab est indiqué dans le traitement des infections bactériennes.",
+        title="Zentrovimab",
+        lang="fr",
+    )
+    de = run(
+        "Oseltamivir wird zur Behandlung der Grippe eingesetzt.",
+        title="Oseltamivir",
+        lang="de",
+    )
+    assert texts(med(fr, "zentrovimab").indications) == ["infections bactériennes"]
+    assert texts(med(de, "oseltamivir").indications) == ["Grippe"]

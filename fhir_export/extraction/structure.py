@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..model import BlockKind, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
-from . import phrases
+from . import phrases, rules
 from .facts import CONDITION_KINDS, ROUTE_KINDS, objects
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
@@ -218,6 +218,11 @@ def structured(
         if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
             continue  # in English, facts.py reads list items with their lead-ins
         kind = FINDING_OF.get(unit.section_kind or "")
+        if not english and unit.kind is not BlockKind.ITEM:
+            prose = _prose(unit, text, lexicon, language, group)
+            if prose:
+                out += prose
+                continue
         if kind not in _READ or kind is None:
             continue
         if unit.section_kind == "treatment":
@@ -238,6 +243,57 @@ def structured(
             continue
         out += _facts_of(kind, pieces, text, unit, lexicon, unit.subject, group)
     return Structured(findings=tuple(out), brands=tuple(brands))
+
+
+_PROSE_FACTS = {
+    "indication": FindingKind.INDICATION,
+    "side-effect": FindingKind.SIDE_EFFECT,
+    "warning": FindingKind.WARNING,
+    "contraindication": FindingKind.CONTRAINDICATION,
+    "screening": FindingKind.SCREENING,
+}
+
+
+def _prose(
+    unit: Unit, text: str, lexicon: Lexicon, language: str, group: str | None
+) -> list[Finding]:
+    """Trigger phrases of a language other than English (rules/<lang>/prose.toml): the fact
+    follows its trigger up to the end of the clause, split at the language's conjunctions."""
+    pack = rules.load("prose", language)
+    negation = pack.by_kind("negation")
+    breaks = pack.by_kind("break")
+    joins = pack.by_kind("conjunction")
+    out: list[Finding] = []
+    for rule in pack.rules:
+        kind = _PROSE_FACTS.get(rule.kind)
+        if kind is None or (unit.subject is None and kind is not FindingKind.SCREENING):
+            continue
+        for match in rule.pattern.finditer(text, unit.start, unit.end):
+            before = text[unit.start : match.start()]
+            if any(n.pattern.search(before) for n in negation):
+                continue
+            end = unit.end
+            for b in breaks:
+                stop = b.pattern.search(text, match.end(), end)
+                if stop and stop.start() > match.end():
+                    end = stop.start()
+            pieces = [(match.end(), end)]
+            for j in joins:
+                pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
+            out += _facts_of(kind, pieces, text, unit, lexicon, unit.subject, group)
+    return out
+
+
+def _split_at(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    out, pos, depth_ok = [], start, True
+    for sep in pattern.finditer(text, start, end):
+        piece = text[pos : sep.start()]
+        depth_ok = piece.count("(") == piece.count(")")
+        if sep.start() > pos and depth_ok:
+            out.append((pos, sep.start()))
+            pos = sep.end()
+    out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
 
 
 def _treated(unit: Unit, text: str, section: SectionType, heading: Unit | None) -> list[Finding]:
