@@ -44,10 +44,12 @@ def own(verbose: bool) -> None:
     totals, forbidden = quality.evaluate_all(articles, expectations)
     count = len(list(expectations.glob("*.json")))
     print(f"Own evaluation articles ({count}), score.py matching; (floor/target), ! under floor\n")
-    print(f"  {'kind':14} {'precision':>20} {'recall':>20} {'tp':>5} {'fp':>5} {'fn':>5}")
+    print(f"  {'kind':14} {'precision':>20} {'recall':>20} {'right/extracted':>16} "
+          f"{'found/expected':>15}")
     for kind, s in totals.items():
         print(f"  {kind:14} {_cell('own', kind, 'precision', s.precision)} "
-              f"{_cell('own', kind, 'recall', s.recall)} {s.tp:5d} {s.fp:5d} {s.fn:5d}")
+              f"{_cell('own', kind, 'recall', s.recall)} {s.right:7d}/{s.extracted:<8d} "
+              f"{s.found:6d}/{s.expected:<8d}")
     print(f"\n  names that must not appear but did: {len(forbidden)}")
     for line in forbidden:
         print(f"    {line}")

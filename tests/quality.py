@@ -9,10 +9,14 @@ a parenthetical gives alternative wordings, and a fragment is no hit. A found
 found "head" is none for "head and neck cancer", and "H" none for "H. pylori infection".
 
 - recall: an expected item is found when all its tokens occur in one found item of its kind
-  (score.py's phrase_in), each found item used once;
+  (score.py's phrase_in);
 - precision: a found item is right when it names an expected item of its kind, or is most of
   one (at least half its tokens: "heart failure" for "congestive heart failure");
+- screening: score.py's concept match (an alternative split on "/", "or", ",", or a token of
+  five letters or more);
 - medicines: matched by name or brand either way, as score.py matches MedicationKnowledge.
+Each item counts on its own, as in score.py: recall = expected found / expected, precision =
+found items that are right / found items.
 
 `snapshot()` lists what an article yields, one line per fact, for tests/data/snapshots/.
 """
@@ -92,8 +96,28 @@ def matches(pred: str, golds: list[str]) -> bool:
 # ---- scoring --------------------------------------------------------------------------------
 
 
-def _found_by(expected: str, found: str) -> bool:
-    return bool(toks(found)) and phrase_in(expected, [found])
+def concept_in(concept: str, texts: list[str]) -> bool:
+    """score.py's screening match: an alternative of the concept ("/", "or", ",") in a text,
+    or one of its tokens of five letters or more."""
+    alts = re.split(r"\s*/\s*|\s+or\s+|,\s*", concept)
+    return any(alt and phrase_in(alt, texts) for alt in alts) or \
+        any(len(t) >= 5 and phrase_in(t, texts) for t in toks(concept))
+
+
+def _found_by(expected: str, found: list[str]) -> bool:
+    return phrase_in(expected, [f for f in found if toks(f)])
+
+
+def _right(found: str, expected: list[str]) -> bool:
+    return bool(toks(found)) and matches(found, expected)
+
+
+def _screening_found_by(expected: str, found: list[str]) -> bool:
+    return concept_in(expected, found)
+
+
+def _screening_right(found: str, expected: list[str]) -> bool:
+    return any(concept_in(c, [found]) or phrase_in(found, [c]) for c in expected)
 
 
 def _same_medicine(expected: list[str], found: str) -> bool:
@@ -106,42 +130,48 @@ def _same_medicine(expected: list[str], found: str) -> bool:
 
 @dataclass
 class Score:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+    """Recall = expected items found / expected; precision = extracted items that are right /
+    extracted, each counted on its own as score.py counts them (no one-to-one pairing)."""
+
+    expected: int = 0
+    found: int = 0
+    extracted: int = 0
+    right: int = 0
     misses: list[str] = field(default_factory=list)
     extras: list[str] = field(default_factory=list)
 
-    def add(self, expected: list[str], found: list[str], where: str) -> None:
-        used: set[int] = set()
+    def add(self, expected: list[str], found: list[str], where: str,
+            screening: bool = False) -> None:
+        found_by = _screening_found_by if screening else _found_by
+        right = _screening_right if screening else _right
         for e in expected:
-            hit = next((i for i, f in enumerate(found) if i not in used and _found_by(e, f)),
-                       None)
-            if hit is None:
-                self.fn += 1
-                self.misses.append(f"{where}: {e}")
+            self.expected += 1
+            if found_by(e, found):
+                self.found += 1
             else:
-                used.add(hit)
-                self.tp += 1
-        for i, f in enumerate(found):
-            if i not in used and not (toks(f) and matches(f, expected)):
-                self.fp += 1
+                self.misses.append(f"{where}: {e}")
+        for f in found:
+            self.extracted += 1
+            if right(f, expected):
+                self.right += 1
+            else:
                 self.extras.append(f"{where}: {f}")
 
     def merge(self, other: Score) -> None:
-        self.tp += other.tp
-        self.fp += other.fp
-        self.fn += other.fn
+        self.expected += other.expected
+        self.found += other.found
+        self.extracted += other.extracted
+        self.right += other.right
         self.misses += other.misses
         self.extras += other.extras
 
     @property
     def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        return self.right / self.extracted if self.extracted else 1.0
 
     @property
     def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return self.found / self.expected if self.expected else 1.0
 
 
 def _route_name(text: str, concept_id: str | None) -> str:
@@ -179,15 +209,18 @@ def evaluate(article: Path, expectation: dict[str, Any], x: Extraction | None = 
     for e in expected_meds:
         f = next((f for f in found if f not in pairs.values() and _same_medicine(names[e], f)),
                  None)
+        meds = scores["medications"]
+        meds.expected += 1
         if f is None:
-            scores["medications"].fn += 1
-            scores["medications"].misses.append(f"{article.name}: {e}")
+            meds.misses.append(f"{article.name}: {e}")
         else:
             pairs[e] = f
-            scores["medications"].tp += 1
+            meds.found += 1
     for f in found:
-        if f not in pairs.values():
-            scores["medications"].fp += 1
+        scores["medications"].extracted += 1
+        if f in pairs.values():
+            scores["medications"].right += 1
+        else:
             scores["medications"].extras.append(f"{article.name}: {f}")
     for name, facts in expected_meds.items():
         got = found.get(pairs.get(name, ""), {})
@@ -199,7 +232,7 @@ def evaluate(article: Path, expectation: dict[str, Any], x: Extraction | None = 
             for kind in KINDS[1:-1]:
                 scores[kind].add([], got[kind], f"{article.name} {name}")
     scores["screening"].add(expectation["screening"], [f.text for f in x.screening],
-                            article.name)
+                            article.name, screening=True)
     texts = [norm(t) for m in found for t in (m, *[v for vs in found[m].values() for v in vs])]
     texts += [norm(f.text) for f in x.screening]
     forbidden = [name for name in expectation["must_not_appear"]

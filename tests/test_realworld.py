@@ -105,7 +105,7 @@ def test_own_matching_equals_score_py(corpus: Path, run: realworld.Run) -> None:
     """tests/quality.py re-implements score.py's matching for the own set: prove it equal, on
     each article's golden items against the facts extracted from it, both ways."""
     score = realworld.score_module(corpus)
-    nested = realworld.nested_functions(corpus, "parts", "matches")
+    nested = realworld.nested_functions(corpus, "parts", "matches", "concept_in")
     pairs = 0
     for slug, x in sorted(run.extractions.items()):
         data = json.loads((corpus / "golden" / f"{slug}.json").read_text("utf-8"))
@@ -133,6 +133,9 @@ def test_own_matching_equals_score_py(corpus: Path, run: realworld.Run) -> None:
                 assert quality.phrase_in(g, [p]) == score.phrase_in(g, [p]), (g, p)
         for p in preds:
             assert quality.matches(p, golds) == nested["matches"](p, golds), p
+            assert quality.concept_in(p, golds) == nested["concept_in"](p, golds), p
+        for g in golds:
+            assert quality.concept_in(g, preds) == nested["concept_in"](g, preds), g
     assert pairs > 5000
 
 
