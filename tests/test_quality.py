@@ -28,16 +28,17 @@ from quality import (
     toks,
 )
 
-# Measured when the gate was built (score.py matching, 2026-12-06). Floors never go under these
+# Measured when the gate was built (score.py matching, 2026-12-06, main at ab32496). Floors never
+# go under these
 # (ceilings never over): raise a floor in quality_floors.toml, never lower it past its record.
 RECORDED: dict[tuple[str, str], float] = {
     ("medications", "precision"): 0.978, ("medications", "recall"): 1.000,
     ("brands", "precision"): 1.000, ("brands", "recall"): 0.980,
     ("indications", "precision"): 0.913, ("indications", "recall"): 0.836,
-    ("side_effects", "precision"): 0.895, ("side_effects", "recall"): 0.874,
+    ("side_effects", "precision"): 0.897, ("side_effects", "recall"): 0.876,
     ("warnings", "precision"): 0.636, ("warnings", "recall"): 0.441,
     ("routes", "precision"): 1.000, ("routes", "recall"): 0.889,
-    ("screening", "precision"): 0.964, ("screening", "recall"): 0.921,
+    ("screening", "precision"): 0.967, ("screening", "recall"): 0.928,
     ("forbidden", "count"): 0,
 }
 FIGURES = [(kind, metric) for kind, metrics in floors("own").items() for metric in metrics]
