@@ -308,7 +308,11 @@ def section_subjects(article: Article, found: Found, lexicon: Lexicon) -> dict[i
     return out
 
 
-_JOINER = re.compile(r"^\s*(?:\([^)]{0,40}\))?\s*(?:,|and|or|&|, and|, or)\s*$", re.I)
+_JOINER = re.compile(
+    r"^\s*[)®™]?\s*(?:\([^)]{0,40}\))?\s*(?:,|and|or|&|, and|, or|y|e|o|u|und|oder|et|ou)\s*"
+    r"(?:(?:el|la|los|las|der|die|das|le|les|l['’])\s*)?$",
+    re.I,
+)
 
 
 def _coordinated(unit: Unit, mentions: list[Mention]) -> str:
