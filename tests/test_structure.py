@@ -232,3 +232,15 @@ def test_french_and_german_prose_triggers() -> None:
     )
     assert texts(med(fr, "zentrovimab").indications) == ["infections bactériennes"]
     assert texts(med(de, "oseltamivir").indications) == ["Grippe"]
+
+
+def test_not_recommended_and_contraindicated_are_screened() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "It is not recommended for pregnant patients or those with active or chronic liver "
+        "disease.",
+        "Metformin is contraindicated in patients with severe kidney disease.",
+    )
+    expected = ["pregnant patients", "active or chronic liver disease", "severe kidney disease"]
+    assert texts(med(x, "metformin").contraindications) == expected
+    assert texts(x.screening) == expected

@@ -218,7 +218,7 @@ def structured(
         if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
             continue  # in English, facts.py reads list items with their lead-ins
         kind = FINDING_OF.get(unit.section_kind or "")
-        if not english and unit.kind is not BlockKind.ITEM:
+        if unit.kind is not BlockKind.ITEM:
             prose = _prose(unit, text, lexicon, language, group)
             if prose:
                 out += prose
