@@ -159,8 +159,9 @@ def _numbered_headings(pieces: list[_Piece]) -> list[_Piece]:
     for i, piece in enumerate(out):
         if piece.kind is not BlockKind.ITEM or not piece.header:
             continue
-        prev_item = i > 0 and out[i - 1].kind is BlockKind.ITEM
-        next_item = i + 1 < len(out) and out[i + 1].kind is BlockKind.ITEM
+        # numbered steps run on; a numbered line between bullets or paragraphs is a heading
+        prev_item = i > 0 and out[i - 1].kind is BlockKind.ITEM and out[i - 1].header
+        next_item = i + 1 < len(out) and out[i + 1].kind is BlockKind.ITEM and out[i + 1].header
         if not prev_item and not next_item and _heading_like(piece.text, strong=False):
             out[i] = _Piece(BlockKind.HEADING, piece.text, 2)
     headings = {p.text.casefold() for p in out if p.kind is BlockKind.HEADING}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,11 +23,51 @@ ARTICLES = DATA / "articles"
 GOLDEN = DATA / "golden"
 EXPECTATIONS = DATA / "expectations"
 SEED = ROOT / "source" / "immunotherapy.txt"
+SNAPSHOTS = DATA / "snapshots"
+QUALITY_NOTES = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite tests/data/golden/* from the current output (review the diff).")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[QUALITY_NOTES] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """Quality figures far over their floors: printed, never a failure (raise the floor)."""
+    notes = config.stash.get(QUALITY_NOTES, [])
+    if notes:
+        terminalreporter.section("quality floors to raise (tests/data/quality_floors.toml)")
+        for note in notes:
+            terminalreporter.write_line(note)
+
+
+@pytest.fixture
+def quality_note(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report a note at the end of the run (see pytest_terminal_summary)."""
+    notes = request.config.stash[QUALITY_NOTES]
+
+    def note(text: str) -> None:
+        print(text)  # noqa: T201
+        if text not in notes:
+            notes.append(text)
+    return note
+
+
+def check_snapshot(path: Path, text: str, update: bool) -> None:
+    """Compare a one-fact-per-line snapshot; with --update-golden, rewrite it instead."""
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+        return
+    assert path.exists(), f"{path} is missing: run pytest --update-golden and review the diff"
+    assert path.read_text("utf-8").splitlines() == text.splitlines(), (
+        f"{path.name} differs: run pytest --update-golden and review the diff of facts")
 
 
 @pytest.fixture

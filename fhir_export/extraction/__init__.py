@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..model import Article, Extraction, Finding, FindingKind, Medication
 from ..terminology import Lexicon, normalize
-from . import medications, units
+from . import medications, sections, structure, units
 from .facts import facts
 from .tables import table_facts
 
@@ -26,9 +26,14 @@ def _key(finding: Finding) -> str:
 
 
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
-    cut = units.cut(article)
-    found = medications.find(cut, lexicon, article.text)
+    types = sections.classify(article)
+    cut = units.cut(article, [t.kind for t in types])
+    found = medications.without(
+        medications.find(cut, lexicon, article.text),
+        structure.ingredient_units(cut, article.text, article.language),
+    )
     main = medications.main_subject(found, article.title, lexicon)
+    found = medications.fold_classes(found, main, lexicon)
     medications.resolve(
         cut,
         found,
@@ -41,9 +46,27 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             cut, found, article.text, lexicon
         )
     else:
-        # The trigger phrases are English: in other languages only names are read, so no
-        # fact is invented from patterns that do not fit the text.
+        # The trigger phrases are English: in other languages only structure (typed sections,
+        # label/value lines) is read, so no fact is invented from patterns that do not fit.
         findings = []
+    shaped = structure.structured(
+        cut,
+        article.text,
+        lexicon,
+        article.language,
+        types,
+        findings,
+        main,
+        frozenset(found.per_unit),
+    )
+    findings += shaped.findings
+    findings += structure.screened(findings)
+    for brand in shaped.brands:
+        known = found.brands.setdefault(brand.key, [])
+        if all(b.start != brand.start for b in known):
+            known.append(brand)
+        if brand.key not in found.names and brand.key in medications.group_members(brand.key):
+            found.names.setdefault(brand.key, brand)
     consumed = {
         normalize(article.text[f.span.start : f.span.end])
         for f in findings

@@ -12,8 +12,9 @@ import re
 
 from ..model import BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
-from . import phrases
+from . import coordination, phrases
 from .medications import Found, Mention
+from .sections import FINDING_OF
 from .triggers import (
     BEFORE_TREATMENT,
     CONTINUATION,
@@ -23,7 +24,6 @@ from .triggers import (
     LIST_LEADS,
     MONITORING,
     NEGATION,
-    SECTION_KINDS,
     TRIGGERS,
 )
 from .units import Unit
@@ -67,7 +67,7 @@ def _finding(
     )
 
 
-def _objects(
+def objects(
     kind: FindingKind,
     text: str,
     start: int,
@@ -90,13 +90,17 @@ def _objects(
     if kind is FindingKind.SIDE_EFFECT and serious:
         kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
+    spans, merged = coordination.rejoin(text, spans)
     for s, e in spans:
         if out and _APPOSITIVE.search(text, max(0, s - 6), s):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
-        if phrases.acceptable(phrase) and (len(phrase.split()) <= 5 or whole or not matches):
+        one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
+        if one or (
+            phrases.acceptable(phrase) and (len(phrase.split()) <= 5 or whole or not matches)
+        ):
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
             out.append(_finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
@@ -128,6 +132,8 @@ def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
 
 
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
+# "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
+_DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
 
 
@@ -163,7 +169,7 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
-            found = _objects(
+            found = objects(
                 kind,
                 text,
                 trig.end(),
@@ -185,7 +191,7 @@ def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     if match is None or NEGATION.search(unit.text):
         return []
     start, end = unit.start + match.start("np"), unit.start + match.end("np")
-    return _objects(FindingKind.INDICATION, text, start, end, unit, lexicon, unit.subject)
+    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, unit.subject)
 
 
 def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
@@ -202,8 +208,9 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
         and not (_in_warning_section(unit) or _SERIOUS.search(text[start:end]))
     ):
         return []
-    kind = FindingKind.WARNING if _in_warning_section(unit) else FindingKind.SIDE_EFFECT
-    return _objects(kind, text, start, end, unit, lexicon, unit.subject)
+    warning = _in_warning_section(unit) or _DEADLY.search(unit.text)
+    kind = FindingKind.WARNING if warning else FindingKind.SIDE_EFFECT
+    return objects(kind, text, start, end, unit, lexicon, unit.subject)
 
 
 def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
@@ -214,7 +221,24 @@ def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
 
 
 def _in_warning_section(unit: Unit) -> bool:
-    return bool(unit.heading) and bool(SECTION_KINDS[0][1].search(unit.heading or ""))
+    return unit.section_kind == "warning"
+
+
+# the kinds of fact a typed section's list items are, without a trigger of their own
+_LIST_FACTS = frozenset(
+    {
+        FindingKind.INDICATION,
+        FindingKind.SIDE_EFFECT,
+        FindingKind.WARNING,
+        FindingKind.CONTRAINDICATION,
+        FindingKind.SCREENING,
+    }
+)
+
+
+def _section_fact(unit: Unit) -> FindingKind | None:
+    kind = FINDING_OF.get(unit.section_kind or "")
+    return kind if kind in _LIST_FACTS else None
 
 
 _FREQUENCY = re.compile(
@@ -242,10 +266,7 @@ def _list_kind(unit: Unit) -> FindingKind | None:
         if lead.kind is not BlockKind.ITEM:
             break  # "Common (may affect up to 1 in 10 people):": the section says what
         lead = lead.lead  # a nested list under "- relieves aches due to:" inherits its kind
-    for kind, pattern in SECTION_KINDS:
-        if unit.heading and pattern.search(unit.heading):
-            return kind
-    return None
+    return _section_fact(unit)
 
 
 def facts(
@@ -269,7 +290,7 @@ def facts(
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
                 if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
                     group = unit.lead.subject or group
-                out += _objects(
+                out += objects(
                     kind,
                     text,
                     unit.start,
@@ -287,7 +308,7 @@ def facts(
                 own += _for_condition(unit, text, lexicon)
             cont = CONTINUATION.match(unit.text)
             if not own and cont and last_kind is not None and unit.subject:
-                own = _objects(
+                own = objects(
                     last_kind, text, unit.start + cont.end(), unit.end, unit, lexicon, unit.subject
                 )
             out += own
@@ -315,7 +336,7 @@ def _monitoring(unit: Unit, text: str) -> list[Finding]:
     """Tests during treatment; a test before treatment is screening, not monitoring."""
     if unit.subject is None or unit.kind is BlockKind.ROW or BEFORE_TREATMENT.search(unit.text):
         return []
-    if unit.heading and SECTION_KINDS[-1][1].search(unit.heading):
+    if unit.section_kind == "screening":
         return []
     out = []
     for match in MONITORING.finditer(text, unit.start, unit.end):

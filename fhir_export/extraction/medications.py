@@ -115,6 +115,78 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
     return found
 
 
+def without(found: Found, skip: frozenset[int]) -> Found:
+    """`found` without the mentions in the units `skip` (an ingredients list names
+    excipients, never the article's medicines); a medicine named elsewhere too stays."""
+    if not skip:
+        return found
+    kept = Found()
+    for idx, mentions in found.per_unit.items():
+        if idx in skip:
+            continue
+        kept.per_unit[idx] = mentions
+        for mention in mentions:
+            if mention.brand:
+                kept.brands.setdefault(mention.key, []).append(mention)
+    names = {m.key for ms in kept.per_unit.values() for m in ms}
+    for key, first in found.names.items():
+        if key in names:
+            kept.names[key] = (
+                first
+                if any(first is m for ms in kept.per_unit.values() for m in ms)
+                else next(m for ms in kept.per_unit.values() for m in ms if m.key == key)
+            )
+    return kept
+
+
+def _class_words(lexicon: Lexicon, key: str) -> set[tuple[str, ...]]:
+    raw = lexicon.raw.get(key, {})
+    out = set()
+    for part in re.split(r"[()/;,]| and ", str(raw.get("class", "") or "")):
+        words = tuple(_singular_norm(t.norm) for t in tokenize(part))
+        if words:
+            out.add(words)
+    return out
+
+
+def _is_class_of(lexicon: Lexicon, cls: Concept, member: str) -> bool:
+    raw = lexicon.raw.get(member, {})
+    links = raw.get("classes", ())
+    if isinstance(links, list | tuple) and cls.id in links:
+        return True
+    words = _class_words(lexicon, member)
+    names = [cls.preferred, *(lexicon.raw.get(cls.id, {}).get("synonyms", ()) or ())]
+    return any(tuple(_singular_norm(t.norm) for t in tokenize(str(n))) in words for n in names)
+
+
+def fold_classes(found: Found, main: str | None, lexicon: Lexicon) -> Found:
+    """On a page about one medicine, its class word ("statins" on an atorvastatin page) speaks
+    of that medicine, not of a second, class-level medicine."""
+    if main is None or main.startswith(GROUP) or main not in found.names:
+        return found
+    own = found.names[main]
+    folded = {
+        key
+        for key, m in found.names.items()
+        if key != main
+        and m.concept is not None
+        and m.concept.kind == "drug-class"
+        and _is_class_of(lexicon, m.concept, main)
+    }
+    if not folded:
+        return found
+    out = Found(brands=found.brands)
+    for idx, mentions in found.per_unit.items():
+        out.per_unit[idx] = [
+            Mention(key=main, concept=own.concept, start=m.start, end=m.end, heading=m.heading)
+            if m.key in folded
+            else m
+            for m in mentions
+        ]
+    out.names = {k: v for k, v in found.names.items() if k not in folded}
+    return out
+
+
 def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
     """'generic (Brand)' for generics the lexicon has no brand for; 'brand names: A, B'."""
     for mention in list(mentions):
@@ -236,7 +308,11 @@ def section_subjects(article: Article, found: Found, lexicon: Lexicon) -> dict[i
     return out
 
 
-_JOINER = re.compile(r"^\s*(?:\([^)]{0,40}\))?\s*(?:,|and|or|&|, and|, or)\s*$", re.I)
+_JOINER = re.compile(
+    r"^\s*[)®™]?\s*(?:\([^)]{0,40}\))?\s*(?:,|and|or|&|, and|, or|y|e|o|u|und|oder|et|ou)\s*"
+    r"(?:(?:el|la|los|las|der|die|das|le|les|l['’])\s*)?$",
+    re.I,
+)
 
 
 def _coordinated(unit: Unit, mentions: list[Mention]) -> str:

@@ -7,6 +7,7 @@ row keeps its header row, so a fact read from a bare item still knows what it is
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..model import Article, Block, BlockKind, Span
@@ -32,6 +33,7 @@ class Unit:
     cells: tuple[tuple[int, int], ...] = ()
     subject: str | None = field(default=None)  # medication key, set by medications.resolve
     subject_source: str = ""  # how: mention | lead | anaphora | main
+    section_kind: str | None = None  # what its section states (sections.classify)
 
     @property
     def span(self) -> Span:
@@ -68,10 +70,12 @@ def _opens_list(text: str) -> bool:
     return text.rstrip(" *_").endswith(":")
 
 
-def cut(article: Article) -> list[Unit]:
+def cut(article: Article, kinds: Sequence[str | None] = ()) -> list[Unit]:
+    """The units of an article; `kinds[i]` is what section i states (sections.classify)."""
     text = article.text
     units: list[Unit] = []
     for section in article.sections:
+        first = len(units)
         lead: Unit | None = None
         header: Unit | None = None
         parents: list[_Parent] = []
@@ -143,6 +147,9 @@ def cut(article: Article) -> list[Unit]:
                     units.append(unit)
                     lead = unit if unit.is_lead_in else None
             prev = block
+        kind = kinds[section.index] if section.index < len(kinds) else None
+        for unit in units[first:]:
+            unit.section_kind = kind
     return units
 
 

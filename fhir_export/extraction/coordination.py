@@ -1,0 +1,79 @@
+"""Coordinations that share a head stay one fact; bare words are never facts.
+
+"pink, red or brown urine" names one finding (urine of those colours), not "pink" and "red";
+"broken bones in the hip, wrist or spine" names one finding, not "wrist" and "spine". The word
+classes come from the language's `words` rule pack.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import rules
+
+_MODIFIERS = frozenset({"colour", "modifier"})
+_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
+
+
+def _kind(word: str, language: str) -> str | None:
+    rule = rules.load("words", language).first(word.strip().lower())
+    return rule.kind if rule else None
+
+
+def bare(phrase: str, language: str = "en") -> bool:
+    """A phrase that is only a colour, a body part or a function word ("slow" alone is a
+    modifier and stays: "moving slow" is rare, but "slow" as the part left of "or" joins)."""
+    return _kind(phrase, language) in {"colour", "body-part", "function-word"}
+
+
+def rejoin(
+    text: str, spans: list[tuple[int, int]], language: str = "en"
+) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
+    """Merge runs of coordinated parts that share one head; also returns the merged spans
+    (each one finding however many words it has). Bare words left over are dropped."""
+    out: list[tuple[int, int]] = []
+    merged: set[tuple[int, int]] = set()
+    i = 0
+    while i < len(spans):
+        j = _run_end(text, spans, i, language)
+        if j > i:
+            out.append((spans[i][0], spans[j][1]))
+            merged.add(out[-1])
+        elif not bare(text[spans[i][0] : spans[i][1]], language):
+            out.append(spans[i])
+        i = j + 1
+    return out, merged
+
+
+def _joined(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return bool(_JOIN.match(text[a[1] : b[0]]))
+
+
+def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> int:
+    """The last part of a coordination starting at part i that shares one head, else i."""
+    words = [text[s:e] for s, e in spans]
+    # "pink, red or brown urine": colours before one head
+    j = i
+    while j < len(spans) and _kind(words[j], language) in _MODIFIERS:
+        if j > i and not _joined(text, spans[j - 1], spans[j]):
+            return i
+        j += 1
+    if (
+        j > i
+        and j < len(spans)
+        and _joined(text, spans[j - 1], spans[j])
+        and len(words[j].split()) > 1
+        and _kind(words[j].split()[0], language) in _MODIFIERS
+    ):
+        return j
+    # "broken bones in the hip, wrist or spine": one head before its places
+    if len(words[i].split()) > 1 and _kind(words[i].split()[-1], language) == "body-part":
+        j = i
+        while (
+            j + 1 < len(spans)
+            and _kind(words[j + 1], language) == "body-part"
+            and _joined(text, spans[j], spans[j + 1])
+        ):
+            j += 1
+        return j
+    return i

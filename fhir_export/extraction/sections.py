@@ -1,0 +1,114 @@
+"""Structure first: what each section states, read from its heading, and label/value lines.
+
+A section's kind comes from the first rule of the language's `sections` pack that fires on its
+heading ("Possible side effects" -> side-effect); a heading that says nothing of its own
+("Common", "More information") takes its parent section's kind. A label/value line
+("Brand names  Zentrex", "Trade namesZentrex, Zolva", "How it is given: by injection") is read
+with the `labels` pack: its kind and where its value starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..model import Article, FindingKind
+from . import rules
+
+# The finding kind that a section's (or a label's) items are, without any trigger phrase.
+FINDING_OF = {
+    "indication": FindingKind.INDICATION,
+    "treatment": FindingKind.INDICATION,
+    "side-effect": FindingKind.SIDE_EFFECT,
+    "warning": FindingKind.WARNING,
+    "contraindication": FindingKind.CONTRAINDICATION,
+    "screening": FindingKind.SCREENING,
+    "route": FindingKind.ROUTE,
+    "class": FindingKind.DRUG_CLASS,
+    "brand": FindingKind.BRAND,
+}
+# Sections whose names are never medicines of the article (excipients, interaction partners
+# are at most optional), and sections that state no facts at all.
+NO_MEDICINES = frozenset({"ingredients"})
+NO_FACTS = frozenset({"ingredients", "storage", "dosage", "interactions"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SectionType:
+    index: int
+    kind: str | None  # a sections-pack kind, or None: the heading says nothing
+    rule: str | None  # the id of the rule that decided (None: inherited or none)
+    condition: tuple[int, int] | None = None  # "treatment": the condition's offsets
+
+    @property
+    def finding(self) -> FindingKind | None:
+        return FINDING_OF.get(self.kind or "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Label:
+    kind: str
+    rule: str
+    value_start: int  # offset into the text of the value after the label
+    value_end: int
+
+
+def classify(article: Article) -> tuple[SectionType, ...]:
+    pack = rules.load("sections", article.language)
+    out: list[SectionType] = []
+    stack: list[tuple[int, SectionType]] = []
+    for section in article.sections:
+        own: SectionType | None = None
+        if section.heading:
+            rule = pack.first(section.heading)
+            if rule is not None:
+                condition = None
+                match = rule.match(section.heading)
+                if match is not None and rule.kind == "treatment":
+                    group = next((g for g, v in match.groupdict().items() if v), None)
+                    if group:
+                        s, e = match.span(group)
+                        condition = (section.start + s, section.start + e)
+                own = SectionType(
+                    index=section.index, kind=rule.kind, rule=rule.id, condition=condition
+                )
+        while stack and stack[-1][0] >= section.level:
+            stack.pop()
+        if own is None:
+            parent = stack[-1][1] if stack else None
+            own = SectionType(
+                index=section.index,
+                kind=parent.kind if parent else None,
+                rule=None,
+                condition=parent.condition if parent else None,
+            )
+        out.append(own)
+        stack.append((section.level, own))
+    return tuple(out)
+
+
+_EXPLICIT = re.compile(r"[:|\t–—-]|\s{2,}")
+_VALUE_TRIM = re.compile(r"^[\s:|\-–—.]+")
+
+
+def label(text: str, start: int, end: int, language: str) -> Label | None:
+    """A label/value line: the labels-pack rule that fires at its start, and its value."""
+    pack = rules.load("labels", language)
+    piece = text[start:end]
+    for rule in pack.rules:
+        match = rule.pattern.match(piece)
+        if match is None:
+            continue
+        value = match.end()
+        if piece.isupper() and not _EXPLICIT.search(piece, max(0, value - 3), value + 2):
+            continue  # in capitals, "SIDE EFFECTS OF AC" is a heading, not a label
+        trim = _VALUE_TRIM.match(piece, value)
+        if trim:
+            value = trim.end()
+        stripped = piece.rstrip(" .;")
+        if value >= len(stripped):
+            return None  # a label with no value: a heading, not a fact
+        return Label(
+            kind=rule.kind, rule=rule.id, value_start=start + value, value_end=start + len(stripped)
+        )
+    return None

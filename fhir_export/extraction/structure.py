@@ -1,0 +1,349 @@
+"""Facts read from structure rather than from trigger phrases.
+
+- A label/value line ("Brand names  Zentrex", "How it is given: intravenous infusion",
+  "Side effects that need medical attention: fast heartbeat; rash") states facts of its
+  label's kind about the medicine the line speaks of.
+- In a typed section ("Possible side effects", "What is it used for?") a list item, a run of
+  short phrases split by semicolons or commas, or a line that is one short noun phrase is a
+  fact of the section's kind. A prose sentence without a trigger states nothing here.
+- A "treatments for <condition>" section: each medicine the section recommends treats the
+  condition its heading names.
+- A contraindication ("Do not take if you have ...") is also asked before treatment.
+
+This runs after the trigger phrases (facts.py) and only reads units they left without a fact,
+so the two never read one sentence twice. Works for every language with rule packs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..model import BlockKind, Finding, FindingKind, Span
+from ..terminology import Lexicon, tokenize
+from . import phrases, rules
+from .facts import CONDITION_KINDS, ROUTE_KINDS, objects
+from .medications import Mention
+from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
+from .triggers import TRIGGERS
+from .units import Unit
+
+_READ = frozenset(
+    {
+        FindingKind.INDICATION,
+        FindingKind.SIDE_EFFECT,
+        FindingKind.WARNING,
+        FindingKind.CONTRAINDICATION,
+        FindingKind.SCREENING,
+    }
+)
+_INFOBOX = frozenset({"brand", "route", "class"})  # labels read even from a heading-like line
+_MAX_RUN_WORDS = 12  # a piece of a semicolon run longer than this is prose
+_PREFIX = re.compile(r"^\s*(?:[A-Z][\w -]{1,40}):\s+(?=\S)")  # "Digestive system: ..."
+_BRAND_PART = re.compile(r"[A-Z][\w-]*(?:[ -][A-Z0-9][\w-]*){0,2}[®™]?")
+_NOT_BRANDS = frozenset({"others", "other", "generic", "generics", "various", "many", "and"})
+_TREATMENT_STOP = re.compile(
+    r"\b(?:stop|stopping|avoid|avoiding|irritate|worsen|cause|causes|not)\b", re.I
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Structured:
+    findings: tuple[Finding, ...]
+    brands: tuple[Mention, ...]  # brands read from label lines, keyed to their medicine
+
+
+def _top_level_split(text: str, start: int, end: int, sep: str) -> list[tuple[int, int]]:
+    out, depth, pos = [], 0, start
+    for i in range(start, end):
+        ch = text[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            out.append((pos, i))
+            pos = i + 1
+    out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def run_pieces(
+    text: str, start: int, end: int, lexicon: Lexicon | None = None, max_words: int = 8
+) -> list[tuple[int, int]] | None:
+    """A value or line that is a list: pieces split by semicolons, else the whole if it is a
+    comma run of short parts or one short phrase. None: prose. With `lexicon`, a line that is
+    one phrase counts only when the lexicon knows a condition in it (a bare line in a typed
+    section may be a sub-heading: "In an emergency")."""
+    prefix = _PREFIX.match(text, start, end)
+    if prefix:
+        start = prefix.end()
+    pieces = _top_level_split(text, start, end, ";")
+    if len(pieces) >= 2:
+        pieces = [_unprefixed(text, s, e) for s, e in pieces]
+        if all(_short_phrase(text[s:e].strip(" .")) for s, e in pieces):
+            return pieces
+        return None  # clauses joined by semicolons: prose
+    piece = text[start:end].strip(" .")
+    if not piece:
+        return None
+    if phrases.acceptable(piece) and len(piece.split()) <= max_words:
+        if lexicon is None or lexicon.scan(tokenize(text, start, end), CONDITION_KINDS):
+            return [(start, end)]
+        return None
+    commas = _top_level_split(text, start, end, ",")
+    if len(commas) >= 3 and all(len(text[s:e].split()) <= 5 for s, e in commas):
+        return [(start, end)]
+    return None
+
+
+def _short_phrase(piece: str) -> bool:
+    words = piece.split()
+    return 0 < len(words) <= _MAX_RUN_WORDS and (phrases.acceptable(piece) or len(words) <= 3)
+
+
+def _unprefixed(text: str, start: int, end: int) -> tuple[int, int]:
+    prefix = _PREFIX.match(text, start, end)
+    return (prefix.end(), end) if prefix else (start, end)
+
+
+def _facts_of(
+    kind: FindingKind,
+    pieces: list[tuple[int, int]],
+    text: str,
+    unit: Unit,
+    lexicon: Lexicon,
+    subject: str | None,
+    group: str | None,
+) -> list[Finding]:
+    out: list[Finding] = []
+    for s, e in pieces:
+        out += objects(
+            kind,
+            text,
+            s,
+            e,
+            unit,
+            lexicon,
+            subject,
+            group if kind is FindingKind.SCREENING else None,
+        )
+    return out
+
+
+def _label_facts(
+    unit: Unit, lab: Label, text: str, lexicon: Lexicon, group: str | None
+) -> tuple[list[Finding], list[Mention]]:
+    s, e = lab.value_start, lab.value_end
+    subject = unit.subject
+    if lab.kind == "brand":
+        if subject is None:
+            return [], []
+        return [], [
+            Mention(
+                key=subject,
+                concept=None,
+                start=s + m.start(),
+                end=s + m.end(),
+                brand=m.group().rstrip("®™"),
+            )
+            for m in _BRAND_PART.finditer(text[s:e])
+            if m.group().lower() not in _NOT_BRANDS
+        ]
+    if lab.kind == "route":
+        if subject is None:
+            return [], []
+        return [
+            Finding(
+                kind=FindingKind.ROUTE,
+                text=text[m.start : m.end],
+                span=Span(section=unit.section, start=m.start, end=m.end),
+                sentence=unit.span,
+                concept=m.concept,
+                subject=subject,
+            )
+            for m in lexicon.scan(tokenize(text, s, e), ROUTE_KINDS)
+        ], []
+    if lab.kind == "class":
+        if subject is None:
+            return [], []
+        first = _top_level_split(text, s, e, ",")[0]
+        part = phrases.trim(text, *first)
+        if part is None:
+            return [], []
+        return [
+            Finding(
+                kind=FindingKind.DRUG_CLASS,
+                text=text[part[0] : part[1]],
+                span=Span(section=unit.section, start=part[0], end=part[1]),
+                sentence=unit.span,
+                subject=subject,
+            )
+        ], []
+    kind = FINDING_OF.get(lab.kind)
+    if kind not in _READ or (subject is None and kind is not FindingKind.SCREENING):
+        return [], []
+    pieces = run_pieces(text, s, e) or [(s, e)]
+    return _facts_of(kind, pieces, text, unit, lexicon, subject, group), []
+
+
+def structured(
+    units: list[Unit],
+    text: str,
+    lexicon: Lexicon,
+    language: str,
+    types: tuple[SectionType, ...],
+    earlier: list[Finding],
+    main: str | None,
+    named: frozenset[int] = frozenset(),
+) -> Structured:
+    """`named`: the indices of the units that name a medicine."""
+    read = {(f.sentence.start, f.sentence.end) for f in earlier}
+    out: list[Finding] = []
+    brands: list[Mention] = []
+    headings = {u.section: u for u in units if u.kind is BlockKind.HEADING}
+    for idx, unit in enumerate(units):
+        if (unit.start, unit.end) in read or unit.kind is BlockKind.ROW:
+            continue
+        group = unit.subject or main
+        lab = label(text, unit.start, unit.end, language)
+        if lab is not None and unit.kind is BlockKind.HEADING and lab.kind not in _INFOBOX:
+            lab = None  # "Warning: low blood sugar" over a section is its title, not a fact
+        if lab is not None:
+            found, labelled = _label_facts(unit, lab, text, lexicon, group)
+            out += found
+            brands += labelled
+            continue
+        english = language.split("-")[0].lower() == "en"
+        if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
+            continue  # in English, facts.py reads list items with their lead-ins
+        kind = FINDING_OF.get(unit.section_kind or "")
+        if unit.kind is not BlockKind.ITEM:
+            prose = _prose(unit, text, lexicon, language, group)
+            if prose:
+                out += prose
+                continue
+        if kind not in _READ or kind is None:
+            continue
+        if unit.section_kind == "treatment":
+            out += _treated(unit, text, types[unit.section], headings.get(unit.section))
+            continue
+        if unit.subject is None and kind is not FindingKind.SCREENING:
+            continue
+        if unit.is_lead_in or idx in named or any(p.search(unit.text) for p in TRIGGERS.values()):
+            continue  # "Common side effects include:", a sub-heading naming a medicine
+        pieces = run_pieces(
+            text,
+            unit.start,
+            unit.end,
+            None if unit.kind is BlockKind.ITEM else lexicon,
+            8 if english else 4,
+        )
+        if pieces is None:
+            continue
+        out += _facts_of(kind, pieces, text, unit, lexicon, unit.subject, group)
+    return Structured(findings=tuple(out), brands=tuple(brands))
+
+
+_PROSE_FACTS = {
+    "indication": FindingKind.INDICATION,
+    "side-effect": FindingKind.SIDE_EFFECT,
+    "warning": FindingKind.WARNING,
+    "contraindication": FindingKind.CONTRAINDICATION,
+    "screening": FindingKind.SCREENING,
+}
+
+
+def _prose(
+    unit: Unit, text: str, lexicon: Lexicon, language: str, group: str | None
+) -> list[Finding]:
+    """Trigger phrases of a language other than English (rules/<lang>/prose.toml): the fact
+    follows its trigger up to the end of the clause, split at the language's conjunctions."""
+    pack = rules.load("prose", language)
+    negation = pack.by_kind("negation")
+    breaks = pack.by_kind("break")
+    joins = pack.by_kind("conjunction")
+    out: list[Finding] = []
+    for rule in pack.rules:
+        kind = _PROSE_FACTS.get(rule.kind)
+        if kind is None or (unit.subject is None and kind is not FindingKind.SCREENING):
+            continue
+        for match in rule.pattern.finditer(text, unit.start, unit.end):
+            before = text[unit.start : match.start()]
+            if any(n.pattern.search(before) for n in negation):
+                continue
+            end = unit.end
+            for b in breaks:
+                stop = b.pattern.search(text, match.end(), end)
+                if stop and stop.start() > match.end():
+                    end = stop.start()
+            pieces = [(match.end(), end)]
+            for j in joins:
+                pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
+            out += _facts_of(kind, pieces, text, unit, lexicon, unit.subject, group)
+    return out
+
+
+def _split_at(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    out, pos, depth_ok = [], start, True
+    for sep in pattern.finditer(text, start, end):
+        piece = text[pos : sep.start()]
+        depth_ok = piece.count("(") == piece.count(")")
+        if sep.start() > pos and depth_ok:
+            out.append((pos, sep.start()))
+            pos = sep.end()
+    out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def _treated(unit: Unit, text: str, section: SectionType, heading: Unit | None) -> list[Finding]:
+    """'What are the treatments for gout?' / '... colchicine can relieve ...': colchicine
+    treats gout. Only a sentence that names its medicine, and does not stop or avoid it."""
+    if (
+        section.condition is None
+        or heading is None
+        or unit.subject_source != "mention"
+        or unit.subject is None
+        or _TREATMENT_STOP.search(unit.text)
+    ):
+        return []
+    s, e = section.condition
+    return [
+        Finding(
+            kind=FindingKind.INDICATION,
+            text=text[s:e],
+            span=Span(section=unit.section, start=s, end=e),
+            sentence=heading.span,
+            subject=unit.subject,
+        )
+    ]
+
+
+def ingredient_units(units: list[Unit], text: str, language: str) -> frozenset[int]:
+    """The units that list ingredients: in an ingredients section, or an ingredients label."""
+    out = set()
+    for idx, unit in enumerate(units):
+        if unit.section_kind in NO_MEDICINES:
+            out.add(idx)
+            continue
+        lab = label(text, unit.start, unit.end, language)
+        if lab is not None and lab.kind in NO_MEDICINES:
+            out.add(idx)
+    return frozenset(out)
+
+
+def screened(findings: list[Finding]) -> list[Finding]:
+    """Each contraindication is also a question asked before treatment."""
+    return [
+        Finding(
+            kind=FindingKind.SCREENING,
+            text=f.text,
+            span=f.span,
+            sentence=f.sentence,
+            concept=f.concept,
+            subject=f.subject,
+            group=f.subject,
+        )
+        for f in findings
+        if f.kind is FindingKind.CONTRAINDICATION and phrases.acceptable(f.text)
+    ]

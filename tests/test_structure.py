@@ -1,0 +1,246 @@
+"""Structure-first extraction (extraction/sections.py, structure.py) on articles written for
+each behaviour: typed sections, label/value lines, runs, treatment sections, other languages."""
+
+from __future__ import annotations
+
+from fhir_export.extraction import extract, sections
+from fhir_export.model import BlockKind, Extraction, Medication, RawBlock, RawDocument
+from fhir_export.segmentation import segment
+from fhir_export.terminology import default_lexicon
+
+Block = str | tuple[str, str] | tuple[str, str, int]
+
+
+def run(*blocks: Block, title: str = "Metformin", lang: str | None = None) -> Extraction:
+    raw: list[RawBlock] = [RawBlock(kind=BlockKind.HEADING, text=title, level=1)]
+    for block in blocks:
+        if isinstance(block, str):
+            raw.append(RawBlock(kind=BlockKind.PARAGRAPH, text=block))
+        else:
+            kind, text = block[0], block[1]
+            level = block[2] if len(block) == 3 else (1 if kind == "item" else 2)  # type: ignore[misc]
+            raw.append(RawBlock(kind=BlockKind(kind), text=text, level=level))
+    from fhir_export.model import SourceHints
+
+    doc = RawDocument(
+        path="t.html",
+        name="t.html",
+        media_type="text/html",
+        charset="utf-8",
+        raw=b"",
+        blocks=tuple(raw),
+        hints=SourceHints(language=lang),
+    )
+    return extract(segment(doc), default_lexicon())
+
+
+def med(x: Extraction, key: str) -> Medication:
+    (found,) = [m for m in x.medications if m.key == key]
+    return found
+
+
+def texts(findings: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [f.text for f in findings]
+
+
+def test_items_of_a_question_heading_need_no_trigger() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "What are the possible side effects of metformin?"),
+        ("item", "Feeling sick"),
+        ("item", "Diarrhoea"),
+        ("heading", "What is it used for?"),
+        ("item", "Type 2 diabetes"),
+    )
+    m = med(x, "metformin")
+    assert texts(m.side_effects) == ["Feeling sick", "Diarrhoea"]
+    assert texts(m.indications) == ["Type 2 diabetes"]
+
+
+def test_a_semicolon_run_after_a_label() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "Side effects that need medical attention: fast heartbeat; shortness of breath; "
+        "skin rash with blisters.",
+    )
+    m = med(x, "metformin")
+    assert texts(m.warnings) == ["fast heartbeat", "shortness of breath", "skin rash with blisters"]
+
+
+def test_a_run_of_clauses_is_prose_not_a_list() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Side effects"),
+        "Let the team know if they bother you; changing the dose can help.",
+    )
+    assert texts(med(x, "metformin").side_effects) == []
+
+
+def test_label_value_lines_with_and_without_colons() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "Brand names  Glucophage, Riomet",
+        "How it is given By mouth",
+        "Drug type Biguanide",
+    )
+    m = med(x, "metformin")
+    assert set(texts(m.brands)) >= {"Glucophage", "Riomet"}
+    assert [f.concept.id for f in m.routes if f.concept] == ["oral"]
+    assert texts(m.classes) == ["Biguanide"]
+
+
+def test_a_flattened_infobox_label() -> None:
+    x = run("Metformin lowers blood sugar.", "Trade namesZentrovia, Mellabet, others")
+    assert set(texts(med(x, "metformin").brands)) >= {"Zentrovia", "Mellabet"}
+
+
+def test_a_heading_in_capitals_is_not_a_label() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "SIDE EFFECTS OF METFORMIN"),
+        ("item", "Nausea"),
+    )
+    m = med(x, "metformin")
+    assert texts(m.side_effects) == ["Nausea"]
+
+
+def test_treatment_sections_name_the_condition() -> None:
+    x = run(
+        "Gout is a kind of arthritis.",
+        ("heading", "What are the treatments for gout?"),
+        "Your doctor may suggest colchicine or allopurinol.",
+        "Stop taking aspirin, which can raise uric acid.",
+        title="Gout",
+    )
+    assert texts(med(x, "colchicine").indications) == ["gout"]
+    assert texts(med(x, "aspirin").indications) == []
+
+
+def test_contraindications_are_screening_questions() -> None:
+    x = run("Do not take metformin if you have metabolic acidosis.")
+    assert "metabolic acidosis" in texts(med(x, "metformin").contraindications)
+    assert "metabolic acidosis" in texts(x.screening)
+
+
+def test_other_languages_read_structure_not_english_triggers() -> None:
+    x = run(
+        "Metformin senkt den Blutzucker.",
+        ("heading", "Nebenwirkungen"),
+        "Nebenwirkungen: Übelkeit, Erbrechen, Durchfall.",
+        "Beobachten Sie Kinder deshalb aufmerksam.",
+        lang="de",
+    )
+    assert texts(med(x, "metformin").side_effects) == ["Übelkeit", "Erbrechen", "Durchfall"]
+
+
+def test_a_section_without_a_kind_inherits_its_parents() -> None:
+    doc = RawDocument(
+        path="t.md",
+        name="t.md",
+        media_type="text/markdown",
+        charset="utf-8",
+        raw=b"",
+        blocks=(
+            RawBlock(kind=BlockKind.HEADING, text="Metformin", level=1),
+            RawBlock(kind=BlockKind.HEADING, text="Side effects", level=2),
+            RawBlock(kind=BlockKind.HEADING, text="Common", level=3),
+            RawBlock(kind=BlockKind.ITEM, text="Nausea", level=1),
+            RawBlock(kind=BlockKind.HEADING, text="Storage", level=2),
+        ),
+    )
+    kinds = [t.kind for t in sections.classify(segment(doc))]
+    assert kinds[-3:] == ["side-effect", "side-effect", "storage"]
+
+
+def test_an_ingredients_list_names_no_medicine() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Inactive ingredients"),
+        "Magnesium stearate, povidone, neomycin.",
+        ("heading", "Other medicines"),
+        "Inactive ingredients: lactose, gentamicin",
+    )
+    assert [m.key for m in x.medications] == ["metformin"]
+
+
+def test_the_class_word_on_a_page_about_one_member_is_that_member() -> None:
+    x = run(
+        "Adalimumab is used to treat rheumatoid arthritis.",
+        "Lymphoma, some fatal, has been reported in people treated with TNF blockers.",
+        title="Adalimumab",
+    )
+    assert [m.key for m in x.medications] == ["adalimumab"]
+    assert texts(med(x, "adalimumab").warnings) == ["Lymphoma"]
+
+
+def test_the_class_word_on_a_page_about_the_class_stays_the_class() -> None:
+    x = run(
+        "TNF blockers such as adalimumab and infliximab calm the immune system.",
+        title="TNF blockers",
+    )
+    assert "tnf-inhibitors" in [m.key for m in x.medications]
+
+
+def test_a_coordination_that_shares_its_head_stays_whole() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "Metformin can cause pink, red or brown urine.",
+        "Metformin can cause broken bones in the hip, wrist or spine.",
+        "Metformin can cause headache, nausea or vomiting.",
+        "Metformin can cause a slow or irregular heartbeat.",
+    )
+    assert texts(med(x, "metformin").side_effects) == [
+        "pink, red or brown urine",
+        "broken bones in the hip, wrist or spine",
+        "headache",
+        "nausea",
+        "vomiting",
+        "slow or irregular heartbeat",
+    ]
+
+
+def test_bare_words_are_never_facts() -> None:
+    from fhir_export.extraction import coordination
+
+    assert coordination.bare("and") and coordination.bare("wrist") and coordination.bare("pink")
+    assert not coordination.bare("wrist pain")
+
+
+def test_spanish_prose_triggers() -> None:
+    x = run(
+        "La metformina se usa para tratar la diabetes tipo 2.",
+        "La metformina puede causar náuseas y diarrea.",
+        "La metformina no se usa para tratar la diabetes tipo 1.",
+        title="Metformina",
+        lang="es",
+    )
+    (m,) = x.medications
+    assert texts(m.indications) == ["diabetes tipo 2"]
+    assert texts(m.side_effects) == ["náuseas", "diarrea"]
+
+
+def test_french_and_german_prose_triggers() -> None:
+    fr = run(
+        "Le zentrovimab est indiqué dans le traitement des infections bactériennes.",
+        title="Zentrovimab",
+        lang="fr",
+    )
+    de = run(
+        "Oseltamivir wird zur Behandlung der Grippe eingesetzt.",
+        title="Oseltamivir",
+        lang="de",
+    )
+    assert texts(med(fr, "zentrovimab").indications) == ["infections bactériennes"]
+    assert texts(med(de, "oseltamivir").indications) == ["Grippe"]
+
+
+def test_not_recommended_and_contraindicated_are_screened() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "It is not recommended for pregnant patients or those with active or chronic liver "
+        "disease.",
+        "Metformin is contraindicated in patients with severe kidney disease.",
+    )
+    expected = ["pregnant patients", "active or chronic liver disease", "severe kidney disease"]
+    assert texts(med(x, "metformin").contraindications) == expected
+    assert texts(x.screening) == expected
