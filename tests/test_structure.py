@@ -244,3 +244,16 @@ def test_not_recommended_and_contraindicated_are_screened() -> None:
     expected = ["pregnant patients", "active or chronic liver disease", "severe kidney disease"]
     assert texts(med(x, "metformin").contraindications) == expected
     assert texts(x.screening) == expected
+
+
+def test_each_typed_section_says_what_it_yielded() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Side effects"),
+        ("item", "Nausea"),
+        ("heading", "Warnings"),
+        "Ask your care team about this.",
+        ("heading", "How to store it"),
+    )
+    got = [(s.heading, s.kind, s.facts) for s in x.sections]
+    assert got == [("Side effects", "side-effect", 1), ("Warnings", "warning", 0)]

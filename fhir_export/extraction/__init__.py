@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Article, Extraction, Finding, FindingKind, Medication
+from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
 from ..terminology import Lexicon, normalize
 from . import medications, sections, structure, units
 from .facts import facts
@@ -119,7 +119,24 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for f in (*m.indications, *m.side_effects, *m.warnings, *m.contraindications, *m.classes)
     ]
     unmapped = tuple(f for f in (*facts_all, *screening) if f.concept is None)
-    return Extraction(medications=tuple(meds), screening=tuple(screening), unmapped=unmapped)
+    per_section: dict[int, int] = {}
+    for f in (*facts_all, *screening, *(f for m in meds for f in (*m.routes, *m.brands))):
+        if f.kind is not FindingKind.MEDICATION:
+            per_section[f.sentence.section] = per_section.get(f.sentence.section, 0) + 1
+    yields = tuple(
+        SectionYield(
+            index=t.index,
+            heading=article.sections[t.index].heading,
+            kind=t.kind,
+            facts=per_section.get(t.index, 0),
+        )
+        for t in types
+        # typed by its own heading (not inherited), as a kind that states facts
+        if t.rule is not None and t.kind in sections.FINDING_OF
+    )
+    return Extraction(
+        medications=tuple(meds), screening=tuple(screening), unmapped=unmapped, sections=yields
+    )
 
 
 def _all_mentions(found: medications.Found, key: str) -> list[medications.Mention]:
