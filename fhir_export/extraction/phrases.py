@@ -17,8 +17,6 @@ from . import rules
 _CLAUSE_PUNCTUATION = r"[.;:!?]|\s+[–—-]\s+"
 _LIST_PUNCTUATION = r"\s*/\s*|\s*\|\s*"
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
-
-
 WORD_LISTS = frozenset({"adjective", "first-word"})  # kinds read as sets of words
 
 
@@ -26,9 +24,9 @@ def compile_phrases(pack: rules.Pack) -> dict[str, re.Pattern[str]]:
     """Every kind of the phrases pack but the word lists as the pattern the engine applies."""
     out: dict[str, re.Pattern[str]] = {}
     for kind in pack.kinds():
-        joined = pack.joined(kind)
         if kind in WORD_LISTS:
             continue
+        joined = pack.joined(kind)
         if kind == "break":
             joined += f"|{_CLAUSE_PUNCTUATION}"
         elif kind == "separator":
