@@ -16,7 +16,10 @@ from functools import cache
 
 from fhir_export.extraction import phrases, rules, tables, triggers
 
-FIRST_WINS = frozenset({"sections", "labels", "columns"})
+FIRST_WINS = frozenset({"sections", "labels", "columns", "words"})
+JOINED = frozenset({"triggers", "modifiers", "phrases"})  # a kind's rules joined into one pattern
+# Other packs are read rule by rule: an example must fire its rule, whatever the others do.
+KNOWN = FIRST_WINS | JOINED
 # Examples of forward modifier rules mark what they modify: "Zentrex is not [used to treat] X".
 TARGET = re.compile(r"\[([^\]]+)\]")
 
@@ -38,6 +41,8 @@ def compiled(pack: rules.Pack) -> dict[str, object]:
 
 
 def outcome(pack: rules.Pack, kind: str, text: str) -> Outcome:
+    if pack.name not in KNOWN:
+        return _each(pack, kind, text)
     if pack.name in FIRST_WINS:
         return _first_kind(pack, text)
     if pack.name == "modifiers":
@@ -61,6 +66,11 @@ def expected(pack: rules.Pack, rule: rules.Rule, text: str) -> Outcome:
     return outcome(
         rules.Pack(language=pack.language, name=pack.name, rules=(rule,)), rule.kind, text
     )
+
+
+def _each(pack: rules.Pack, kind: str, text: str) -> bool:
+    """A pack read rule by rule: whether a rule of the kind fires."""
+    return any(r.fires(text) for r in pack.by_kind(kind))
 
 
 def _first_kind(pack: rules.Pack, text: str) -> str | None:

@@ -15,12 +15,17 @@ import tomllib
 from importlib import resources
 
 import pytest
-from rule_outcomes import expected, outcome
+from rule_outcomes import KNOWN, expected, outcome
 
 from fhir_export.extraction import rules
 
+# Packs read rule by rule (not in rule_outcomes.KNOWN) are left out: there, deleting a rule only
+# deletes its tests; their engine would have to say how it applies them first.
 DELETIONS = [
-    (lang, name, rule.id) for lang, name in rules.available() for rule in rules.load(name, lang)
+    (lang, name, rule.id)
+    for lang, name in rules.available()
+    if name in KNOWN
+    for rule in rules.load(name, lang)
 ]
 
 

@@ -7,6 +7,8 @@ each example as the rule alone, so the example is decided by its own rule (rule_
 from __future__ import annotations
 
 import re
+import tomllib
+from importlib import resources
 
 import pytest
 from rule_outcomes import expected, outcome
@@ -224,3 +226,11 @@ def test_a_kind_with_two_directions_is_refused() -> None:
 def test_window_unit_is_checked() -> None:
     with pytest.raises(rules.RuleError, match="window_unit"):
         _pack({"id": "x", "kind": "k", "pattern": "a", "examples": ["a"], "window_unit": "km"})
+
+
+@pytest.mark.parametrize(("lang", "name"), PACKS)
+def test_every_shipped_pattern_compiles(lang: str, name: str) -> None:
+    """load() compiles a rule's pattern when first used; parse() with check refuses a bad one."""
+    text = resources.files(rules).joinpath(lang, f"{name}.toml").read_text(encoding="utf-8")
+    checked = rules.parse(tomllib.loads(text), name, language=lang, name=name, check=True)
+    assert checked == rules.load(name, lang)

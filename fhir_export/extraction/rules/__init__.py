@@ -63,8 +63,8 @@ class RuleError(ValueError):
 class Rule:
     id: str
     kind: str
-    pattern: re.Pattern[str]
-    source: str  # the pattern as written (or built from phrases), for messages
+    source: str  # the pattern as written (or built from phrases, includes expanded)
+    flags: int = re.I | re.M
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     note: str = ""
@@ -74,6 +74,12 @@ class Rule:
     anchor: str = "search"  # search | start | end | full
     phrases: tuple[str, ...] = ()  # as written, for rules given as a phrase list
     window_unit: str = "words"  # words | characters
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The rule's own pattern, compiled when first used: the engine joins the sources of a
+        kind's rules into one pattern and never needs most of them one by one."""
+        return _compiled(self.source, self.flags)
 
     def match(self, text: str) -> re.Match[str] | None:
         if self.anchor == "start":
@@ -177,7 +183,14 @@ def _include(source: str, fragments: dict[str, str], where: str) -> str:
     raise RuleError(f"{where}: includes nest too deep (a loop?)")
 
 
-def _rule(raw: dict[str, object], where: str, fragments: dict[str, str] | None = None) -> Rule:
+@cache
+def _compiled(source: str, flags: int) -> re.Pattern[str]:
+    return re.compile(source, flags)
+
+
+def _rule(
+    raw: dict[str, object], where: str, fragments: dict[str, str] | None = None, check: bool = True
+) -> Rule:
     unknown = set(raw) - RULE_KEYS
     if unknown:
         raise RuleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -200,10 +213,11 @@ def _rule(raw: dict[str, object], where: str, fragments: dict[str, str] | None =
             raise RuleError(f"{where}: 'pattern' must be a string")
         source = _include(raw["pattern"], fragments or {}, where)
     flags = re.M if raw.get("case") else re.I | re.M
-    try:
-        pattern = re.compile(source, flags)
-    except re.error as err:
-        raise RuleError(f"{where}: bad pattern: {err}") from None
+    if check:
+        try:
+            _compiled(source, flags)
+        except re.error as err:
+            raise RuleError(f"{where}: bad pattern: {err}") from None
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("examples", "counter_examples", "terminators"):
         value = raw.get(key, [])
@@ -227,7 +241,7 @@ def _rule(raw: dict[str, object], where: str, fragments: dict[str, str] | None =
     return Rule(
         id=rid,
         kind=str(raw["kind"]),
-        pattern=pattern,
+        flags=flags,
         source=source,
         examples=lists["examples"],
         counter_examples=lists["counter_examples"],
@@ -241,7 +255,12 @@ def _rule(raw: dict[str, object], where: str, fragments: dict[str, str] | None =
     )
 
 
-def parse(data: dict[str, object], where: str, *, language: str, name: str) -> Pack:
+def parse(
+    data: dict[str, object], where: str, *, language: str, name: str, check: bool = True
+) -> Pack:
+    """The pack in data. With check, every rule's pattern is compiled now and a bad one refused;
+    `load` leaves that to first use, as the shipped packs' examples (tests/test_rules.py) compile
+    every rule anyway and the engine only needs each kind's joined pattern."""
     unknown = set(data) - PACK_KEYS
     if unknown:
         raise RuleError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -255,7 +274,9 @@ def parse(data: dict[str, object], where: str, *, language: str, name: str) -> P
         and isinstance(r.get("id"), str)
         and isinstance(r.get("pattern"), str)
     }
-    rules = tuple(_rule(r, f"{where}: rule {i + 1}", fragments) for i, r in enumerate(raw_rules))
+    rules = tuple(
+        _rule(r, f"{where}: rule {i + 1}", fragments, check) for i, r in enumerate(raw_rules)
+    )
     ids = [r.id for r in rules]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
@@ -276,7 +297,7 @@ def load(name: str, language: str = "en") -> Pack:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise RuleError(f"{where}: {err}") from None
-    return parse(data, where, language=lang, name=name)
+    return parse(data, where, language=lang, name=name, check=False)
 
 
 def available() -> tuple[tuple[str, str], ...]:
