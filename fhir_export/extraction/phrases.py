@@ -8,80 +8,49 @@ from __future__ import annotations
 
 import re
 
-_BREAK = re.compile(
-    r"\s+(?:that|which|who|whose|when|because|unless|until|while|whereas|so that|but|"
-    r"although|even if|if it|if they|in order to|given|taken|usually|which means|due to|"
-    r"after (?:more than|about|over|at least|\d|a (?:year|month|week|few))|"
-    r"in (?:adults|children|people|patients|"
-    r"combination)|to (?:help|reduce|prevent|lower)|after (?:other|surgery|treatment)|"
-    r"before (?:treatment|starting|taking|you)|is (?:done|needed|performed|recommended|"
-    r"required|checked)|are (?:done|needed|checked)|during|at least)\b|[.;:!?]|\s+[–—-]\s+",
-    re.I,
-)
-_SEP = re.compile(r"\s*[,;]\s*(?:and\s+|or\s+)?|\s+and\s+|\s+as well as\s+|\s*/\s*|\s*\|\s*", re.I)
-_OR = re.compile(r"\s+or\s+", re.I)
-_SUCH_AS = re.compile(r"\b(?:such as|including|(?<![\w-])like|for example|e\.g\.,?)\s+", re.I)
-_LEAD = re.compile(
-    r"^(?:(?:an? (?:increased|higher|small|slightly increased|greater) risk of|"
-    r"(?:a )?(?:small |slight )?(?:increase|rise) in the (?:risk|chance) of(?: getting)?|"
-    r"(?:an |the )?increased risk of|(?:the |a )?risk of|symptoms of|signs of|"
-    r"certain types of|(?:in )?(?:people|adults|children|patients|those)(?: and (?:adults|"
-    r"children))? with|treatment of|"
-    r"forms? of(?= \w+ \w+)|a|an|the|any|some|certain|many|most|all|your|their|its|of|with|"
-    r"having|had|have|been|ever|are|were)\s+)+",
-    re.I,
-)
+from . import rules
+
+# The language's wording is the rules of rules/<lang>/phrases.toml (English today), each kind's
+# rules joined in file order, compiled once at import. Punctuation is the same in every
+# language this reads, so it stays here: a clause also ends at . ; : ! ? and at a spaced dash,
+# and list parts are also separated by a slash or a bar ("tablets / capsules").
+_CLAUSE_PUNCTUATION = r"[.;:!?]|\s+[–—-]\s+"
+_LIST_PUNCTUATION = r"\s*/\s*|\s*\|\s*"
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
-_GENERIC = re.compile(
-    r"^(?:other|various|different|several|many|some|certain)\b|"
-    r"^(?:(?:autoimmune|inflammatory|chronic|serious|other|medical|health)(?: and| or|,)?\s*)*"
-    r"(?:conditions|diseases|disorders|problems|illnesses|types? of cancer|cancers|"
-    r"symptoms|side effects|things|issues|reactions|effects)$|"
-    r"^(?:(?:medical|health|serious|severe|other|inherited|genetic|rare|common|long-term|"
-    r"chronic|underlying)\s+)?(?:conditions?|diseases?|disorders?|problems?|"
-    r"illness|symptoms?|side effects?|things?|issues?|reactions?|effects?)$",
-    re.I,
-)
-_ADJECTIVES = frozenset(
-    {
-        "new",
-        "worsening",
-        "severe",
-        "serious",
-        "mild",
-        "sudden",
-        "unusual",
-        "persistent",
-        "life-threatening",
-        "sometimes life-threatening",
-        "fatal",
-        "common",
-        "rare",
-        "possible",
-        "moderate",
-        "significant",
-        "any",
-        "other",
-        "ongoing",
-        "recurrent",
-        "increased",
-        "very",
-    }
-)
-_FIRST_WORD_REJECT = frozenset(
-    """become becomes feel feels notice get develop start look seem think usually sometimes
-    often always given taken used which who take use avoid keep ask see call unwell ill taking
-    using plan planning personal to before during including especially people manageable
-    missing material early vomit every mostly mainly particularly temporarily contact call tell
-    stop go drive""".split()
-)
-_HEDGE = re.compile(r"\b(?:possibly|rarely|unlikely|uncommonly|not|never|no)\b", re.I)
-_CLAUSEY = re.compile(
-    r"\b(?:you|we|i|it|they|is|are|was|were|will|would|should|can|could|may|might|must|"
-    r"do|does|did|has|have|had|be|been|being|this|these|those)\b",
-    re.I,
-)
-_OBJECT_OF = re.compile(r"\b(?:of|on|in|around|to)\s+(?:your\s+|the\s+)?\w+$", re.I)
+WORD_LISTS = frozenset({"adjective", "first-word"})  # kinds read as sets of words
+
+
+def compile_phrases(pack: rules.Pack) -> dict[str, re.Pattern[str]]:
+    """Every kind of the phrases pack but the word lists as the pattern the engine applies."""
+    out: dict[str, re.Pattern[str]] = {}
+    for kind in pack.kinds():
+        if kind in WORD_LISTS:
+            continue
+        joined = pack.joined(kind)
+        if kind == "break":
+            joined += f"|{_CLAUSE_PUNCTUATION}"
+        elif kind == "separator":
+            joined += f"|{_LIST_PUNCTUATION}"
+        elif kind == "lead":  # any run of lead words at the start of a part
+            joined = rf"^(?:(?:{joined})\s+)+"
+        out[kind] = re.compile(joined, re.I)
+    return out
+
+
+_PACK = rules.load("phrases")
+_COMPILED = compile_phrases(_PACK)
+_BREAK = _COMPILED["break"]
+_SEP = _COMPILED["separator"]
+_OR = _COMPILED["or"]
+_ARTICLE = _COMPILED["article"]
+_SUCH_AS = _COMPILED["such-as"]
+_LEAD = _COMPILED["lead"]
+_GENERIC = _COMPILED["generic"]
+_ADJECTIVES = _PACK.words("adjective")
+_FIRST_WORD_REJECT = _PACK.words("first-word")
+_HEDGE = _COMPILED["hedge"]
+_CLAUSEY = _COMPILED["clause"]
+_OBJECT_OF = _COMPILED["object-of"]
 MAX_WORDS = 8
 
 
@@ -119,7 +88,7 @@ def parts(
         for s, e in spans:
             cut = _OR.search(text, s, e)
             left = text[s : cut.start()].strip().lower() if cut else ""
-            left = re.sub(r"^(?:a|an|the|any)\s+", "", left)  # "a new or worse cough"
+            left = _ARTICLE.sub("", left, count=1)  # "a new or worse cough"
             right = text[cut.end() : e].split() if cut else []
             if (
                 cut

@@ -6,19 +6,17 @@ import re
 
 from ..model import Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
-from . import phrases
+from . import phrases, rules
 from .medications import Found
 from .units import Unit
 
-_COLUMNS = (
-    (FindingKind.BRAND, re.compile(r"\bbrand|trade name", re.I)),
-    (FindingKind.ROUTE, re.compile(r"\bgiven|route|how (?:it is )?(?:taken|given)|form\b", re.I)),
-    (
-        FindingKind.INDICATION,
-        re.compile(r"\bused for|use[sd]?\b|treats|indication|condition", re.I),
-    ),
-    (FindingKind.SIDE_EFFECT, re.compile(r"side effects?", re.I)),
-)
+
+def compile_columns(pack: rules.Pack) -> tuple[tuple[FindingKind, re.Pattern[str]], ...]:
+    """The rules of the columns pack in file order: the first that fires on a header wins."""
+    return tuple((FindingKind(r.kind), re.compile(r.source, re.I)) for r in pack)
+
+
+_COLUMNS = compile_columns(rules.load("columns"))
 _KINDS = {
     FindingKind.ROUTE: frozenset({"route"}),
     FindingKind.INDICATION: frozenset({"condition", "finding"}),
