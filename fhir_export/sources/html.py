@@ -1,8 +1,12 @@
-"""HTML articles, parsed with lxml: keep the article body, drop site furniture.
+"""HTML articles, parsed with lxml: main content first, then our own reading of its blocks.
 
 The page is reduced to a small vocabulary (headings, paragraphs, list items, table rows) the
-way trafilatura normalizes markup before segmenting. Nothing is fetched: no network, no
-external entities, scripts and styles are removed before any text is read.
+way trafilatura normalizes markup before segmenting. Which of those blocks are the article is
+decided by a main-content extractor (`main_content`); when it finds too little, our own
+boilerplate removal (main/article element, furniture tags, noise classes) decides instead.
+Metadata (title, language, publisher, dates, JSON-LD) always comes from the whole page.
+Nothing is fetched: no network, no external entities, scripts and styles are removed before
+any text is read.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from lxml import html as lxml_html
 
 from ..errors import SourceError
 from ..model import BlockKind, RawBlock, RawDocument, SourceHints
+from . import main_content
 from .decode import collapse
 
 _PARSER = lxml_html.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
 )
-_DROP_TAGS = (
+_UNSAFE_TAGS = (
     "script",
     "style",
     "noscript",
@@ -36,9 +41,6 @@ _DROP_TAGS = (
     "input",
     "select",
     "textarea",
-    "nav",
-    "aside",
-    "footer",
     "video",
     "audio",
     "picture",
@@ -46,12 +48,14 @@ _DROP_TAGS = (
     "map",
     "dialog",
 )
+_FURNITURE_TAGS = ("nav", "aside", "footer")
 _NOISE = re.compile(
     r"(?:^|[\s_-])(cookie|consent|gdpr|banner|newsletter|subscribe|signup|related|share|social|"
     r"breadcrumbs?|advert|ads?|promo|sidebar|skip|menu|popup|modal|teaser|comments?|toolbar|"
     r"site-header|masthead|nav|navigation|footer|print)(?:$|[\s_-])",
     re.I,
 )
+_BYLINE = re.compile(r"byline|meta|dateline|author|reviewed|updated|published", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PARAGRAPHS = {"p", "blockquote", "pre", "dt", "dd", "figcaption", "caption", "address", "summary"}
 _LISTS = {"ul", "ol", "dl"}
@@ -120,17 +124,31 @@ def _is_noise(el: Any) -> bool:
     return bool(marks.strip()) and bool(_NOISE.search(marks))
 
 
+def _is_byline(el: Any) -> bool:
+    """A short paragraph that carries a machine-readable date or says who wrote or reviewed
+    the page and when."""
+    marks = f"{el.get('class', '')} {el.get('id', '')}"
+    return (el.find(".//time") is not None or bool(_BYLINE.search(marks))) and len(
+        el.text_content()
+    ) < 300
+
+
 class _Walker:
     def __init__(self) -> None:
         self.blocks: list[RawBlock] = []
+        self.bylines: set[int] = set()  # indices of byline paragraphs (kept whatever the
+        # extractor says: segmentation reads the reviewer and review date from them)
 
     def block(self, el: Any, depth: int = 0, list_depth: int = 0) -> None:
-        if depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH:  # flatten what lies deeper: its text is kept, not its shape
+            self._add(BlockKind.PARAGRAPH, _text(el))
             return
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag in _HEADINGS:
             self._add(BlockKind.HEADING, _text(el), _HEADINGS[tag])
         elif tag in _PARAGRAPHS:
+            if _is_byline(el):
+                self.bylines.add(len(self.blocks))
             self._add(BlockKind.PARAGRAPH, _text(el))
         elif tag in ("ul", "ol"):
             for li in el:
@@ -243,32 +261,76 @@ def _first(root: Any, xpath: str) -> Any:
     return found[0] if isinstance(found, list) and found else None
 
 
-def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
+def _parse(path: str, content: str) -> Any:
     content = _XML_DECLARATION.sub("", content, count=1)  # XHTML: the text is decoded already
     try:
-        root = lxml_html.document_fromstring(content, parser=_PARSER)
+        return lxml_html.document_fromstring(content, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise SourceError(f"cannot parse HTML ({exc})", path=path) from None
-    hints = _hints(root)
+
+
+def _drop(root: Any, tags: tuple[str, ...]) -> None:
+    for el in list(root.iter(*tags)):
+        if el is not root and el.getparent() is not None:
+            el.drop_tree()
+
+
+def _walk(el: Any) -> tuple[tuple[RawBlock, ...], frozenset[int]]:
+    """The blocks under `el`, and which of them are bylines."""
+    walker = _Walker()
+    walker.block(el)
+    return tuple(walker.blocks), frozenset(walker.bylines)
+
+
+def _article_subtree(root: Any) -> Any:
+    """Our own boilerplate removal: the main/article element (else body) less furniture tags
+    and elements whose class or id names site furniture (unless they wrap the article)."""
     body: Any = _first(root, "//main | //*[@role='main']")
     body = body if body is not None else _first(root, "//article")
     body = body if body is not None else root.find("body")
     if body is None:
         body = root
-    for el in list(body.iter(*_DROP_TAGS)):
-        if el is not body and el.getparent() is not None:
-            el.drop_tree()
+    _drop(body, _FURNITURE_TAGS)
+    whole = len(body.text_content())
     for el in [e for e in body.iter() if isinstance(e.tag, str) and e is not body]:
-        if el.getparent() is not None and _is_noise(el):
+        if el.getparent() is not None and _is_noise(el) and not _holds_article(el, whole):
             el.drop_tree()
-    walker = _Walker()
-    walker.block(body)
-    return RawDocument(
-        path=path,
-        name=name,
-        media_type="text/html",
-        charset="",
-        raw=raw,
-        blocks=tuple(walker.blocks),
-        hints=hints,
-    )
+    return body
+
+
+def _holds_article(el: Any, whole: int) -> bool:
+    """A 'noise' class on a wrapper around the article itself ('related-content' around
+    everything) must not empty the page."""
+    return el.find(".//h1") is not None or len(el.text_content()) * 2 > whole
+
+
+def read_with(main_text: main_content.MainText | None) -> Any:
+    """A reader whose main content is decided by `main_text` (None: our own removal only)."""
+
+    def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
+        root = _parse(path, content)
+        hints = _hints(root)
+        _drop(root, _UNSAFE_TAGS)
+        subtree = _article_subtree(root)
+        blocks, bylines = _walk(subtree)
+        if main_text is not None:
+            page = main_content.page_of(subtree)  # after the walk: it renames <ul> in place
+            try:
+                text = main_text(page)
+            except ValueError:  # Resiliparse's HTMLParserException: keep our own reading
+                text = ""
+            blocks = main_content.select(blocks, text, keep=bylines) or blocks
+        return RawDocument(
+            path=path,
+            name=name,
+            media_type="text/html",
+            charset="",
+            raw=raw,
+            blocks=blocks,
+            hints=hints,
+        )
+
+    return read
+
+
+read = read_with(main_content.resiliparse_main_text)

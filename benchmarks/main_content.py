@@ -1,0 +1,191 @@
+"""Main-content extractors for HTML: quality and cost per page, against our own reader.
+
+    .venv/bin/python benchmarks/main_content.py [--repeat N] [--realworld DIR]
+
+Each extractor is plugged into the HTML reader the way the shipped one is
+(`fhir_export.sources.html.read_with`): it returns the page's main text, the reader keeps the
+blocks whose words that text holds, and falls back to its own boilerplate removal when too
+little is left. The baseline is our own boilerplate removal alone, measured in the same run.
+
+Quality, on two sets:
+- our HTML test articles (tests/data/articles/*.html with tests/data/expectations): precision
+  and recall per kind of fact, scored as tests/test_quality.py scores them, and the names that
+  must not appear;
+- the real pages (../shared/realworld/articles/*.html with golden/): medicines on the negative
+  controls (golden without any medicine: must be 0), invented names (expected_absent that came
+  out as medicines), medicines matching the golden on the other pages, and the golden's section
+  headings still found.
+
+Cost: ms per page to read (parse, extract, walk) every HTML page of both sets, best of
+--repeat, and the ratio to the baseline. Extractors not installed are listed as missing
+(`pip install trafilatura justext readability-lxml`; Resiliparse is a dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from quality import KINDS, Score, evaluate  # noqa: E402
+
+from fhir_export import sources  # noqa: E402
+from fhir_export.extraction import extract  # noqa: E402
+from fhir_export.segmentation import segment  # noqa: E402
+from fhir_export.sources import html, main_content  # noqa: E402
+from fhir_export.sources.decode import decode  # noqa: E402
+from fhir_export.terminology import default_lexicon  # noqa: E402
+
+
+def _trafilatura() -> Callable[[str], str]:
+    import trafilatura
+
+    def run(page: str) -> str:
+        return trafilatura.extract(page, include_tables=True, include_comments=False) or ""
+
+    return run
+
+
+def _justext() -> Callable[[str], str]:
+    import justext
+
+    stoplist = justext.get_stoplist("English")
+
+    def run(page: str) -> str:
+        paragraphs = justext.justext(page.encode("utf-8"), stoplist)
+        return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+    return run
+
+
+def _readability() -> Callable[[str], str]:
+    import lxml.html
+    from readability import Document
+
+    def run(page: str) -> str:
+        summary = Document(page).summary(html_partial=True)
+        return str(lxml.html.fromstring(summary).text_content()) if summary.strip() else ""
+
+    return run
+
+
+EXTRACTORS: dict[str, Callable[[], Callable[[str], str] | None]] = {
+    "baseline (own removal)": lambda: None,
+    "resiliparse": lambda: main_content.resiliparse_main_text,
+    "trafilatura": _trafilatura,
+    "justext": _justext,
+    "readability-lxml": _readability,
+}
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _realworld(corpus: Path, pages: list[Path]) -> dict[str, int]:
+    lexicon = default_lexicon()
+    keys = ("negative_meds", "invented", "golden_meds_kept", "other_meds", "sections")
+    out = dict.fromkeys((*keys, "sections_found"), 0)
+    for page in pages:
+        golden = json.loads((corpus / "golden" / f"{page.stem}.json").read_text("utf-8"))
+        x = extract(segment(sources.read_article(page, max_bytes=10**8)), lexicon)
+        names = {_norm(m.name.text) for m in x.medications}
+        names |= {_norm(m.concept.preferred) for m in x.medications if m.concept}
+        absent = {_norm(a) for a in golden.get("expected_absent", [])}
+        out["invented"] += len(names & absent)
+        if not golden["medications"]:
+            out["negative_meds"] += len(x.medications)
+        else:
+            wanted = {
+                _norm(n)
+                for m in golden["medications"]
+                for n in (m["name"], *m.get("aliases", []), *m.get("brands", []))
+            }
+            for m in x.medications:
+                said = {_norm(m.name.text)} | ({_norm(m.concept.preferred)} if m.concept else set())
+                hit = any(w == s or f" {w} " in f" {s} " for w in wanted for s in said)
+                out["golden_meds_kept" if hit else "other_meds"] += 1
+        article = segment(sources.read_article(page, max_bytes=10**8))
+        text = _norm(article.text)
+        for heading in golden.get("sections", []) if golden["medications"] else ():
+            out["sections"] += 1
+            out["sections_found"] += _norm(heading) in text
+    return out
+
+
+def _own(articles: Path, expectations: Path) -> tuple[dict[str, Score], int]:
+    totals = {k: Score() for k in KINDS}
+    forbidden = 0
+    for page in sorted(articles.glob("*.html")):
+        exp = json.loads((expectations / f"{page.stem}.json").read_text("utf-8"))
+        scores, bad = evaluate(page, exp)
+        forbidden += len(bad)
+        for kind, score in scores.items():
+            totals[kind].tp += score.tp
+            totals[kind].fp += score.fp
+            totals[kind].fn += score.fn
+    return totals, forbidden
+
+
+def _cost(pages: list[tuple[Path, bytes, str]], read: Any, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for path, raw, content in pages:
+            read(str(path), path.name, raw, content)
+        best = min(best, time.perf_counter() - start)
+    return best * 1000 / len(pages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--realworld", type=Path, default=ROOT.parent / "shared" / "realworld")
+    args = parser.parse_args()
+    own_dir = ROOT / "tests" / "data" / "articles"
+    expectations = ROOT / "tests" / "data" / "expectations"
+    real = sorted((args.realworld / "articles").glob("*.html"))
+    all_pages = sorted(own_dir.glob("*.html")) + real
+    loaded = []
+    for p in all_pages:
+        raw = p.read_bytes()
+        loaded.append((p, raw, decode(raw, path=str(p), media_type="text/html")[0]))
+    print(f"{len(all_pages) - len(real)} own HTML articles, {len(real)} real pages "
+          f"({args.realworld})\n")
+    rows: list[tuple[str, float, dict[str, int], dict[str, Score], int]] = []
+    original = sources.READERS[".html"]
+    try:
+        for name, make in EXTRACTORS.items():
+            try:
+                main_text = make()
+            except ImportError:
+                print(f"  {name}: not installed")
+                continue
+            read = html.read_with(main_text)
+            sources.READERS[".html"] = ("text/html", read)
+            _cost(loaded[:3], read, 1)  # warm-up (imports, stoplists, models)
+            ms = _cost(loaded, read, args.repeat)
+            totals, forbidden = _own(own_dir, expectations)
+            rows.append((name, ms, _realworld(args.realworld, real), totals, forbidden))
+    finally:
+        sources.READERS[".html"] = original
+    base_ms = rows[0][1]
+    print(f"  {'extractor':24} {'ms/page':>8} {'x base':>7} {'neg meds':>8} {'invented':>8} "
+          f"{'kept':>5} {'other':>5} {'sections':>9}   own HTML: P/R per kind, forbidden")
+    for name, ms, rw, totals, forbidden in rows:
+        own = "  ".join(f"{k[:4]} {s.precision:.2f}/{s.recall:.2f}" for k, s in totals.items())
+        print(f"  {name:24} {ms:8.2f} {ms / base_ms:7.2f} {rw['negative_meds']:8d} "
+              f"{rw['invented']:8d} {rw['golden_meds_kept']:5d} {rw['other_meds']:5d} "
+              f"{rw['sections_found']:4d}/{rw['sections']:<4d}   {own}  forbidden {forbidden}")
+
+
+if __name__ == "__main__":
+    main()
