@@ -133,6 +133,23 @@ def _is_byline(el: Any) -> bool:
     ) < 300
 
 
+def _link_only(el: Any) -> bool:
+    """A heading or paragraph whose whole text links to another page (link density 1, as
+    jusText and trafilatura measure it): 'Nivolumab Improves Survival' under 'Research'."""
+    if any(_is_page_link(a) for a in el.iterancestors("a")):
+        return True
+    links = [a for a in el.iter("a") if _is_page_link(a)]
+    if not links:
+        return False
+    text = len(collapse(el.text_content()))
+    return sum(len(collapse(a.text_content())) for a in links) >= text > 0
+
+
+def _is_page_link(a: Any) -> bool:
+    href = (a.get("href") or "").strip()
+    return bool(href) and not href.startswith("#")
+
+
 class _Walker:
     def __init__(self) -> None:
         self.blocks: list[RawBlock] = []
@@ -144,6 +161,8 @@ class _Walker:
             self._add(BlockKind.PARAGRAPH, _text(el))
             return
         tag = el.tag if isinstance(el.tag, str) else ""
+        if (tag in _HEADINGS or tag in _PARAGRAPHS) and _link_only(el):
+            return  # a teaser headline or a menu entry: a link to another page, not a fact
         if tag in _HEADINGS:
             self._add(BlockKind.HEADING, _text(el), _HEADINGS[tag])
         elif tag in _PARAGRAPHS:
