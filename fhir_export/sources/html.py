@@ -1,26 +1,33 @@
 """HTML articles, parsed with lxml: main content first, then our own reading of its blocks.
 
 The page is reduced to a small vocabulary (headings, paragraphs, list items, table rows) the
-way trafilatura normalizes markup before segmenting. Which of those blocks are the article is
-decided by a main-content extractor (`main_content`); when it finds too little, our own
-boilerplate removal (main/article element, furniture tags, noise classes) decides instead.
-Metadata (title, language, publisher, dates, JSON-LD) always comes from the whole page.
+way trafilatura normalizes markup before segmenting. What is read:
+
+1. metadata (title, language, publisher, author, dates, JSON-LD) from the whole page;
+2. our own boilerplate removal: the main/article element (else body) less scripts, forms,
+   furniture tags (nav, aside, footer) and elements whose class or id names furniture, unless
+   such an element wraps the article itself;
+3. the main-content extractor (`main_content`, Resiliparse) on what is left decides which of
+   our blocks are the article: teaser cards, 'popular' lists and sidebars inside <main> go;
+   if it finds too little, step 2's blocks are kept as they are;
+4. a heading or paragraph that is wholly a link to another page is never read.
+
 Nothing is fetched: no network, no external entities, scripts and styles are removed before
 any text is read.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from ..errors import SourceError
-from ..model import BlockKind, RawBlock, RawDocument, SourceHints
-from . import main_content
+from ..model import BlockKind, RawBlock, RawDocument
+from . import html_metadata, main_content
 from .decode import collapse
 
 _PARSER = lxml_html.HTMLParser(
@@ -212,69 +219,6 @@ class _Walker:
             self.blocks.append(RawBlock(kind=kind, text=text, level=level))
 
 
-def _json_ld(root: Any) -> dict[str, Any]:
-    """The first schema.org object in JSON-LD that names an article's metadata."""
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        if len(script.text) > 200_000:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        items = data if isinstance(data, list) else data.get("@graph", [data])
-        for item in items:
-            if isinstance(item, dict) and (
-                "headline" in item or "dateModified" in item or "publisher" in item
-            ):
-                return item
-    return {}
-
-
-def _name(value: Any) -> str | None:
-    if isinstance(value, list) and value:
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("name")
-    return collapse(value) if isinstance(value, str) and value.strip() else None
-
-
-def _meta(root: Any, *names: str) -> str | None:
-    for name in names:
-        for el in root.iter("meta"):
-            if name in ((el.get("name") or "").lower(), (el.get("property") or "").lower()):
-                content = collapse(el.get("content") or "")
-                if content:
-                    return content
-    return None
-
-
-def _hints(root: Any) -> SourceHints:
-    ld = _json_ld(root)
-    title_el = root.find(".//title")
-    title = _text(title_el) if title_el is not None else None
-    if title:
-        title = re.split(r"\s+[|–—-]\s+", title)[0].strip() or None
-    time_el = next((t for t in root.iter("time") if t.get("datetime")), None)
-    date = ld.get("dateModified") or _meta(root, "article:modified_time", "last-modified")
-    date = date or (time_el.get("datetime") if time_el is not None else None)
-    date = date or ld.get("datePublished") or _meta(root, "article:published_time")
-    return SourceHints(
-        title=_meta(root, "og:title")
-        or (collapse(ld["headline"]) if "headline" in ld else None)
-        or title,
-        language=(
-            root.get("lang")
-            or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-            or _meta(root, "content-language")
-        ),
-        publisher=_name(ld.get("publisher")) or _meta(root, "og:site_name", "publisher"),
-        author=_name(ld.get("author")) or _meta(root, "author"),
-        date=str(date) if date else None,
-    )
-
-
 def _first(root: Any, xpath: str) -> Any:
     found = root.xpath(xpath)
     return found[0] if isinstance(found, list) and found else None
@@ -323,12 +267,14 @@ def _holds_article(el: Any, whole: int) -> bool:
     return el.find(".//h1") is not None or len(el.text_content()) * 2 > whole
 
 
-def read_with(main_text: main_content.MainText | None) -> Any:
+def read_with(
+    main_text: main_content.MainText | None,
+) -> Callable[[str, str, bytes, str], RawDocument]:
     """A reader whose main content is decided by `main_text` (None: our own removal only)."""
 
     def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
         root = _parse(path, content)
-        hints = _hints(root)
+        hints = html_metadata.hints(root)
         _drop(root, _UNSAFE_TAGS)
         subtree = _article_subtree(root)
         blocks, bylines = _walk(subtree)
