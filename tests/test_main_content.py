@@ -160,3 +160,21 @@ def test_realworld_positive_pages_keep_their_medicines_and_sections(
     assert isinstance(sections, list)
     kept = [s for s in sections if str(s).casefold() in text]
     assert len(kept) >= len(sections) - 1, set(sections) - set(kept)  # CDC's 'Sources' list
+
+
+def test_own_article_in_a_related_wrapper_keeps_its_facts_and_drops_teaser_lists() -> None:
+    path = ARTICLES / "naproxen-related-wrapper-news.html"
+    assert _medicines(path) == ["naproxen"]
+    text = segment(sources.read_article(path, max_bytes=10**7)).text
+    assert "vomit that looks like coffee grounds" in text and "Prednisone" not in text
+
+
+def test_lists_of_headline_links_are_teasers_but_linked_medicine_names_are_not() -> None:
+    teasers = ('<ul><li><a href="/a">Prednisone for a flare: five things to ask</a></li>'
+               '<li><a href="/b"><h3>Is long-term omeprazole safe?</h3></a><p>A dek.</p></li></ul>')
+    names = ('<p>Statins include:</p><ul><li><a href="/d/a">atorvastatin</a> (Lipitor)</li>'
+             '<li><a href="/d/s">simvastatin</a></li></ul>')
+    texts = _blocks(f"<html><body><main><h1>Warfarin</h1>{ARTICLE}{names}{teasers}</main>"
+                    "</body></html>", None)
+    assert "atorvastatin (Lipitor)" in texts and "simvastatin" in texts
+    assert not any("rednisone" in t or "meprazole" in t for t in texts)

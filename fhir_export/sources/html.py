@@ -152,6 +152,21 @@ def _link_only(el: Any) -> bool:
     return sum(len(collapse(a.text_content())) for a in links) >= text > 0
 
 
+def _headline_links(el: Any) -> bool:
+    """A list of teasers ('More from us', 'Most read'): every item opens with a link to another
+    page, and the links read as headlines (four words or more on average), not as the names
+    of medicines or conditions an article links to its own pages for."""
+    items = [li for li in el if getattr(li, "tag", None) == "li"]
+    heads: list[str] = []
+    for li in items:
+        first = next((a for a in li.iter("a") if _is_page_link(a)), None)
+        before = collapse(_text(li))[: len(collapse(_text(first)))] if first is not None else ""
+        if first is None or before != collapse(_text(first)):
+            return False
+        heads.append(before)
+    return len(heads) >= 2 and sum(len(h.split()) for h in heads) >= 4 * len(heads)
+
+
 def _is_page_link(a: Any) -> bool:
     href = (a.get("href") or "").strip()
     return bool(href) and not href.startswith("#")
@@ -177,6 +192,8 @@ class _Walker:
                 self.bylines.add(len(self.blocks))
             self._add(BlockKind.PARAGRAPH, _text(el))
         elif tag in ("ul", "ol"):
+            if _headline_links(el):
+                return
             for li in el:
                 if getattr(li, "tag", None) != "li":
                     continue
@@ -195,15 +212,24 @@ class _Walker:
 
     def _container(self, el: Any, depth: int, list_depth: int) -> None:
         loose: list[str] = [el.text or ""]
+        linked: list[str] = []  # the loose text that is a link to another page
         for child in el:
             if isinstance(child.tag, str) and child.tag in _BLOCK_TAGS:
-                self._add(BlockKind.PARAGRAPH, collapse("".join(loose)))
-                loose = []
+                self._loose(loose, linked)
+                loose, linked = [], []
                 self.block(child, depth + 1, list_depth)
             elif isinstance(child.tag, str):
-                loose.append(" " if child.tag == "br" else _text(child))
+                text = " " if child.tag == "br" else _text(child)
+                loose.append(text)
+                if child.tag == "a" and _is_page_link(child):
+                    linked.append(text)
             loose.append(child.tail or "")
-        self._add(BlockKind.PARAGRAPH, collapse("".join(loose)))
+        self._loose(loose, linked)
+
+    def _loose(self, loose: list[str], linked: list[str]) -> None:
+        text = collapse("".join(loose))
+        if len(collapse(" ".join(linked))) < len(text):  # else a bare link: 'Read more', a card
+            self._add(BlockKind.PARAGRAPH, text)
 
     def _table(self, table: Any) -> None:
         for tr in table.iter("tr"):
@@ -256,8 +282,14 @@ def _article_subtree(root: Any) -> Any:
     _drop(body, _FURNITURE_TAGS)
     whole = len(body.text_content())
     for el in [e for e in body.iter() if isinstance(e.tag, str) and e is not body]:
-        if el.getparent() is not None and _is_noise(el) and not _holds_article(el, whole):
-            el.drop_tree()
+        if el.getparent() is not None and _is_noise(el):
+            if _holds_article(el, whole):
+                el.attrib.pop("class", None)  # nor may the extractor drop it for its name
+                el.attrib.pop("id", None)
+            else:
+                el.drop_tree()
+    body.attrib.pop("class", None)  # the article's own container, whatever its name
+    body.attrib.pop("id", None)
     return body
 
 
