@@ -40,7 +40,8 @@ def page_of(subtree: Any) -> str:
     """
     for ul in subtree.iter("ul"):
         ul.tag = "ol"
-    return f"<html><body>{etree.tostring(subtree, encoding='unicode', method='html')}</body></html>"
+    page = etree.tostring(subtree, encoding="unicode", method="html")
+    return f"<html>{page}</html>" if subtree.tag == "body" else f"<html><body>{page}</body></html>"
 
 
 def resiliparse_main_text(html: str) -> str:
