@@ -178,3 +178,11 @@ def test_lists_of_headline_links_are_teasers_but_linked_medicine_names_are_not()
                     "</body></html>", None)
     assert "atorvastatin (Lipitor)" in texts and "simvastatin" in texts
     assert not any("rednisone" in t or "meprazole" in t for t in texts)
+
+
+def test_soft_hyphens_and_decomposed_letters_do_not_hide_a_block() -> None:
+    text = "Warfarin is an anticoagulant that lowers the chance of a harmful clot (café)."
+    main = ("Warfarin is an anti\u00adcoagu\u00adlant that lowers the chance of a harmful clot"
+            " (cafe\u0301).")
+    block = RawBlock(kind=BlockKind.PARAGRAPH, text=text)  # as the reader makes it: NFC
+    assert main_content.select([block], main, min_chars=10) == (block,)

@@ -21,6 +21,7 @@ from lxml import etree
 from resiliparse.extract.html2text import extract_plain_text
 
 from ..model import BlockKind, RawBlock
+from .decode import normalize_text
 
 MainText = Callable[[str], str]
 
@@ -80,6 +81,7 @@ def select(
     effects', a one-word list item) must be a whole line of the main text lying between the
     kept blocks around it, so a menu entry '2012' is not kept for the '2012' inside a heading.
     """
+    main_text = normalize_text(main_text)  # as our blocks are: NFC, no soft hyphens
     lines = [w for w in map(_words, main_text.splitlines()) if w]
     lined = "\n" + "\n".join(lines) + "\n"  # one separator per line break: same offsets as
     flat = lined.replace("\n", " ")  # the flat text, which long blocks match across lines
