@@ -1,27 +1,39 @@
-"""HTML articles, parsed with lxml: keep the article body, drop site furniture.
+"""HTML articles, parsed with lxml: main content first, then our own reading of its blocks.
 
 The page is reduced to a small vocabulary (headings, paragraphs, list items, table rows) the
-way trafilatura normalizes markup before segmenting. Nothing is fetched: no network, no
-external entities, scripts and styles are removed before any text is read.
+way trafilatura normalizes markup before segmenting. What is read:
+
+1. metadata (title, language, publisher, author, dates, JSON-LD) from the whole page;
+2. our own boilerplate removal: the main/article element (else body) less scripts, forms,
+   furniture tags (nav, aside, footer) and elements whose class or id names furniture, unless
+   such an element wraps the article itself;
+3. the main-content extractor (`main_content`, Resiliparse) on what is left decides which of
+   our blocks are the article: teaser cards, 'popular' lists and sidebars inside <main> go;
+   if it finds too little, step 2's blocks are kept as they are;
+4. a heading or paragraph that is wholly a link to another page is never read.
+
+Nothing is fetched: no network, no external entities, scripts and styles are removed before
+any text is read.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from ..errors import SourceError
-from ..model import BlockKind, RawBlock, RawDocument, SourceHints
+from ..model import BlockKind, RawBlock, RawDocument
+from . import html_metadata, main_content
 from .decode import collapse
 
 _PARSER = lxml_html.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
 )
-_DROP_TAGS = (
+_UNSAFE_TAGS = (
     "script",
     "style",
     "noscript",
@@ -36,9 +48,6 @@ _DROP_TAGS = (
     "input",
     "select",
     "textarea",
-    "nav",
-    "aside",
-    "footer",
     "video",
     "audio",
     "picture",
@@ -46,12 +55,14 @@ _DROP_TAGS = (
     "map",
     "dialog",
 )
+_FURNITURE_TAGS = ("nav", "aside", "footer")
 _NOISE = re.compile(
     r"(?:^|[\s_-])(cookie|consent|gdpr|banner|newsletter|subscribe|signup|related|share|social|"
     r"breadcrumbs?|advert|ads?|promo|sidebar|skip|menu|popup|modal|teaser|comments?|toolbar|"
     r"site-header|masthead|nav|navigation|footer|print)(?:$|[\s_-])",
     re.I,
 )
+_BYLINE = re.compile(r"byline|meta|dateline|author|reviewed|updated|published", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PARAGRAPHS = {"p", "blockquote", "pre", "dt", "dd", "figcaption", "caption", "address", "summary"}
 _LISTS = {"ul", "ol", "dl"}
@@ -120,19 +131,69 @@ def _is_noise(el: Any) -> bool:
     return bool(marks.strip()) and bool(_NOISE.search(marks))
 
 
+def _is_byline(el: Any) -> bool:
+    """A short paragraph that carries a machine-readable date or says who wrote or reviewed
+    the page and when."""
+    marks = f"{el.get('class', '')} {el.get('id', '')}"
+    return (el.find(".//time") is not None or bool(_BYLINE.search(marks))) and len(
+        el.text_content()
+    ) < 300
+
+
+def _link_only(el: Any) -> bool:
+    """A heading or paragraph whose whole text links to another page (link density 1, as
+    jusText and trafilatura measure it): 'Nivolumab Improves Survival' under 'Research'."""
+    if any(_is_page_link(a) for a in el.iterancestors("a")):
+        return True
+    links = [a for a in el.iter("a") if _is_page_link(a)]
+    if not links:
+        return False
+    text = len(collapse(el.text_content()))
+    return sum(len(collapse(a.text_content())) for a in links) >= text > 0
+
+
+def _headline_links(el: Any) -> bool:
+    """A list of teasers ('More from us', 'Most read'): every item opens with a link to another
+    page, and the links read as headlines (four words or more on average), not as the names
+    of medicines or conditions an article links to its own pages for."""
+    items = [li for li in el if getattr(li, "tag", None) == "li"]
+    heads: list[str] = []
+    for li in items:
+        first = next((a for a in li.iter("a") if _is_page_link(a)), None)
+        before = collapse(_text(li))[: len(collapse(_text(first)))] if first is not None else ""
+        if first is None or before != collapse(_text(first)):
+            return False
+        heads.append(before)
+    return len(heads) >= 2 and sum(len(h.split()) for h in heads) >= 4 * len(heads)
+
+
+def _is_page_link(a: Any) -> bool:
+    href = (a.get("href") or "").strip()
+    return bool(href) and not href.startswith("#")
+
+
 class _Walker:
     def __init__(self) -> None:
         self.blocks: list[RawBlock] = []
+        self.bylines: set[int] = set()  # indices of byline paragraphs (kept whatever the
+        # extractor says: segmentation reads the reviewer and review date from them)
 
     def block(self, el: Any, depth: int = 0, list_depth: int = 0) -> None:
-        if depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH:  # flatten what lies deeper: its text is kept, not its shape
+            self._add(BlockKind.PARAGRAPH, _text(el))
             return
         tag = el.tag if isinstance(el.tag, str) else ""
+        if (tag in _HEADINGS or tag in _PARAGRAPHS) and _link_only(el):
+            return  # a teaser headline or a menu entry: a link to another page, not a fact
         if tag in _HEADINGS:
             self._add(BlockKind.HEADING, _text(el), _HEADINGS[tag])
         elif tag in _PARAGRAPHS:
+            if _is_byline(el):
+                self.bylines.add(len(self.blocks))
             self._add(BlockKind.PARAGRAPH, _text(el))
         elif tag in ("ul", "ol"):
+            if _headline_links(el):
+                return
             for li in el:
                 if getattr(li, "tag", None) != "li":
                     continue
@@ -151,15 +212,24 @@ class _Walker:
 
     def _container(self, el: Any, depth: int, list_depth: int) -> None:
         loose: list[str] = [el.text or ""]
+        linked: list[str] = []  # the loose text that is a link to another page
         for child in el:
             if isinstance(child.tag, str) and child.tag in _BLOCK_TAGS:
-                self._add(BlockKind.PARAGRAPH, collapse("".join(loose)))
-                loose = []
+                self._loose(loose, linked)
+                loose, linked = [], []
                 self.block(child, depth + 1, list_depth)
             elif isinstance(child.tag, str):
-                loose.append(" " if child.tag == "br" else _text(child))
+                text = " " if child.tag == "br" else _text(child)
+                loose.append(text)
+                if child.tag == "a" and _is_page_link(child):
+                    linked.append(text)
             loose.append(child.tail or "")
-        self._add(BlockKind.PARAGRAPH, collapse("".join(loose)))
+        self._loose(loose, linked)
+
+    def _loose(self, loose: list[str], linked: list[str]) -> None:
+        text = collapse("".join(loose))
+        if len(collapse(" ".join(linked))) < len(text):  # else a bare link: 'Read more', a card
+            self._add(BlockKind.PARAGRAPH, text)
 
     def _table(self, table: Any) -> None:
         for tr in table.iter("tr"):
@@ -175,100 +245,89 @@ class _Walker:
             self.blocks.append(RawBlock(kind=kind, text=text, level=level))
 
 
-def _json_ld(root: Any) -> dict[str, Any]:
-    """The first schema.org object in JSON-LD that names an article's metadata."""
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        if len(script.text) > 200_000:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        items = data if isinstance(data, list) else data.get("@graph", [data])
-        for item in items:
-            if isinstance(item, dict) and (
-                "headline" in item or "dateModified" in item or "publisher" in item
-            ):
-                return item
-    return {}
-
-
-def _name(value: Any) -> str | None:
-    if isinstance(value, list) and value:
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("name")
-    return collapse(value) if isinstance(value, str) and value.strip() else None
-
-
-def _meta(root: Any, *names: str) -> str | None:
-    for name in names:
-        for el in root.iter("meta"):
-            if name in ((el.get("name") or "").lower(), (el.get("property") or "").lower()):
-                content = collapse(el.get("content") or "")
-                if content:
-                    return content
-    return None
-
-
-def _hints(root: Any) -> SourceHints:
-    ld = _json_ld(root)
-    title_el = root.find(".//title")
-    title = _text(title_el) if title_el is not None else None
-    if title:
-        title = re.split(r"\s+[|–—-]\s+", title)[0].strip() or None
-    time_el = next((t for t in root.iter("time") if t.get("datetime")), None)
-    date = ld.get("dateModified") or _meta(root, "article:modified_time", "last-modified")
-    date = date or (time_el.get("datetime") if time_el is not None else None)
-    date = date or ld.get("datePublished") or _meta(root, "article:published_time")
-    return SourceHints(
-        title=_meta(root, "og:title")
-        or (collapse(ld["headline"]) if "headline" in ld else None)
-        or title,
-        language=(
-            root.get("lang")
-            or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-            or _meta(root, "content-language")
-        ),
-        publisher=_name(ld.get("publisher")) or _meta(root, "og:site_name", "publisher"),
-        author=_name(ld.get("author")) or _meta(root, "author"),
-        date=str(date) if date else None,
-    )
-
-
 def _first(root: Any, xpath: str) -> Any:
     found = root.xpath(xpath)
     return found[0] if isinstance(found, list) and found else None
 
 
-def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
+def _parse(path: str, content: str) -> Any:
     content = _XML_DECLARATION.sub("", content, count=1)  # XHTML: the text is decoded already
     try:
-        root = lxml_html.document_fromstring(content, parser=_PARSER)
+        return lxml_html.document_fromstring(content, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise SourceError(f"cannot parse HTML ({exc})", path=path) from None
-    hints = _hints(root)
+
+
+def _drop(root: Any, tags: tuple[str, ...]) -> None:
+    for el in list(root.iter(*tags)):
+        if el is not root and el.getparent() is not None:
+            el.drop_tree()
+
+
+def _walk(el: Any) -> tuple[tuple[RawBlock, ...], frozenset[int]]:
+    """The blocks under `el`, and which of them are bylines."""
+    walker = _Walker()
+    walker.block(el)
+    return tuple(walker.blocks), frozenset(walker.bylines)
+
+
+def _article_subtree(root: Any) -> Any:
+    """Our own boilerplate removal: the main/article element (else body) less furniture tags
+    and elements whose class or id names site furniture (unless they wrap the article)."""
     body: Any = _first(root, "//main | //*[@role='main']")
     body = body if body is not None else _first(root, "//article")
     body = body if body is not None else root.find("body")
     if body is None:
         body = root
-    for el in list(body.iter(*_DROP_TAGS)):
-        if el is not body and el.getparent() is not None:
-            el.drop_tree()
+    _drop(body, _FURNITURE_TAGS)
+    whole = len(body.text_content())
     for el in [e for e in body.iter() if isinstance(e.tag, str) and e is not body]:
         if el.getparent() is not None and _is_noise(el):
-            el.drop_tree()
-    walker = _Walker()
-    walker.block(body)
-    return RawDocument(
-        path=path,
-        name=name,
-        media_type="text/html",
-        charset="",
-        raw=raw,
-        blocks=tuple(walker.blocks),
-        hints=hints,
-    )
+            if _holds_article(el, whole):
+                el.attrib.pop("class", None)  # nor may the extractor drop it for its name
+                el.attrib.pop("id", None)
+            else:
+                el.drop_tree()
+    body.attrib.pop("class", None)  # the article's own container, whatever its name
+    body.attrib.pop("id", None)
+    return body
+
+
+def _holds_article(el: Any, whole: int) -> bool:
+    """A 'noise' class on a wrapper around the article itself ('related-content' around
+    everything) must not empty the page."""
+    return el.find(".//h1") is not None or len(el.text_content()) * 2 > whole
+
+
+def read_with(
+    main_text: main_content.MainText | None,
+) -> Callable[[str, str, bytes, str], RawDocument]:
+    """A reader whose main content is decided by `main_text` (None: our own removal only)."""
+
+    def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
+        root = _parse(path, content)
+        hints = html_metadata.hints(root)
+        _drop(root, _UNSAFE_TAGS)
+        subtree = _article_subtree(root)
+        blocks, bylines = _walk(subtree)
+        if main_text is not None:
+            page = main_content.page_of(subtree)  # after the walk: it renames <ul> in place
+            try:
+                text = main_text(page)
+            except ValueError:  # Resiliparse's HTMLParserException: keep our own reading
+                text = ""
+            blocks = main_content.select(blocks, text, keep=bylines) or blocks
+        return RawDocument(
+            path=path,
+            name=name,
+            media_type="text/html",
+            charset="",
+            raw=raw,
+            blocks=blocks,
+            hints=hints,
+        )
+
+    return read
+
+
+read = read_with(main_content.resiliparse_main_text)

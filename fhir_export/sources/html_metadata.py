@@ -1,0 +1,75 @@
+"""HTML metadata, read from the whole page (never only its main content): title, language,
+publisher, author and date from meta tags, schema.org JSON-LD, <title>, <time> and lang."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..model import SourceHints
+from .decode import collapse
+
+
+def _json_ld(root: Any) -> dict[str, Any]:
+    """The first schema.org object in JSON-LD that names an article's metadata."""
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        if len(script.text) > 200_000:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else data.get("@graph", [data])
+        for item in items:
+            if isinstance(item, dict) and (
+                "headline" in item or "dateModified" in item or "publisher" in item
+            ):
+                return item
+    return {}
+
+
+def _name(value: Any) -> str | None:
+    if isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, dict):
+        value = value.get("name")
+    return collapse(value) if isinstance(value, str) and value.strip() else None
+
+
+def _meta(root: Any, *names: str) -> str | None:
+    for name in names:
+        for el in root.iter("meta"):
+            if name in ((el.get("name") or "").lower(), (el.get("property") or "").lower()):
+                content = collapse(el.get("content") or "")
+                if content:
+                    return content
+    return None
+
+
+def hints(root: Any) -> SourceHints:
+    """Metadata from the whole page: meta tags, JSON-LD, <title>, <time>, lang."""
+    ld = _json_ld(root)
+    title_el = root.find(".//title")
+    title = collapse(title_el.text_content()) if title_el is not None else None
+    if title:
+        title = re.split(r"\s+[|–—-]\s+", title)[0].strip() or None
+    time_el = next((t for t in root.iter("time") if t.get("datetime")), None)
+    date = ld.get("dateModified") or _meta(root, "article:modified_time", "last-modified")
+    date = date or (time_el.get("datetime") if time_el is not None else None)
+    date = date or ld.get("datePublished") or _meta(root, "article:published_time")
+    return SourceHints(
+        title=_meta(root, "og:title")
+        or (collapse(ld["headline"]) if "headline" in ld else None)
+        or title,
+        language=(
+            root.get("lang")
+            or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+            or _meta(root, "content-language")
+        ),
+        publisher=_name(ld.get("publisher")) or _meta(root, "og:site_name", "publisher"),
+        author=_name(ld.get("author")) or _meta(root, "author"),
+        date=str(date) if date else None,
+    )
