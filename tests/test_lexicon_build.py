@@ -40,12 +40,21 @@ def _entries(folder: Path, name: str) -> list[dict[str, Any]]:
 DRUGS = _entries(DATA, "drugs")
 
 
-def test_at_least_300_medicines_each_with_a_class_and_an_emitted_code() -> None:
+def test_at_least_3000_medicines_each_with_an_emitted_code() -> None:
     drugs = [e for e in DRUGS if e["kind"] == "drug"]
-    assert len(drugs) >= 300
+    assert len(drugs) >= 3000
+    assert sum(1 for e in drugs if e.get("class", "").strip()) >= 400  # the curated ones
     for entry in drugs:
-        assert entry.get("class", "").strip(), entry["id"]
         assert any(c.get("verified") in EMITTED for c in entry["codings"]), entry["id"]
+
+
+def test_dual_use_substances_and_classes_are_tiered() -> None:
+    tiers = {e["preferred"]: e.get("tier") for e in DRUGS}
+    for name in ("potassium chloride", "nicotine", "melatonin", "statins"):
+        assert tiers[name] == "ambiguous", name
+    for name in ("metformin", "ibuprofen", "adalimumab"):
+        assert tiers[name] is None, name
+    assert all(e.get("tier_reason") for e in DRUGS if e.get("tier"))
 
 
 def test_every_unii_is_ten_letters_and_digits() -> None:
@@ -86,7 +95,7 @@ def test_generated_brands_and_codes_say_where_they_come_from() -> None:
         kept = {b["name"] for b in base.get(entry["id"], {}).get("brands", ())}
         for brand in entry.get("brands", ()):
             assert brand["name"] in kept or brand.get("source"), (entry["id"], brand["name"])
-        assert len(entry.get("brands", ())) <= max(8, len(kept))
+        assert len(entry.get("brands", ())) <= max(40, len(kept))
     for name in FILES:
         for entry in _entries(DATA, name):
             for coding in entry.get("codings", ()):
@@ -94,7 +103,7 @@ def test_generated_brands_and_codes_say_where_they_come_from() -> None:
 
 
 def test_drug_file_stays_small() -> None:
-    assert (DATA / "drugs.json").stat().st_size < 1_000_000
+    assert (DATA / "drugs.json").stat().st_size < 4_000_000
 
 
 def _pinned_words() -> str:
