@@ -358,12 +358,15 @@ NOT_MEDICINE_WORDS = frozenset(
 )
 
 
+def read_rows(name: str) -> list[dict[str, str]]:
+    with (SEEDS / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def read_reasons(name: str) -> dict[str, str]:
     """A `name,reason` table of scripts/lexicon (UNII names upper-cased)."""
-    with (SEEDS / name).open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
     out: dict[str, str] = {}
-    for row in rows:
+    for row in read_rows(name):
         key, reason = row["name"].strip().upper(), row["reason"].strip()
         if not reason or key in out:
             raise SystemExit(f"{name}: {key} needs one row with a reason")
@@ -704,9 +707,7 @@ def build_classes(
     is confirmed offline for them), with German and Spanish names; an existing class (base/)
     gets the new synonyms."""
     by_id = {e["id"]: e for e in entries}
-    with (SEEDS / "classes.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
+    for row in read_rows("classes.csv"):
         cid = row["id"].strip()
         entry = by_id.get(cid)
         if entry is None:
@@ -733,9 +734,7 @@ def build_conditions(
     base: list[dict[str, Any]], terms: Terms, log: list[str]
 ) -> list[dict[str, Any]]:
     entries = {e["id"]: e for e in base}
-    with (SEEDS / "conditions.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
+    for row in read_rows("conditions.csv"):
         cid = row["id"].strip()
         entry = entries.get(cid)
         if entry is None:
@@ -755,9 +754,7 @@ def build_conditions(
 
 def build_routes(base: list[dict[str, Any]], terms: Terms, log: list[str]) -> list[dict[str, Any]]:
     entries = {e["id"]: e for e in base}
-    with (SEEDS / "routes.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
+    for row in read_rows("routes.csv"):
         rid = row["id"].strip()
         entry = entries.get(rid)
         if entry is None:
