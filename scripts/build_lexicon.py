@@ -61,11 +61,14 @@ MAX_BRANDS = 40
 
 # sha256 of the data files the shipped lexicon was built from: another version of a source
 # builds another lexicon, so it is refused unless --allow-other-sources is given.
-PINNED = {  # the words file is Debian's wamerican 2020.12.07-2
+PINNED = {  # words: Debian wamerican 2020.12.07-2; spanish: wspanish 1.0.30; ngerman: wngerman
+    # 20161207-11
     "UNII_Names.txt": "e69341803505bacf6be2d014235bd26b84f22c7273241b4f822a025c2463b1d3",
     "drug_ner_dictionary.pkl.bz2":
         "ec10a1c7b633fc4bae8d0eecff053892c0e37f49e18eaf59c8a1e9f40fc80d9d",
     "words": "9f513f1ceadb6a01c5485b7dbdfd5118dc66cd70b59cae2851292112d4066a32",
+    "spanish": "6b26adc955ec682e41e98d626d0ed1f778511065ee1f7f19c28e8b3cb574b9b6",
+    "ngerman": "4864ca7300aae638c611114092ed566ba232b35e42280fcfb5509c5d121b307d",
 }
 
 # Salt, ester and hydrate words: "METFORMIN HYDROCHLORIDE" is a form of METFORMIN.
@@ -75,7 +78,8 @@ SALTS = frozenset(
     BESYLATE PHOSPHATE ACETATE BROMIDE HYDROBROMIDE CHLORIDE MALATE S-MALATE TOSYLATE
     DITOSYLATE OXALATE HYCLATE TRIHYDRATE DIHYDRATE MONOHYDRATE HEMIHYDRATE SESQUIHYDRATE
     HEMIPENTAHYDRATE HYDRATE ANHYDROUS ERBUMINE TROMETHAMINE XINAFOATE BENZOATE LACTATE GLUCONATE
-    MEGLUMINE""".split()
+    MEGLUMINE BISULFATE ACETONIDE DIPROPIONATE VALERATE FUROATE HYDROXYNAPHTHOATE PAMOATE
+    DECANOATE ENANTHATE CYPIONATE UNDECANOATE""".split()
 )
 # Words that make a UNII `bn` row a product line, a dosage form or a store label, not a brand.
 NOT_BRAND_WORDS = frozenset(
@@ -92,7 +96,8 @@ NOT_BRAND_WORDS = frozenset(
     UP AND GNP IV IM SC OTC PRESERVATIVE FREE HSA-FREE COMPOUND FLEXTOUCH SOLOSTAR BCISE INPEN
     PFIZER PFIZERPEN ALEXION PHARMION AMGEN NOVARTIS ROCHE BAYER MERCK SANOFI LILLY TEVA MYLAN
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
-    CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS""".split()
+    CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
+    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL""".split()
 )
 # Never a brand of one medicine, whatever a source says: brand families whose products differ
 # in active ingredient (Midol: ibuprofen, naproxen or acetaminophen combinations), and names
@@ -189,6 +194,15 @@ class Dner:
     canonical: dict[str, dict[str, Any]] = field(default_factory=dict)
     _by_canonical: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
+    def drug(self, name: str) -> dict[str, Any] | None:
+        """The vocabulary's data for a substance: under its own name, or under the one drug
+        the vocabulary gives that name to (GLYCOPYRROLATE -> glycopyrronium)."""
+        data = self.canonical.get(name.lower())
+        if data is None:
+            found = self.variant_to_canonical.get(name.lower(), ())
+            data = self.canonical.get(found[0]) if len(found) == 1 else None
+        return data
+
     def brand_candidates(self, generic: str) -> list[str]:
         """One-word names the vocabulary gives only this medicine (MedlinePlus and MeSH list
         brand names there), less spellings of the generic itself (metformine, metforminum)."""
@@ -196,8 +210,10 @@ class Dner:
             for variant, canonicals in self.variant_to_canonical.items():
                 if len(canonicals) == 1:
                     self._by_canonical[canonicals[0]].append(variant)
+        data = self.drug(generic)
+        canonical = str(data["name"]).lower() if data else generic.lower()
         return sorted(
-            v for v in self._by_canonical.get(generic.lower(), ())
+            v for v in self._by_canonical.get(canonical, ())
             if v.isalpha() and len(v) <= 14 and not _SYNONYM_LIKE.search(v)
             and not re.search(r"[^aeiouy]{4}", v) and re.search(r"[aeiouy]", v[:3])
             and SequenceMatcher(None, v, generic.lower()).ratio() < 0.5
@@ -232,6 +248,10 @@ def load_dner(raw: bytes) -> Dner:
 class Words:
     common: frozenset[str]  # lower-case entries: everyday English words
     proper: frozenset[str]  # capitalised entries: names (incl. some brands, e.g. Tylenol)
+    foreign: frozenset[str] = frozenset()  # Spanish and German words (lower-cased)
+
+    def is_foreign(self, name: str) -> bool:
+        return name.lower() in self.foreign or name.lower().replace(" ", "") in self.foreign
 
     def is_common(self, word: str) -> bool:
         w = word.lower()
@@ -402,11 +422,13 @@ def generated_rows(
     official = {base_form(index.display[u]) for us in index.official.values() for u in us}
     rows = []
     for name in sorted(index.preferred):
-        data = dner.canonical.get(name.lower())
+        data = dner.drug(name)
         if base_form(name) != name or slug(name) in curated or not data:
             continue
         if "drugbank_id" not in data:
             continue
+        if name.lower() not in dner.canonical and str(data["name"]).upper() in index.preferred:
+            continue  # a salt or variant of a substance that has its own UNII entry
         patient_page = "medline_plus_id" in data or "nhs_url" in data
         if not patient_page and not (name in official and _inn_like(name, words)):
             continue
@@ -488,10 +510,13 @@ def build(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
         "drug_named_entity_recognition-*.whl",
     )
     raw_words = Path(args.words).read_bytes()
+    raw_es, raw_de = Path(args.words_es).read_bytes(), Path(args.words_de).read_bytes()
     for label, raw in (
         ("UNII_Names.txt", raw_unii),
         ("drug_ner_dictionary.pkl.bz2", raw_dner),
         ("words", raw_words),
+        ("spanish", raw_es),
+        ("ngerman", raw_de),
     ):
         digest = sha256(raw)
         log.append(f"input {label}: sha256 {digest}")
@@ -500,6 +525,10 @@ def build(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
     index = load_unii(raw_unii)
     dner = load_dner(raw_dner)
     words = load_words(raw_words)
+    words.foreign = frozenset(
+        w.strip().lower() for raw in (raw_es, raw_de) for w in raw.decode("utf-8").split("\n")
+        if w.strip()
+    )
 
     base = {name: read_json(SEEDS / "base" / f"{name}.json") for name in args.files}
     terms = Terms()
@@ -662,6 +691,9 @@ def add_brands(
             log.append(f"brand {name} of {med.id} dropped: {problem}")
             continue
         source = confirm(name) or BN_SOURCE
+        if DNER_SOURCE not in source and words.is_foreign(name):
+            log.append(f"brand {name} of {med.id} dropped: a Spanish or German word, one source")
+            continue
         if DNER_SOURCE not in source and name.lower() in dner.variant_to_canonical:
             # the vocabulary knows the name, but not as this medicine: a combination product
             # or another substance's brand
@@ -676,6 +708,8 @@ def add_brands(
         problem = brand_problem(name, med, words, index)
         if problem is None and words.is_proper(name):
             problem = "a name in the word list"
+        if problem is None and words.is_foreign(name):
+            problem = "a Spanish or German word"
         if problem:
             log.append(f"brand {name} of {med.id} (DrugBank vocabulary) dropped: {problem}")
             continue
@@ -795,6 +829,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dner", help="drug-named-entity-recognition wheel or its .pkl.bz2")
     parser.add_argument("--words", default="/usr/share/dict/american-english",
                         help="English word list (Debian package wamerican)")
+    parser.add_argument("--words-es", default="/usr/share/dict/spanish",
+                        help="Spanish word list (Debian package wspanish)")
+    parser.add_argument("--words-de", default="/usr/share/dict/ngerman",
+                        help="German word list (Debian package wngerman)")
     parser.add_argument("--out", type=Path, default=DATA, help="output folder")
     parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
     parser.add_argument("--allow-other-sources", action="store_true",

@@ -106,10 +106,17 @@ def test_drug_file_stays_small() -> None:
     assert (DATA / "drugs.json").stat().st_size < 4_000_000
 
 
-def _pinned_words() -> str:
-    found = re.search(r'"words": "([0-9a-f]{64})"', BUILDER.read_text("utf-8"))
-    assert found, "the builder pins the word list"
+def _pinned(label: str) -> str:
+    found = re.search(rf'"{label}": "([0-9a-f]{{64}})"', BUILDER.read_text("utf-8"))
+    assert found, f"the builder pins the {label} word list"
     return found.group(1)
+
+
+WORD_LISTS = {  # pin label -> (file, Debian package)
+    "words": ("/usr/share/dict/american-english", "wamerican 2020.12.07-2"),
+    "spanish": ("/usr/share/dict/spanish", "wspanish 1.0.30"),
+    "ngerman": ("/usr/share/dict/ngerman", "wngerman 20161207-11"),
+}
 
 
 def _sources() -> str | None:
@@ -120,11 +127,12 @@ def _sources() -> str | None:
         if not in_dir and importlib.util.find_spec(package) is None:
             return (f"{package} is neither installed nor in $FHIR_EXPORT_LEXICON_WHEELS "
                     "(a build-time source, see scripts/lexicon/README.md)")
-    words = Path("/usr/share/dict/american-english")
-    if not words.exists():
-        return "no /usr/share/dict/american-english (Debian package wamerican)"
-    if hashlib.sha256(words.read_bytes()).hexdigest() != _pinned_words():
-        return "/usr/share/dict/american-english is not the pinned wamerican 2020.12.07-2"
+    for label, (path, package) in WORD_LISTS.items():
+        words = Path(path)
+        if not words.exists():
+            return f"no {path} (Debian package {package.split()[0]})"
+        if hashlib.sha256(words.read_bytes()).hexdigest() != _pinned(label):
+            return f"{path} is not the pinned {package}"
     return None
 
 
