@@ -97,6 +97,13 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     ]
 
 
+def _term_tokens(term: str) -> list[str]:
+    """The normalized words of a lexicon term (what tokenize gives, without offsets)."""
+    if term.isascii() and "'" not in term and "`" not in term:
+        return _TOKEN.findall(term.lower())  # the common case: normalize is lower-casing
+    return [normalize(w) for w in _TOKEN.findall(term)]
+
+
 def _key(tokens: list[str]) -> tuple[str, ...]:
     return (*tokens[:-1], _singular(tokens[-1])) if tokens else ()
 
@@ -137,15 +144,19 @@ class Lexicon:
         terms = [(t, None) for t in (concept.preferred, *data.get("synonyms", ()))]
         terms += [(b["name"], b["name"]) for b in data.get("brands", ())]
         ambiguous = data.get("tier") == "ambiguous"
+        index, first = self._index, self._first
         for term, brand in terms:
-            tokens = [normalize(w) for w in _TOKEN.findall(term)]
+            tokens = _term_tokens(term)
             if not tokens:
                 continue
-            exact = term if term.isupper() and len(term) <= 6 else None
+            exact = term if len(term) <= 6 and term.isupper() else None
             key = _key(tokens)
-            self._index[key] = Entry(concept, brand, exact, ambiguous and brand is None)
-            self.max_len = max(self.max_len, len(tokens))
-            self._first[key[0]] = max(self._first.get(key[0], 0), len(tokens))
+            index[key] = Entry(concept, brand, exact, ambiguous and brand is None)
+            size = len(tokens)
+            if size > self.max_len:
+                self.max_len = size
+            if size > first.get(key[0], 0):
+                first[key[0]] = size
 
     def brand_codings(self, concept_id: str, brand: str) -> tuple[Coding, ...]:
         for b in self.raw.get(concept_id, {}).get("brands", ()):
