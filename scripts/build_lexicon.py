@@ -97,7 +97,7 @@ NOT_BRAND_WORDS = frozenset(
     PFIZER PFIZERPEN ALEXION PHARMION AMGEN NOVARTIS ROCHE BAYER MERCK SANOFI LILLY TEVA MYLAN
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
     CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
-    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL""".split()
+    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING""".split()
 )
 # Never a brand of one medicine, whatever a source says: brand families whose products differ
 # in active ingredient (Midol: ibuprofen, naproxen or acetaminophen combinations), and names
@@ -352,8 +352,12 @@ def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> s
         return "product-line, dosage-form or store word"
     if any(len(h) <= 3 for h in parts[0].split("-")) or len(parts[0]) < 4:
         return "too short to be a distinctive brand"
-    if not re.search(r"[AEIOUY]", parts[0]):
+    if not re.search(r"[AEIOUY]", parts[0]) or (
+        len(parts[0]) <= 4 and len(re.findall(r"[AEIOUY]", parts[0])) < 2
+    ):
         return "abbreviation"
+    if any(len(p) <= 2 for p in parts[1:]):
+        return "a one- or two-letter product-line suffix (LS, PS, T)"
     if words.is_common(parts[0]) or words.is_common(name.replace(" ", "")):
         return "everyday English word"
     generic_tokens = set(med.generic.upper().replace("-", " ").split())
