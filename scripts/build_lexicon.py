@@ -210,10 +210,8 @@ class Dner:
             for variant, canonicals in self.variant_to_canonical.items():
                 if len(canonicals) == 1:
                     self._by_canonical[canonicals[0]].append(variant)
-        data = self.drug(generic)
-        canonical = str(data["name"]).lower() if data else generic.lower()
-        return sorted(
-            v for v in self._by_canonical.get(canonical, ())
+        return sorted(  # the medicine's own entry only: a variant's mapping can be wrong
+            v for v in self._by_canonical.get(generic.lower(), ())
             if v.isalpha() and len(v) <= 14 and not _SYNONYM_LIKE.search(v)
             and not re.search(r"[^aeiouy]{4}", v) and re.search(r"[aeiouy]", v[:3])
             and SequenceMatcher(None, v, generic.lower()).ratio() < 0.5
