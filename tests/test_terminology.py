@@ -110,3 +110,15 @@ def test_acronyms_match_only_in_capitals() -> None:
 
 def test_never_fuzzy() -> None:
     assert _scan("rituximabb ritux rituxann") == []
+
+
+def test_ambiguous_tier_names_match_only_when_asked() -> None:
+    lexicon = default_lexicon()
+    tokens = tokenize("Take potassium chloride with food; K-Tab is a brand.")
+    plain = [m.concept.id for m in lexicon.scan(tokens, frozenset({"drug"}))]
+    assert plain == ["potassium-chloride"]  # the brand only
+    asked = lexicon.scan(tokens, frozenset({"drug"}), ambiguous=True)
+    assert [(m.concept.id, m.ambiguous) for m in asked] == [
+        ("potassium-chloride", True), ("potassium-chloride", False)]
+    assert lexicon.tier("potassium-chloride") == "ambiguous"
+    assert lexicon.tier("metformin") == "medicine"

@@ -3,6 +3,12 @@
 Normalization folds case, dashes, quotes, (R)/(TM) marks, possessive 's and a final plural,
 so "Interferons", "Non-Hodgkin's lymphoma" and "HUMIRA®" find their entries. Terms written
 in capitals in the lexicon (TB, CLL, IL-2) only match text written in capitals.
+
+Tiers: a medicine whose name is also a food, salt, excipient or body chemical (water, potassium
+chloride, sucrose, caffeine, iron) carries `"tier": "ambiguous"` and a `tier_reason`. Its names
+(not its brands: "K-Tab" is always a medicine) match only when the caller asks for them with
+`scan(..., ambiguous=True)`; each such match has `Match.ambiguous` set, so the caller keeps it
+only where the text treats the substance as a medicine (a dose, a route, a brand, "take ...").
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ class Entry:
     concept: Concept
     brand: str | None  # the brand name when the term is a brand of this drug
     exact_case: str | None  # the term as written, when it must match case
+    ambiguous: bool = False  # also a food, salt, excipient or body chemical: see tiers above
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +62,19 @@ class Match:
     def concept(self) -> Concept:
         return self.entry.concept
 
+    @property
+    def ambiguous(self) -> bool:
+        """The term names a medicine only where the text treats it as one (tier 'ambiguous')."""
+        return self.entry.ambiguous
+
 
 @lru_cache(maxsize=1 << 16)
 def normalize(word: str) -> str:
-    word = unicodedata.normalize("NFKC", word).translate(_MARKS).translate(_DASHES)
-    word = word.translate(_QUOTES).casefold()
+    if word.isascii():  # the common case: no marks, dashes or curly quotes to fold
+        word = word.replace("`", "'").lower()
+    else:
+        word = unicodedata.normalize("NFKC", word).translate(_MARKS).translate(_DASHES)
+        word = word.translate(_QUOTES).casefold()
     if word.endswith("'s"):
         word = word[:-2]
     return word.rstrip("'")
@@ -80,6 +95,13 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
         Token(normalize(m.group()), m.group(), m.start(), m.end())
         for m in _TOKEN.finditer(text, start, end)
     ]
+
+
+def _term_tokens(term: str) -> list[str]:
+    """The normalized words of a lexicon term (what tokenize gives, without offsets)."""
+    if term.isascii() and "'" not in term and "`" not in term:
+        return _TOKEN.findall(term.lower())  # the common case: normalize is lower-casing
+    return [normalize(w) for w in _TOKEN.findall(term)]
 
 
 def _key(tokens: list[str]) -> tuple[str, ...]:
@@ -121,15 +143,20 @@ class Lexicon:
         self.raw[concept.id] = data
         terms = [(t, None) for t in (concept.preferred, *data.get("synonyms", ()))]
         terms += [(b["name"], b["name"]) for b in data.get("brands", ())]
+        ambiguous = data.get("tier") == "ambiguous"
+        index, first = self._index, self._first
         for term, brand in terms:
-            tokens = [t.norm for t in tokenize(term)]
+            tokens = _term_tokens(term)
             if not tokens:
                 continue
-            exact = term if term.isupper() and len(term) <= 6 else None
+            exact = term if len(term) <= 6 and term.isupper() else None
             key = _key(tokens)
-            self._index[key] = Entry(concept, brand, exact)
-            self.max_len = max(self.max_len, len(tokens))
-            self._first[key[0]] = max(self._first.get(key[0], 0), len(tokens))
+            index[key] = Entry(concept, brand, exact, ambiguous and brand is None)
+            size = len(tokens)
+            if size > self.max_len:
+                self.max_len = size
+            if size > first.get(key[0], 0):
+                first[key[0]] = size
 
     def brand_codings(self, concept_id: str, brand: str) -> tuple[Coding, ...]:
         for b in self.raw.get(concept_id, {}).get("brands", ()):
@@ -141,8 +168,21 @@ class Lexicon:
                 )
         return ()
 
-    def scan(self, tokens: list[Token], kinds: frozenset[str] | None = None) -> list[Match]:
-        """Longest-first, non-overlapping matches over a token list."""
+    def tier(self, concept_id: str) -> str:
+        """'ambiguous' for a medicine that is also a food, salt, excipient or body chemical
+        (its reason in `raw[id]['tier_reason']`), else 'medicine'."""
+        return str(self.raw.get(concept_id, {}).get("tier", "medicine"))
+
+    def scan(
+        self,
+        tokens: list[Token],
+        kinds: frozenset[str] | None = None,
+        *,
+        ambiguous: bool = False,
+    ) -> list[Match]:
+        """Longest-first, non-overlapping matches over a token list. Names of 'ambiguous'
+        tier medicines (water, sucrose) match only with ambiguous=True (then Match.ambiguous
+        tells them apart)."""
         found: list[Match] = []
         i, n = 0, len(tokens)
         first = self._first
@@ -155,6 +195,8 @@ class Lexicon:
             for size in range(min(longest, n - i), 0, -1):
                 entry = self._index.get(_key([t.norm for t in tokens[i : i + size]]))
                 if entry is None or (kinds is not None and entry.concept.kind not in kinds):
+                    continue
+                if entry.ambiguous and not ambiguous:
                     continue
                 surface = " ".join(t.surface for t in tokens[i : i + size])
                 if entry.exact_case and _shape(surface) != _shape(entry.exact_case):
@@ -189,6 +231,8 @@ def _problem(entry: Any) -> str | None:
             return f"needs a text '{key}'"
     if entry["kind"] not in KINDS:
         return f"has kind '{entry['kind']}', not one of {', '.join(sorted(KINDS))}"
+    if entry.get("tier", "medicine") not in ("medicine", "ambiguous"):
+        return "has a 'tier' other than 'medicine' or 'ambiguous'"
     synonyms = entry.get("synonyms", [])
     if not isinstance(synonyms, list) or not all(isinstance(x, str) for x in synonyms):
         return "needs 'synonyms' to be a list of texts"
