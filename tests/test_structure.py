@@ -257,3 +257,29 @@ def test_each_typed_section_says_what_it_yielded() -> None:
     )
     got = [(s.heading, s.kind, s.facts) for s in x.sections]
     assert got == [("Side effects", "side-effect", 1), ("Warnings", "warning", 0)]
+
+
+def test_a_used_to_lead_in_gives_its_verb_to_the_items() -> None:
+    x = run(
+        "Metformin is used to:",
+        ("item", "treat type 2 diabetes"),
+        ("item", "lower the risk of diabetes in people with prediabetes"),
+    )
+    assert texts(med(x, "metformin").indications) == ["type 2 diabetes", "diabetes"]
+
+
+def test_a_related_reading_line_states_no_fact() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("item", "Metformin May Cause Burns (Food and Drug Administration)"),
+        ("item", "Metformin can cause stomach ache."),
+    )
+    assert texts(med(x, "metformin").side_effects) == ["stomach ache"]
+
+
+def test_a_relative_clause_that_defines_the_medicine_is_its_use() -> None:
+    x = run(
+        "Metformin is a medicine that helps control blood sugar in type 2 diabetes.",
+        "Metformin protects the immune system that causes pain.",
+    )
+    assert texts(med(x, "metformin").indications) == ["type 2 diabetes"]

@@ -19,6 +19,10 @@ _BY_KIND = {
 }
 
 
+# what a medicine must carry for an 'ambiguous'-tier name (a class word, a vitamin) to stand
+_OWN_FACTS = ("indications", "side_effects", "warnings", "contraindications", "routes")
+
+
 def _key(finding: Finding) -> str:
     if finding.kind is FindingKind.ROUTE and finding.concept:
         return finding.concept.id  # "intravenous (IV) infusions" names one route
@@ -40,6 +44,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         main,
         medications.section_subjects(article, found, lexicon),
         medications.class_terms(found, lexicon),
+        medications.class_members(found, lexicon),
     )
     if article.language.split("-")[0].lower() == "en":
         findings = facts(cut, found, article.text, lexicon, main) + table_facts(
@@ -100,6 +105,14 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for b in found.brands.get(key, []):
             if all(normalize(x.text) != normalize(b.brand or "") for x in brands):
                 brands.append(_brand_finding(b, article, cut))
+        if (
+            first.concept is not None
+            and lexicon.tier(first.concept.id) == "ambiguous"
+            and key not in medications.group_members(main or "")
+            and not brands
+            and not any(grouped[k] for k in _OWN_FACTS)
+        ):
+            continue  # a class word or dual-use name the article says nothing about
         meds.append(
             Medication(
                 key=key,

@@ -22,8 +22,8 @@ def _kind(word: str, language: str) -> str | None:
 
 def bare(phrase: str, language: str = "en") -> bool:
     """A phrase that is only a colour, a body part or a function word ("slow" alone is a
-    modifier and stays: "moving slow" is rare, but "slow" as the part left of "or" joins)."""
-    return _kind(phrase, language) in {"colour", "body-part", "function-word"}
+    modifier: "slow" alone is left over from "slow or irregular heartbeat")."""
+    return _kind(phrase, language) is not None
 
 
 def rejoin(

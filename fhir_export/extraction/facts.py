@@ -114,6 +114,12 @@ def objects(
 
 
 _NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
+# "Pain relievers are medicines that relieve headaches": the relative clause is the medicine's
+_DEFINES = re.compile(
+    r"\b(?:is|are)\s+(?:an?\s+)?(?:\w+\s+)?(?:medicines?|drugs?|medications?|treatments?|"
+    r"therap(?:y|ies))\s+(?:that|which)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
 _RELATIVE = re.compile(r"\b(?:that|which)\s+(?:\w+\s+){0,2}$", re.I)
 _MED_REF = re.compile(
     r"^(?:\W*\w+\W+){0,3}?(?:it|this (?:medicine|drug|medication|treatment|injection|"
@@ -144,7 +150,22 @@ def _escalate(kind: FindingKind, phrase: str) -> FindingKind:
     )
 
 
-def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> list[Finding]:
+_RUN_ON_REACH = 150  # characters: how far back a run-on text's medicine may be named
+
+
+def _nearest(mentions: list[Mention], at: int) -> str | None:
+    """In a run-on text, the medicine named closest before `at`, if close enough."""
+    before = [m for m in mentions if m.end <= at and at - m.end <= _RUN_ON_REACH]
+    return before[-1].key if before else None
+
+
+def _triggered(
+    unit: Unit,
+    text: str,
+    lexicon: Lexicon,
+    group: str | None,
+    mentions: list[Mention] | None = None,
+) -> list[Finding]:
     out: list[Finding] = []
     hedged = bool(HEDGED.search(unit.text))
     taken: list[tuple[int, int]] = []
@@ -157,6 +178,8 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
             if hedged and kind in (FindingKind.SIDE_EFFECT, FindingKind.INDICATION):
                 continue
             subject = unit.subject
+            if unit.is_run_on:  # sentence ends lost: only a medicine named just before counts
+                subject = _nearest(mentions or [], trig.start())
             if kind is not FindingKind.SCREENING and subject is None:
                 continue
             if (
@@ -165,7 +188,11 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
                 and not _names_the_medicine(text, unit.start, trig.start())
             ):
                 continue
-            if kind in _NEEDS_REFERENCE and _RELATIVE.search(text, unit.start, trig.start()):
+            if (
+                kind in _NEEDS_REFERENCE
+                and _RELATIVE.search(text, unit.start, trig.start())
+                and not _DEFINES.search(text, unit.start, trig.start())
+            ):
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
@@ -183,6 +210,25 @@ def _triggered(unit: Unit, text: str, lexicon: Lexicon, group: str | None) -> li
                 taken.append((trig.start(), max(f.span.end for f in found)))
             out += found
     return out
+
+
+# "Montelukast is used to:" / "- prevent asthma symptoms": the lead-in's verb is in the item
+_USED_TO = re.compile(r"\b(?:used|prescribed|given|taken|helps?|approved)\s+to\s*:\s*$", re.I)
+_ITEM_VERB = re.compile(
+    r"^\s*(?:treat|prevent|relieve|control|manage|lower|reduce|ease)\s+"
+    r"(?:(?:the )?(?:risk|symptoms|chance|signs) of\s+)?",
+    re.I,
+)
+
+
+def _used_to(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
+    if unit.lead is None or unit.subject is None or not _USED_TO.search(unit.lead.text):
+        return []
+    verb = _ITEM_VERB.match(unit.text)
+    if verb is None:
+        return []
+    start = unit.start + verb.end()
+    return objects(FindingKind.INDICATION, text, start, unit.end, unit, lexicon, unit.subject)
 
 
 def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
@@ -280,11 +326,11 @@ def facts(
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
-        if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING:
+        if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING or unit.is_credit_link:
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit)
-            own = _triggered(unit, text, lexicon, group)
+            own = _triggered(unit, text, lexicon, group, mentions) or _used_to(unit, text, lexicon)
             if own:
                 out += own
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
@@ -301,7 +347,10 @@ def facts(
                     group if kind is FindingKind.SCREENING else None,
                 )
         else:
-            own = _triggered(unit, text, lexicon, group)
+            own = _triggered(unit, text, lexicon, group, mentions)
+            if unit.is_run_on:
+                out += own
+                continue  # nothing else is read from a run-on text
             if not own and unit.subject and not HEDGED.search(unit.text):
                 own = _happens(unit, text, lexicon)
             if unit.subject_source == "mention":

@@ -36,8 +36,10 @@ _BRAND_AFTER = re.compile(
     r"\s*\(\s*(?P<brand>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)\s*[®™]?\s*\)"
 )
 _ANAPHORA = re.compile(
-    r"^(?:[\"“]?)(?:it|this|these|they|the (?:medicine|drug|medication|treatment|therapy))\b"
-    r"(?:\s+(?:medicine|medicines|drug|drugs|medication|medications|treatment|therapy))?",
+    # a bare "This" may point at the illness just named ("Type 2 diabetes ... This can cause"):
+    # only "this/these" with a medicine noun points at a medicine
+    r"^(?:[\"“]?)(?:it|they|(?:this|these|the) (?:medicines?|drugs?|medications?|treatments?|"
+    r"therap(?:y|ies)|tablets?|injections?|vaccines?))\b",
     re.I,
 )
 _PLURAL = re.compile(
@@ -62,6 +64,7 @@ class Mention:
     end: int
     brand: str | None = None
     heading: bool = False  # named in a heading (running text is preferred for the name)
+    ambiguous: bool = False  # an 'ambiguous'-tier name: a class word or dual-use substance
 
 
 @dataclass(slots=True)
@@ -89,15 +92,25 @@ def _unknown_stems(unit: Unit, taken: list[Match]) -> list[Mention]:
 def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
     found = Found()
     for idx, unit in enumerate(units):
-        matches = lexicon.scan(unit.tokens, DRUG_KINDS)
+        matches = [
+            m
+            for m in lexicon.scan(unit.tokens, DRUG_KINDS, ambiguous=True)
+            if not m.ambiguous or _treated_as_medicine(m, unit, text)
+        ]
         mentions = [
             Mention(
-                key=m.concept.id, concept=m.concept, start=m.start, end=m.end, brand=m.entry.brand
+                key=m.concept.id,
+                concept=m.concept,
+                start=m.start,
+                end=m.end,
+                brand=m.entry.brand,
+                ambiguous=m.ambiguous,
             )
             for m in matches
         ]
         mentions += _unknown_stems(unit, matches)
         mentions.sort(key=lambda m: m.start)
+        mentions = _class_brands(mentions, text, unit.end)
         _paired_brands(mentions, text, unit)
         if mentions:
             found.per_unit[idx] = mentions
@@ -113,6 +126,32 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
     for key, brands in found.brands.items():
         found.names.setdefault(key, brands[0])
     return found
+
+
+# What makes a name that is also a food, salt, vitamin or body chemical a medicine: a dose or
+# strength, a dosage form, a medicine verb, or being named as a medicine ("potassium chloride
+# tablets", "take 400 micrograms of folic acid", "medicines called statins").
+_MEDICINE_CUE = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|ml|units?|iu|mmol|%)\b|"
+    r"\b(?:tablets?|capsules?|injections?|infusions?|supplements?|inhalers?|lozenges?|patch(?:es)?|"
+    r"syrups?|suspension|solution|drops|chewing gum|gum|sprays?|creams?|gels?|ointments?|"
+    r"suppositor(?:y|ies)|pills?|prescri\w*|dose|doses|dosage|take|takes|taking|took|"
+    r"given|giving|use[ds]?|using|treat\w*|medicines?|medications?|drugs?|therap(?:y|ies)|"
+    r"antidote|replacement|relie\w+|recommend\w*|such as|including|called|known as)\b",
+    re.I,
+)
+_CLASS_CUE_WINDOW = 60  # characters either side of the name
+
+
+def _treated_as_medicine(match: Match, unit: Unit, text: str) -> bool:
+    """An 'ambiguous'-tier name (lexicon tier) counts only where the text treats it as a
+    medicine: a cue word near it in its sentence, or its list's lead-in."""
+    start = max(unit.start, match.start - _CLASS_CUE_WINDOW)
+    end = min(unit.end, match.end + _CLASS_CUE_WINDOW)
+    if _MEDICINE_CUE.search(text, start, end):
+        return True
+    lead = unit.lead
+    return lead is not None and bool(_MEDICINE_CUE.search(lead.text))
 
 
 def without(found: Found, skip: frozenset[int]) -> Found:
@@ -159,6 +198,24 @@ def _is_class_of(lexicon: Lexicon, cls: Concept, member: str) -> bool:
     return any(tuple(_singular_norm(t.norm) for t in tokenize(str(n))) in words for n in names)
 
 
+def class_members(found: Found, lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
+    """For each medicine class the article names, the medicines of that class it names."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key, m in found.names.items():
+        if m.concept is None or m.concept.kind != "drug-class":
+            continue
+        named = tuple(
+            k
+            for k, o in found.names.items()
+            if k != key
+            and (o.concept is None or o.concept.kind == "drug")
+            and _is_class_of(lexicon, m.concept, k)
+        )
+        if named:
+            out[key] = named
+    return out
+
+
 def fold_classes(found: Found, main: str | None, lexicon: Lexicon) -> Found:
     """On a page about one medicine, its class word ("statins" on an atorvastatin page) speaks
     of that medicine, not of a second, class-level medicine."""
@@ -184,6 +241,48 @@ def fold_classes(found: Found, main: str | None, lexicon: Lexicon) -> Found:
             for m in mentions
         ]
     out.names = {k: v for k, v in found.names.items() if k not in folded}
+    return out
+
+
+_EXAMPLES = re.compile(r"\s*,?\s*(?:such as|including|like|e\.g\.,?|for example,?)\s+", re.I)
+
+
+_NAME_ITEM = re.compile(
+    r"[A-Z][A-Za-z0-9]*(?:[-][A-Za-z0-9]+)*(?: [A-Z0-9][A-Za-z0-9-]*){0,2}[®™]?"
+)
+
+
+def _class_brands(mentions: list[Mention], text: str, unit_end: int) -> list[Mention]:
+    """'Antacids, such as Alka-Seltzer, Maalox and Rolaids': names given as examples of a
+    class, all capitalised (no generic among them), are the class's brands."""
+    out = list(mentions)
+    for m in mentions:
+        if m.brand or m.concept is None or m.concept.kind != "drug-class":
+            continue
+        lead = _EXAMPLES.match(text, m.end, unit_end)
+        if lead is None:
+            continue
+        pos, items = lead.end(), []
+        while True:
+            item = _NAME_ITEM.match(text, pos, unit_end)
+            if item is None:
+                break
+            items.append((item.start(), item.end()))
+            join = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+").match(
+                text, item.end(), unit_end
+            )
+            if join is None:
+                break
+            pos = join.end()
+        named = [o for o in out if not o.brand and any(s <= o.start < e for s, e in items)]
+        if len(items) < 2 or named:
+            continue  # one name, or a generic among them: not a list of the class's brands
+        kept = [o for o in out if not any(s <= o.start < e for s, e in items)]
+        kept += [
+            Mention(key=m.key, concept=m.concept, start=s, end=e, brand=text[s:e].rstrip("®™"))
+            for s, e in items
+        ]
+        out = sorted(kept, key=lambda o: o.start)
     return out
 
 
@@ -371,21 +470,41 @@ def resolve(
     main: str | None,
     sections: dict[int, str] | None = None,
     classes: dict[tuple[str, ...], str] | None = None,
+    members: dict[str, tuple[str, ...]] | None = None,
 ) -> None:
     """Set each unit's subject: named in it, pointed at ('It', 'This medicine'), named by its
-    class ('statins'), the medicine its section is about, or the article's."""
+    class ('statins'), the medicine its section is about, or the article's. `members`: the
+    medicines the article names of each class it names; what the text says of the class is
+    said of them too."""
     sections = sections or {}
     classes = classes or {}
+    members = members or {}
+    if main in members:  # a page about a class that names its members
+        main = GROUP + "+".join((main, *members[main]))
     previous: dict[int, str | None] = {}
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx)
         by_class = None if mentions else _class_subject(unit, classes)
-        if unit.lead is not None and unit.lead.subject is not None and not mentions:
+        if by_class:  # "PPIs" for the proton pump inhibitors named, and their class if named
+            named = set(group_members(by_class))
+            extra = [k for k, ms in members.items() if set(ms) <= named and k not in named]
+            if extra:
+                by_class = GROUP + "+".join((*extra, *group_members(by_class)))
+        # "H. pylori infection, together with antibiotics": a class word in a list item does
+        # not take the item from the medicine its lead-in speaks of
+        if (
+            unit.lead is not None
+            and unit.lead.subject is not None
+            and (not mentions or all(m.ambiguous for m in mentions))
+        ):
             unit.subject, unit.subject_source = unit.lead.subject, "lead"
         elif by_class:
             unit.subject, unit.subject_source = by_class, "mention"
         elif mentions:
-            unit.subject, unit.subject_source = _coordinated(unit, mentions), "mention"
+            subject = _coordinated(unit, mentions)
+            if subject in members:  # "Statins can cause muscle pain": the class and the
+                subject = GROUP + "+".join((subject, *members[subject]))  # statins named
+            unit.subject, unit.subject_source = subject, "mention"
         elif _PLURAL.match(unit.text) and main and main.startswith(GROUP):
             unit.subject, unit.subject_source = main, "anaphora"  # "Both medicines...", "They"
         elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
@@ -395,7 +514,8 @@ def resolve(
         else:
             unit.subject, unit.subject_source = main, "main"
         if mentions:
-            previous[unit.section] = mentions[0].key
+            first = mentions[0].key
+            previous[unit.section] = unit.subject if first in members else first
         elif by_class:
             previous[unit.section] = by_class
 

@@ -14,7 +14,8 @@ from . import rules
 # rules joined in file order, compiled once at import. Punctuation is the same in every
 # language this reads, so it stays here: a clause also ends at . ; : ! ? and at a spaced dash,
 # and list parts are also separated by a slash or a bar ("tablets / capsules").
-_CLAUSE_PUNCTUATION = r"[.;:!?]|\s+[–—-]\s+"
+# a full stop after an initial ("H. pylori", "E. coli") does not end the clause
+_CLAUSE_PUNCTUATION = r"(?<!(?<![\w.])[A-Z])\.|[;:!?]|\s+[–—-]\s+"
 _LIST_PUNCTUATION = r"\s*/\s*|\s*\|\s*"
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
 WORD_LISTS = frozenset({"adjective", "first-word"})  # kinds read as sets of words
@@ -142,6 +143,8 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 def acceptable(phrase: str) -> bool:
     """A part that names one thing: short, specific, no hedge, not a clause."""
     words = phrase.split()
+    if phrase.rstrip().endswith(("…", "...")):
+        return False  # a teaser cut short: "inappropria…"
     if not words or words[0].lower() in _FIRST_WORD_REJECT or phrase.lower() in _ADJECTIVES:
         return False
     if all(w.lower().strip(",") in _ADJECTIVES for w in words):

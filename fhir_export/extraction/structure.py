@@ -38,7 +38,11 @@ _READ = frozenset(
     }
 )
 _INFOBOX = frozenset({"brand", "route", "class"})  # labels read even from a heading-like line
-_MAX_RUN_WORDS = 12  # a piece of a semicolon run longer than this is prose
+_MAX_RUN_WORDS = 12
+# a parenthesis of two or more capitalised words at the end of a line names a publisher
+_CREDIT = re.compile(
+    r"\((?:[A-Z][\w.&'-]*,?\s+(?:(?:and|of|for|the|&)\s+)*){1,6}[A-Z][\w.&'-]*\)\s*$"
+)  # a piece of a semicolon run longer than this is prose
 _PREFIX = re.compile(r"^\s*(?:[A-Z][\w -]{1,40}):\s+(?=\S)")  # "Digestive system: ..."
 _BRAND_PART = re.compile(r"[A-Z][\w-]*(?:[ -][A-Z0-9][\w-]*){0,2}[®™]?")
 _NOT_BRANDS = frozenset({"others", "other", "generic", "generics", "various", "many", "and"})
@@ -87,6 +91,8 @@ def run_pieces(
     piece = text[start:end].strip(" .")
     if not piece:
         return None
+    if _CREDIT.search(piece):
+        return None  # "Burns (Food and Drug Administration)": a link with its publisher
     if phrases.acceptable(piece) and len(piece.split()) <= max_words:
         if lexicon is None or lexicon.scan(tokenize(text, start, end), CONDITION_KINDS):
             return [(start, end)]
@@ -203,7 +209,12 @@ def structured(
     brands: list[Mention] = []
     headings = {u.section: u for u in units if u.kind is BlockKind.HEADING}
     for idx, unit in enumerate(units):
-        if (unit.start, unit.end) in read or unit.kind is BlockKind.ROW:
+        if (
+            (unit.start, unit.end) in read
+            or unit.kind is BlockKind.ROW
+            or unit.is_credit_link
+            or unit.is_run_on
+        ):
             continue
         group = unit.subject or main
         lab = label(text, unit.start, unit.end, language)

@@ -15,7 +15,19 @@ from ..terminology import Token, tokenize
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 _ABBREV = re.compile(
-    r"\b(?:Dr|Mr|Mrs|Ms|St|vs|No|e\.g|i\.e|etc|approx|U\.S|Fig|Jr|Sr|Prof|inc|Ltd)\.$", re.I
+    r"\b(?:Dr|Mr|Mrs|Ms|St|vs|No|e\.g|i\.e|etc|approx|U\.S|Fig|Jr|Sr|Prof|inc|Ltd)\.$|"
+    r"(?<![\w.])(?-i:[A-Z])\.$",  # an initial: "H. pylori", "E. coli"
+    re.I,
+)
+
+
+MAX_SENTENCE_WORDS = 150
+_CREDIT = re.compile(
+    r"\((?:[A-Z][\w.&'’-]*\s+(?:(?:and|of|for|on|the|&)\s+)*){0,8}"
+    r"(?:Administration|Institutes?|Foundation|Academy|Association|Society|College|Agency|"
+    r"Department|Cent(?:er|re)s?|Organi[sz]ation|Service|Council|Library|Office|Network|"
+    r"Alliance|Federation|Board|Coalition|Program(?:me)?)(?:\s+[\w&'’-]+){0,6}\)"
+    r"(?:\s+Also in Spanish)?\s*$"
 )
 
 
@@ -38,6 +50,18 @@ class Unit:
     @property
     def span(self) -> Span:
         return Span(section=self.section, start=self.start, end=self.end)
+
+    @property
+    def is_run_on(self) -> bool:
+        """Longer than any sentence: text whose sentence ends were lost (columns of a PDF
+        read across). Which medicine a phrase in it speaks of cannot be told: no facts."""
+        return len(self.tokens) > MAX_SENTENCE_WORDS
+
+    @property
+    def is_credit_link(self) -> bool:
+        """A related-reading line: a title and its publisher in brackets ("Topical Pain
+        Relievers May Cause Burns (Food and Drug Administration)"). It states no fact."""
+        return bool(_CREDIT.search(self.text))
 
     @property
     def is_lead_in(self) -> bool:
