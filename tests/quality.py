@@ -210,12 +210,15 @@ def evaluate(article: Path, expectation: dict[str, Any], x: Extraction | None = 
         f = next((f for f in found if f not in pairs.values() and _same_medicine(names[e], f)),
                  None)
         meds = scores["medications"]
-        meds.expected += 1
+        optional = bool(expected_meds[e].get("optional"))  # as score.py: right, never missed
+        if not optional:
+            meds.expected += 1
         if f is None:
-            meds.misses.append(f"{article.name}: {e}")
+            if not optional:
+                meds.misses.append(f"{article.name}: {e}")
         else:
             pairs[e] = f
-            meds.found += 1
+            meds.found += 0 if optional else 1
     for f in found:
         scores["medications"].extracted += 1
         if f in pairs.values():
@@ -226,7 +229,7 @@ def evaluate(article: Path, expectation: dict[str, Any], x: Extraction | None = 
         got = found.get(pairs.get(name, ""), {})
         for kind in KINDS[1:-1]:
             scores[kind].add(list(facts.get(kind, [])), list(got.get(kind, [])),
-                             f"{article.name} {name}")
+                             f"{article.name} {name}")  # "optional" is no kind: not read
     for name, got in found.items():
         if name not in pairs.values():
             for kind in KINDS[1:-1]:

@@ -18,7 +18,8 @@ _INN_STEM = re.compile(
     r"^[a-z]{3,}(?:mab|nib|ciclib|parib|cept|kinra|leukin|platin|taxel|rubicin|mycin|cillin|"
     r"cycline|floxacin|conazole|vir|sartan|pril|olol|dipine|statin|gliptin|gliflozin|glutide|"
     r"parin|xaban|gatran|oxetine|azepam|triptan|profen|dronate|semide|thiazide|tidine|prazole|"
-    r"lukast|olone|asone|nisone|tisone|trexate|fenac|setron|lamide|citinib|limus|tinib)$"
+    r"lukast|olone|asone|nisone|tisone|trexate|fenac|setron|lamide|citinib|limus|tinib)"
+    r"(?:e|a|o)?$"  # French and Spanish spellings: amoxicilline, metformina, aciclovir
 )
 _NOT_DRUGS = frozenset(
     {
@@ -137,7 +138,11 @@ _MEDICINE_CUE = re.compile(
     r"syrups?|suspension|solution|drops|chewing gum|gum|sprays?|creams?|gels?|ointments?|"
     r"suppositor(?:y|ies)|pills?|prescri\w*|dose|doses|dosage|take|takes|taking|took|"
     r"given|giving|use[ds]?|using|treat\w*|medicines?|medications?|drugs?|therap(?:y|ies)|"
-    r"antidote|replacement|relie\w+|recommend\w*|such as|including|called|known as)\b",
+    r"antidote|replacement|relie\w+|recommend\w*|such as|including|called|known as|"
+    # Spanish, German, French
+    r"tom[ae]r?|toma|usar?|inyect\w*|medicamentos?|medicinas?|pastillas?|tabletas?|dosis|"
+    r"tratamiento|einnehmen|Einnahme|Tabletten?|Spritzen?|Arzneimittel\w*|Medikament\w*|"
+    r"Behandlung|prendre|comprimés?|médicaments?|traitement)\b",
     re.I,
 )
 _CLASS_CUE_WINDOW = 60  # characters either side of the name
