@@ -283,3 +283,15 @@ def test_a_relative_clause_that_defines_the_medicine_is_its_use() -> None:
         "Metformin protects the immune system that causes pain.",
     )
     assert texts(med(x, "metformin").indications) == ["type 2 diabetes"]
+
+
+def test_a_condition_treated_with_medicines() -> None:
+    x = run(
+        "Spasticity, which can come and go, is usually treated with muscle relaxants such as "
+        "baclofen and tizanidine.",
+        "Gout is not treated with metformin.",
+        title="Living with MS",
+    )
+    assert texts(med(x, "baclofen").indications) == ["Spasticity"]
+    assert texts(med(x, "tizanidine").indications) == ["Spasticity"]
+    assert texts(med(x, "metformin").indications) == []

@@ -13,7 +13,7 @@ import re
 from ..model import BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import coordination, phrases
-from .medications import Found, Mention
+from .medications import GROUP, Found, Mention
 from .sections import FINDING_OF
 from .triggers import (
     BEFORE_TREATMENT,
@@ -98,9 +98,8 @@ def objects(
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
-        if one or (
-            phrases.acceptable(phrase) and (len(phrase.split()) <= 5 or whole or not matches)
-        ):
+        size = len(_SYMPTOMS_OF.sub("", phrase).split())  # "symptoms of X" is as long as X
+        if one or (phrases.acceptable(phrase) and (size <= 5 or whole or not matches)):
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
             out.append(_finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
@@ -137,6 +136,7 @@ def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
     return bool(_MED_REF.search(text[start : trigger + 40]))
 
 
+_SYMPTOMS_OF = re.compile(r"^(?:the )?symptoms of\s+", re.I)
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
 # "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
 _DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
@@ -229,6 +229,32 @@ def _used_to(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
         return []
     start = unit.start + verb.end()
     return objects(FindingKind.INDICATION, text, start, unit.end, unit, lexicon, unit.subject)
+
+
+# "Spasticity, which ..., is usually treated with baclofen and tizanidine": the condition is
+# the subject, the medicines come after the passive verb
+_TREATED_WITH = re.compile(
+    r"^(?P<np>[^,.;:]{3,80}?)(?:,\s*(?:which|that|a|an)\b[^;:]{0,200}?,)?\s+"
+    r"(?:is|are|can be|may be|should be|is often|are often)\s+"
+    r"(?:usually |often |commonly |typically |generally |also |best |mainly |first )?"
+    r"(?:treated|managed|controlled|relieved|eased|prevented)\s+(?:with|by|using)\b",
+    re.I,
+)
+
+
+def _treated_with(
+    unit: Unit, text: str, lexicon: Lexicon, mentions: list[Mention]
+) -> list[Finding]:
+    match = _TREATED_WITH.match(unit.text)
+    if match is None or NEGATION.search(unit.text, 0, match.end()):
+        return []
+    after = [m for m in mentions if m.start >= unit.start + match.end() and not m.brand]
+    keys = list(dict.fromkeys(m.key for m in after))
+    if not keys:
+        return []
+    subject = keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+    start, end = unit.start + match.start("np"), unit.start + match.end("np")
+    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, subject)
 
 
 def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
@@ -355,6 +381,7 @@ def facts(
                 own = _happens(unit, text, lexicon)
             if unit.subject_source == "mention":
                 own += _for_condition(unit, text, lexicon)
+                own += _treated_with(unit, text, lexicon, mentions)
             cont = CONTINUATION.match(unit.text)
             if not own and cont and last_kind is not None and unit.subject:
                 own = objects(
