@@ -295,3 +295,17 @@ def test_a_condition_treated_with_medicines() -> None:
     assert texts(med(x, "baclofen").indications) == ["Spasticity"]
     assert texts(med(x, "tizanidine").indications) == ["Spasticity"]
     assert texts(med(x, "metformin").indications) == []
+
+
+def test_route_label_lines_and_their_continuations() -> None:
+    x = run(
+        "Le zentrovimab est un antibiotique.",
+        "Voie d’administration Orale",
+        "Intraveineuse",
+        "Intramusculaire",
+        "Grossesse Autorisée",
+        title="Zentrovimab",
+        lang="fr",
+    )
+    routes = [f.concept.id for f in med(x, "zentrovimab").routes if f.concept]
+    assert routes == ["oral", "intravenous", "intramuscular"]

@@ -137,6 +137,29 @@ def _facts_of(
     return out
 
 
+def _routes_in(
+    unit: Unit,
+    text: str,
+    lexicon: Lexicon,
+    subject: str,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[Finding]:
+    s = unit.start if start is None else start
+    e = unit.end if end is None else end
+    return [
+        Finding(
+            kind=FindingKind.ROUTE,
+            text=text[m.start : m.end],
+            span=Span(section=unit.section, start=m.start, end=m.end),
+            sentence=unit.span,
+            concept=m.concept,
+            subject=subject,
+        )
+        for m in lexicon.scan(tokenize(text, s, e), ROUTE_KINDS)
+    ]
+
+
 def _label_facts(
     unit: Unit, lab: Label, text: str, lexicon: Lexicon, group: str | None
 ) -> tuple[list[Finding], list[Mention]]:
@@ -159,17 +182,7 @@ def _label_facts(
     if lab.kind == "route":
         if subject is None:
             return [], []
-        return [
-            Finding(
-                kind=FindingKind.ROUTE,
-                text=text[m.start : m.end],
-                span=Span(section=unit.section, start=m.start, end=m.end),
-                sentence=unit.span,
-                concept=m.concept,
-                subject=subject,
-            )
-            for m in lexicon.scan(tokenize(text, s, e), ROUTE_KINDS)
-        ], []
+        return _routes_in(unit, text, lexicon, subject, s, e), []
     if lab.kind == "class":
         if subject is None:
             return [], []
@@ -208,6 +221,7 @@ def structured(
     out: list[Finding] = []
     brands: list[Mention] = []
     headings = {u.section: u for u in units if u.kind is BlockKind.HEADING}
+    last_label: str | None = None
     for idx, unit in enumerate(units):
         if (
             (unit.start, unit.end) in read
@@ -218,6 +232,19 @@ def structured(
             continue
         group = unit.subject or main
         lab = label(text, unit.start, unit.end, language)
+        if (
+            lab is None
+            and unit.subject is not None
+            and (unit.section_kind == "route" or (last_label == "route" and len(unit.tokens) <= 3))
+        ):
+            # "How it is given" sections, and the lines that continue a route label
+            # ("Voie d'administration Orale" / "Intraveineuse" / "Intramusculaire")
+            routes = _routes_in(unit, text, lexicon, unit.subject)
+            out += routes
+            last_label = "route" if routes and last_label == "route" else None
+            if routes:
+                continue
+        last_label = lab.kind if lab is not None else None
         if lab is not None and unit.kind is BlockKind.HEADING and lab.kind not in _INFOBOX:
             lab = None  # "Warning: low blood sugar" over a section is its title, not a fact
         if lab is not None:
