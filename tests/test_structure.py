@@ -309,3 +309,15 @@ def test_route_label_lines_and_their_continuations() -> None:
     )
     routes = [f.concept.id for f in med(x, "zentrovimab").routes if f.concept]
     assert routes == ["oral", "intravenous", "intramuscular"]
+
+
+def test_an_acronym_after_a_name_names_it_later() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "Proton pump inhibitors (PPIs) are medicines such as omeprazole (Prilosec).",
+        "Side effects of PPIs may include headache and nausea.",
+        title="Indigestion",
+    )
+    ppis = med(x, "proton-pump-inhibitors")
+    assert texts(ppis.side_effects) == ["headache", "nausea"]
+    assert texts(ppis.brands) == []  # "(PPIs)" is an acronym, not a brand

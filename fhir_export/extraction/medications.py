@@ -123,6 +123,7 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
             ):
                 mention.heading = unit.kind is BlockKind.HEADING
                 found.names[mention.key] = mention  # prefer a mention in running text
+    _aliases(units, found, text)
     # a medicine only ever named by its brand still gets a name
     for key, brands in found.brands.items():
         found.names.setdefault(key, brands[0])
@@ -329,14 +330,51 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
     mentions.sort(key=lambda m: m.start)
 
 
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]+s?$")
+_ALIAS_AFTER = re.compile(r"\s*\(\s*(?P<alias>[A-Z][A-Z0-9]+s?)\s*\)")
+
+
+def _aliases(units: list[Unit], found: Found, text: str) -> None:
+    """'proton pump inhibitors (PPIs)': the acronym names the same medicine wherever the
+    article uses it later ('Side effects of PPIs include ...')."""
+    aliases: dict[str, Mention] = {}
+    for mentions in found.per_unit.values():
+        for m in mentions:
+            after = _ALIAS_AFTER.match(text, m.end)
+            if after and not m.brand:
+                word = after.group("alias")
+                aliases.setdefault(word, m)
+                aliases.setdefault(word[:-1] if word.endswith("s") else word + "s", m)
+    if not aliases:
+        return
+    pattern = re.compile(
+        r"(?<![\w-])(?:" + "|".join(map(re.escape, sorted(aliases))) + r")(?![\w-])"
+    )
+    for idx, unit in enumerate(units):
+        have = found.per_unit.get(idx, [])
+        added = [
+            Mention(
+                key=aliases[hit.group()].key,
+                concept=aliases[hit.group()].concept,
+                start=hit.start(),
+                end=hit.end(),
+                ambiguous=aliases[hit.group()].ambiguous,
+            )
+            for hit in pattern.finditer(text, unit.start, unit.end)
+            if not any(m.start <= hit.start() < m.end + 4 for m in have)
+        ]
+        if added:
+            found.per_unit[idx] = sorted([*have, *added], key=lambda m: m.start)
+
+
 def _brand_after(text: str, mention: Mention) -> tuple[int, int] | None:
     """'generic (Brand)'."""
     after = _BRAND_AFTER.match(text, mention.end)
     if after is None:
         return None
     brand = after.group("brand")
-    if brand.isupper() and len(brand) <= 4:
-        return None  # an acronym: (TB), (IV)
+    if (brand.isupper() and len(brand) <= 4) or _ACRONYM.match(brand):
+        return None  # an acronym: (TB), (IV), (PPIs), (H2RAs)
     return after.start("brand"), after.end("brand")
 
 
