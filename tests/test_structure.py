@@ -321,3 +321,19 @@ def test_an_acronym_after_a_name_names_it_later() -> None:
     ppis = med(x, "proton-pump-inhibitors")
     assert texts(ppis.side_effects) == ["headache", "nausea"]
     assert texts(ppis.brands) == []  # "(PPIs)" is an acronym, not a brand
+
+
+def test_screening_phrasings_of_labels_and_leaflets() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        "If pregnant or breastfeeding, ask a health professional before use.",
+        "Do not give metformin to children under ten.",
+        "Tell your doctor before starting the medicine if you:",
+        ("item", "have had an allergic reaction to metformin or other medicines in the past"),
+    )
+    assert sorted(texts(x.screening)) == [
+        "allergic reaction to metformin or other medicines",
+        "breastfeeding",
+        "children under ten",
+        "pregnant",
+    ]

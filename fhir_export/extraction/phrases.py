@@ -34,6 +34,8 @@ def compile_phrases(pack: rules.Pack) -> dict[str, re.Pattern[str]]:
             joined += f"|{_LIST_PUNCTUATION}"
         elif kind == "lead":  # any run of lead words at the start of a part
             joined = rf"^(?:(?:{joined})\s+)+"
+        elif kind == "tail":  # words at the end of a part that are no part of it
+            joined = rf"(?:\s+(?:{joined}))+\s*$"
         out[kind] = re.compile(joined, re.I)
     return out
 
@@ -52,7 +54,12 @@ _FIRST_WORD_REJECT = _PACK.words("first-word")
 _HEDGE = _COMPILED["hedge"]
 _CLAUSEY = _COMPILED["clause"]
 _OBJECT_OF = _COMPILED["object-of"]
+_TAIL = _COMPILED["tail"]
 MAX_WORDS = 8
+# a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
+_ONE_WORD = re.compile(
+    r"^(?:[a-zà-ÿ][a-zà-ÿ'’-]{2,}|[A-ZÀ-Þ][a-zà-ÿ'’-]{2,}|[A-Z0-9][A-Z0-9-]+s?)$"
+)
 
 
 def clause(text: str, start: int, end: int) -> tuple[int, int]:
@@ -118,6 +125,9 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     trail = _TRAIL.search(text, start, end)
     if trail:
         end = trail.start()
+    tail = _TAIL.search(text, start, end)
+    if tail and tail.start() > start:
+        end = tail.start()
     while start < end and text[start] in "\"'“‘(*-• ":
         start += 1
     if start >= end:
@@ -145,6 +155,8 @@ def acceptable(phrase: str) -> bool:
     words = phrase.split()
     if phrase.rstrip().endswith(("…", "...")):
         return False  # a teaser cut short: "inappropria…"
+    if len(words) == 1 and not _ONE_WORD.match(words[0]):
+        return False  # "Kt", "MulasURR": a fragment of a formula or of glued text
     if not words or words[0].lower() in _FIRST_WORD_REJECT or phrase.lower() in _ADJECTIVES:
         return False
     if all(w.lower().strip(",") in _ADJECTIVES for w in words):

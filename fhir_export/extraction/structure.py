@@ -304,6 +304,8 @@ def _prose(
     out: list[Finding] = []
     for rule in pack.rules:
         kind = _PROSE_FACTS.get(rule.kind)
+        if kind is FindingKind.CONTRAINDICATION and unit.subject is None:
+            kind = FindingKind.SCREENING  # no medicine to hold it: still asked before treatment
         if kind is None or (unit.subject is None and kind is not FindingKind.SCREENING):
             continue
         for match in rule.pattern.finditer(text, unit.start, unit.end):
