@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make export   - install into .venv and export source/ into output/ (JSON and XML)
-#   make test     - install into .venv, fetch the official FHIR schemas, build the HAPI
-#                   validator and the HAPI FHIR JPA test server, lint, run every test
+#   make test     - install into .venv, fetch the official FHIR schemas and the lexicon's
+#                   build-time sources, build the HAPI validator and the HAPI FHIR JPA test
+#                   server, lint, run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install export test lint schemas hapi hapi-server lhc bench clean
+.PHONY: install export test lint schemas hapi hapi-server lhc lexicon-sources bench clean
 
 $(BIN)/fhir-export: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +38,15 @@ hapi-server:
 lhc:
 	bash scripts/setup_lhc_forms.sh
 
+lexicon-sources: install
+	bash scripts/fetch_lexicon_sources.sh
+
 lint: install
 	$(BIN)/ruff check fhir_export tests benchmarks scripts
 	$(BIN)/mypy
 
-test: install schemas hapi lhc lint
-	$(BIN)/pytest
+test: install schemas hapi lhc lexicon-sources lint
+	FHIR_EXPORT_LEXICON_WHEELS=$(CURDIR)/.cache/lexicon-wheels $(BIN)/pytest
 
 bench: install
 	$(BIN)/python benchmarks/export_speed.py
