@@ -337,3 +337,12 @@ def test_screening_phrasings_of_labels_and_leaflets() -> None:
         "children under ten",
         "pregnant",
     ]
+
+
+def test_brands_in_brackets_after_a_class_are_the_classs() -> None:
+    x = run(
+        "Some antihistamines (Benadryl, Atarax, Zentrovix) are medicines that help with itching.",
+        title="Itching",
+    )
+    assert [m.key for m in x.medications] == ["antihistamines"]
+    assert texts(med(x, "antihistamines").brands) == ["Benadryl", "Atarax", "Zentrovix"]

@@ -250,7 +250,9 @@ def fold_classes(found: Found, main: str | None, lexicon: Lexicon) -> Found:
     return out
 
 
-_EXAMPLES = re.compile(r"\s*,?\s*(?:such as|including|like|e\.g\.,?|for example,?)\s+", re.I)
+_EXAMPLES = re.compile(
+    r"\s*,?\s*(?:such as|including|like|e\.g\.,?|for example,?)\s+|\s*\(\s*(?=[A-Z])", re.I
+)
 
 
 _NAME_ITEM = re.compile(
