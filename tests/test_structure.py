@@ -265,7 +265,8 @@ def test_a_used_to_lead_in_gives_its_verb_to_the_items() -> None:
         ("item", "treat type 2 diabetes"),
         ("item", "lower the risk of diabetes in people with prediabetes"),
     )
-    assert texts(med(x, "metformin").indications) == ["type 2 diabetes", "diabetes"]
+    expected = ["type 2 diabetes", "diabetes in people with prediabetes"]
+    assert texts(med(x, "metformin").indications) == expected
 
 
 def test_a_related_reading_line_states_no_fact() -> None:

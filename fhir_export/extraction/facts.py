@@ -98,7 +98,8 @@ def objects(
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
-        size = len(_SYMPTOMS_OF.sub("", phrase).split())  # "symptoms of X" is as long as X
+        # "symptoms of X" and "X in adults" are as long as X
+        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", phrase)).split())
         if one or (phrases.acceptable(phrase) and (size <= 5 or whole or not matches)):
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
@@ -136,6 +137,9 @@ def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
     return bool(_MED_REF.search(text[start : trigger + 40]))
 
 
+_IN_WHOM = re.compile(
+    r"\s+in (?:adults|children|people|patients|women|men|teenagers|infants|those)\b.*$", re.I
+)
 _SYMPTOMS_OF = re.compile(r"^(?:the )?symptoms of\s+", re.I)
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
 # "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
