@@ -347,3 +347,12 @@ def test_brands_in_brackets_after_a_class_are_the_classs() -> None:
     )
     assert [m.key for m in x.medications] == ["antihistamines"]
     assert texts(med(x, "antihistamines").brands) == ["Benadryl", "Atarax", "Zentrovix"]
+
+
+def test_a_paragraph_about_a_medicines_side_effects_keeps_its_subject() -> None:
+    x = run(
+        "Metformin lowers blood sugar. Metformin, however, can have side effects. "
+        "A metallic taste can lead to nausea, and it may cause diarrhea.",
+        title="Diabetes",
+    )
+    assert "nausea" in texts(med(x, "metformin").side_effects)

@@ -43,6 +43,7 @@ _ANAPHORA = re.compile(
     r"therap(?:y|ies)|tablets?|injections?|vaccines?))\b",
     re.I,
 )
+_RISK_TOPIC = re.compile(r"\b(?:can|may|might|could) (?:\w+ )?have side effects\s*[.:]?\s*$", re.I)
 _PLURAL = re.compile(
     r"^(?:[\"“]?)(?:they|these|both|either|all)\b(?:\s+(?:medicines|drugs|medications|"
     r"treatments|of them|of these))?",
@@ -140,6 +141,7 @@ _MEDICINE_CUE = re.compile(
     r"suppositor(?:y|ies)|pills?|prescri\w*|dose|doses|dosage|take|takes|taking|took|"
     r"given|giving|use[ds]?|using|treat\w*|medicines?|medications?|drugs?|therap(?:y|ies)|"
     r"antidote|replacement|relie\w+|recommend\w*|such as|including|called|known as|"
+    r"side effects?|adverse|"
     # Spanish, German, French
     r"tom[ae]r?|toma|usar?|inyect\w*|medicamentos?|medicinas?|pastillas?|tabletas?|dosis|"
     r"tratamiento|einnehmen|Einnahme|Tabletten?|Spritzen?|Arzneimittel\w*|Medikament\w*|"
@@ -527,6 +529,7 @@ def resolve(
     if main in members:  # a page about a class that names its members
         main = GROUP + "+".join((main, *members[main]))
     previous: dict[int, str | None] = {}
+    topic: tuple[tuple[int, int], str] | None = None  # (section, block), medicine
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx)
         by_class = None if mentions else _class_subject(unit, classes)
@@ -554,10 +557,18 @@ def resolve(
             unit.subject, unit.subject_source = main, "anaphora"  # "Both medicines...", "They"
         elif _ANAPHORA.match(unit.text) and previous.get(unit.section):
             unit.subject, unit.subject_source = previous[unit.section], "anaphora"
+        elif topic is not None and topic[0] == (unit.section, unit.block):
+            # "Antacids can have side effects. Magnesium salt can lead to diarrhea": the
+            # paragraph goes on about the side effects of the medicine it named
+            unit.subject, unit.subject_source = topic[1], "anaphora"
         elif unit.section in sections:
             unit.subject, unit.subject_source = sections[unit.section], "section"
         else:
             unit.subject, unit.subject_source = main, "main"
+        if mentions and _RISK_TOPIC.search(unit.text) and unit.subject:
+            topic = ((unit.section, unit.block), unit.subject)
+        elif topic is not None and topic[0] != (unit.section, unit.block):
+            topic = None
         if mentions:
             first = mentions[0].key
             previous[unit.section] = unit.subject if first in members else first
