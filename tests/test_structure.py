@@ -356,3 +356,14 @@ def test_a_paragraph_about_a_medicines_side_effects_keeps_its_subject() -> None:
         title="Diabetes",
     )
     assert "nausea" in texts(med(x, "metformin").side_effects)
+
+
+def test_a_name_a_dash_and_what_it_does() -> None:
+    x = run(
+        "There are many cold medicines.",
+        ("item", "Nasal decongestants - unclog a stuffy nose"),
+        ("item", "Antihistamines - stop runny noses and sneezing"),
+        title="Cold medicines",
+    )
+    assert texts(med(x, "decongestants").indications) == ["stuffy nose"]
+    assert texts(med(x, "antihistamines").indications) == ["runny noses", "sneezing"]

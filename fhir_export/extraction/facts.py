@@ -225,6 +225,22 @@ _ITEM_VERB = re.compile(
 )
 
 
+# "- Nasal decongestants - unclog a stuffy nose": a medicine, a dash, and what it is for
+_DASH_USE = re.compile(
+    r"^\W{0,3}[^–—-]{2,60}?\s[–—-]\s+(?:unclog|quiet|loosen|stop|ease|relieve|treat|prevent|"
+    r"reduce|lower|control|calm|clear|soothe|dry up)s?\s+(?:a |an |the |your )?",
+    re.I,
+)
+
+
+def _dash_use(unit: Unit, text: str, lexicon: Lexicon, mentions: list[Mention]) -> list[Finding]:
+    match = _DASH_USE.match(unit.text)
+    if match is None or not mentions or mentions[0].start - unit.start > 4:
+        return []
+    start = unit.start + match.end()
+    return objects(FindingKind.INDICATION, text, start, unit.end, unit, lexicon, mentions[0].key)
+
+
 def _used_to(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     if unit.lead is None or unit.subject is None or not _USED_TO.search(unit.lead.text):
         return []
@@ -360,7 +376,11 @@ def facts(
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit)
-            own = _triggered(unit, text, lexicon, group, mentions) or _used_to(unit, text, lexicon)
+            own = (
+                _triggered(unit, text, lexicon, group, mentions)
+                or _used_to(unit, text, lexicon)
+                or _dash_use(unit, text, lexicon, mentions)
+            )
             if own:
                 out += own
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):

@@ -148,6 +148,12 @@ _MEDICINE_CUE = re.compile(
     r"Behandlung|prendre|comprimés?|médicaments?|traitement)\b",
     re.I,
 )
+# "Nasal decongestants - unclog a stuffy nose": a name, a dash and what it does
+_DASH_CUE = re.compile(
+    r"\s[–—-]\s+(?:unclog|quiet|loosen|stop|ease|relieve|treat|prevent|reduce|lower|control|"
+    r"calm|clear|soothe|dry up)s?\b",
+    re.I,
+)
 _CLASS_CUE_WINDOW = 60  # characters either side of the name
 
 
@@ -156,7 +162,7 @@ def _treated_as_medicine(match: Match, unit: Unit, text: str) -> bool:
     medicine: a cue word near it in its sentence, or its list's lead-in."""
     start = max(unit.start, match.start - _CLASS_CUE_WINDOW)
     end = min(unit.end, match.end + _CLASS_CUE_WINDOW)
-    if _MEDICINE_CUE.search(text, start, end):
+    if _MEDICINE_CUE.search(text, start, end) or _DASH_CUE.match(text, match.end, end):
         return True
     lead = unit.lead
     return lead is not None and bool(_MEDICINE_CUE.search(lead.text))
