@@ -367,3 +367,14 @@ def test_a_name_a_dash_and_what_it_does() -> None:
     )
     assert texts(med(x, "decongestants").indications) == ["stuffy nose"]
     assert texts(med(x, "antihistamines").indications) == ["runny noses", "sneezing"]
+
+
+def test_a_related_reading_list_names_no_medicine() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Related reading"),
+        ("item", "Metformin and Your Kidneys (National Kidney Foundation)"),
+        ("item", "Living with Diabetes (American Diabetes Association)"),
+        ("item", "Cortisone Shots (M"),
+    )
+    assert [m.key for m in x.medications] == ["metformin"]

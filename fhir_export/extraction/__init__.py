@@ -35,7 +35,8 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     cut = units.cut(article, [t.kind for t in types])
     found = medications.without(
         medications.find(cut, lexicon, article.text),
-        structure.ingredient_units(cut, article.text, article.language),
+        structure.ingredient_units(cut, article.text, article.language)
+        | structure.reading_list_units(cut),
     )
     main = medications.main_subject(found, article.title, lexicon)
     found = medications.fold_classes(found, main, lexicon)

@@ -359,6 +359,22 @@ def _treated(unit: Unit, text: str, section: SectionType, heading: Unit | None) 
     ]
 
 
+def reading_list_units(units: list[Unit]) -> frozenset[int]:
+    """Related-reading lists: a section whose list items are mostly titles credited to their
+    publishers ("Cortisone Shots (Mayo Clinic)"). None of its items names the article's
+    medicines, even one whose credit was cut off."""
+    items: dict[int, list[int]] = {}
+    for idx, unit in enumerate(units):
+        if unit.kind is BlockKind.ITEM or unit.is_credit_link:
+            items.setdefault(unit.section, []).append(idx)
+    out: set[int] = set()
+    for members in items.values():
+        credited = sum(1 for i in members if units[i].is_credit_link)
+        if credited >= 2 and 2 * credited >= len(members):
+            out.update(members)
+    return frozenset(out)
+
+
 def ingredient_units(units: list[Unit], text: str, language: str) -> frozenset[int]:
     """The units that list ingredients: in an ingredients section, or an ingredients label."""
     out = set()
