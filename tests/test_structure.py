@@ -378,3 +378,23 @@ def test_a_related_reading_list_names_no_medicine() -> None:
         ("item", "Cortisone Shots (M"),
     )
     assert [m.key for m in x.medications] == ["metformin"]
+
+
+def test_these_drugs_include_brands_of_the_class_named_before() -> None:
+    x = run(
+        "A class of drugs called benzodiazepines, often used to treat anxiety, may help.",
+        "These prescription drugs include Klonopin, Librium and Zentrapam.",
+        title="Restless legs",
+    )
+    assert [m.key for m in x.medications] == ["benzodiazepines"]
+    assert texts(med(x, "benzodiazepines").brands) == ["Klonopin", "Librium", "Zentrapam"]
+
+
+def test_an_idiom_stays_one_fact_and_a_use_keeps_its_verb() -> None:
+    x = run(
+        "Ibuprofen relieves minor aches and pains.",
+        "Atorvastatin is used to lower cholesterol.",
+        title="Two medicines",
+    )
+    assert texts(med(x, "ibuprofen").indications) == ["minor aches and pains"]
+    assert texts(med(x, "atorvastatin").indications) == ["lower cholesterol"]

@@ -21,9 +21,9 @@ def _kind(word: str, language: str) -> str | None:
 
 
 def bare(phrase: str, language: str = "en") -> bool:
-    """A phrase that is only a colour, a body part or a function word ("slow" alone is a
-    modifier: "slow" alone is left over from "slow or irregular heartbeat")."""
-    return _kind(phrase, language) is not None
+    """A phrase that is only a colour, a body part, a modifier ("slow", left over from "slow
+    or irregular heartbeat"), a population or a function word."""
+    return _kind(phrase, language) not in (None, "idiom")
 
 
 def rejoin(
@@ -35,6 +35,13 @@ def rejoin(
     merged: set[tuple[int, int]] = set()
     i = 0
     while i < len(spans):
+        if i + 1 < len(spans) and _joined(text, spans[i], spans[i + 1]):
+            pair = text[spans[i][0] : spans[i + 1][1]]
+            if _kind(" ".join(pair.split()), language) == "idiom":
+                out.append((spans[i][0], spans[i + 1][1]))
+                merged.add(out[-1])
+                i += 2
+                continue
         j = _run_end(text, spans, i, language)
         if j > i:
             out.append((spans[i][0], spans[j][1]))

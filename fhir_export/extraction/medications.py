@@ -93,6 +93,7 @@ def _unknown_stems(unit: Unit, taken: list[Match]) -> list[Mention]:
 
 def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
     found = Found()
+    last_class: Mention | None = None
     for idx, unit in enumerate(units):
         matches = [
             m
@@ -113,6 +114,11 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
         mentions += _unknown_stems(unit, matches)
         mentions.sort(key=lambda m: m.start)
         mentions = _class_brands(mentions, text, unit.end)
+        if last_class is not None and _THESE_INCLUDE.match(unit.text):
+            # "A class of drugs called benzodiazepines ... These drugs include Klonopin, ..."
+            mentions = _class_brands([last_class, *mentions], text, unit.end, unit.start)[1:]
+        classes = [m for m in mentions if m.concept and m.concept.kind == "drug-class"]
+        last_class = classes[-1] if len(classes) == 1 else None
         _paired_brands(mentions, text, unit)
         if mentions:
             found.per_unit[idx] = mentions
@@ -263,19 +269,28 @@ _EXAMPLES = re.compile(
 )
 
 
+_THESE_INCLUDE = re.compile(
+    r"\s*(?:these|such) (?:\w+ )?(?:drugs|medicines|medications) (?:include|are)\s*:?\s+", re.I
+)
 _NAME_ITEM = re.compile(
     r"[A-Z][A-Za-z0-9]*(?:[-][A-Za-z0-9]+)*(?: [A-Z0-9][A-Za-z0-9-]*){0,2}[®™]?"
 )
 
 
-def _class_brands(mentions: list[Mention], text: str, unit_end: int) -> list[Mention]:
+def _class_brands(
+    mentions: list[Mention], text: str, unit_end: int, list_at: int | None = None
+) -> list[Mention]:
     """'Antacids, such as Alka-Seltzer, Maalox and Rolaids': names given as examples of a
-    class, all capitalised (no generic among them), are the class's brands."""
+    class, all capitalised (no generic among them), are the class's brands. `list_at`: where
+    the list of the first mention's class starts, when it is named in the sentence before."""
     out = list(mentions)
-    for m in mentions:
+    for i, m in enumerate(mentions):
         if m.brand or m.concept is None or m.concept.kind != "drug-class":
             continue
-        lead = _EXAMPLES.match(text, m.end, unit_end)
+        if i == 0 and list_at is not None:
+            lead = _THESE_INCLUDE.match(text, list_at, unit_end)
+        else:
+            lead = _EXAMPLES.match(text, m.end, unit_end)
         if lead is None:
             continue
         pos, items = lead.end(), []
