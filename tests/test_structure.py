@@ -398,3 +398,15 @@ def test_an_idiom_stays_one_fact_and_a_use_keeps_its_verb() -> None:
     )
     assert texts(med(x, "ibuprofen").indications) == ["minor aches and pains"]
     assert texts(med(x, "atorvastatin").indications) == ["lower cholesterol"]
+
+
+def test_after_a_semicolon_the_clause_speaks_of_its_own_medicine() -> None:
+    x = run(
+        "Some antihistamines (Atarax) are medicines that may help; also, capsaicin cream "
+        "applied to the skin may relieve itching.",
+        title="Itching",
+    )
+    capsaicin = med(x, "capsaicin")
+    assert texts(capsaicin.indications) == ["itching"]
+    assert [f.concept.id for f in capsaicin.routes if f.concept] == ["topical"]
+    assert all(texts(m.indications) == [] for m in x.medications if m.key != "capsaicin")

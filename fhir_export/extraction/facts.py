@@ -181,7 +181,7 @@ def _triggered(
                 continue
             if hedged and kind in (FindingKind.SIDE_EFFECT, FindingKind.INDICATION):
                 continue
-            subject = unit.subject
+            subject = _clause_subject(unit, text, mentions or [], trig.start())
             if unit.is_run_on:  # sentence ends lost: only a medicine named just before counts
                 subject = _nearest(mentions or [], trig.start())
             if kind is not FindingKind.SCREENING and subject is None:
@@ -413,13 +413,28 @@ def facts(
                 )
             out += own
             last_kind = _kind_of_trigger(unit, text) if unit.lead is None else None
-        out += _routes(unit, lexicon, text)
+        out += _routes(unit, lexicon, text, mentions)
         out += _monitoring(unit, text)
         out += _classes(unit, mentions, text)
     return out
 
 
-def _routes(unit: Unit, lexicon: Lexicon, text: str) -> list[Finding]:
+def _clause_subject(unit: Unit, text: str, mentions: list[Mention], at: int) -> str | None:
+    """'Antihistamines may help; also, capsaicin cream may relieve itching': after a
+    semicolon, the medicines named in that clause are what it speaks of."""
+    cut = text.rfind(";", unit.start, at)
+    if cut < 0:
+        return unit.subject
+    named = [m for m in mentions if cut < m.start < at and not m.brand]
+    if not named:
+        return unit.subject
+    keys = list(dict.fromkeys(m.key for m in named))
+    return keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+
+
+def _routes(
+    unit: Unit, lexicon: Lexicon, text: str, mentions: list[Mention] | None = None
+) -> list[Finding]:
     if unit.subject is None:
         return []
     out = []
@@ -428,7 +443,8 @@ def _routes(unit: Unit, lexicon: Lexicon, text: str) -> list[Finding]:
             continue
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
-        out.append(_finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, unit.subject))
+        subject = _clause_subject(unit, text, mentions or [], m.start)
+        out.append(_finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, subject))
     return out
 
 

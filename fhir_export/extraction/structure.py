@@ -245,6 +245,10 @@ def structured(
             if routes:
                 continue
         last_label = lab.kind if lab is not None else None
+        english = language.split("-")[0].lower() == "en"
+        if not english and lab is None and unit.subject_source == "mention" and unit.subject:
+            # other languages: a route word in a sentence that names its medicine
+            out += _routes_in(unit, text, lexicon, unit.subject)
         if lab is not None and unit.kind is BlockKind.HEADING and lab.kind not in _INFOBOX:
             lab = None  # "Warning: low blood sugar" over a section is its title, not a fact
         if lab is not None:
@@ -252,7 +256,6 @@ def structured(
             out += found
             brands += labelled
             continue
-        english = language.split("-")[0].lower() == "en"
         if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
             continue  # in English, facts.py reads list items with their lead-ins
         kind = FINDING_OF.get(unit.section_kind or "")
