@@ -410,3 +410,15 @@ def test_after_a_semicolon_the_clause_speaks_of_its_own_medicine() -> None:
     assert texts(capsaicin.indications) == ["itching"]
     assert [f.concept.id for f in capsaicin.routes if f.concept] == ["topical"]
     assert all(texts(m.indications) == [] for m in x.medications if m.key != "capsaicin")
+
+
+def test_a_class_word_describing_a_medicine_gives_way_to_it() -> None:
+    x = run(
+        "An immunosuppressant treatment, Novantrone (mitoxantrone), is approved for the "
+        "treatment of advanced or chronic MS.",
+        "A few antihistamines (Benadryl, Atarax, Vistaril) have been found to help.",
+        title="Living with MS",
+    )
+    assert texts(med(x, "mitoxantrone").indications) == ["advanced or chronic MS"]
+    assert "immunosuppressants" not in [m.key for m in x.medications]
+    assert texts(med(x, "antihistamines").brands) == ["Benadryl", "Atarax", "Vistaril"]

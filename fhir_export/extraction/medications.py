@@ -160,6 +160,8 @@ _DASH_CUE = re.compile(
     r"calm|clear|soothe|dry up)s?\b",
     re.I,
 )
+# "antihistamines (Benadryl, Atarax, Vistaril)": a class named with its products
+_PRODUCTS_AFTER = re.compile(r"\s*\(\s*[A-Z][\w-]*(?:\s*,\s*(?:and\s+|or\s+)?[A-Z][\w-]*)+\s*\)")
 _CLASS_CUE_WINDOW = 60  # characters either side of the name
 
 
@@ -168,7 +170,11 @@ def _treated_as_medicine(match: Match, unit: Unit, text: str) -> bool:
     medicine: a cue word near it in its sentence, or its list's lead-in."""
     start = max(unit.start, match.start - _CLASS_CUE_WINDOW)
     end = min(unit.end, match.end + _CLASS_CUE_WINDOW)
-    if _MEDICINE_CUE.search(text, start, end) or _DASH_CUE.match(text, match.end, end):
+    if (
+        _MEDICINE_CUE.search(text, start, end)
+        or _DASH_CUE.match(text, match.end, end)
+        or _PRODUCTS_AFTER.match(text, match.end, unit.end)
+    ):
         return True
     lead = unit.lead
     return lead is not None and bool(_MEDICINE_CUE.search(lead.text))
@@ -482,8 +488,20 @@ _JOINER = re.compile(
 )
 
 
+_APPOSED = re.compile(r"^\s*(?:treatment|therapy|drug|medicine|medication)?s?\s*,\s*$", re.I)
+
+
 def _coordinated(unit: Unit, mentions: list[Mention]) -> str:
-    """'Both pembrolizumab and nivolumab can cause': the subject is both of them."""
+    """'Both pembrolizumab and nivolumab can cause': the subject is both of them. 'An
+    immunosuppressant treatment, Novantrone (mitoxantrone), is approved': the medicine the
+    class word describes."""
+    if (
+        len(mentions) > 1
+        and mentions[0].ambiguous
+        and not mentions[1].ambiguous
+        and _APPOSED.match(unit.text[mentions[0].end - unit.start : mentions[1].start - unit.start])
+    ):
+        mentions = mentions[1:]
     keys = [mentions[0].key]
     end = mentions[0].end
     for mention in mentions[1:]:
