@@ -422,3 +422,19 @@ def test_a_class_word_describing_a_medicine_gives_way_to_it() -> None:
     assert texts(med(x, "mitoxantrone").indications) == ["advanced or chronic MS"]
     assert "immunosuppressants" not in [m.key for m in x.medications]
     assert texts(med(x, "antihistamines").brands) == ["Benadryl", "Atarax", "Vistaril"]
+
+
+def test_routes_in_german_and_spanish_prose() -> None:
+    de = run(
+        "Metformin ist ein Arzneistoff gegen Diabetes.",
+        "Es ist das am häufigsten verabreichte orale Antidiabetikum.",
+        title="Metformin",
+        lang="de",
+    )
+    es = run(
+        "Hay medicinas que se inyectan debajo de la piel, como la metformina.",
+        title="Medicinas",
+        lang="es",
+    )
+    assert [f.concept.id for f in med(de, "metformin").routes if f.concept] == ["oral"]
+    assert [f.concept.id for f in med(es, "metformin").routes if f.concept] == ["subcutaneous"]

@@ -40,7 +40,10 @@ _ANAPHORA = re.compile(
     # a bare "This" may point at the illness just named ("Type 2 diabetes ... This can cause"):
     # only "this/these" with a medicine noun points at a medicine
     r"^(?:[\"“]?)(?:it|they|(?:this|these|the) (?:medicines?|drugs?|medications?|treatments?|"
-    r"therap(?:y|ies)|tablets?|injections?|vaccines?))\b",
+    r"therap(?:y|ies)|tablets?|injections?|vaccines?)|"
+    # German, Spanish, French: "Es ist ...", "Este medicamento ...", "Il est ..."
+    r"(?-i:Es|Er|Il|Elle)|(?:dieses|das) (?:Arzneimittel|Medikament)|"
+    r"(?:este|el) (?:medicamento|fármaco)|(?:ce|le) médicament)\b",
     re.I,
 )
 _RISK_TOPIC = re.compile(r"\b(?:can|may|might|could) (?:\w+ )?have side effects\s*[.:]?\s*$", re.I)

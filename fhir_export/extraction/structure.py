@@ -246,7 +246,12 @@ def structured(
                 continue
         last_label = lab.kind if lab is not None else None
         english = language.split("-")[0].lower() == "en"
-        if not english and lab is None and unit.subject_source == "mention" and unit.subject:
+        if (
+            not english
+            and lab is None
+            and unit.subject_source in ("mention", "anaphora")
+            and unit.subject
+        ):
             # other languages: a route word in a sentence that names its medicine
             out += _routes_in(unit, text, lexicon, unit.subject)
         if lab is not None and unit.kind is BlockKind.HEADING and lab.kind not in _INFOBOX:
