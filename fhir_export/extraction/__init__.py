@@ -46,7 +46,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         main,
         medications.section_subjects(article, found, lexicon),
         medications.class_terms(found, lexicon),
-        members := medications.class_members(found, lexicon),
+        medications.class_members(found, lexicon),
     )
     if article.language.split("-")[0].lower() == "en":
         findings = facts(cut, found, article.text, lexicon, main) + table_facts(
@@ -113,9 +113,9 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             and key not in medications.group_members(main or "")
             and not brands
             and not any(grouped[k] for k in _OWN_FACTS)
-            # a class word the article keeps coming back to, when it names none of its
-            # members ("insulin", "antacids"), is what the article discusses
-            and (key in members or len(_all_mentions(found, key)) < _DISCUSSED)
+            # a class word the article keeps coming back to ("insulin", "antacids", "NSAIDs")
+            # is what the article discusses
+            and len(_all_mentions(found, key)) < _DISCUSSED
         ):
             continue  # a class word or dual-use name the article says nothing about
         meds.append(
