@@ -438,3 +438,13 @@ def test_routes_in_german_and_spanish_prose() -> None:
     )
     assert [f.concept.id for f in med(de, "metformin").routes if f.concept] == ["oral"]
     assert [f.concept.id for f in med(es, "metformin").routes if f.concept] == ["subcutaneous"]
+
+
+def test_drugs_that_reduce_x_include_a_and_b() -> None:
+    x = run(
+        "Other drugs that may reduce fatigue in some, but not all, patients include "
+        "amantadine (Symmetrel) and pemoline (Cylert).",
+        title="Living with MS",
+    )
+    assert texts(med(x, "amantadine").indications) == ["fatigue"]
+    assert texts(med(x, "pemoline").indications) == ["fatigue"]

@@ -277,6 +277,28 @@ def _treated_with(
     return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, subject)
 
 
+# "Other drugs that may reduce fatigue in some patients include amantadine and pemoline"
+_DRUGS_THAT = re.compile(
+    r"\b(?:drugs|medicines|medications|treatments)\s+(?:that|which)\s+(?:may |can |might |"
+    r"also |often )*(?:reduce|treat|relieve|ease|help(?: with)?|prevent|control|lower)s?\s+"
+    r"(?P<np>[^,.;:]{3,60}?)(?:\s+in\s+[^.;:]{0,40}?)?(?:,[^.;:]{0,40},)?\s+include\b",
+    re.I,
+)
+
+
+def _drugs_that(unit: Unit, text: str, lexicon: Lexicon, mentions: list[Mention]) -> list[Finding]:
+    match = _DRUGS_THAT.search(unit.text)
+    if match is None or NEGATION.search(unit.text, 0, match.start("np")):
+        return []
+    after = [m for m in mentions if m.start >= unit.start + match.end() and not m.brand]
+    keys = list(dict.fromkeys(m.key for m in after))
+    if not keys:
+        return []
+    subject = keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+    start, end = unit.start + match.start("np"), unit.start + match.end("np")
+    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, subject)
+
+
 def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     """'For HER2-positive breast cancer, trastuzumab is added': an indication stated first."""
     match = FOR_CONDITION.match(unit.text)
@@ -406,6 +428,7 @@ def facts(
             if unit.subject_source == "mention":
                 own += _for_condition(unit, text, lexicon)
                 own += _treated_with(unit, text, lexicon, mentions)
+                own += _drugs_that(unit, text, lexicon, mentions)
             cont = CONTINUATION.match(unit.text)
             if not own and cont and last_kind is not None and unit.subject:
                 own = objects(
