@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLES, ROOT
+from conftest import ARTICLES
+from realworld import realworld_dir
 
 from fhir_export import sources
 from fhir_export.extraction import extract
@@ -20,7 +21,7 @@ from fhir_export.segmentation import segment
 from fhir_export.sources import html, main_content
 from fhir_export.terminology import default_lexicon
 
-REALWORLD = Path(os.environ.get("FHIR_EXPORT_REALWORLD", ROOT.parent / "shared" / "realworld"))
+REALWORLD = realworld_dir()
 REAL_PAGES = sorted((REALWORLD / "articles").glob("*.html"))
 
 

@@ -3,8 +3,10 @@ each behaviour: typed sections, label/value lines, runs, treatment sections, oth
 
 from __future__ import annotations
 
+from test_extraction import med, texts
+
 from fhir_export.extraction import extract, sections
-from fhir_export.model import BlockKind, Extraction, Medication, RawBlock, RawDocument
+from fhir_export.model import BlockKind, Extraction, RawBlock, RawDocument, SourceHints
 from fhir_export.segmentation import segment
 from fhir_export.terminology import default_lexicon
 
@@ -20,8 +22,6 @@ def run(*blocks: Block, title: str = "Metformin", lang: str | None = None) -> Ex
             kind, text = block[0], block[1]
             level = block[2] if len(block) == 3 else (1 if kind == "item" else 2)  # type: ignore[misc]
             raw.append(RawBlock(kind=BlockKind(kind), text=text, level=level))
-    from fhir_export.model import SourceHints
-
     doc = RawDocument(
         path="t.html",
         name="t.html",
@@ -32,15 +32,6 @@ def run(*blocks: Block, title: str = "Metformin", lang: str | None = None) -> Ex
         hints=SourceHints(language=lang),
     )
     return extract(segment(doc), default_lexicon())
-
-
-def med(x: Extraction, key: str) -> Medication:
-    (found,) = [m for m in x.medications if m.key == key]
-    return found
-
-
-def texts(findings: tuple) -> list[str]:  # type: ignore[type-arg]
-    return [f.text for f in findings]
 
 
 def test_items_of_a_question_heading_need_no_trigger() -> None:

@@ -33,10 +33,10 @@ def _key(finding: Finding) -> str:
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
     types = sections.classify(article)
     cut = units.cut(article, [t.kind for t in types])
+    labels = structure.labels_of(cut, article.text, article.language)
     found = medications.without(
         medications.find(cut, lexicon, article.text),
-        structure.ingredient_units(cut, article.text, article.language)
-        | structure.reading_list_units(cut),
+        structure.ingredient_units(cut, labels) | structure.reading_list_units(cut),
     )
     main = medications.main_subject(found, article.title, lexicon)
     found = medications.fold_classes(found, main, lexicon)
@@ -64,6 +64,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         types,
         findings,
         main,
+        labels,
         frozenset(found.per_unit),
     )
     findings += shaped.findings

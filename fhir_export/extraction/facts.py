@@ -13,7 +13,7 @@ import re
 from ..model import BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import coordination, phrases
-from .medications import GROUP, Found, Mention
+from .medications import Found, Mention, group_of
 from .sections import FINDING_OF
 from .triggers import (
     BEFORE_TREATMENT,
@@ -268,13 +268,19 @@ def _treated_with(
     match = _TREATED_WITH.match(unit.text)
     if match is None or NEGATION.search(unit.text, 0, match.end()):
         return []
+    return _condition_of_listed(unit, match, text, lexicon, mentions)
+
+
+def _condition_of_listed(
+    unit: Unit, match: re.Match[str], text: str, lexicon: Lexicon, mentions: list[Mention]
+) -> list[Finding]:
+    """The condition the match names (group `np`) is the use of the medicines named after it."""
     after = [m for m in mentions if m.start >= unit.start + match.end() and not m.brand]
     keys = list(dict.fromkeys(m.key for m in after))
     if not keys:
         return []
-    subject = keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
     start, end = unit.start + match.start("np"), unit.start + match.end("np")
-    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, subject)
+    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, group_of(keys))
 
 
 # "Other drugs that may reduce fatigue in some patients include amantadine and pemoline"
@@ -290,13 +296,7 @@ def _drugs_that(unit: Unit, text: str, lexicon: Lexicon, mentions: list[Mention]
     match = _DRUGS_THAT.search(unit.text)
     if match is None or NEGATION.search(unit.text, 0, match.start("np")):
         return []
-    after = [m for m in mentions if m.start >= unit.start + match.end() and not m.brand]
-    keys = list(dict.fromkeys(m.key for m in after))
-    if not keys:
-        return []
-    subject = keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
-    start, end = unit.start + match.start("np"), unit.start + match.end("np")
-    return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, subject)
+    return _condition_of_listed(unit, match, text, lexicon, mentions)
 
 
 def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
@@ -451,8 +451,7 @@ def _clause_subject(unit: Unit, text: str, mentions: list[Mention], at: int) -> 
     named = [m for m in mentions if cut < m.start < at and not m.brand]
     if not named:
         return unit.subject
-    keys = list(dict.fromkeys(m.key for m in named))
-    return keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+    return group_of(list(dict.fromkeys(m.key for m in named)))
 
 
 def _routes(

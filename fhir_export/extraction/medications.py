@@ -7,7 +7,9 @@ lexicon is recognised by its WHO INN stem (-mab, -tinib, -pril, ...) and stays t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from ..model import Article, BlockKind, Concept
 from ..terminology import Lexicon, Match, Token, normalize, tokenize
@@ -207,14 +209,19 @@ def without(found: Found, skip: frozenset[int]) -> Found:
     return kept
 
 
-def _class_words(lexicon: Lexicon, key: str) -> set[tuple[str, ...]]:
-    raw = lexicon.raw.get(key, {})
+def _class_words(lexicon: Lexicon, key: str) -> frozenset[tuple[str, ...]]:
+    return _class_text_words(str(lexicon.raw.get(key, {}).get("class", "") or ""))
+
+
+@cache
+def _class_text_words(text: str) -> frozenset[tuple[str, ...]]:
+    """The word tuples of a class text ("HMG-CoA reductase inhibitor (statin)"), parsed once."""
     out = set()
-    for part in re.split(r"[()/;,]| and ", str(raw.get("class", "") or "")):
+    for part in re.split(r"[()/;,]| and ", text):
         words = tuple(_singular_norm(t.norm) for t in tokenize(part))
         if words:
             out.add(words)
-    return out
+    return frozenset(out)
 
 
 def _is_class_of(lexicon: Lexicon, cls: Concept, member: str) -> bool:
@@ -425,6 +432,11 @@ def _brand_before(text: str, unit: Unit, mention: Mention) -> tuple[int, int] | 
 GROUP = "group:"
 
 
+def group_of(keys: Sequence[str]) -> str:
+    """The subject key for one or several medicines (inverse of group_members)."""
+    return keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+
+
 def group_members(key: str) -> tuple[str, ...]:
     return tuple(key[len(GROUP) :].split("+")) if key.startswith(GROUP) else (key,)
 
@@ -515,7 +527,7 @@ def _coordinated(unit: Unit, mentions: list[Mention]) -> str:
             break
         keys.append(mention.key)
         end = mention.end
-    return keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+    return group_of(keys)
 
 
 def class_terms(found: Found, lexicon: Lexicon) -> dict[tuple[str, ...], str]:
@@ -524,18 +536,14 @@ def class_terms(found: Found, lexicon: Lexicon) -> dict[tuple[str, ...], str]:
     statins" speaks of all of them. Only classes the lexicon gives the named medicines."""
     members: dict[tuple[str, ...], list[str]] = {}
     for key, mention in found.names.items():
-        text = (
-            str(lexicon.raw.get(mention.concept.id, {}).get("class", ""))
-            if (mention.concept)
-            else ""
-        )
-        for part in re.split(r"[()/;,]| and ", text):
-            words = tuple(_singular_norm(t.norm) for t in tokenize(part))
-            if words and len(words) <= 3:
+        if mention.concept is None:
+            continue
+        for words in sorted(_class_words(lexicon, mention.concept.id)):
+            if len(words) <= 3:
                 members.setdefault(words, []).append(key)
     out = {}
     for words, keys in members.items():
-        out[words] = keys[0] if len(keys) == 1 else GROUP + "+".join(keys)
+        out[words] = group_of(keys)
     return out
 
 

@@ -214,9 +214,10 @@ def structured(
     types: tuple[SectionType, ...],
     earlier: list[Finding],
     main: str | None,
+    labels: tuple[Label | None, ...],
     named: frozenset[int] = frozenset(),
 ) -> Structured:
-    """`named`: the indices of the units that name a medicine."""
+    """`labels`: each unit's label (labels_of); `named`: the units that name a medicine."""
     read = {(f.sentence.start, f.sentence.end) for f in earlier}
     out: list[Finding] = []
     brands: list[Mention] = []
@@ -231,7 +232,7 @@ def structured(
         ):
             continue
         group = unit.subject or main
-        lab = label(text, unit.start, unit.end, language)
+        lab = labels[idx]
         if (
             lab is None
             and unit.subject is not None
@@ -291,27 +292,21 @@ def structured(
     return Structured(findings=tuple(out), brands=tuple(brands))
 
 
-_PROSE_FACTS = {
-    "indication": FindingKind.INDICATION,
-    "side-effect": FindingKind.SIDE_EFFECT,
-    "warning": FindingKind.WARNING,
-    "contraindication": FindingKind.CONTRAINDICATION,
-    "screening": FindingKind.SCREENING,
-}
-
-
 def _prose(
     unit: Unit, text: str, lexicon: Lexicon, language: str, group: str | None
 ) -> list[Finding]:
-    """Trigger phrases of a language other than English (rules/<lang>/prose.toml): the fact
-    follows its trigger up to the end of the clause, split at the language's conjunctions."""
+    """The language's prose triggers (rules/<lang>/prose.toml; in English read after the
+    triggers of facts.py): the fact follows its trigger up to the end of its clause, split at
+    the language's conjunctions."""
     pack = rules.load("prose", language)
     negation = pack.by_kind("negation")
     breaks = pack.by_kind("break")
     joins = pack.by_kind("conjunction")
     out: list[Finding] = []
     for rule in pack.rules:
-        kind = _PROSE_FACTS.get(rule.kind)
+        kind = FINDING_OF.get(rule.kind)
+        if kind not in _READ:
+            continue  # negation, break, conjunction: how a pack reads, not what it finds
         if kind is FindingKind.CONTRAINDICATION and unit.subject is None:
             kind = FindingKind.SCREENING  # no medicine to hold it: still asked before treatment
         if kind is None or (unit.subject is None and kind is not FindingKind.SCREENING):
@@ -333,11 +328,10 @@ def _prose(
 
 
 def _split_at(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-    out, pos, depth_ok = [], start, True
+    out, pos = [], start
     for sep in pattern.finditer(text, start, end):
         piece = text[pos : sep.start()]
-        depth_ok = piece.count("(") == piece.count(")")
-        if sep.start() > pos and depth_ok:
+        if sep.start() > pos and piece.count("(") == piece.count(")"):  # not inside brackets
             out.append((pos, sep.start()))
             pos = sep.end()
     out.append((pos, end))
@@ -383,17 +377,18 @@ def reading_list_units(units: list[Unit]) -> frozenset[int]:
     return frozenset(out)
 
 
-def ingredient_units(units: list[Unit], text: str, language: str) -> frozenset[int]:
+def labels_of(units: list[Unit], text: str, language: str) -> tuple[Label | None, ...]:
+    """Each unit's label/value reading (sections.label), read once per article."""
+    return tuple(label(text, unit.start, unit.end, language) for unit in units)
+
+
+def ingredient_units(units: list[Unit], labels: tuple[Label | None, ...]) -> frozenset[int]:
     """The units that list ingredients: in an ingredients section, or an ingredients label."""
-    out = set()
-    for idx, unit in enumerate(units):
-        if unit.section_kind in NO_MEDICINES:
-            out.add(idx)
-            continue
-        lab = label(text, unit.start, unit.end, language)
-        if lab is not None and lab.kind in NO_MEDICINES:
-            out.add(idx)
-    return frozenset(out)
+    return frozenset(
+        idx
+        for idx, (unit, lab) in enumerate(zip(units, labels, strict=True))
+        if unit.section_kind in NO_MEDICINES or (lab is not None and lab.kind in NO_MEDICINES)
+    )
 
 
 def screened(findings: list[Finding]) -> list[Finding]:
