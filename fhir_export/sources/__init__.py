@@ -1,7 +1,9 @@
 """Readers: one per format, each turning a file's bytes into a RawDocument.
 
-Only this package reads articles. Format is chosen by file suffix; decoding, size and binary
-checks are shared so every format fails the same way on bad input.
+Only this package reads articles. Format is chosen by file suffix; size checks are shared, and
+so are decoding and the binary check for the text formats, so every format fails the same way on
+bad input. Readers of binary formats (BINARY_READERS) get the bytes undecoded and return a
+RawDocument whose charset is empty.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from . import html, markdown, text
 from .decode import decode
 
 Reader = Callable[[str, str, bytes, str], RawDocument]
+BinaryReader = Callable[[str, str, bytes], RawDocument]
 
 READERS: dict[str, tuple[str, Reader]] = {
     ".txt": ("text/plain", text.read),
@@ -26,18 +29,22 @@ READERS: dict[str, tuple[str, Reader]] = {
     ".markdown": ("text/markdown", markdown.read),
 }
 
-SUFFIXES = tuple(sorted(READERS))
+# suffix -> (media type, reader) for formats read from their bytes, not from decoded text
+BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {}
+
+SUFFIXES = tuple(sorted({*READERS, *BINARY_READERS}))
 
 
 def is_article(path: Path) -> bool:
-    return path.suffix.lower() in READERS
+    return path.suffix.lower() in READERS or path.suffix.lower() in BINARY_READERS
 
 
 def read_article(path: Path, *, max_bytes: int) -> RawDocument:
     """Read one article file. Raises SourceError with a one-line, user-facing message."""
     shown = str(path)
     media_type, reader = READERS.get(path.suffix.lower(), ("", None))
-    if reader is None:
+    binary = BINARY_READERS.get(path.suffix.lower())
+    if reader is None and binary is None:
         raise SourceError(
             f"unsupported file type '{path.suffix}'",
             path=shown,
@@ -54,6 +61,9 @@ def read_article(path: Path, *, max_bytes: int) -> RawDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read file ({exc.strerror})", path=shown) from exc
+    if reader is None:
+        assert binary is not None  # noqa: S101 (refused above when both are None)
+        return _checked(shown, binary[1](shown, path.name, raw))
     content, charset = decode(raw, path=shown, media_type=media_type)
     return _call(reader, shown, path.name, raw, content, charset)
 
@@ -62,14 +72,18 @@ def _call(
     reader: Reader, shown: str, name: str, raw: bytes, content: str, charset: str
 ) -> RawDocument:
     doc = reader(shown, name, raw, content)
+    return _checked(shown, doc, charset)
+
+
+def _checked(shown: str, doc: RawDocument, charset: str | None = None) -> RawDocument:
     if not any(b.text.strip() for b in doc.blocks):
         raise SourceError("no readable text in the article", path=shown)
     return RawDocument(
         path=doc.path,
         name=doc.name,
         media_type=doc.media_type,
-        charset=charset,
-        raw=raw,
+        charset=doc.charset if charset is None else charset,
+        raw=doc.raw,
         blocks=doc.blocks,
         hints=doc.hints,
     )

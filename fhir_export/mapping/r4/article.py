@@ -108,7 +108,10 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
     if article.publisher:
         doc["author"] = [ref("Organization", article.publisher.casefold(), article.publisher)]
     doc["description"] = article.title
-    original_type = f"{article.media_type}; charset={charset}"
+    # a charset belongs to text only: a PDF or Word original is bytes of its own type
+    original_type = (
+        f"{article.media_type}; charset={charset}" if article.charset else article.media_type
+    )
     doc["content"] = [
         {
             "attachment": _attachment(
