@@ -147,6 +147,7 @@ class Finding:
     concept: Concept | None = None  # None = text-only CodeableConcept
     subject: str | None = None  # key of the Medication this fact is about
     group: str | None = None  # SCREENING: the therapy the text groups it under
+    whole: bool = False  # the sentence itself is the fact (a warning in its own words)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

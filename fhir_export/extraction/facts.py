@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from ..model import BlockKind, Concept, Finding, FindingKind, Span
+from ..model import BlockKind, Finding, FindingKind
 from ..terminology import Lexicon, tokenize
 from . import coordination, phrases
+from .instructions import instructions
 from .medications import Found, Mention, group_of
 from .sections import FINDING_OF
 from .triggers import (
@@ -26,7 +27,7 @@ from .triggers import (
     NEGATION,
     TRIGGERS,
 )
-from .units import Unit
+from .units import Unit, finding
 
 CONDITION_KINDS = frozenset({"condition", "finding"})
 SCREENING_KINDS = frozenset({"screening", "condition", "finding"})
@@ -44,27 +45,6 @@ _IS_A = re.compile(
     r"(?P<cls>[A-Za-z][\w ()-]*?)(?=\s*[.,;:]|\s+(?:that|which|used|given|for|to|made|and|it)\b)"
 )
 _DRUG_CLASS_KEY = re.compile(r"^\s*(?:drug|medicine|pharmacologic|therapeutic) class\s*:\s*", re.I)
-
-
-def _finding(
-    kind: FindingKind,
-    text: str,
-    start: int,
-    end: int,
-    unit: Unit,
-    concept: Concept | None,
-    subject: str | None,
-    group: str | None = None,
-) -> Finding:
-    return Finding(
-        kind=kind,
-        text=text[start:end],
-        span=Span(section=unit.section, start=start, end=end),
-        sentence=unit.span,
-        concept=concept,
-        subject=subject,
-        group=group,
-    )
 
 
 def objects(
@@ -100,18 +80,29 @@ def objects(
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
         # "symptoms of X" and "X in adults" are as long as X
         size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", phrase)).split())
-        if one or (phrases.acceptable(phrase) and (size <= 5 or whole or not matches)):
+        if one or (
+            phrases.acceptable(phrase)
+            and (
+                size <= 5
+                or whole
+                or not matches
+                or (kind is FindingKind.INDICATION and _OR_OTHER.match(phrase))
+            )
+        ):
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
-            out.append(_finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
+            out.append(finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
         elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
             for m in matches:
                 if not phrases._HEDGE.search(text[s : m.start]):
                     out.append(
-                        _finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
+                        finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
                     )
     return out
 
+
+# "hay fever or other upper respiratory allergies": one fact, a named case and its kind
+_OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
 
 _NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
 # "Pain relievers are medicines that relieve headaches": the relative clause is the medicine's
@@ -126,7 +117,8 @@ _MED_REF = re.compile(
     r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
     r"\b(?:side effects?|adverse (?:effects|reactions))\b|"
     r"^\s*(?:route|drug class|brand names?|generic name|(?:common |main )?uses?|"
-    r"indications?|side effects?|how (?:it is )?(?:given|taken))\s*:",
+    r"indications?|side effects?|how (?:it is )?(?:given|taken))\s*:|"
+    r"^\s*uses?\s+(?=(?-i:[a-z]))",  # a Drug Facts label run into its text: "Uses relieves"
     re.I,
 )
 
@@ -190,6 +182,11 @@ def _triggered(
                 unit.subject_source in ("main", "section")
                 and kind in _NEEDS_REFERENCE
                 and not _names_the_medicine(text, unit.start, trig.start())
+                # under "Uses", a sentence that starts with its verb ("temporarily relieves")
+                and not (
+                    FINDING_OF.get(unit.section_kind or "") is kind
+                    and not text[unit.start : trig.start()].strip()
+                )
             ):
                 continue
             if (
@@ -403,8 +400,13 @@ def facts(
                 or _used_to(unit, text, lexicon)
                 or _dash_use(unit, text, lexicon, mentions)
             )
-            if own:
-                out += own
+            said = (
+                instructions(unit, text, unit.subject, "en")
+                if kind is FindingKind.WARNING and unit.subject and _in_warning_section(unit)
+                else []
+            )
+            if own or said:
+                out += own or said
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
                 if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
                     group = unit.lead.subject or group
@@ -425,6 +427,8 @@ def facts(
                 continue  # nothing else is read from a run-on text
             if not own and unit.subject and not HEDGED.search(unit.text):
                 own = _happens(unit, text, lexicon)
+            if not own and unit.subject and _in_warning_section(unit):
+                own = instructions(unit, text, unit.subject, "en")
             if unit.subject_source == "mention":
                 own += _for_condition(unit, text, lexicon)
                 own += _treated_with(unit, text, lexicon, mentions)
@@ -466,7 +470,7 @@ def _routes(
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
         subject = _clause_subject(unit, text, mentions or [], m.start)
-        out.append(_finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, subject))
+        out.append(finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, subject))
     return out
 
 
@@ -482,7 +486,7 @@ def _monitoring(unit: Unit, text: str) -> list[Finding]:
             continue
         start, end = phrases.clause(text, match.start(), match.end())
         if end > start:
-            out.append(_finding(FindingKind.MONITORING, text, start, end, unit, None, unit.subject))
+            out.append(finding(FindingKind.MONITORING, text, start, end, unit, None, unit.subject))
     return out
 
 
@@ -492,7 +496,7 @@ def _classes(unit: Unit, mentions: list[Mention], text: str) -> list[Finding]:
     if key_value and unit.subject:
         start = unit.start + key_value.end()
         end = unit.end - (len(unit.text) - len(unit.text.rstrip(" .")))
-        out.append(_finding(FindingKind.DRUG_CLASS, text, start, end, unit, None, unit.subject))
+        out.append(finding(FindingKind.DRUG_CLASS, text, start, end, unit, None, unit.subject))
     for mention in mentions:
         if mention.brand:
             continue
@@ -501,7 +505,7 @@ def _classes(unit: Unit, mentions: list[Mention], text: str) -> list[Finding]:
             cls = match.group("cls").strip()
             start = match.start("cls")
             out.append(
-                _finding(
+                finding(
                     FindingKind.DRUG_CLASS, text, start, start + len(cls), unit, None, mention.key
                 )
             )

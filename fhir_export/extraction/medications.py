@@ -7,6 +7,7 @@ lexicon is recognised by its WHO INN stem (-mab, -tinib, -pril, ...) and stays t
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -83,16 +84,26 @@ class Found:
     brands: dict[str, list[Mention]] = field(default_factory=dict)
 
 
-def _unknown_stems(unit: Unit, taken: list[Match]) -> list[Mention]:
+def _unknown_stems(unit: Unit, taken: list[Match], lexicon: Lexicon, text: str) -> list[Mention]:
+    """Names the lexicon lacks: a word with a medicine's stem (text-only), or a medicine's
+    name with a typing slip ("Chlorpheniramin maleate 2 mg") where the text treats it as a
+    medicine (coded as the medicine it misspells)."""
     out = []
     covered = {i for m in taken for i in range(m.first, m.last + 1)}
     for i, tok in enumerate(unit.tokens):
         if i in covered:
             continue
         word = tok.norm
-        if word in _NOT_DRUGS or not _INN_STEM.match(word):
+        if word in _NOT_DRUGS:
             continue
-        out.append(Mention(key=word, concept=None, start=tok.start, end=tok.end))
+        if _INN_STEM.match(word):
+            out.append(Mention(key=word, concept=None, start=tok.start, end=tok.end))
+            continue
+        entry = lexicon.near(word)
+        if entry is not None and _medicine_cue(unit, tok.start, tok.end, text):
+            out.append(
+                Mention(key=entry.concept.id, concept=entry.concept, start=tok.start, end=tok.end)
+            )
     return out
 
 
@@ -116,7 +127,7 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
             )
             for m in matches
         ]
-        mentions += _unknown_stems(unit, matches)
+        mentions += _unknown_stems(unit, matches, lexicon, text)
         mentions.sort(key=lambda m: m.start)
         mentions = _class_brands(mentions, text, unit.end)
         if last_class is not None and _THESE_INCLUDE.match(unit.text):
@@ -173,16 +184,26 @@ _CLASS_CUE_WINDOW = 60  # characters either side of the name
 def _treated_as_medicine(match: Match, unit: Unit, text: str) -> bool:
     """An 'ambiguous'-tier name (lexicon tier) counts only where the text treats it as a
     medicine: a cue word near it in its sentence, or its list's lead-in."""
-    start = max(unit.start, match.start - _CLASS_CUE_WINDOW)
     end = min(unit.end, match.end + _CLASS_CUE_WINDOW)
     if (
-        _MEDICINE_CUE.search(text, start, end)
+        _medicine_cue(unit, match.start, match.end, text)
         or _DASH_CUE.match(text, match.end, end)
         or _PRODUCTS_AFTER.match(text, match.end, unit.end)
     ):
         return True
     lead = unit.lead
     return lead is not None and bool(_MEDICINE_CUE.search(lead.text))
+
+
+def _medicine_cue(unit: Unit, start: int, end: int, text: str) -> bool:
+    """A dose, dosage form or medicine word within _CLASS_CUE_WINDOW characters of a name."""
+    return bool(
+        _MEDICINE_CUE.search(
+            text,
+            max(unit.start, start - _CLASS_CUE_WINDOW),
+            min(unit.end, end + _CLASS_CUE_WINDOW),
+        )
+    )
 
 
 def without(found: Found, skip: frozenset[int]) -> Found:
@@ -467,6 +488,12 @@ def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
     drugs = [k for k, m in found.names.items() if not m.concept or m.concept.kind == "drug"]
     if len(found.names) == 1 or (len(drugs) == 1 and len(found.names) <= 2):
         return drugs[0] if drugs else next(iter(found.names))
+    if len(drugs) == 1:
+        # one medicine, and class words each named once in passing ("if you are taking
+        # sedatives"): the article is about the medicine
+        named = Counter(m.key for ms in found.per_unit.values() for m in ms)
+        if all(named[k] == 1 for k in found.names if k != drugs[0]):
+            return drugs[0]
     return None
 
 
@@ -481,6 +508,7 @@ def section_subjects(article: Article, found: Found, lexicon: Lexicon) -> dict[i
             tokens = tokenize(section.heading)
             keys = {m.concept.id for m in lexicon.scan(tokens, DRUG_KINDS)}
             keys |= {t.norm for t in tokens if t.norm in found.names and _INN_STEM.match(t.norm)}
+            keys |= {e.concept.id for t in tokens if (e := lexicon.near(t.norm)) is not None}
             keys &= set(found.names)
             if len(keys) == 1:
                 named = next(iter(keys))

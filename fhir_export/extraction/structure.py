@@ -160,11 +160,25 @@ def _routes_in(
     ]
 
 
+def _carried(units: list[Unit], idx: int) -> str | None:
+    """The medicine the unit before this one named, in the same section: a label line right
+    after a row or sentence about a medicine ("Reacciones adversas: diarrea" under a row about
+    zanamivir) goes on about it."""
+    before = units[idx - 1] if idx else None
+    if before is None or before.section != units[idx].section:
+        return None
+    return before.subject if before.subject_source == "mention" else None
+
+
 def _label_facts(
-    unit: Unit, lab: Label, text: str, lexicon: Lexicon, group: str | None
+    unit: Unit,
+    lab: Label,
+    text: str,
+    lexicon: Lexicon,
+    group: str | None,
+    subject: str | None,
 ) -> tuple[list[Finding], list[Mention]]:
     s, e = lab.value_start, lab.value_end
-    subject = unit.subject
     if lab.kind == "brand":
         if subject is None:
             return [], []
@@ -218,7 +232,8 @@ def structured(
     named: frozenset[int] = frozenset(),
 ) -> Structured:
     """`labels`: each unit's label (labels_of); `named`: the units that name a medicine."""
-    read = {(f.sentence.start, f.sentence.end) for f in earlier}
+    # a sentence read as a warning in its own words may still hold a screening question
+    read = {(f.sentence.start, f.sentence.end) for f in earlier if not f.whole}
     out: list[Finding] = []
     brands: list[Mention] = []
     headings = {u.section: u for u in units if u.kind is BlockKind.HEADING}
@@ -257,8 +272,11 @@ def structured(
             out += _routes_in(unit, text, lexicon, unit.subject)
         if lab is not None and unit.kind is BlockKind.HEADING and lab.kind not in _INFOBOX:
             lab = None  # "Warning: low blood sugar" over a section is its title, not a fact
+        carried = _carried(units, idx)
         if lab is not None:
-            found, labelled = _label_facts(unit, lab, text, lexicon, group)
+            found, labelled = _label_facts(
+                unit, lab, text, lexicon, group, unit.subject or carried
+            )
             out += found
             brands += labelled
             continue
@@ -266,7 +284,7 @@ def structured(
             continue  # in English, facts.py reads list items with their lead-ins
         kind = FINDING_OF.get(unit.section_kind or "")
         if unit.kind is not BlockKind.ITEM:
-            prose = _prose(unit, text, lexicon, language, group)
+            prose = _prose(unit, text, lexicon, language, group, carried)
             if prose:
                 out += prose
                 continue
@@ -293,11 +311,18 @@ def structured(
 
 
 def _prose(
-    unit: Unit, text: str, lexicon: Lexicon, language: str, group: str | None
+    unit: Unit,
+    text: str,
+    lexicon: Lexicon,
+    language: str,
+    group: str | None,
+    carried: str | None = None,
 ) -> list[Finding]:
     """The language's prose triggers (rules/<lang>/prose.toml; in English read after the
     triggers of facts.py): the fact follows its trigger up to the end of its clause, split at
-    the language's conjunctions."""
+    the language's conjunctions. `carried`: the medicine the unit before named; a line that
+    opens with a trigger and names no medicine ("Reacciones adversas: diarrea" under a row
+    about zanamivir) goes on about it."""
     pack = rules.load("prose", language)
     negation = pack.by_kind("negation")
     breaks = pack.by_kind("break")
@@ -307,12 +332,20 @@ def _prose(
         kind = FINDING_OF.get(rule.kind)
         if kind not in _READ:
             continue  # negation, break, conjunction: how a pack reads, not what it finds
-        if kind is FindingKind.CONTRAINDICATION and unit.subject is None:
+        subject = unit.subject
+        if kind is FindingKind.CONTRAINDICATION and subject is None:
             kind = FindingKind.SCREENING  # no medicine to hold it: still asked before treatment
-        if kind is None or (unit.subject is None and kind is not FindingKind.SCREENING):
+        if kind is None or (
+            subject is None and carried is None and kind is not FindingKind.SCREENING
+        ):
             continue
         for match in rule.pattern.finditer(text, unit.start, unit.end):
             before = text[unit.start : match.start()]
+            subject = unit.subject
+            if subject is None and kind is not FindingKind.SCREENING:
+                if before.strip():
+                    continue
+                subject = carried
             if any(n.pattern.search(before) for n in negation):
                 continue
             end = unit.end
@@ -323,7 +356,29 @@ def _prose(
             pieces = [(match.end(), end)]
             for j in joins:
                 pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
-            out += _facts_of(kind, pieces, text, unit, lexicon, unit.subject, group)
+            pieces = _shared_heads(pieces, text, lexicon)
+            out += _facts_of(kind, pieces, text, unit, lexicon, subject, group)
+    return out
+
+
+def _shared_heads(
+    pieces: list[tuple[int, int]], text: str, lexicon: Lexicon
+) -> list[tuple[int, int]]:
+    """A lone word the lexicon does not know, after a phrase of several words, shares that
+    phrase's head: "edema facial u orofaríngeo" is one fact, not "edema facial" and
+    "orofaríngeo"."""
+    out: list[tuple[int, int]] = []
+    for s, e in pieces:
+        words = text[s:e].split()
+        if (
+            out
+            and len(words) == 1
+            and len(text[out[-1][0] : out[-1][1]].split()) >= 2
+            and not lexicon.scan(tokenize(text, s, e), CONDITION_KINDS)
+        ):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
     return out
 
 

@@ -8,7 +8,7 @@ from ..model import Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import phrases, rules
 from .medications import Found
-from .units import Unit
+from .units import Unit, finding
 
 
 def compile_columns(pack: rules.Pack) -> tuple[tuple[FindingKind, re.Pattern[str]], ...]:
@@ -58,15 +58,6 @@ def table_facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon) ->
                     concept = lexicon.lookup(text[ps:pe], _KINDS[kind]) or (
                         matches[0].concept if len(matches) == 1 else None
                     )
-                    out.append(
-                        Finding(
-                            kind=kind,
-                            text=text[ps:pe],
-                            span=Span(section=unit.section, start=ps, end=pe),
-                            sentence=unit.span,
-                            concept=concept,
-                            subject=subject,
-                        )
-                    )
+                    out.append(finding(kind, text, ps, pe, unit, concept, subject))
         del idx
     return out

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..model import Article, Block, BlockKind, Span
+from ..model import Article, Block, BlockKind, Concept, Finding, FindingKind, Span
 from ..terminology import Token, tokenize
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
@@ -197,4 +197,29 @@ def _unit(
         heading=heading,
         block=block,
         lead=lead,
+    )
+
+
+def finding(
+    kind: FindingKind,
+    text: str,
+    start: int,
+    end: int,
+    unit: Unit,
+    concept: Concept | None,
+    subject: str | None,
+    group: str | None = None,
+    *,
+    whole: bool = False,
+) -> Finding:
+    """The fact text[start:end], read from `unit`'s sentence."""
+    return Finding(
+        kind=kind,
+        text=text[start:end],
+        span=Span(section=unit.section, start=start, end=end),
+        sentence=unit.span,
+        concept=concept,
+        subject=subject,
+        group=group,
+        whole=whole,
     )

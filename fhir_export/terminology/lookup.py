@@ -119,6 +119,7 @@ class Lexicon:
         self._index: dict[tuple[str, ...], Entry] = {}
         self._first: dict[str, int] = {}  # first token of any term -> its longest term
         self.max_len = 1
+        self._near: dict[str, tuple[str, ...]] | None = None
         for data in entries:
             self._add(data)
 
@@ -210,6 +211,38 @@ class Lexicon:
                 i += 1
         return found
 
+    def near(self, word: str) -> Entry | None:
+        """The one medicine (kind drug, tier medicine) whose one-word name is a single typing
+        slip away from `word` (a letter left out, added, changed or two swapped), else None:
+        "chlorpheniramin" is chlorpheniramine. Only names of NEAR_MIN letters or more, where a
+        slip cannot turn one medicine or everyday word into another."""
+        if len(word) < NEAR_MIN or not word.isalpha() or word in self._first:
+            return None
+        index = self._near_index()
+        hits = {name for variant in (word, *_deletions(word)) for name in index.get(variant, ())}
+        entries = {self._index[(name,)] for name in sorted(hits) if _one_slip(word, name)}
+        if len({e.concept.id for e in entries}) != 1:
+            return None
+        return min(entries, key=lambda e: e.concept.preferred)
+
+    def _near_index(self) -> dict[str, tuple[str, ...]]:
+        if self._near is None:
+            index: dict[str, list[str]] = {}
+            for key, entry in self._index.items():
+                name = key[0]
+                if (
+                    len(key) == 1
+                    and len(name) >= NEAR_MIN
+                    and name.isalpha()
+                    and entry.brand is None
+                    and not entry.ambiguous
+                    and entry.concept.kind == "drug"
+                ):
+                    for variant in (name, *_deletions(name)):
+                        index.setdefault(variant, []).append(name)
+            self._near = {k: tuple(sorted(set(v))) for k, v in index.items()}
+        return self._near
+
     def lookup(self, phrase: str, kinds: frozenset[str] | None = None) -> Concept | None:
         """The concept whose term is exactly this phrase, if any."""
         tokens = tokenize(phrase)
@@ -220,6 +253,25 @@ class Lexicon:
 
 
 KINDS = frozenset({"drug", "drug-class", "condition", "finding", "route", "screening"})
+NEAR_MIN = 9  # letters: a slip in a shorter name is too likely another word
+
+
+def _deletions(word: str) -> tuple[str, ...]:
+    return tuple(word[:i] + word[i + 1 :] for i in range(len(word)))
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """a and b differ by one letter left out, added or changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _problem(entry: Any) -> str | None:
