@@ -61,6 +61,16 @@ def new_pdf(title: str) -> FPDF:
     return pdf
 
 
+def titled_page(title: str, heading: str) -> tuple[FPDF, Page]:
+    """A one-page PDF whose page starts with a 16-point bold heading."""
+    pdf = new_pdf(title)
+    pdf.add_page()
+    page = Page(pdf)
+    page.y = 60
+    page.line(heading, size=16, bold=True)
+    return pdf, page
+
+
 def furniture(pdf: FPDF, page: Page, number: int, pages: int, header: str) -> None:
     pdf.set_font("DejaVu", "", 8)
     pdf.text(LEFT, 34, header)
@@ -155,11 +165,7 @@ LOREM_RIGHT = (
 
 def two_column() -> FPDF:
     """One page: a full-width heading over two columns whose lines share baselines."""
-    pdf = new_pdf("Two columns")
-    pdf.add_page()
-    p = Page(pdf)
-    p.y = 60
-    p.line("Two-column page", size=16, bold=True)
+    pdf, p = titled_page("Two columns", "Two-column page")
     p.line("A full-width line under the heading introduces the two columns below it.", gap=4)
     top = p.y + 12
     for x, lines in ((LEFT, LOREM_LEFT), (310.0, LOREM_RIGHT)):
@@ -167,6 +173,26 @@ def two_column() -> FPDF:
         column.y = top
         for text in lines:
             column.line(text, x=x)
+    return pdf
+
+
+QUESTIONS = (
+    ("Does your child have a bleeding disorder?", "If you answered yes, give details"),
+    ("Does your child take blood-thinning medicine?", "For example, warfarin"),
+    ("Has your child had a severe allergic reaction to a vaccine?", ""),
+)
+
+
+def form() -> FPDF:
+    """A consent form: numbered fields, the number in its own box, set apart from the question."""
+    pdf, p = titled_page("Consent form", "Give or refuse consent for the vaccination")
+    p.line("Health questions", size=13, bold=True, gap=14)
+    for number, (question, hint) in enumerate(QUESTIONS, 13):
+        p.line(str(number), bold=True, gap=14)
+        pdf.rect(LEFT - 4, p.y - 11, 18, 15)
+        pdf.text(LEFT + 24, p.y, question)
+        if hint:
+            p.line(hint, x=LEFT + 24, size=8)
     return pdf
 
 
@@ -226,6 +252,7 @@ def main() -> None:
     (ARTICLES / "lisinopril-leaflet.pdf").write_bytes(article)
     files = {
         "two-column.pdf": bytes(two_column().output()),
+        "form.pdf": bytes(form().output()),
         "scanned.pdf": bytes(scanned().output()),
         "encrypted.pdf": bytes(encrypted().output()),
         "truncated.pdf": article[: len(article) // 2],

@@ -3,7 +3,8 @@
 The PDFs are our own (scripts/make_test_pdfs.py wrote them; the generated files are committed):
 tests/data/articles/lisinopril-leaflet.pdf, the golden article (two pages, running header and
 footer, headings by size and weight, bullet lists, a hyphenated line end, a two-column part),
-and tests/data/pdf/ (a two-column page, a scan, an encrypted file, a truncated one, bombs).
+and tests/data/pdf/ (a two-column page, a consent form, a scan, an encrypted file, a truncated
+one, bombs).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fhir_export.cli import main
 from fhir_export.errors import ExitCode, SourceError
 from fhir_export.model import BlockKind, RawDocument
 from fhir_export.sources import pdf, read_article
-from fhir_export.sources.pdflayout import Fragment, reading_order
+from fhir_export.sources.pdflayout import Fragment, Glyph, fragments, reading_order
 
 DATA = Path(__file__).parent / "data"
 LEAFLET = DATA / "articles" / "lisinopril-leaflet.pdf"
@@ -126,6 +127,45 @@ def test_two_column_page_whose_lines_share_baselines() -> None:
          "The right column is read after the whole left column, although each "
          "of its lines sits on the same baseline as a line of the left column."),
     ]
+
+
+def test_form_fields_numbered_in_boxes_are_list_items() -> None:
+    # the number in its own box, set apart from the question: a numbered list, its number
+    # (a field number, not the article's words) left out as a bullet is; the hint goes with it
+    doc = read(PDFS / "form.pdf")
+    assert [(b.kind, b.text) for b in doc.blocks] == [
+        (BlockKind.HEADING, "Give or refuse consent for the vaccination"),
+        (BlockKind.HEADING, "Health questions"),
+        (BlockKind.ITEM,
+         "Does your child have a bleeding disorder? If you answered yes, give details"),
+        (BlockKind.ITEM, "Does your child take blood-thinning medicine? For example, warfarin"),
+        (BlockKind.ITEM, "Has your child had a severe allergic reaction to a vaccine?"),
+    ]
+
+
+def glyphs(text: str, x: float, baseline: float = 700.0) -> list[Glyph]:
+    """Glyphs 5 units wide, advancing 6 (a 10-unit font), a space advancing 3, as PDFium reports
+    a space: a glyph without a box."""
+    out = []
+    for char in text:
+        if char == " ":
+            out.append(Glyph(char=" ", x0=0, x1=0, baseline=0, size=0, bold=False))
+            x += 3
+        else:
+            out.append(Glyph(char=char, x0=x, x1=x + 5, baseline=baseline, size=10, bold=False))
+            x += 6
+    return out
+
+
+def test_a_number_is_a_field_number_only_when_set_apart() -> None:
+    # "13" then 9 units of white before the question (a box's edge): a field number
+    [field] = fragments([*glyphs("13", 50), *glyphs("Does your child bleed?", 70)])
+    assert field.text == "13 Does your child bleed?"
+    assert field.numbered
+    # "2 vials", "12 Years of Age": a number and a word one space apart are text
+    [text] = fragments(glyphs("2 vials of powder", 50))
+    assert text.text == "2 vials of powder"
+    assert not text.numbered
 
 
 def test_reading_is_deterministic() -> None:

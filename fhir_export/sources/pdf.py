@@ -37,6 +37,7 @@ _HEADING_MAX = 120  # a heading is at most this many characters
 _LARGER = 1.12  # set at least this much larger than the body text: a heading
 _BULLET = re.compile(r"^([•●○◦▪■□►▸‣∙·*–-])\s+(?=\S)")
 _HYPHEN_MARK = "-"  # PDFium reports a hyphen at a line end as U+0002
+_FIELD = re.compile(r"^\d{1,2}\s+(?=\S)")  # a form's field number, set apart from its label
 _FORCE_BOLD = 1 << 18  # PDF font descriptor flag ForceBold (bit 19)
 _ENDS = (".", "?", "!", ":", ";")
 _OPEN_ENDS = frozenset("and or the of to for with a an in on at by from as".split())
@@ -179,6 +180,7 @@ def _blocks(pages: list[list[Line]]) -> tuple[RawBlock, ...]:
     for page in pages:
         for line in page:
             styles.setdefault(_key(line.text), line)
+    numbered = {_key(line.text) for page in pages for line in page if line.numbered}
     body = _body_size(pages)
     body_bold = _body_bold(pages, body)
     lines = pdftext.repair([normalize_text(_page_text(page)) for page in pages])
@@ -229,7 +231,7 @@ def _blocks(pages: list[list[Line]]) -> tuple[RawBlock, ...]:
                 continue
             current.extend(unit)
             continue
-        bullet = _BULLET.match(text)
+        bullet = _BULLET.match(text) or (_key(text) in numbered and _FIELD.match(text))
         if bullet:
             flush()
             kind = BlockKind.ITEM

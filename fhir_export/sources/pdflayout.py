@@ -7,13 +7,16 @@ wide gap), and fragments are put in reading order by a recursive XY-cut: a regio
 its widest empty band, horizontal (rows, top to bottom) or vertical (columns, left to right), and
 each part is ordered the same way. A vertical cut counts only when both sides hold real text
 (not just a column of numbers or check-box labels), so "2.1  Testing" or "1  Child's name" stays
-one line. Fragments on one baseline in a final region are joined into one line.
+one line. Fragments on one baseline in a final region are joined into one line. A line that
+starts with a number of one or two digits set apart from its text (a form's field number in
+its box, "13   Does your child have a bleeding disorder?") is marked `numbered`.
 
 Geometry only: no library types here, so the order is tested with fragments built in the test.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -22,6 +25,8 @@ _SPACE_GAP = 0.18  # a gap wider than this many font sizes is a space between wo
 _MIN_GUTTER = 0.9  # a column gutter is at least this many (median) font sizes wide
 _SECTION_GAP = 1.2  # an empty row this many font sizes high parts blocks, whatever the columns
 _TEXT_SIDE = 12  # a column must hold a fragment of at least this many characters
+_APART = 0.6  # a number this many font sizes before the text is set apart (a field number)
+_NUMBER = re.compile(r"\d{1,2}")
 _MAX_DEPTH = 200  # recursion bound for the XY-cut (a page is never this deep in practice)
 
 
@@ -45,6 +50,7 @@ class Fragment:
     baseline: float
     size: float
     bold: float  # share of its letters set bold
+    numbered: bool = False  # starts with a number set apart: a form's field, a list's number
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,7 @@ class Line:
     size: float
     bold: float
     break_before: bool  # not the next line of the same paragraph (a gap, another column)
+    numbered: bool = False  # starts with a number set apart ("13   Does your child ...")
 
 
 def fragments(glyphs: Iterable[Glyph]) -> list[Fragment]:
@@ -64,6 +71,7 @@ def fragments(glyphs: Iterable[Glyph]) -> list[Fragment]:
     run: list[Glyph] = []
     text: list[str] = []
     space = False
+    numbered = False
     for g in glyphs:
         if g.char == " ":
             space = bool(run)
@@ -73,19 +81,21 @@ def fragments(glyphs: Iterable[Glyph]) -> list[Fragment]:
             size = max(last.size, g.size, 1.0)
             gap = g.x0 - last.x1
             if abs(g.baseline - last.baseline) > 0.5 * size or not -size < gap < _WIDE_GAP * size:
-                out.append(_fragment(run, text))
-                run, text = [], []
+                out.append(_fragment(run, text, numbered))
+                run, text, numbered = [], [], False
             elif space or gap > _SPACE_GAP * size:
+                apart = gap > _APART * size and bool(_NUMBER.fullmatch("".join(text)))
+                numbered = numbered or apart
                 text.append(" ")
         space = False
         run.append(g)
         text.append(g.char)
     if run:
-        out.append(_fragment(run, text))
+        out.append(_fragment(run, text, numbered))
     return [f for f in out if f.text]
 
 
-def _fragment(run: list[Glyph], text: list[str]) -> Fragment:
+def _fragment(run: list[Glyph], text: list[str], numbered: bool = False) -> Fragment:
     letters = run
     size = max(letters, key=lambda g: (sum(h.size == g.size for h in letters), g.size)).size
     baseline = letters[0].baseline
@@ -98,6 +108,7 @@ def _fragment(run: list[Glyph], text: list[str]) -> Fragment:
         baseline=baseline,
         size=size,
         bold=sum(g.bold for g in letters) / len(letters),
+        numbered=bool(numbered),
     )
 
 
@@ -190,6 +201,7 @@ def _lines(group: list[Fragment]) -> list[Line]:
                 size=main.size,
                 bold=sum(f.bold * len(f.text) for f in row) / sum(len(f.text) for f in row),
                 break_before=False,
+                numbered=row[0].numbered or (len(row) > 1 and bool(_NUMBER.fullmatch(row[0].text))),
             )
         )
     return out
