@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from fhir_export.cli import main
 from fhir_export.errors import ExitCode, SourceError
 from fhir_export.model import BlockKind, RawDocument
-from fhir_export.sources import pdf, read_article
+from fhir_export.sources import pdf, pdflayout, read_article
 from fhir_export.sources.pdflayout import Fragment, Glyph, fragments, reading_order
 
 DATA = Path(__file__).parent / "data"
@@ -166,6 +166,20 @@ def test_a_number_is_a_field_number_only_when_set_apart() -> None:
     [text] = fragments(glyphs("2 vials of powder", 50))
     assert text.text == "2 vials of powder"
     assert not text.numbered
+
+
+def test_a_page_of_too_many_fragments_is_read_uncut(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two columns side by side: cut, the left one first; over the cap, row by row
+    page = [
+        frag("Left column text, first line", 50, 700), frag("Right column text, first", 300, 700),
+        frag("Left column text, next line", 50, 688), frag("Right column text, next", 300, 688),
+    ]
+    assert [line.text for line in reading_order(page)][:2] == [
+        "Left column text, first line", "Left column text, next line"]
+    monkeypatch.setattr(pdflayout, "_MAX_CUT", 3)
+    assert [line.text for line in reading_order(page)][:2] == [
+        "Left column text, first line Right column text, first",
+        "Left column text, next line Right column text, next"]
 
 
 def test_reading_is_deterministic() -> None:

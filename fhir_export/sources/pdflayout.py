@@ -28,6 +28,7 @@ _TEXT_SIDE = 12  # a column must hold a fragment of at least this many character
 _APART = 0.6  # a number this many font sizes before the text is set apart (a field number)
 _NUMBER = re.compile(r"\d{1,2}")
 _MAX_DEPTH = 200  # recursion bound for the XY-cut (a page is never this deep in practice)
+_MAX_CUT = 20_000  # a page of more fragments is read top to bottom, uncut (bounded time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,10 @@ def reading_order(frags: Sequence[Fragment]) -> list[Line]:
     sizes = sorted(f.size for f in frags)
     gutter = _MIN_GUTTER * sizes[len(sizes) // 2]
     groups: list[list[Fragment]] = []
-    _cut(list(frags), gutter, groups, 0)
+    if len(frags) > _MAX_CUT:
+        groups.append(list(frags))
+    else:
+        _cut(list(frags), gutter, groups, 0)
     lines: list[Line] = []
     for group in groups:
         for line in _lines(group):
