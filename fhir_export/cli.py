@@ -45,7 +45,7 @@ def _epoch() -> int | None:
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
-    """Export patient-education health articles (text, HTML, Markdown) to FHIR R4 or R5
+    """Export patient-education health articles (text, HTML, Markdown, PDF) to FHIR R4 or R5
     Bundles."""
 
 

@@ -210,16 +210,17 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
     ),
     (
         "unsupported-suffix",
-        "notes.pdf",
-        b"%PDF-1.4\nRituximab notes\n",
-        "unsupported file type '.pdf'. Use one of: .htm, .html, .markdown, .md, .text, .txt, "
-        ".xhtml.",
+        "notes.rtf",
+        b"{\\rtf1 Rituximab notes}\n",
+        "unsupported file type '.rtf'. Use one of: .htm, .html, .markdown, .md, .pdf, .text, "
+        ".txt, .xhtml.",
     ),
     (
         "unsupported-suffix-no-dot",
         "README",
         b"Rituximab (Rituxan) is a medicine.\n",
-        "unsupported file type ''. Use one of: .htm, .html, .markdown, .md, .text, .txt, .xhtml.",
+        "unsupported file type ''. Use one of: .htm, .html, .markdown, .md, .pdf, .text, .txt, "
+        ".xhtml.",
     ),
     (
         "only-site-furniture",

@@ -537,7 +537,7 @@ def test_glob_patterns(tmp_path: Path) -> None:
     write(tmp_path / "in" / "leaflet.txt", RITUXIMAB_LEAFLET)
     write(tmp_path / "in" / "page.html", TRASTUZUMAB_PAGE)
     write(tmp_path / "in" / "deeper" / "guide.md", TRASTUZUMAB_MARKDOWN)
-    write(tmp_path / "in" / "notes.pdf", b"%PDF-1.4\n")
+    write(tmp_path / "in" / "notes.rtf", b"{\\rtf1 notes}\n")
     out = tmp_path / "out"
 
     result = run("export", str(tmp_path / "in" / "*.txt"), "--out", out)
@@ -581,7 +581,7 @@ def test_missing_path_fails_but_others_are_written(tmp_path: Path, article: Path
 
 def test_folder_without_articles_exits_3(tmp_path: Path) -> None:
     folder = tmp_path / "nothing-here"
-    write(folder / "readme.pdf", b"%PDF-1.4\n")
+    write(folder / "readme.rtf", b"{\\rtf1 notes}\n")
     write(folder / "image.png", b"\x89PNG\r\n\x1a\n")
     out = tmp_path / "out"
     result = run("export", folder, "--out", out)
@@ -589,7 +589,7 @@ def test_folder_without_articles_exits_3(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert error_lines(result) == [
         f"Error: {folder}: no article found "
-        "(looked for .htm, .html, .markdown, .md, .text, .txt, .xhtml files)."
+        "(looked for .htm, .html, .markdown, .md, .pdf, .text, .txt, .xhtml files)."
     ]
     assert not out.exists()
     assert_no_traceback(result)
@@ -963,9 +963,9 @@ MISTAKES: list[tuple[str, list[str], dict[str, str], int]] = [
     ("recorded-bad", ["export", "ARTICLE", "--recorded", "now"], {}, ExitCode.USAGE),
     ("epoch-bad", ["export", "ARTICLE"], {"SOURCE_DATE_EPOCH": "soon"}, ExitCode.USAGE),
     ("missing-path", ["export", "TMP/none.txt"], {}, ExitCode.INPUT_FAILED),
-    ("unsupported-file", ["export", "TMP/notes.pdf"], {}, ExitCode.INPUT_FAILED),
+    ("unsupported-file", ["export", "TMP/notes.rtf"], {}, ExitCode.INPUT_FAILED),
     ("empty-folder", ["export", "TMP/empty"], {}, ExitCode.NO_INPUT),
-    ("out-is-file", ["export", "ARTICLE", "--out", "TMP/notes.pdf"], {}, ExitCode.OUTPUT_FAILED),
+    ("out-is-file", ["export", "ARTICLE", "--out", "TMP/notes.rtf"], {}, ExitCode.OUTPUT_FAILED),
     ("out-dash-two", ["export", "ARTICLE", "ARTICLE", "--out", "-"], {}, ExitCode.USAGE),
 ]
 
@@ -981,7 +981,7 @@ def test_user_mistakes_never_show_a_traceback(
     env: dict[str, str],
     code: int,
 ) -> None:
-    write(tmp_path / "notes.pdf", b"%PDF-1.4\n")
+    write(tmp_path / "notes.rtf", b"{\\rtf1 notes}\n")
     (tmp_path / "empty").mkdir()
     monkeypatch.chdir(tmp_path)
     real = [a.replace("ARTICLE", str(article)).replace("TMP", str(tmp_path)) for a in args] + (

@@ -74,6 +74,16 @@ def test_every_text_markdown_and_html_article_exports(corpus: Path, run: realwor
     assert sorted(run.rows) == sorted(p.stem for p in scored)
 
 
+def test_every_pdf_article_exports(corpus: Path) -> None:
+    pdfs = realworld.articles(corpus, realworld.PDF_SUFFIXES)
+    assert len(pdfs) == len(list((corpus / "articles").glob("*.pdf"))) >= 5
+    run = realworld.evaluate(corpus, realworld.PDF_SUFFIXES)
+    assert run.failures == {}
+    assert sorted(run.rows) == sorted(p.stem for p in pdfs)
+    assert all(m["doc"] and m.get("doc_title") for m in run.rows.values())  # title read
+    assert run.invented == []
+
+
 @pytest.mark.parametrize(("kind", "metric"), FIGURES, ids=[f"{k}-{m}" for k, m in FIGURES])
 def test_floor(kind: str, metric: str, run: realworld.Run,
                quality_note: Callable[[str], None]) -> None:
