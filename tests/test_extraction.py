@@ -222,3 +222,17 @@ def test_or_inside_the_object_of_a_preposition_does_not_split() -> None:
     assert split("a new rash on your cheeks or arms") == ["new rash on your cheeks or arms"]
     assert split("pain or swelling in one leg") == ["pain", "swelling in one leg"]
     assert split("fever or chills") == ["fever", "chills"]
+
+
+def test_health_questions_of_a_consent_form() -> None:
+    """A form's health questions, set as headings or as sentences, are screening questions;
+    "Do you have any questions?" is not one."""
+    x = run(("heading", "Health questions"),
+            ("heading", "Does your child have a bleeding disorder?"),
+            "Yes No",
+            "Has your child ever had a severe allergic reaction to gelatine? It is in some foods.",
+            ("heading", "Do you have asthma?"),
+            ("heading", "Do you have any questions?"),
+            title="Zentrex vaccination consent form")
+    assert [f.text for f in x.screening] == [
+        "bleeding disorder", "severe allergic reaction to gelatine", "asthma"]

@@ -391,6 +391,14 @@ def facts(
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
+        if unit.kind is BlockKind.HEADING and unit.text.rstrip().endswith("?"):
+            # a form's health question set as a heading: "Does your child have asthma?"
+            out += [
+                f
+                for f in _triggered(unit, text, lexicon, group, mentions)
+                if f.kind is FindingKind.SCREENING
+            ]
+            continue
         if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING or unit.is_credit_link:
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
