@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fhir_export.extraction import extract
-from fhir_export.model import BlockKind, Extraction, Medication, RawBlock, RawDocument
+from fhir_export.model import BlockKind, Extraction, Medication, RawBlock, RawDocument, SourceHints
 from fhir_export.segmentation import segment
 from fhir_export.terminology import default_lexicon
 
@@ -236,3 +236,20 @@ def test_health_questions_of_a_consent_form() -> None:
             title="Zentrex vaccination consent form")
     assert [f.text for f in x.screening] == [
         "bleeding disorder", "severe allergic reaction to gelatine", "asthma"]
+
+
+def test_the_condition_comes_first() -> None:
+    x = run("People with type 1 diabetes need to take a medicine called insulin.",
+            "If you have gout, you may need to take allopurinol.",
+            "People with asthma should take care in cold weather.")
+    assert texts(med(x, "insulins").indications) == ["type 1 diabetes"]
+    assert texts(med(x, "allopurinol").indications) == ["gout"]
+    doc = RawDocument(path="t.txt", name="t.txt", media_type="text/plain", charset="utf-8",
+                      raw=b"", blocks=(
+                          RawBlock(kind=BlockKind.HEADING, text="La diabetes", level=1),
+                          RawBlock(kind=BlockKind.PARAGRAPH, text=(
+                              "Si tiene diabetes tipo 1, tendrá que tomar insulina. Si tiene "
+                              "preguntas, hable con su médico.")),
+                      ), hints=SourceHints(language="es"))
+    es = extract(segment(doc), default_lexicon())
+    assert texts(med(es, "insulins").indications) == ["diabetes tipo 1"]

@@ -301,7 +301,8 @@ def _for_condition(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     match = FOR_CONDITION.match(unit.text)
     if match is None or NEGATION.search(unit.text):
         return []
-    start, end = unit.start + match.start("np"), unit.start + match.end("np")
+    group = next(g for g in ("np", "np2", "np3") if match.group(g) is not None)
+    start, end = unit.start + match.start(group), unit.start + match.end(group)
     return objects(FindingKind.INDICATION, text, start, end, unit, lexicon, unit.subject)
 
 

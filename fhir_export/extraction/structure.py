@@ -361,6 +361,9 @@ def _prose(
     return out
 
 
+_JOINED_BY_WORD = re.compile(r"\s+\w{1,3}\s+$")  # " u ", " o ", " and ": not a comma
+
+
 def _shared_heads(
     pieces: list[tuple[int, int]], text: str, lexicon: Lexicon
 ) -> list[tuple[int, int]]:
@@ -373,6 +376,7 @@ def _shared_heads(
         if (
             out
             and len(words) == 1
+            and _JOINED_BY_WORD.match(text, out[-1][1], s)
             and len(text[out[-1][0] : out[-1][1]].split()) >= 2
             and not lexicon.scan(tokenize(text, s, e), CONDITION_KINDS)
         ):
