@@ -253,3 +253,12 @@ def test_the_condition_comes_first() -> None:
                       ), hints=SourceHints(language="es"))
     es = extract(segment(doc), default_lexicon())
     assert texts(med(es, "insulins").indications) == ["diabetes tipo 1"]
+
+
+def test_a_lone_noun_shares_the_modifier_before_it() -> None:
+    x = run("Metoclopramide tablets can cause involuntary muscle spasms or movements.",
+            "Metoclopramide tablets can also cause a slow heartbeat or seizures.",
+            title="Metoclopramide")
+    # "movements" names nothing alone; "seizures" does
+    assert texts(med(x, "metoclopramide").side_effects) == [
+        "involuntary muscle spasms or movements", "slow heartbeat", "seizures"]

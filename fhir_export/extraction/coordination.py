@@ -84,3 +84,20 @@ def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> 
             j += 1
         return j
     return i
+
+
+def shares_modifier(
+    text: str, a: tuple[int, int], b: tuple[int, int], language: str = "en"
+) -> bool:
+    """'involuntary muscle spasms or movements': a lone plural noun after a phrase that opens
+    with a modifier takes the modifier too (the caller checks it names nothing on its own)."""
+    first, second = text[a[0] : a[1]].split(), text[b[0] : b[1]].split()
+    return (
+        len(first) >= 2
+        and len(second) == 1
+        and second[0].isalpha()
+        and second[0].endswith("s")
+        and _kind(first[0], language) in _MODIFIERS
+        and _kind(second[0], language) is None
+        and _joined(text, a, b)
+    )

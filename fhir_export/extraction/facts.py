@@ -71,6 +71,13 @@ def objects(
         kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
     spans, merged = coordination.rejoin(text, spans)
+    if (
+        len(spans) >= 2
+        and coordination.shares_modifier(text, spans[-2], spans[-1])
+        and not lexicon.scan(tokenize(text, *spans[-1]), kinds)
+    ):
+        spans[-2:] = [(spans[-2][0], spans[-1][1])]
+        merged.add(spans[-1])
     for s, e in spans:
         if out and _APPOSITIVE.search(text, max(0, s - 6), s):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
