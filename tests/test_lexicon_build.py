@@ -184,3 +184,16 @@ def test_stems_and_salt_forms_give_brands() -> None:
     assert "Plaquenil" in brands["hydroxychloroquine"]
     assert "Coreg" in brands["carvedilol"]
     assert not any("Imprida" in b for b in brands["hydrochlorothiazide"])  # a combination
+
+
+def test_included_medicines_are_shipped_and_combinations_are_no_brands() -> None:
+    ids = {e["id"] for e in DRUGS}
+    rows = (ROOT / "scripts" / "lexicon" / "include.csv").read_text("utf-8").splitlines()[1:]
+    for row in rows:
+        name = row.split(",")[0].strip().lower()
+        assert re.sub(r"[^a-z0-9]+", "-", name) in ids, name
+    brands = {e["id"]: {b["name"] for b in e.get("brands", ())} for e in DRUGS}
+    assert "Ziac" not in brands["hydrochlorothiazide"]  # bisoprolol + hydrochlorothiazide
+    assert "Trijardy" not in brands["metformin"]  # empagliflozin + linagliptin + metformin
+    assert "Zegerid" in brands["omeprazole"]  # its other component is a mineral salt
+    assert "Abraxane" in brands["paclitaxel"]  # its other component is human albumin
