@@ -326,8 +326,9 @@ class Dner:
     ) -> str | None:
         """'agree' when the vocabulary maps the brand to this medicine (one of its names, a
         product of it: 'nicotine gum', or, by `same`, a name the UNII list gives this medicine
-        or a salt of it: EUTHYROX -> 'levothyroxine sodium'), 'combination' when to a
-        combination product."""
+        or a salt of it: EUTHYROX -> 'levothyroxine sodium', or the one entry the vocabulary
+        files one of the medicine's names under), 'combination' when to a combination
+        product."""
         found = self.variant_to_canonical.get(brand.lower())
         if not found:
             return None
@@ -340,6 +341,8 @@ class Dner:
                 verdicts.add("agree")
             elif same is not None and same(name):
                 verdicts.add("agree")
+            elif any(self.variant_to_canonical.get(t) == [canonical] for t in terms):
+                verdicts.add("agree")  # its entry for this medicine: FLUANXOL -> flupenthixol
             else:
                 verdicts.add("other")
         if "combination" in verdicts:
