@@ -109,7 +109,7 @@ NOT_BRAND_WORDS = frozenset(
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
     CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
     FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING
-    CLEANSING BAR WASH PADS SCRUB HFA""".split()
+    CLEANSING BAR WASH PADS SCRUB HFA FORMULA""".split()
 )
 # Words a UNII `bn` row may end with after its brand (PLAQUENIL SULFATE, COREG CR, CLEOCIN T,
 # HUMULIN R, TALWIN 50): the row less them is the brand itself. No combination marker (D, DM,
@@ -906,6 +906,8 @@ def add_brands(
             problem = "a combination product in DrugBank vocabulary"
         if problem is None and verdict is None and name.lower() in dner.variant_to_canonical:
             problem = "DrugBank vocabulary names it for something else"
+        if problem is None and verdict != "agree" and len(name.replace(" ", "")) < 6:
+            problem = "a short stem (GONAL of GONAL F), one source"
         if problem is None and verdict != "agree" and words.is_proper(name):
             problem = "a name in the word list, not confirmed by DrugBank vocabulary"
         if problem is None and verdict != "agree" and words.is_foreign(name):
