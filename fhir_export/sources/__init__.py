@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..model import RawDocument
-from . import html, markdown, text
+from . import docx, html, markdown, text
 from .decode import decode
 
 Reader = Callable[[str, str, bytes, str], RawDocument]
@@ -30,7 +30,9 @@ READERS: dict[str, tuple[str, Reader]] = {
 }
 
 # suffix -> (media type, reader) for formats read from their bytes, not from decoded text
-BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {}
+BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {
+    ".docx": (docx.MEDIA_TYPE, docx.read),
+}
 
 SUFFIXES = tuple(sorted({*READERS, *BINARY_READERS}))
 
