@@ -590,7 +590,7 @@ def test_folder_without_articles_exits_3(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert error_lines(result) == [
         f"Error: {folder}: no article found "
-        f"(looked for {', '.join(SUFFIXES)} files)."
+        f"(looked for {', '.join(SUFFIXES)} files; skipped 2 of other types)."
     ]
     assert not out.exists()
     assert_no_traceback(result)

@@ -1,5 +1,5 @@
 """Word (.docx) articles: structure through mammoth and the HTML reader, the title rule, hostile
-packages (one error line each, bounded).
+packages (one error line each, bounded), and folder discovery with skipped files.
 
 The .docx files are ours, written by tests/docx_fixtures.py and committed under tests/data/.
 """
@@ -22,7 +22,7 @@ from fhir_export.cli import main
 from fhir_export.errors import ExitCode, SourceError
 from fhir_export.model import BlockKind, RawDocument
 from fhir_export.segmentation import segment
-from fhir_export.sources import docx, read_article
+from fhir_export.sources import SUFFIXES, docx, read_article
 
 DOCX = DATA / "docx"
 LEAFLET = ARTICLES / "lisinopril-leaflet-word.docx"
@@ -239,3 +239,56 @@ def test_encrypted_entry_is_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(SourceError, match=r"entry word/document\.xml is encrypted"):
         read(path)
+
+
+# ---- discovery: every format, other files reported as skipped ------------------------------
+
+
+def test_folder_reports_other_files_as_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / LEAFLET.name).write_bytes(LEAFLET.read_bytes())
+    (folder / "sub" / "amlodipine.txt").write_bytes(
+        (ARTICLES / "amlodipine-leaflet-uk.txt").read_bytes())
+    for name in ("logo.png", "sub/old-leaflet.doc", "README"):
+        (folder / name).write_bytes(b"x")
+    # passed over silently: Word's lock file, hidden files, our own outputs
+    for name in ("~$sinopril-leaflet-word.docx", ".DS_Store", "old.bundle.json",
+                 "Medication.ndjson", "manifest.json"):
+        (folder / name).write_bytes(b"x")
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    result = run("export", folder, "--out", out, "--report", report)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    skipped = [folder / "README", folder / "logo.png", folder / "sub" / "old-leaflet.doc"]
+    assert result.stderr.splitlines()[-2] == (
+        f"3 files skipped, not of a supported type: {', '.join(map(str, skipped))}")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "amlodipine.bundle.json", "lisinopril-leaflet-word.bundle.json"]
+    assert json.loads(report.read_text("utf-8"))["skipped"] == [
+        {"path": str(folder / "README"), "reason": "unsupported file type ''"},
+        {"path": str(folder / "logo.png"), "reason": "unsupported file type '.png'"},
+        {"path": str(skipped[2]), "reason": "unsupported file type '.doc'"},
+    ]
+
+
+def test_glob_reports_other_files_as_skipped(tmp_path: Path) -> None:
+    (tmp_path / LEAFLET.name).write_bytes(LEAFLET.read_bytes())
+    (tmp_path / "notes.odt").write_bytes(b"x")
+    result = run("export", tmp_path / "*", "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert f"1 file skipped, not of a supported type: {tmp_path / 'notes.odt'}" in result.stderr
+
+
+def test_a_named_file_of_another_type_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "leaflet.odt"
+    path.write_bytes(b"x")
+    result = run("export", path, "--out", tmp_path / "out")
+    assert error_lines(result) == [
+        f"Error: {path}: unsupported file type '.odt'. Use one of: {', '.join(SUFFIXES)}."]
+    assert ".docx" in SUFFIXES
+
+
+def test_help_lists_the_formats() -> None:
+    text = " ".join(run("export", "--help").stdout.split())
+    assert f"Reads {', '.join(SUFFIXES)} files" in text
+
