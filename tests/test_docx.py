@@ -292,3 +292,8 @@ def test_help_lists_the_formats() -> None:
     text = " ".join(run("export", "--help").stdout.split())
     assert f"Reads {', '.join(SUFFIXES)} files" in text
 
+
+def test_readme_format_table_lists_every_suffix_read() -> None:
+    readme = (DATA.parent.parent / "README.md").read_text("utf-8")
+    table = readme[readme.index("| Suffix | Read as |"):].split("\n\n", 1)[0]
+    assert [s for s in SUFFIXES if f"`{s}`" not in table] == []
