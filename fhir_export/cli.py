@@ -23,6 +23,7 @@ from .pipeline import (
     write_report,
 )
 from .report import Yield
+from .sources import SUFFIXES
 from .terminology.check import check
 
 
@@ -45,11 +46,16 @@ def _epoch() -> int | None:
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
-    """Export patient-education health articles (text, HTML, Markdown, PDF) to FHIR R4 or R5
-    Bundles."""
+    """Export patient-education health articles (text, HTML, Markdown, PDF, Word and more: see
+    `export --help`) to FHIR R4 or R5 Bundles."""
 
 
-@main.command("export")
+@main.command(
+    "export",
+    help="Export articles at PATHS (folders, files or globs; default: source/). Reads "
+    f"{', '.join(SUFFIXES)} files; other files in a folder or matched by a glob are listed "
+    "as skipped.",
+)
 @click.argument("paths", nargs=-1)
 @click.option(
     "--out",
@@ -136,7 +142,6 @@ def export_command(
     report: Path | None,
     verbose: bool,
 ) -> None:
-    """Export articles at PATHS (folders, files or globs; default: source/)."""
     if recorded is not None and not _is_instant(recorded):
         raise click.BadParameter(
             "must be an instant like 2025-01-01T00:00:00Z", param_hint="--recorded"
@@ -183,6 +188,9 @@ def export_command(
         if verbose and article.yielded is not None:
             for line in _nothing_of(article.yielded):
                 click.echo(f"{article.path}: {line}", err=True)
+    skipped = result.skipped_line()
+    if skipped:
+        click.echo(skipped, err=True)
     empty = result.empty_line()
     if empty:
         click.echo(empty, err=True)

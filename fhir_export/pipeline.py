@@ -31,31 +31,52 @@ from .serialization import SERIALIZERS
 from .sources import SUFFIXES, is_article, read_article
 from .terminology import Lexicon, default_lexicon
 
+# this tool's own outputs: not articles, and not worth a 'skipped' line either
+_OWN_OUTPUTS = (".bundle.json", ".bundle.xml", ".ndjson")
 
-def discover(paths: Iterable[str]) -> tuple[list[Path], list[ExportError]]:
-    """Articles named by paths: folders (recursively), files, or glob patterns."""
+
+def _ignored(path: Path, root: Path) -> bool:
+    """Hidden files and folders (below root), Office lock files (~$leaflet.docx, written
+    beside a document while Word has it open) and this tool's outputs are passed over
+    silently; any other file that is not an article is reported as skipped."""
+    name = path.name.lower()
+    return (
+        any(part.startswith(".") for part in path.relative_to(root).parts)
+        or name.startswith("~$")
+        or name.endswith(_OWN_OUTPUTS)
+        or name == "manifest.json"
+    )
+
+
+def discover(
+    paths: Iterable[str], *, skipped: list[Path] | None = None
+) -> tuple[list[Path], list[ExportError]]:
+    """Articles named by paths: folders (recursively), files, or glob patterns. Files of
+    other types found in folders or by patterns are added to `skipped`."""
     found: list[Path] = []
     errors: list[ExportError] = []
+    others: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and is_article(p)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
+            found += [p for p in files if is_article(p)]
+            others += [p for p in files if not is_article(p)]
         elif path.is_file():
             found.append(path)
         elif glob.has_magic(raw):
             matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
-            found += [p for p in matches if p.is_file() and is_article(p)]
+            files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
+            found += [p for p in files if is_article(p)]
+            others += [p for p in files if not is_article(p)]
             if not matches:
                 errors.append(SourceError("no file matches this pattern", path=raw))
         else:
             errors.append(SourceError("no such file or directory", path=raw))
     unique = list(dict.fromkeys(found))
+    if skipped is not None:
+        articles = set(unique)
+        skipped += [p for p in dict.fromkeys(others) if p not in articles]
     return unique, errors
 
 
@@ -63,11 +84,14 @@ def _articles(paths: Iterable[str], report: ExportReport) -> list[Path]:
     """The article files at paths; paths that name none are errors in the report, and no
     article at all is a NoInputError."""
     paths = list(paths)
-    files, errors = discover(paths)
+    skipped: list[Path] = []
+    files, errors = discover(paths, skipped=skipped)
     report.errors += errors
+    report.skipped += [str(p) for p in skipped]
     if not files and not errors:
+        others = f"; skipped {len(skipped)} of other types" if skipped else ""
         raise NoInputError(
-            f"no article found (looked for {', '.join(SUFFIXES)} files)",
+            f"no article found (looked for {', '.join(SUFFIXES)} files{others})",
             path=", ".join(map(str, paths)),
         )
     return files
@@ -341,7 +365,9 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
     """A single article's bundle in memory (for `--out -`)."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
-    files, errors = discover([path])
+    skipped: list[Path] = []
+    files, errors = discover([path], skipped=skipped)
+    report.skipped += [str(p) for p in skipped]
     if errors:
         raise errors[0]
     if not files:

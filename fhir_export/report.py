@@ -88,6 +88,7 @@ class ArticleResult:
 class ExportReport:
     results: list[ArticleResult] = field(default_factory=list)
     errors: list[ExportError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files found that are not articles
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -123,6 +124,16 @@ class ExportReport:
         return (
             f"{_count(len(names), 'article')} yielded no medicine, fact or screening question: "
             f"{', '.join(names[:_LISTED])}{more}"
+        )
+
+    def skipped_line(self) -> str | None:
+        """`2 files skipped, not of a supported type: in/logo.png, in/notes.doc`."""
+        if not self.skipped:
+            return None
+        more = f" and {len(self.skipped) - _LISTED} more" if len(self.skipped) > _LISTED else ""
+        return (
+            f"{_count(len(self.skipped), 'file')} skipped, not of a supported type: "
+            f"{', '.join(self.skipped[:_LISTED])}{more}"
         )
 
     def unmapped_report(self) -> dict[str, Any]:
@@ -165,6 +176,10 @@ class ExportReport:
             ],
             "articles": sorted(articles, key=lambda a: (a["path"], a.get("status", ""))),
             "errors": [e.line() for e in self.errors],
+            "skipped": [
+                {"path": p, "reason": f"unsupported file type '{PurePath(p).suffix}'"}
+                for p in self.skipped
+            ],
         }
 
     def summary(self) -> str:

@@ -25,6 +25,7 @@ from fhir_export.cli import main
 from fhir_export.errors import ExitCode, SourceError
 from fhir_export.options import ExportOptions, OutputFormat
 from fhir_export.pipeline import export, write_atomic
+from fhir_export.sources import SUFFIXES
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 RITUXIMAB_RXNORM = "121191"
@@ -212,15 +213,13 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         "unsupported-suffix",
         "notes.rtf",
         b"{\\rtf1 Rituximab notes}\n",
-        "unsupported file type '.rtf'. Use one of: .htm, .html, .markdown, .md, .pdf, .text, "
-        ".txt, .xhtml.",
+        f"unsupported file type '.rtf'. Use one of: {', '.join(SUFFIXES)}.",
     ),
     (
         "unsupported-suffix-no-dot",
         "README",
         b"Rituximab (Rituxan) is a medicine.\n",
-        "unsupported file type ''. Use one of: .htm, .html, .markdown, .md, .pdf, .text, .txt, "
-        ".xhtml.",
+        f"unsupported file type ''. Use one of: {', '.join(SUFFIXES)}.",
     ),
     (
         "only-site-furniture",

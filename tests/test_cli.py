@@ -20,6 +20,7 @@ from lxml import etree
 from fhir_export import __version__
 from fhir_export.cli import export_command, main
 from fhir_export.errors import ExitCode
+from fhir_export.sources import SUFFIXES
 
 FHIR_NS = "{http://hl7.org/fhir}"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -589,7 +590,7 @@ def test_folder_without_articles_exits_3(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert error_lines(result) == [
         f"Error: {folder}: no article found "
-        "(looked for .htm, .html, .markdown, .md, .pdf, .text, .txt, .xhtml files)."
+        f"(looked for {', '.join(SUFFIXES)} files; skipped 2 of other types)."
     ]
     assert not out.exists()
     assert_no_traceback(result)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..model import RawDocument
-from . import html, markdown, pdf, text
+from . import docx, html, markdown, pdf, text
 from .decode import decode
 
 Reader = Callable[[str, str, bytes, str], RawDocument]
@@ -31,6 +31,7 @@ READERS: dict[str, tuple[str, Reader]] = {
 
 # suffix -> (media type, reader) for formats read from their bytes, not from decoded text
 BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {
+    ".docx": (docx.MEDIA_TYPE, docx.read),
     ".pdf": (pdf.MEDIA_TYPE, pdf.read),
 }
 
