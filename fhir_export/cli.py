@@ -45,8 +45,8 @@ def _epoch() -> int | None:
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
-    """Export patient-education health articles (text, HTML, Markdown) to FHIR R4 or R5
-    Bundles."""
+    """Export patient-education health articles (text, HTML, Markdown, FDA SPL XML) to FHIR R4
+    or R5 Bundles."""
 
 
 @main.command("export")

@@ -213,13 +213,14 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         "notes.pdf",
         b"%PDF-1.4\nRituximab notes\n",
         "unsupported file type '.pdf'. Use one of: .htm, .html, .markdown, .md, .text, .txt, "
-        ".xhtml.",
+        ".xhtml, .xml.",
     ),
     (
         "unsupported-suffix-no-dot",
         "README",
         b"Rituximab (Rituxan) is a medicine.\n",
-        "unsupported file type ''. Use one of: .htm, .html, .markdown, .md, .text, .txt, .xhtml.",
+        "unsupported file type ''. Use one of: .htm, .html, .markdown, .md, .text, .txt, .xhtml, "
+        ".xml.",
     ),
     (
         "only-site-furniture",

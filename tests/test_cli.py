@@ -589,7 +589,7 @@ def test_folder_without_articles_exits_3(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert error_lines(result) == [
         f"Error: {folder}: no article found "
-        "(looked for .htm, .html, .markdown, .md, .text, .txt, .xhtml files)."
+        "(looked for .htm, .html, .markdown, .md, .text, .txt, .xhtml, .xml files)."
     ]
     assert not out.exists()
     assert_no_traceback(result)
