@@ -95,6 +95,7 @@ class DocumentIdentity:
     set_id: str
     version: str | None = None
     document_id: str | None = None
+    type: Coding | None = None  # the document type (SPL: a LOINC document code)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -65,7 +65,9 @@ def ref(resource_type: str, key: str, display: str | None = None) -> JSON:
 
 
 def article_key(article: Article) -> str:
-    return article.name
+    """The file name; a versioned document's set id (SPL), so that a new version of the label
+    updates the same resources."""
+    return f"urn:uuid:{article.identity.set_id}" if article.identity else article.name
 
 
 def sentence(article: Article, finding: Finding) -> str:

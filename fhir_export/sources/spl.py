@@ -29,7 +29,7 @@ from typing import Any
 from lxml import etree
 
 from ..errors import SourceError
-from ..model import BlockKind, DocumentIdentity, RawBlock, RawDocument, SourceHints
+from ..model import BlockKind, Coding, DocumentIdentity, RawBlock, RawDocument, SourceHints
 from . import spl_product, spl_sections
 from .decode import collapse
 from .markup import Role, flat_text
@@ -37,6 +37,9 @@ from .markup import Role, flat_text
 MEDIA_TYPE = "application/xml"
 NS = "urn:hl7-org:v3"
 V = "{" + NS + "}"
+LOINC_OID = "2.16.840.1.113883.6.1"
+LOINC = "http://loinc.org"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MAX_LEVEL = 6
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 _PARSER = etree.XMLParser(
@@ -208,16 +211,22 @@ def _date(el: Any) -> str | None:
     return "-".join(match.groups()) if match else None
 
 
-def _identity(root: Any) -> DocumentIdentity | None:
+def _identity(root: Any, code: Any) -> DocumentIdentity | None:
     set_id = root.find(f"{V}setId")
-    if set_id is None or not set_id.get("root"):
+    if set_id is None or not _UUID.match(set_id.get("root") or ""):
         return None
     version = root.find(f"{V}versionNumber")
     doc_id = root.find(f"{V}id")
+    doc_root = (doc_id.get("root") or "") if doc_id is not None else ""
+    kind = None
+    if code.get("codeSystem") == LOINC_OID:
+        display = collapse(code.get("displayName") or "")
+        kind = Coding(system=LOINC, code=code.get("code"), display=display or None)
     return DocumentIdentity(
         set_id=set_id.get("root").lower(),
-        version=version.get("value") if version is not None else None,
-        document_id=doc_id.get("root") if doc_id is not None else None,
+        version=(version.get("value") or None) if version is not None else None,
+        document_id=doc_root.lower() if _UUID.match(doc_root) else None,
+        type=kind,
     )
 
 
@@ -238,5 +247,5 @@ def read(path: str, name: str, raw: bytes) -> RawDocument:
         blocks=tuple(blocks),
         hints=_hints(root, products, code),
         products=products,
-        identity=_identity(root),
+        identity=_identity(root, code),
     )
