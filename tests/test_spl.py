@@ -236,3 +236,12 @@ def test_indexing_file_without_narrative_still_reads(tmp_path: Path) -> None:
     assert [b.text for b in doc.blocks] == [
         "Product data elements", "Indexed substance | ZENTREXOLOL"]
 
+
+
+def test_footnotes_and_line_breaks_are_word_breaks(tmp_path: Path) -> None:
+    body = section("34092-7", "CLINICAL STUDIES",
+                   "<table><tbody><tr><th>HR<footnote>Zentrex 80 mg: 10 mg</footnote> (95%CI)</th>"
+                   "</tr></tbody></table><paragraph>first line<br/>second line</paragraph>")
+    texts = [b.text for b in _read(tmp_path, spl(body)).blocks]
+    assert "HR Zentrex 80 mg: 10 mg (95%CI)" in texts
+    assert "first line second line" in texts

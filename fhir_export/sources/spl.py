@@ -52,7 +52,9 @@ _PARSER = etree.XMLParser(
     remove_pis=True,
 )
 _INLINE_BREAKS = {"br"}
+# read as words of their own ("HR<footnote>Atorvastatin 80 mg...</footnote>" is two words)
 _BLOCKS = {"paragraph", "list", "item", "table", "tr", "td", "th", "caption", "thead", "tbody"}
+_BLOCKS |= {"footnote"}
 _SKIPPED = {"excerpt", "renderMultiMedia", "observationMedia"}  # highlights repeat the label
 
 
