@@ -108,6 +108,13 @@ def vars_of(med: Any) -> list[tuple[Any, ...]]:
             if isinstance(getattr(med, f.name), tuple)]
 
 
+def _table(run: realworld.Run) -> None:
+    print(f"  {'kind':14} {'precision':>20} {'recall':>20}")
+    for kind, v in run.kinds.items():
+        print(f"  {kind:14} {_cell('realworld', kind, 'precision', v['precision'])} "
+              f"{_cell('realworld', kind, 'recall', v['recall'])}")
+
+
 def real(verbose: bool) -> realworld.Run | None:
     corpus = realworld.realworld_dir()
     reason = realworld.missing_reason(corpus)
@@ -117,17 +124,26 @@ def real(verbose: bool) -> realworld.Run | None:
     start = time.perf_counter()
     run = realworld.evaluate(corpus)
     took = time.perf_counter() - start
-    print(f"Real-world corpus ({corpus}): {len(run.rows)} text/Markdown/HTML articles scored by "
-          f"its score.py in {took:.1f} s; (floor/target), ! under floor\n")
-    print(f"  {'kind':14} {'precision':>20} {'recall':>20}")
-    for kind, v in run.kinds.items():
-        print(f"  {kind:14} {_cell('realworld', kind, 'precision', v['precision'])} "
-              f"{_cell('realworld', kind, 'recall', v['recall'])}")
+    floored = run.subset(realworld.FLOORED_SUFFIXES)
+    print(f"Real-world corpus ({corpus}): {len(run.rows)} articles scored by its score.py in "
+          f"{took:.1f} s. The {len(floored.rows)} text/Markdown/HTML articles against the "
+          "floors: (floor/target), ! under floor\n")
+    _table(floored)
     entry = quality.floors("realworld")["invented"]["count"]
     print(f"\n  invented names: {len(run.invented)} (ceiling {entry['ceiling']:g}, "
           f"target {entry['target']:g})")
     for line in run.invented:
         print(f"    {line}")
+    spl = run.subset((".xml",))
+    if spl.rows:
+        print(f"\n  FDA SPL XML ({len(spl.rows)} labels, not floored yet), and all "
+              f"{len(run.rows)} articles:\n")
+        print(f"  {'kind':14} {'SPL P':>7} {'SPL R':>7} {'all P':>7} {'all R':>7}")
+        for kind, v in spl.kinds.items():
+            every = run.kinds[kind]
+            cells = [v["precision"], v["recall"], every["precision"], every["recall"]]
+            print(f"  {kind:14} " + " ".join(f"{'-' if c is None else f'{c:.3f}':>7}"
+                                             for c in cells))
     for slug, error in run.failures.items():
         print(f"  export failed: {slug}: {error}")
     if verbose:

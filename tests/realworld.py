@@ -105,6 +105,25 @@ class Run:
     failures: dict[str, str] = field(default_factory=dict)  # slug -> export error
     extractions: dict[str, Extraction] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    suffixes: dict[str, str] = field(default_factory=dict)  # slug -> the article's suffix
+
+    def add(self, slug: str, metrics: dict[str, Any]) -> None:
+        self.rows[slug] = metrics
+        for k, v in metrics.items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                self.totals[k] = self.totals.get(k, 0) + v
+
+    def subset(self, suffixes: tuple[str, ...]) -> Run:
+        """The same run over the articles with one of `suffixes` only (totals summed again)."""
+        part = Run()
+        for slug, metrics in self.rows.items():
+            if self.suffixes.get(slug) in suffixes:
+                part.suffixes[slug] = self.suffixes[slug]
+                part.add(slug, metrics)
+                if slug in self.extractions:
+                    part.extractions[slug] = self.extractions[slug]
+        part.failures = {s: e for s, e in self.failures.items() if self.suffixes.get(s) in suffixes}
+        return part
 
     def ratio(self, found: str, of: str) -> float | None:
         t = self.totals
@@ -137,6 +156,7 @@ def evaluate(corpus: Path | None = None, suffixes: tuple[str, ...] = SCORED_SUFF
     run = Run()
     for path in articles(corpus, suffixes):
         slug = path.stem
+        run.suffixes[slug] = path.suffix
         try:
             outputs, _ = render(path, options, ExportReport(), lexicon)
             raw = read_article(path, max_bytes=options.max_bytes)
@@ -144,12 +164,8 @@ def evaluate(corpus: Path | None = None, suffixes: tuple[str, ...] = SCORED_SUFF
         except ExportError as exc:
             run.failures[slug] = str(exc)
             continue
-        metrics = score_bundle(corpus, outputs["json"].decode("utf-8"),
-                               corpus / "golden" / f"{slug}.json")
-        run.rows[slug] = metrics
-        for k, v in metrics.items():
-            if isinstance(v, int) and not isinstance(v, bool):
-                run.totals[k] = run.totals.get(k, 0) + v
+        run.add(slug, score_bundle(corpus, outputs["json"].decode("utf-8"),
+                                   corpus / "golden" / f"{slug}.json"))
     return run
 
 

@@ -62,9 +62,9 @@ def run(corpus: Path) -> realworld.Run:
 
 
 @pytest.fixture(scope="module")
-def floored(corpus: Path) -> realworld.Run:
+def floored(run: realworld.Run) -> realworld.Run:
     """The articles the floors were set on (SPL XML is scored beside them, not yet floored)."""
-    return realworld.evaluate(corpus, realworld.FLOORED_SUFFIXES)
+    return run.subset(realworld.FLOORED_SUFFIXES)
 
 
 def test_floors_file_matches_the_record_and_the_targets() -> None:
