@@ -47,9 +47,9 @@ def test_document_identity(release: str) -> None:
         {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7c2b9e40-1d3a-4f5b-9e6c-2a4d8b0f1e37"}
     ]
     assert doc["date"] == "2024-06-11T00:00:00Z"
-    assert doc["type"]["coding"] == [
-        {"system": "http://loinc.org", "code": "34390-5", "display": "HUMAN OTC DRUG LABEL"}
-    ]
+    assert doc["type"] == {"text": "HUMAN OTC DRUG LABEL"}  # no code of type's value set
+    assert doc["category"] == [{"coding": [
+        {"system": "http://loinc.org", "code": "34390-5", "display": "HUMAN OTC DRUG LABEL"}]}]
     if release == "R4":
         assert doc["masterIdentifier"]["value"] == "urn:uuid:3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"
         assert "version" not in doc

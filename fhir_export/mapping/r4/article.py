@@ -144,7 +144,7 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
 def _identity(article: Article, release: str) -> JSON:
     """A versioned document (SPL): its set id (the same across versions) as the identifier,
     the version's own id as R4's masterIdentifier, the version number in R5's `version` (R4
-    has no element for it: the narrative states it), its own document type."""
+    has no element for it: the narrative states it), its own document type (in `category`)."""
     identity = article.identity
     if identity is None:
         return {}
@@ -155,10 +155,11 @@ def _identity(article: Article, release: str) -> JSON:
     if identity.version and release != "R4":
         out["version"] = identity.version
     if identity.type is not None:
-        out["type"] = {
-            "coding": [coding(identity.type)],
-            "text": identity.type.display or identity.type.code,
-        }
+        # The SPL document type (LOINC 34391-3 "Human prescription drug label", ...) is no
+        # code of `type`'s value set (R4 c80-doc-typecodes, R5 doc-typecodes): the validator
+        # flags it there. It is the document's class: `category`, bound to an example set.
+        out["type"] = {"text": identity.type.display or identity.type.code}
+        out["category"] = [{"coding": [coding(identity.type)]}]
     return out
 
 
