@@ -1,6 +1,6 @@
 """Extraction quality: precision and recall per kind of fact, on both evaluation sets.
 
-    .venv/bin/python benchmarks/extraction_quality.py [--own | --realworld] [--pdf] [-v]
+    .venv/bin/python benchmarks/extraction_quality.py [--own | --realworld] [-v]
 
 --own: our evaluation articles (tests/data/articles/*, expectations in
 tests/data/expectations/*.json), scored as tests/test_quality.py scores them (score.py's
@@ -9,7 +9,6 @@ matching: a fragment is no hit). --realworld: the text, Markdown and HTML articl
 score.py, as tests/test_realworld.py does. Neither flag: both. Each figure is printed with its
 floor and target from tests/data/quality_floors.toml. -v also lists every miss and extra
 (own set), or each article's misses, unmatched medicines and inventions (real-world set).
---pdf: the real-world PDF articles instead, on their own (no floor holds on them yet).
 """
 
 from __future__ import annotations
@@ -109,27 +108,43 @@ def vars_of(med: Any) -> list[tuple[Any, ...]]:
             if isinstance(getattr(med, f.name), tuple)]
 
 
-def real(verbose: bool, pdf: bool = False) -> realworld.Run | None:
+def _table(run: realworld.Run) -> None:
+    print(f"  {'kind':14} {'precision':>20} {'recall':>20}")
+    for kind, v in run.kinds.items():
+        print(f"  {kind:14} {_cell('realworld', kind, 'precision', v['precision'])} "
+              f"{_cell('realworld', kind, 'recall', v['recall'])}")
+
+
+def real(verbose: bool) -> realworld.Run | None:
     corpus = realworld.realworld_dir()
     reason = realworld.missing_reason(corpus)
     if reason:
         print(f"Real-world corpus: skipped, {reason}")
         return None
     start = time.perf_counter()
-    run = realworld.evaluate(corpus, realworld.PDF_SUFFIXES if pdf else realworld.SCORED_SUFFIXES)
+    run = realworld.evaluate(corpus)
     took = time.perf_counter() - start
-    what = "PDF (not held to the floors)" if pdf else "text/Markdown/HTML"
-    print(f"Real-world corpus ({corpus}): {len(run.rows)} {what} articles scored by "
-          f"its score.py in {took:.1f} s; (floor/target), ! under floor\n")
-    print(f"  {'kind':14} {'precision':>20} {'recall':>20}")
-    for kind, v in run.kinds.items():
-        print(f"  {kind:14} {_cell('realworld', kind, 'precision', v['precision'])} "
-              f"{_cell('realworld', kind, 'recall', v['recall'])}")
+    floored = run.subset(realworld.FLOORED_SUFFIXES)
+    print(f"Real-world corpus ({corpus}): {len(run.rows)} articles scored by its score.py in "
+          f"{took:.1f} s. The {len(floored.rows)} text/Markdown/HTML articles against the "
+          "floors: (floor/target), ! under floor\n")
+    _table(floored)
     entry = quality.floors("realworld")["invented"]["count"]
     print(f"\n  invented names: {len(run.invented)} (ceiling {entry['ceiling']:g}, "
           f"target {entry['target']:g})")
     for line in run.invented:
         print(f"    {line}")
+    spl, pdf = run.subset((".xml",)), run.subset(realworld.PDF_SUFFIXES)
+    print(f"\n  FDA SPL XML ({len(spl.rows)} labels) and PDF ({len(pdf.rows)} articles), not "
+          f"floored yet, and all {len(run.rows)} articles:\n")
+    print(f"  {'kind':14} {'SPL P':>7} {'SPL R':>7} {'PDF P':>7} {'PDF R':>7} {'all P':>7} "
+          f"{'all R':>7}")
+    for kind, every in run.kinds.items():
+        cells = [spl.kinds[kind]["precision"], spl.kinds[kind]["recall"],
+                 pdf.kinds[kind]["precision"], pdf.kinds[kind]["recall"],
+                 every["precision"], every["recall"]]
+        print(f"  {kind:14} " + " ".join(f"{'-' if c is None else f'{c:.3f}':>7}"
+                                         for c in cells))
     for slug, error in run.failures.items():
         print(f"  export failed: {slug}: {error}")
     if verbose:
@@ -154,14 +169,13 @@ def main() -> None:
     group.add_argument("--own", action="store_true", help="only our evaluation articles")
     group.add_argument("--realworld", action="store_true", help="only ../shared/realworld")
     parser.add_argument("-v", "--verbose", action="store_true", help="list misses and extras")
-    parser.add_argument("--pdf", action="store_true", help="the real-world PDFs, on their own")
     args = parser.parse_args()
     if not args.realworld:
         own(args.verbose)
     if not args.own:
         if not args.realworld:
             print()
-        real(args.verbose, args.pdf)
+        real(args.verbose)
 
 
 if __name__ == "__main__":

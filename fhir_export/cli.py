@@ -46,8 +46,8 @@ def _epoch() -> int | None:
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
-    """Export patient-education health articles (text, HTML, Markdown, PDF, Word and more: see
-    `export --help`) to FHIR R4 or R5 Bundles."""
+    """Export patient-education health articles (text, HTML, Markdown, PDF, Word, FDA SPL XML:
+    see `export --help`) to FHIR R4 or R5 Bundles."""
 
 
 @main.command(

@@ -27,6 +27,7 @@ class RawBlock:
     level: int = 0  # heading level (1-6) or list nesting depth (1-based)
     cells: tuple[str, ...] = ()  # for ROW
     header: bool = False  # for ROW: a header row (th cells)
+    topic: str | None = None  # HEADING: the section kind the markup states (an SPL LOINC code)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +41,63 @@ class SourceHints:
     date: str | None = None  # ISO date from machine-readable markup (<time datetime>, meta)
 
 
+class ProductField(StrEnum):
+    """The labels of the rows a reader writes for structured product data (`label | value`):
+    mapping finds each value's offsets in the text by them."""
+
+    NAME = "Proprietary name"
+    GENERIC = "Non-proprietary name"
+    FORM = "Dosage form"
+    ROUTE = "Route of administration"
+    NDC = "NDC product code"
+    ACTIVE = "Active ingredient"
+    SUBSTANCE = "Indexed substance"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ingredient:
+    """An ingredient of a labelled product, as the label's structured data gives it."""
+
+    name: str
+    unii: str | None  # FDA Unique Ingredient Identifier
+    active: bool
+    role: str = ""  # SPL classCode: ACTIB, ACTIM, ACTIR (active), IACT (inactive)
+    # (value, unit) per (value, unit): "10 mg" per "1"
+    strength: tuple[tuple[str, str], tuple[str, str]] | None = None
+
+    @property
+    def strength_text(self) -> str:
+        """As the reader writes it: "10 mg", "5 mg in 1 mL" (empty: no strength)."""
+        if self.strength is None:
+            return ""
+        (value, unit), (per, per_unit) = self.strength
+        amount = f"{value} {unit}" if unit != "1" else value
+        return amount if (per, per_unit) == ("1", "1") else f"{amount} in {per} {per_unit}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Product:
+    """A product of a structured label (SPL): names, codes and ingredients from its data
+    elements. Each value a fact uses is also written in the text, in the row `label | value`."""
+
+    name: str | None  # proprietary name
+    generic: str | None  # non-proprietary name
+    form: Coding | None  # dosage form (NCI Thesaurus)
+    routes: tuple[Coding, ...] = ()  # routes of administration (NCI Thesaurus)
+    ndc: tuple[str, ...] = ()  # NDC product codes
+    ingredients: tuple[Ingredient, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentIdentity:
+    """A versioned document's identity (SPL: set id across versions, version number)."""
+
+    set_id: str
+    version: str | None = None
+    document_id: str | None = None
+    type: Coding | None = None  # the document type (SPL: a LOINC document code)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RawDocument:
     """What a reader returns: the original bytes, how they were decoded, and the blocks."""
@@ -51,6 +109,8 @@ class RawDocument:
     raw: bytes
     blocks: tuple[RawBlock, ...]
     hints: SourceHints = field(default_factory=SourceHints)
+    products: tuple[Product, ...] = ()  # structured product data (SPL)
+    identity: DocumentIdentity | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +141,7 @@ class Section:
     start: int
     end: int
     blocks: tuple[Block, ...]
+    topic: str | None = None  # the kind the markup states for it (SPL LOINC code), if any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +159,8 @@ class Article:
     date_reviewed: str | None
     language: str  # BCP-47
     sections: tuple[Section, ...]
+    products: tuple[Product, ...] = ()  # structured product data (SPL)
+    identity: DocumentIdentity | None = None
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]

@@ -56,6 +56,7 @@ class _Piece:
     level: int = 0
     cells: tuple[str, ...] = ()
     header: bool = False
+    topic: str | None = None  # HEADING: the kind its markup states
 
 
 def _heading_like(text: str, *, strong: bool = False) -> bool:
@@ -146,7 +147,7 @@ def _classify(doc: RawDocument, meta: _Meta) -> list[_Piece]:
             ):
                 meta.title_line = pieces[-1]
         else:
-            pieces.append(_Piece(raw.kind, text, raw.level, raw.cells, raw.header))
+            pieces.append(_Piece(raw.kind, text, raw.level, raw.cells, raw.header, raw.topic))
         if pieces and pieces[-1].kind is BlockKind.PARAGRAPH and len(text.split()) > 8:
             seen_body = True
     return pieces
@@ -213,6 +214,7 @@ def segment(doc: RawDocument) -> Article:
     sections: list[Section] = []
     blocks: list[Block] = []
     heading: str | None = None
+    topic: str | None = None
     level = 0
     sec_start = 0
     list_id = -1
@@ -228,6 +230,7 @@ def segment(doc: RawDocument) -> Article:
                     start=sec_start,
                     end=end,
                     blocks=tuple(blocks),
+                    topic=topic,
                 )
             )
 
@@ -247,6 +250,7 @@ def segment(doc: RawDocument) -> Article:
         if piece.kind is BlockKind.HEADING:
             close(start)
             heading, level, sec_start, blocks = piece.text, piece.level, start, []
+            topic = piece.topic
         else:
             if piece.kind is BlockKind.ITEM and prev is not BlockKind.ITEM:
                 list_id += 1
@@ -282,8 +286,13 @@ def segment(doc: RawDocument) -> Article:
         title=title,
         publisher=_publisher(hints.publisher or meta.publisher or meta.copyright, meta),
         reviewer=meta.reviewer,
-        date_updated=meta.dates.get("updated") or hinted_date,
+        # a versioned document (SPL) is dated by its version's effective time, not by its text
+        date_updated=(hinted_date if doc.identity else None)
+        or meta.dates.get("updated")
+        or hinted_date,
         date_reviewed=meta.dates.get("reviewed"),
         language=language,
         sections=tuple(sections),
+        products=doc.products,
+        identity=doc.identity,
     )

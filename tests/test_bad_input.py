@@ -222,6 +222,27 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         f"unsupported file type ''. Use one of: {', '.join(SUFFIXES)}.",
     ),
     (
+        "xml-not-spl",
+        "feed.xml",
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title></channel></rss>',
+        "not an FDA SPL document (root element <rss> without a namespace). "
+        "An .xml file is read only as SPL: root <document> in namespace urn:hl7-org:v3.",
+    ),
+    (
+        "spl-external-entity",
+        "xxe.xml",
+        b'<?xml version="1.0"?><!DOCTYPE document [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<document xmlns="urn:hl7-org:v3"><code code="34391-3"/><title>&x;</title></document>',
+        "XML with a DOCTYPE or entity declaration is refused. "
+        "SPL files have neither; this one may be hostile (external entities).",
+    ),
+    (
+        "spl-truncated",
+        "truncated.xml",
+        b'<?xml version="1.0"?><document xmlns="urn:hl7-org:v3"><code code="34391-3"/><tit',
+        "malformed XML (Couldn't find end of Start Tag tit line 1, line 1, column 81).",
+    ),
+    (
         "only-site-furniture",
         "furniture.html",
         b"<html><body><nav><a href='/'>Home</a></nav><script>var trastuzumab = 1;</script>"

@@ -1,11 +1,13 @@
 """Extraction quality on the real-world corpus (../shared/realworld), scored by its score.py.
 
-The text, Markdown and HTML articles (30) are exported in memory and scored in-process by the
-corpus's own score.py (tests/realworld.py); the floors are in tests/data/quality_floors.toml
-([realworld.*]) next to the issue's targets. Without the corpus these tests skip with the
-reason, except under CI=true, where its absence is a failure. Per-article snapshots
-(tests/data/snapshots/realworld/<slug>.txt) list what each article yields, one derived fact per
-line (short phrases, not the article's text): `pytest --update-golden` rewrites them.
+The text, Markdown, HTML and FDA SPL XML articles (36) are exported in memory and scored
+in-process by the corpus's own score.py (tests/realworld.py); the floors are in
+tests/data/quality_floors.toml ([realworld.*]) next to the issue's targets and hold on the 30
+text, Markdown and HTML articles they were set on (SPL XML is scored beside them). Without the
+corpus these tests skip with the reason, except under CI=true, where its absence is a failure.
+Per-article snapshots (tests/data/snapshots/realworld/<slug>.txt) list what each article
+yields, one derived fact per line (short phrases, not the article's text):
+`pytest --update-golden` rewrites them.
 
     .venv/bin/python benchmarks/extraction_quality.py --realworld -v   # the figures, the misses
 """
@@ -59,6 +61,12 @@ def run(corpus: Path) -> realworld.Run:
     return realworld.evaluate(corpus)
 
 
+@pytest.fixture(scope="module")
+def floored(run: realworld.Run) -> realworld.Run:
+    """The articles the floors were set on (SPL XML is scored beside them, not yet floored)."""
+    return run.subset(realworld.FLOORED_SUFFIXES)
+
+
 def test_floors_file_matches_the_record_and_the_targets() -> None:
     assert set(FIGURES) == set(RECORDED)
     assert quality.ratchet_violations("realworld", RECORDED) == []
@@ -66,10 +74,11 @@ def test_floors_file_matches_the_record_and_the_targets() -> None:
     assert {(k, m): table[k][m]["target"] for k, m in FIGURES} == TARGETS
 
 
-def test_every_text_markdown_and_html_article_exports(corpus: Path, run: realworld.Run) -> None:
+def test_every_text_markdown_html_and_spl_article_exports(corpus: Path, run: realworld.Run) -> None:
     scored = realworld.articles(corpus)
     every = [p for p in (corpus / "articles").iterdir() if p.suffix in realworld.SCORED_SUFFIXES]
-    assert len(scored) == len(every) >= 30  # each has its golden file
+    assert len(scored) == len(every) >= 36  # each has its golden file
+    assert sum(p.suffix == ".xml" for p in scored) >= 6
     assert run.failures == {}
     assert sorted(run.rows) == sorted(p.stem for p in scored)
 
@@ -85,8 +94,9 @@ def test_every_pdf_article_exports(corpus: Path) -> None:
 
 
 @pytest.mark.parametrize(("kind", "metric"), FIGURES, ids=[f"{k}-{m}" for k, m in FIGURES])
-def test_floor(kind: str, metric: str, run: realworld.Run,
+def test_floor(kind: str, metric: str, floored: realworld.Run,
                quality_note: Callable[[str], None]) -> None:
+    run = floored
     if kind == "invented":
         value: float | None = len(run.invented)
         detail: object = run.invented

@@ -1,10 +1,11 @@
 """Structure first: what each section states, read from its heading, and label/value lines.
 
-A section's kind comes from the first rule of the language's `sections` pack that fires on its
-heading ("Possible side effects" -> side-effect); a heading that says nothing of its own
-("Common", "More information") takes its parent section's kind. A label/value line
-("Brand names  Zentrex", "Trade namesZentrex, Zolva", "How it is given: by injection") is read
-with the `labels` pack: its kind and where its value starts.
+A section's kind is the one its markup states (Section.topic, from an SPL LOINC section
+code) when it has one; else it comes from the first rule of the language's `sections` pack
+that fires on its heading ("Possible side effects" -> side-effect); a heading that says
+nothing of its own ("Common", "More information") takes its parent section's kind. A
+label/value line ("Brand names  Zentrex", "Trade namesZentrex, Zolva", "How it is given: by
+injection") is read with the `labels` pack: its kind and where its value starts.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def classify(article: Article) -> tuple[SectionType, ...]:
     stack: list[tuple[int, SectionType]] = []
     for section in article.sections:
         own: SectionType | None = None
-        if section.heading:
+        if section.topic:  # the markup states it (an SPL LOINC section code): before the heading
+            own = SectionType(index=section.index, kind=section.topic, rule=f"code:{section.topic}")
+        elif section.heading:
             rule = pack.first(section.heading)
             if rule is not None:
                 condition = None

@@ -42,12 +42,16 @@ def finding_concept(finding: Finding, doc_ref: str) -> JSON:
 
 def derivation(doc_ref: str, finding: Finding) -> JSON:
     """Where in the article the fact was read: offset and length into the text rendition."""
+    return derivation_at(doc_ref, finding.span.start, finding.span.end)
+
+
+def derivation_at(doc_ref: str, start: int, end: int) -> JSON:
     return {
         "extension": [
             {"url": "reference", "valueReference": {"reference": doc_ref}},
             {"url": "path", "valueString": RENDITION_PATH},
-            {"url": "offset", "valueInteger": finding.span.start},
-            {"url": "length", "valueInteger": finding.span.end - finding.span.start},
+            {"url": "offset", "valueInteger": start},
+            {"url": "length", "valueInteger": end - start},
         ],
         "url": DERIVATION,
     }
@@ -61,7 +65,9 @@ def ref(resource_type: str, key: str, display: str | None = None) -> JSON:
 
 
 def article_key(article: Article) -> str:
-    return article.name
+    """The file name; a versioned document's set id (SPL), so that a new version of the label
+    updates the same resources."""
+    return f"urn:uuid:{article.identity.set_id}" if article.identity else article.name
 
 
 def sentence(article: Article, finding: Finding) -> str:

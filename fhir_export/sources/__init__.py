@@ -9,11 +9,12 @@ RawDocument whose charset is empty.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import SourceError
 from ..model import RawDocument
-from . import docx, html, markdown, pdf, text
+from . import docx, html, markdown, pdf, spl, text
 from .decode import decode
 
 Reader = Callable[[str, str, bytes, str], RawDocument]
@@ -33,6 +34,7 @@ READERS: dict[str, tuple[str, Reader]] = {
 BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {
     ".docx": (docx.MEDIA_TYPE, docx.read),
     ".pdf": (pdf.MEDIA_TYPE, pdf.read),
+    ".xml": (spl.MEDIA_TYPE, spl.read),  # FDA SPL; recognized by its root element, not the suffix
 }
 
 SUFFIXES = tuple(sorted({*READERS, *BINARY_READERS}))
@@ -81,12 +83,4 @@ def _call(
 def _checked(shown: str, doc: RawDocument, charset: str | None = None) -> RawDocument:
     if not any(b.text.strip() for b in doc.blocks):
         raise SourceError("no readable text in the article", path=shown)
-    return RawDocument(
-        path=doc.path,
-        name=doc.name,
-        media_type=doc.media_type,
-        charset=doc.charset if charset is None else charset,
-        raw=doc.raw,
-        blocks=doc.blocks,
-        hints=doc.hints,
-    )
+    return replace(doc, charset=doc.charset if charset is None else charset)

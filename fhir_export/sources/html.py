@@ -29,6 +29,7 @@ from ..errors import SourceError
 from ..model import BlockKind, RawBlock, RawDocument
 from . import html_metadata, main_content
 from .decode import collapse
+from .markup import Role, flat_text
 
 _PARSER = lxml_html.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
@@ -95,29 +96,17 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 def _text(el: Any, *, skip_lists: bool = False) -> str:
     """The element's text; <br> and block children are word breaks; nested lists left out
     when asked."""
-    parts: list[str] = []
 
-    def walk(node: Any) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            if not isinstance(child.tag, str):
-                pass
-            elif skip_lists and child.tag in _LISTS:
-                pass
-            elif child.tag == "br":
-                parts.append(" ")
-            elif child.tag in _BLOCK_TAGS or child.tag in ("td", "th"):
-                parts.append(" ")
-                walk(child)
-                parts.append(" ")
-            else:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
+    def role(child: Any) -> Role:
+        if not isinstance(child.tag, str) or (skip_lists and child.tag in _LISTS):
+            return Role.SKIP
+        if child.tag == "br":
+            return Role.BREAK
+        if child.tag in _BLOCK_TAGS or child.tag in ("td", "th"):
+            return Role.BLOCK
+        return Role.INLINE
 
-    walk(el)
-    return collapse("".join(parts))
+    return flat_text(el, role)
 
 
 def _is_noise(el: Any) -> bool:

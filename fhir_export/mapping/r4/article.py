@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from ... import __version__
 from ...model import Article, Extraction, Medication
 from .. import narrative as nv
-from ..common import JSON, article_key, ref
+from ..common import JSON, article_key, coding, ref
 from ..ids import resource_id
 from .knowledge import detected_issues, medication_knowledge
 from .questionnaire import questionnaire
 
 LOINC = "http://loinc.org"
+URI = "urn:ietf:rfc:3986"
 TOOL = "fhir-export"
 
 
@@ -85,6 +86,7 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             nv.p(article.date_reviewed, "Reviewed") if article.date_reviewed else "",
             nv.p(article.reviewer, "Reviewed by") if article.reviewer else "",
             nv.p(article.name, "Source file"),
+            *_identity_narrative(article),
             nv.items(headings, "Sections"),
             nv.p(
                 f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
@@ -103,6 +105,7 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             "text": "Patient education article",
         },
     }
+    doc |= _identity(article, release)
     if date and len(date) == 10:
         doc["date"] = f"{date}T00:00:00Z"
     if article.publisher:
@@ -136,6 +139,38 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             ]
         }
     return doc
+
+
+def _identity(article: Article, release: str) -> JSON:
+    """A versioned document (SPL): its set id (the same across versions) as the identifier,
+    the version's own id as R4's masterIdentifier, the version number in R5's `version` (R4
+    has no element for it: the narrative states it), its own document type (in `category`)."""
+    identity = article.identity
+    if identity is None:
+        return {}
+    out: JSON = {}
+    if identity.document_id and release == "R4":
+        out["masterIdentifier"] = {"system": URI, "value": f"urn:uuid:{identity.document_id}"}
+    out["identifier"] = [{"system": URI, "value": f"urn:uuid:{identity.set_id}"}]
+    if identity.version and release != "R4":
+        out["version"] = identity.version
+    if identity.type is not None:
+        # The SPL document type (LOINC 34391-3 "Human prescription drug label", ...) is no
+        # code of `type`'s value set (R4 c80-doc-typecodes, R5 doc-typecodes): the validator
+        # flags it there. It is the document's class: `category`, bound to an example set.
+        out["type"] = {"text": identity.type.display or identity.type.code}
+        out["category"] = [{"coding": [coding(identity.type)]}]
+    return out
+
+
+def _identity_narrative(article: Article) -> list[str]:
+    identity = article.identity
+    if identity is None:
+        return []
+    return [
+        nv.p(f"urn:uuid:{identity.set_id}", "Set id"),
+        nv.p(identity.version, "Version") if identity.version else "",
+    ]
 
 
 def _key_of(resource: JSON) -> str:

@@ -12,7 +12,17 @@ from __future__ import annotations
 from ...model import Article, Finding, FindingKind, Medication
 from ...terminology import normalize
 from .. import narrative as nv
-from ..common import JSON, article_key, concept, derivation, finding_concept, ref, sentence
+from .. import product
+from ..common import (
+    JSON,
+    article_key,
+    concept,
+    derivation,
+    derivation_at,
+    finding_concept,
+    ref,
+    sentence,
+)
 from ..ids import resource_id
 
 MONOGRAPH_TYPE = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
@@ -80,9 +90,12 @@ def knowledge_core(article: Article, med: Medication, doc_url: str, brand_elemen
         "code": concept(med.name.text, med.concept),
         "status": "active",
     }
-    if med.brands:
-        mk[brand_element] = [b.text for b in med.brands]
-        mk["_" + brand_element] = [{"extension": [derivation(doc_url, b)]} for b in med.brands]
+    labelled = product.brands(article, med)  # a label's proprietary names (SPL)
+    if med.brands or labelled:
+        mk[brand_element] = [b.text for b in med.brands] + [b.text for b in labelled]
+        mk["_" + brand_element] = [{"extension": [derivation(doc_url, b)]} for b in med.brands] + [
+            {"extension": [derivation_at(doc_url, b.start, b.end)]} for b in labelled
+        ]
     mk["monograph"] = [
         {
             "type": {
@@ -114,8 +127,10 @@ def medication_knowledge(
     article: Article, med: Medication, doc_url: str, issues: list[JSON]
 ) -> JSON:
     mk = knowledge_core(article, med, doc_url, "synonym")
-    if med.routes:
-        mk["intendedRoute"] = [finding_concept(f, doc_url) for f in med.routes]
+    routes = [finding_concept(f, doc_url) for f in med.routes]
+    routes += product.routes(article, med, doc_url, routes)
+    if routes:
+        mk["intendedRoute"] = routes
     if med.indications:
         mk["administrationGuidelines"] = [
             {"indicationCodeableConcept": finding_concept(f, doc_url)} for f in med.indications
@@ -128,7 +143,36 @@ def medication_knowledge(
     ]
     if contra:
         mk["contraindication"] = [ref("DetectedIssue", i["@key"], i["@display"]) for i in contra]
-    return mk | {"@key": mk_key(article, med), "@display": med.name.text}
+    return _with_product(article, med, doc_url, mk) | {
+        "@key": mk_key(article, med),
+        "@display": med.name.text,
+    }
+
+
+def _with_product(article: Article, med: Medication, doc_url: str, mk: JSON) -> JSON:
+    """R4: the label's product (SPL) as far as R4 MedicationKnowledge holds it: NDC product
+    codes among the codings of `code` (R4 has no identifier), dose form, active ingredients."""
+    ndc = product.ndc_codes(article, med)
+    if ndc:
+        codings = [
+            {
+                "extension": [derivation_at(doc_url, c.start, c.end)],
+                "system": product.NDC,
+                "code": c.text,
+            }
+            for c in ndc
+        ]
+        mk["code"] = {**mk["code"], "coding": [*mk["code"].get("coding", []), *codings]}
+    form = product.dose_form(article, med, doc_url)
+    if form is not None:
+        mk["doseForm"] = form
+    ingredients = product.ingredient_entries(
+        article, med, doc_url, lambda _, item: {"itemCodeableConcept": item, "isActive": True},
+        "strength",
+    )
+    if ingredients:
+        mk["ingredient"] = ingredients
+    return mk
 
 
 def _narrative(article: Article, med: Medication) -> JSON:

@@ -19,7 +19,8 @@ from __future__ import annotations
 from ...model import Article, Finding, FindingKind, Medication
 from ...terminology import normalize
 from .. import narrative as nv
-from ..common import JSON, derivation, finding_concept, ref, sentence
+from .. import product
+from ..common import JSON, derivation, derivation_at, finding_concept, ref, sentence
 from ..ids import resource_id
 from ..r4.knowledge import knowledge_core, mk_key  # release-neutral: same keys and core
 
@@ -119,6 +120,39 @@ def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: 
         mk["clinicalUseIssue"] = [
             ref("ClinicalUseDefinition", u["@key"], u["@display"]) for u in issues
         ]
-    if med.routes:
-        mk["definitional"] = {"intendedRoute": [finding_concept(f, doc_url) for f in med.routes]}
+    routes = [finding_concept(f, doc_url) for f in med.routes]
+    routes += product.routes(article, med, doc_url, routes)
+    definitional = _product_definition(article, med, doc_url)
+    if routes:
+        definitional["intendedRoute"] = routes
+    if definitional:
+        mk["definitional"] = definitional
+    ndc = product.ndc_codes(article, med)
+    if ndc:  # R5 MedicationKnowledge has identifiers: the label's NDC product codes
+        mk["identifier"] = [
+            {
+                "extension": [derivation_at(doc_url, c.start, c.end)],
+                "system": product.NDC,
+                "value": c.text,
+            }
+            for c in ndc
+        ]
     return mk | {"@key": mk_key(article, med), "@display": med.name.text}
+
+
+def _product_definition(article: Article, med: Medication, doc_url: str) -> JSON:
+    """The label's product (SPL): dose form and active ingredients (type, strength)."""
+    out: JSON = {}
+    form = product.dose_form(article, med, doc_url)
+    if form is not None:
+        out["doseForm"] = form
+    ingredients = product.ingredient_entries(
+        article,
+        med,
+        doc_url,
+        lambda ing, item: {"item": {"concept": item}, "type": product.role(ing)},
+        "strengthRatio",
+    )
+    if ingredients:
+        out["ingredient"] = ingredients
+    return out
