@@ -262,3 +262,15 @@ def test_a_lone_noun_shares_the_modifier_before_it() -> None:
     # "movements" names nothing alone; "seizures" does
     assert texts(med(x, "metoclopramide").side_effects) == [
         "involuntary muscle spasms or movements", "slow heartbeat", "seizures"]
+
+
+def test_vaccines_route_adjectives_and_citations() -> None:
+    x = run("Live vaccines must not be given with infliximab. Examples include the MMR vaccine "
+            "and the oral typhoid vaccine. We advise the yearly flu jab.",
+            "Moro PL, Perez-Vilar S, Lewis P. Safety of hepatitis B vaccine. Pediatrics. 2018.")
+    assert {"mmr-vaccine", "typhoid-vaccine", "flu-vaccine"} <= {m.key for m in x.medications}
+    # "oral" is the typhoid vaccine's own adjective, not the clause subject's
+    assert texts(med(x, "typhoid-vaccine").routes) == ["oral"]
+    assert med(x, "mmr-vaccine").routes == ()
+    # a cited study's medicine is not the article's
+    assert "hepatitis-b-vaccine" not in {m.key for m in x.medications}

@@ -44,8 +44,13 @@ def test_at_least_3000_medicines_each_with_an_emitted_code() -> None:
     drugs = [e for e in DRUGS if e["kind"] == "drug"]
     assert len(drugs) >= 3000
     assert sum(1 for e in drugs if e.get("class", "").strip()) >= 400  # the curated ones
+    # vaccines are text only until their CVX codes are confirmed in two sources
+    # (scripts/lexicon/base/drugs.json); every other medicine carries a code
+    vaccines = {e["id"] for e in drugs if "vaccines" in e.get("classes", ())}
+    assert len(vaccines) >= 20 and all(v.endswith("-vaccine") for v in vaccines)
     for entry in drugs:
-        assert any(c.get("verified") in EMITTED for c in entry["codings"]), entry["id"]
+        if entry["id"] not in vaccines:
+            assert any(c.get("verified") in EMITTED for c in entry["codings"]), entry["id"]
 
 
 def test_dual_use_substances_and_classes_are_tiered() -> None:

@@ -36,7 +36,9 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     labels = structure.labels_of(cut, article.text, article.language)
     found = medications.without(
         medications.find(cut, lexicon, article.text),
-        structure.ingredient_units(cut, labels) | structure.reading_list_units(cut),
+        structure.ingredient_units(cut, labels)
+        | structure.reading_list_units(cut)
+        | units.citation_units(cut),
     )
     main = medications.main_subject(found, article.title, lexicon)
     found = medications.fold_classes(found, main, lexicon)

@@ -486,6 +486,16 @@ def _routes(
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
         subject = _clause_subject(unit, text, mentions or [], m.start)
+        # "the oral typhoid vaccine", "intravenous methylprednisolone": the route word is the
+        # name's own adjective
+        subject = next(
+            (
+                x.key
+                for x in mentions or []
+                if x.start >= m.end and not text[m.end : x.start].strip()
+            ),
+            subject,
+        )
         out.append(finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, subject))
     return out
 

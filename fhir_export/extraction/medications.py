@@ -59,6 +59,10 @@ _BRAND_LIST = re.compile(
     r"(?:\b(?:brand|trade)[- ]names?\b(?:\s+(?:include|includes|are|is|such as))?\s*:?|"
     r"\balso (?:known|sold|marketed) as\b(?: the brand)?)\s*(?P<list>[^.;()]+)"
 )
+_LISTED_NAME = re.compile(
+    r"\s*(?P<name>[A-Z][A-Za-z0-9-]+(?: [A-Z][A-Za-z0-9-]+)?)[®™]?"
+    r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|\s*$)"
+)
 _BRAND_BEFORE = re.compile(
     r"(?P<brand>[A-Z][A-Za-z0-9]+(?:[ -][A-Z][A-Za-z0-9]+)?)\s*[®™]?\s*\(\s*$"
 )
@@ -376,8 +380,12 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
     named = [m for m in mentions if m.brand is None]
     if listed and named:
         offset = unit.start + listed.start("list")
-        for part in re.finditer(r"[A-Z][A-Za-z0-9-]+(?: [A-Z][A-Za-z0-9-]+)?", listed["list"]):
-            start = offset + part.start()
+        pos = 0
+        # the names that open the list, one after another: "also known as “whooping cough”"
+        # names no brand, and a list ends at its first word that is no name
+        while part := _LISTED_NAME.match(listed["list"], pos):
+            pos = part.end()
+            start = offset + part.start("name")
             if any(m.start <= start < m.end for m in mentions):
                 continue
             mentions.append(
@@ -385,8 +393,8 @@ def _paired_brands(mentions: list[Mention], text: str, unit: Unit) -> None:
                     key=named[0].key,
                     concept=named[0].concept,
                     start=start,
-                    end=offset + part.end(),
-                    brand=part.group(),
+                    end=offset + part.end("name"),
+                    brand=part.group("name"),
                 )
             )
     mentions.sort(key=lambda m: m.start)

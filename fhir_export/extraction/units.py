@@ -223,3 +223,23 @@ def finding(
         group=group,
         whole=whole,
     )
+
+
+# "Moro PL, Perez-Vilar S, Lewis P, ...": a reference list's authors, surname and initials
+_AUTHORS = re.compile(r"^(?:[A-Z][\w'’]+(?:-[A-Z][\w'’]+)? [A-Z]{1,3}[,.]\s*){2,}")
+
+
+def citation_units(units: list[Unit]) -> frozenset[int]:
+    """The units of a block that opens with a list of authors: a citation names the medicines
+    of the study it cites ("... Pertussis (DTaP) Vaccines. Pediatrics. 2018"), not the
+    article's."""
+    cited: set[tuple[int, int]] = set()
+    out: set[int] = set()
+    for idx, unit in enumerate(units):
+        where = (unit.section, unit.block)
+        if where not in cited and unit.block >= 0 and _AUTHORS.match(unit.text):
+            if idx == 0 or (units[idx - 1].section, units[idx - 1].block) != where:
+                cited.add(where)
+        if where in cited:
+            out.add(idx)
+    return frozenset(out)
