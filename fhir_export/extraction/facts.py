@@ -137,7 +137,8 @@ def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
 
 
 _IN_WHOM = re.compile(
-    r"\s+in (?:adults|children|people|patients|women|men|teenagers|infants|those)\b.*$", re.I
+    r"\s+in (?:adults|children|people|patients|women|men|teenagers|infants|those|individuals)\b.*$",
+    re.I,
 )
 _SYMPTOMS_OF = re.compile(r"^(?:the )?symptoms of\s+", re.I)
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
