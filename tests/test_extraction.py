@@ -274,3 +274,13 @@ def test_vaccines_route_adjectives_and_citations() -> None:
     assert med(x, "mmr-vaccine").routes == ()
     # a cited study's medicine is not the article's
     assert "hepatitis-b-vaccine" not in {m.key for m in x.medications}
+
+
+def test_what_a_treatment_reduces_and_the_risk_factors_it_is_given_for() -> None:
+    x = run("Atorvastatin can reduce the risk of fatal and non-fatal stroke.",
+            "Atorvastatin is given to adults who have several risk factors such as:",
+            ("item", "smoking"), ("item", "high blood pressure"), title="Atorvastatin")
+    # the verb stays in the fact; "fatal and non-fatal" share their head; risk factors are
+    # not what the medicine treats
+    assert texts(med(x, "atorvastatin").indications) == [
+        "reduce the risk of fatal and non-fatal stroke"]

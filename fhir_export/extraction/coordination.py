@@ -101,3 +101,18 @@ def shares_modifier(
         and _kind(second[0], language) is None
         and _joined(text, a, b)
     )
+
+
+def modifier_before_head(
+    text: str, a: tuple[int, int], b: tuple[int, int], language: str = "en"
+) -> bool:
+    """'reduce the risk of fatal and non-fatal stroke': a part that ends in a modifier, then
+    one that opens with a modifier before its head, share that head."""
+    first, second = text[a[0] : a[1]].split(), text[b[0] : b[1]].split()
+    return (
+        len(first) >= 2
+        and len(second) >= 2
+        and _kind(first[-1], language) in _MODIFIERS
+        and _kind(second[0], language) in _MODIFIERS
+        and _joined(text, a, b)
+    )

@@ -78,6 +78,10 @@ def objects(
     ):
         spans[-2:] = [(spans[-2][0], spans[-1][1])]
         merged.add(spans[-1])
+    for k in range(len(spans) - 2, -1, -1):
+        if coordination.modifier_before_head(text, spans[k], spans[k + 1]):
+            spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
+            merged.add(spans[k])
     for s, e in spans:
         if out and _APPOSITIVE.search(text, max(0, s - 6), s):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
@@ -373,8 +377,15 @@ _SYMPTOMS = re.compile(r"\b(?:symptoms|reactions),?\s+(?:such as|including|like)
 _INCLUDES = re.compile(r"\b(?:may|can|might|could) include\b|\binclude:?\s*$", re.I)
 
 
+# "... in adults who have risk factors such as:": the list names risk factors, whatever the
+# lead-in said before them
+_RISK_FACTORS = re.compile(r"\brisk factors?\b[^.:;]{0,40}:?\s*$", re.I)
+
+
 def _list_kind(unit: Unit) -> FindingKind | None:
     lead: Unit | None = unit.lead
+    if lead is not None and _RISK_FACTORS.search(lead.text):
+        return None
     while lead is not None:
         for kind, pattern in LIST_LEADS:
             if pattern.search(lead.text + " ") or pattern.search(lead.text.rstrip(":; ") + " "):
