@@ -12,6 +12,8 @@ import re
 from . import rules
 
 _MODIFIERS = frozenset({"colour", "modifier"})
+# "fatal and non-fatal", not "sudden, severe"
+_AND_OR = re.compile(r"^\s*,?\s*(?:and|or)\s+$", re.I)
 _JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
 
 
@@ -114,5 +116,5 @@ def modifier_before_head(
         and len(second) >= 2
         and _kind(first[-1], language) in _MODIFIERS
         and _kind(second[0], language) in _MODIFIERS
-        and _joined(text, a, b)
+        and bool(_AND_OR.match(text[a[1] : b[0]]))
     )
