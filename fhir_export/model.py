@@ -219,6 +219,7 @@ class Medication:
 
     key: str  # lexicon id, else normalized name
     name: Finding  # first mention
+    other_names: tuple[Finding, ...] = ()  # other wordings the article uses ("aminopyridine")
     concept: Concept | None
     brands: tuple[Finding, ...] = ()
     classes: tuple[Finding, ...] = ()

@@ -284,3 +284,12 @@ def test_what_a_treatment_reduces_and_the_risk_factors_it_is_given_for() -> None
     # not what the medicine treats
     assert texts(med(x, "atorvastatin").indications) == [
         "reduce the risk of fatal and non-fatal stroke"]
+
+
+def test_other_names_the_article_uses() -> None:
+    x = run("Dalfampridine (Ampyra) improves walking. Aminopyridine may also reduce fatigue.",
+            "Dalfampridine tablets are taken twice a day.")
+    # another wording of one medicine is kept (as MedicationKnowledge.synonym); the same
+    # wording in another case is not, and a brand is a brand
+    assert texts(med(x, "dalfampridine").other_names) == ["Aminopyridine"]
+    assert texts(med(x, "dalfampridine").brands) == ["Ampyra"]

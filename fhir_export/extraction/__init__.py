@@ -125,6 +125,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             Medication(
                 key=key,
                 name=name,
+                other_names=_other_names(found, key, name, article, cut),
                 concept=first.concept,
                 brands=tuple(brands),
                 **{k: tuple(v) for k, v in grouped.items()},
@@ -183,6 +184,32 @@ def _finding_for(
         concept=m.concept,
         subject=m.key,
     )
+
+
+def _wording(text: str) -> str:
+    """A name's wording, whatever its case, plural or curly quotes: "Insulins" is "insulin"."""
+    word = normalize(" ".join(text.split()))
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _other_names(
+    found: medications.Found,
+    key: str,
+    name: Finding,
+    article: Article,
+    cut: list[units.Unit],
+) -> tuple[Finding, ...]:
+    """The other wordings the article uses for a medicine, in order of first use ("4-AP" and
+    "aminopyridine" for dalfampridine, "paracetamol" beside "acetaminophen"); brands apart."""
+    seen = {_wording(name.text)}
+    out: list[Finding] = []
+    for m in _all_mentions(found, key):
+        wording = _wording(article.text[m.start : m.end])
+        if m.brand or m.heading or wording in seen:
+            continue
+        seen.add(wording)
+        out.append(_finding_for(m, article, cut, found))
+    return tuple(out)
 
 
 def _brand_finding(m: medications.Mention, article: Article, cut: list[units.Unit]) -> Finding:

@@ -91,11 +91,17 @@ def knowledge_core(article: Article, med: Medication, doc_url: str, brand_elemen
         "status": "active",
     }
     labelled = product.brands(article, med)  # a label's proprietary names (SPL)
-    if med.brands or labelled:
-        mk[brand_element] = [b.text for b in med.brands] + [b.text for b in labelled]
-        mk["_" + brand_element] = [{"extension": [derivation(doc_url, b)]} for b in med.brands] + [
-            {"extension": [derivation_at(doc_url, b.start, b.end)]} for b in labelled
+    # brand names, a label's proprietary names, then the other names the article uses
+    named = [*med.brands, *med.other_names]
+    if named or labelled:
+        mk[brand_element] = [b.text for b in med.brands] + [b.text for b in labelled] + [
+            n.text for n in med.other_names
         ]
+        mk["_" + brand_element] = (
+            [{"extension": [derivation(doc_url, b)]} for b in med.brands]
+            + [{"extension": [derivation_at(doc_url, b.start, b.end)]} for b in labelled]
+            + [{"extension": [derivation(doc_url, n)]} for n in med.other_names]
+        )
     mk["monograph"] = [
         {
             "type": {
