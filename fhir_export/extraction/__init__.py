@@ -82,8 +82,13 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for f in findings
         if f.kind is FindingKind.DRUG_CLASS
     }
+    mentions_of: dict[str, list[medications.Mention]] = {}  # every mention, by medicine
+    for ms in found.per_unit.values():
+        for m in ms:
+            mentions_of.setdefault(m.key, []).append(m)
     meds: list[Medication] = []
     for key, first in found.names.items():
+        mentioned = mentions_of.get(key, [])
         name = _finding_for(first, article, cut, found)
         if (
             first.concept
@@ -91,7 +96,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             and any(
                 normalize(article.text[m.start : m.end]) in c
                 for c in consumed
-                for m in _all_mentions(found, key)
+                for m in mentioned
             )
         ):
             continue  # only ever named as another medicine's class
@@ -118,14 +123,14 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             and not any(grouped[k] for k in _OWN_FACTS)
             # a class word the article keeps coming back to ("insulin", "antacids", "NSAIDs")
             # is what the article discusses
-            and len(_all_mentions(found, key)) < _DISCUSSED
+            and len(mentioned) < _DISCUSSED
         ):
             continue  # a class word or dual-use name the article says nothing about
         meds.append(
             Medication(
                 key=key,
                 name=name,
-                other_names=_other_names(found, key, name, article, cut),
+                other_names=_other_names(mentioned, name, article, cut, found),
                 concept=first.concept,
                 brands=tuple(brands),
                 **{k: tuple(v) for k, v in grouped.items()},
@@ -161,10 +166,6 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     )
 
 
-def _all_mentions(found: medications.Found, key: str) -> list[medications.Mention]:
-    return [m for ms in found.per_unit.values() for m in ms if m.key == key]
-
-
 def _unit_of(cut: list[units.Unit], start: int) -> units.Unit:
     return next(u for u in cut if u.start <= start < u.end)
 
@@ -193,17 +194,17 @@ def _wording(text: str) -> str:
 
 
 def _other_names(
-    found: medications.Found,
-    key: str,
+    mentioned: list[medications.Mention],
     name: Finding,
     article: Article,
     cut: list[units.Unit],
+    found: medications.Found,
 ) -> tuple[Finding, ...]:
     """The other wordings the article uses for a medicine, in order of first use ("4-AP" and
     "aminopyridine" for dalfampridine, "paracetamol" beside "acetaminophen"); brands apart."""
     seen = {_wording(name.text)}
     out: list[Finding] = []
-    for m in _all_mentions(found, key):
+    for m in mentioned:
         wording = _wording(article.text[m.start : m.end])
         if m.brand or m.heading or wording in seen:
             continue

@@ -120,6 +120,7 @@ class Lexicon:
         self._first: dict[str, int] = {}  # first token of any term -> its longest term
         self.max_len = 1
         self._near: dict[str, tuple[str, ...]] | None = None
+        self._near_seen: dict[str, Entry | None] = {}  # near()'s answers, bounded
         for data in entries:
             self._add(data)
 
@@ -218,12 +219,19 @@ class Lexicon:
         slip cannot turn one medicine or everyday word into another."""
         if len(word) < NEAR_MIN or not word.isalpha() or word in self._first:
             return None
+        if word in self._near_seen:  # the same long words come back in every article
+            return self._near_seen[word]
         index = self._near_index()
         hits = {name for variant in (word, *_deletions(word)) for name in index.get(variant, ())}
         entries = {self._index[(name,)] for name in sorted(hits) if _one_slip(word, name)}
-        if len({e.concept.id for e in entries}) != 1:
-            return None
-        return min(entries, key=lambda e: e.concept.preferred)
+        found = (
+            min(entries, key=lambda e: e.concept.preferred)
+            if len({e.concept.id for e in entries}) == 1
+            else None
+        )
+        if len(self._near_seen) < _NEAR_SEEN_MAX:
+            self._near_seen[word] = found
+        return found
 
     def _near_index(self) -> dict[str, tuple[str, ...]]:
         if self._near is None:
@@ -254,6 +262,7 @@ class Lexicon:
 
 KINDS = frozenset({"drug", "drug-class", "condition", "finding", "route", "screening"})
 NEAR_MIN = 9  # letters: a slip in a shorter name is too likely another word
+_NEAR_SEEN_MAX = 1 << 16  # words whose near() answer is kept (memory stays flat on any corpus)
 
 
 def _deletions(word: str) -> tuple[str, ...]:
