@@ -116,6 +116,17 @@ def test_class_named_as_a_class_is_not_a_medicine() -> None:
     assert [m.key for m in x.medications] == ["adalimumab"]
 
 
+def test_class_word_said_to_work_is_a_medicine_the_article_discusses() -> None:
+    # a class word with no fact of its own stands when its sentence says it works for patients
+    # or names it as a kind of medicine; named in passing, it does not
+    x = run("Itching is common in kidney failure. Phosphate binders seem to help some people.",
+            "The strongest pain relievers are opioids.",
+            "While steroids do not change the disease, they can reduce the length of attacks.")
+    assert {"phosphate-binders", "opioids", "corticosteroids"} <= {m.key for m in x.medications}
+    x = run("Phosphate binders and steroids are discussed in another leaflet.")
+    assert x.medications == ()
+
+
 def test_table_columns() -> None:
     x = run(("row", "Generic name | Brand name | Given by | Used for"),
             ("row", "rituximab | Rituxan | intravenous (IV) infusion | non-Hodgkin lymphoma; "

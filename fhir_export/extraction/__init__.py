@@ -35,7 +35,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     cut = units.cut(article, [t.kind for t in types])
     labels = structure.labels_of(cut, article.text, article.language)
     found = medications.without(
-        medications.find(cut, lexicon, article.text),
+        medications.find(cut, lexicon, article.text, article.language),
         structure.ingredient_units(cut, labels)
         | structure.reading_list_units(cut)
         | units.citation_units(cut),
@@ -121,9 +121,11 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             and key not in medications.group_members(main or "")
             and not brands
             and not any(grouped[k] for k in _OWN_FACTS)
-            # a class word the article keeps coming back to ("insulin", "antacids", "NSAIDs")
-            # is what the article discusses
+            # a class word the article keeps coming back to ("insulin", "antacids", "NSAIDs"),
+            # or says works for patients ("steroids can reduce the attacks"), is what the
+            # article discusses
             and len(mentioned) < _DISCUSSED
+            and not any(m.discussed for m in mentioned)
         ):
             continue  # a class word or dual-use name the article says nothing about
         meds.append(

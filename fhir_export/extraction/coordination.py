@@ -75,6 +75,15 @@ def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> 
         and _kind(words[j].split()[0], language) in _MODIFIERS
     ):
         return j
+    # "reduce the duration and severity of attacks": a measure, then a measure of something
+    if (
+        i + 1 < len(spans)
+        and _kind(words[i].split()[-1], language) == "measure"
+        and _kind(words[i + 1].split()[0], language) == "measure"
+        and re.match(r"\S+\s+of\s+\S", words[i + 1])
+        and bool(_AND_OR.match(text[spans[i][1] : spans[i + 1][0]]))
+    ):
+        return i + 1
     # "broken bones in the hip, wrist or spine": one head before its places
     if len(words[i].split()) > 1 and _kind(words[i].split()[-1], language) == "body-part":
         j = i

@@ -14,6 +14,7 @@ from functools import cache
 
 from ..model import Article, BlockKind, Concept
 from ..terminology import Lexicon, Match, Token, normalize, tokenize
+from . import rules
 from .units import Unit
 
 DRUG_KINDS = frozenset({"drug", "drug-class"})
@@ -77,6 +78,7 @@ class Mention:
     brand: str | None = None
     heading: bool = False  # named in a heading (running text is preferred for the name)
     ambiguous: bool = False  # an 'ambiguous'-tier name: a class word or dual-use substance
+    discussed: bool = False  # its sentence says it works, or names it as a kind of medicine
 
 
 @dataclass(slots=True)
@@ -111,14 +113,16 @@ def _unknown_stems(unit: Unit, taken: list[Match], lexicon: Lexicon, text: str) 
     return out
 
 
-def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
+def find(units: list[Unit], lexicon: Lexicon, text: str, language: str = "en") -> Found:
     found = Found()
     last_class: Mention | None = None
     for idx, unit in enumerate(units):
+        scanned = lexicon.scan(unit.tokens, DRUG_KINDS, ambiguous=True)
+        discussed = {id(m) for m in scanned if m.ambiguous and _discussed(m, unit, text, language)}
         matches = [
             m
-            for m in lexicon.scan(unit.tokens, DRUG_KINDS, ambiguous=True)
-            if not m.ambiguous or _treated_as_medicine(m, unit, text)
+            for m in scanned
+            if not m.ambiguous or id(m) in discussed or _treated_as_medicine(m, unit, text)
         ]
         mentions = [
             Mention(
@@ -128,6 +132,7 @@ def find(units: list[Unit], lexicon: Lexicon, text: str) -> Found:
                 end=m.end,
                 brand=m.entry.brand,
                 ambiguous=m.ambiguous,
+                discussed=id(m) in discussed,
             )
             for m in matches
         ]
@@ -197,6 +202,17 @@ def _treated_as_medicine(match: Match, unit: Unit, text: str) -> bool:
         return True
     lead = unit.lead
     return lead is not None and bool(_MEDICINE_CUE.search(lead.text))
+
+
+def _discussed(match: Match, unit: Unit, text: str, language: str) -> bool:
+    """Whether the sentence says an 'ambiguous'-tier name works for patients ("Phosphate
+    binders seem to help some people") or names it as a kind of medicine ("The most powerful
+    pain relievers are opioids"): rules/<lang>/mentions.toml."""
+    pack = rules.load("mentions", language)
+    after, before = text[match.end : unit.end], text[unit.start : match.start]
+    return any(r.match(after) for r in pack.by_kind("works")) or any(
+        r.match(before) for r in pack.by_kind("named-as")
+    )
 
 
 def _medicine_cue(unit: Unit, start: int, end: int, text: str) -> bool:
