@@ -127,6 +127,36 @@ def test_class_word_said_to_work_is_a_medicine_the_article_discusses() -> None:
     assert x.medications == ()
 
 
+def test_medicine_said_to_help_helps_with_its_heading_condition() -> None:
+    # "Itching (Pruritus)" is a line that reads as a heading; "seem to help" has no object
+    x = run("Itching (Pruritus)", "Many people on dialysis have itchy skin.",
+            "Hydroxyzine seems to help some people; it works like a sponge.",
+            title="Living With Kidney Failure")
+    assert texts(med(x, "hydroxyzine").indications) == ["Itching (Pruritus)"]
+    x = run("Sleep Problems", "Hydroxyzine may help you sleep.", title="Living With Kidney Failure")
+    assert not any(m.indications for m in x.medications)
+
+
+def test_medicines_listed_after_a_condition_word_are_for_it() -> None:
+    x = run("There are two main kinds of pain medicines: acetaminophen (Tylenol) and ibuprofen.")
+    assert texts(med(x, "acetaminophen").indications) == ["pain"]
+    assert texts(med(x, "ibuprofen").indications) == ["pain"]
+
+
+def test_a_long_use_names_the_condition_of_the_people_it_is_for() -> None:
+    x = run("Natalizumab was shown to reduce the frequency of attacks in people with relapsing "
+            "forms of MS and was approved in 2004.")
+    assert texts(med(x, "natalizumab").indications) == ["relapsing forms of MS"]
+
+
+def test_a_sentence_ending_in_an_upper_case_abbreviation_ends() -> None:
+    # "MS." is no "Ms.": the next sentence speaks of its own medicine
+    x = run("Mitoxantrone is approved for the treatment of advanced MS. The FDA has also "
+            "approved dalfampridine to improve walking in people with MS.")
+    assert texts(med(x, "dalfampridine").indications) == ["improve walking in people with MS"]
+    assert texts(med(x, "mitoxantrone").indications) == ["advanced MS"]
+
+
 def test_table_columns() -> None:
     x = run(("row", "Generic name | Brand name | Given by | Used for"),
             ("row", "rituximab | Rituxan | intravenous (IV) infusion | non-Hodgkin lymphoma; "

@@ -70,6 +70,8 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         frozenset(found.per_unit),
     )
     findings += shaped.findings
+    findings += structure.heading_conditions(cut, found, article.text, lexicon, article.language)
+    findings += structure.condition_medicines(cut, found, article.text, lexicon, article.language)
     findings += structure.screened(findings)
     for brand in shaped.brands:
         known = found.brands.setdefault(brand.key, [])

@@ -14,6 +14,7 @@ from . import rules
 _MODIFIERS = frozenset({"colour", "modifier"})
 # "fatal and non-fatal", not "sudden, severe"
 _AND_OR = re.compile(r"^\s*,?\s*(?:and|or)\s+$", re.I)
+_OTHER = re.compile(r"other\s+", re.I)
 _JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
 
 
@@ -39,8 +40,9 @@ def rejoin(
     while i < len(spans):
         if i + 1 < len(spans) and _joined(text, spans[i], spans[i + 1]):
             pair = text[spans[i][0] : spans[i + 1][1]]
-            if _kind(" ".join(pair.split()), language) == "idiom":
-                out.append((spans[i][0], spans[i + 1][1]))
+            other = _OTHER.match(pair)  # "or other aches and pains": the idiom is the fact
+            if _kind(" ".join(pair[other.end() if other else 0 :].split()), language) == "idiom":
+                out.append((spans[i][0] + (other.end() if other else 0), spans[i + 1][1]))
                 merged.add(out[-1])
                 i += 2
                 continue

@@ -104,6 +104,17 @@ def objects(
             concept = whole or (matches[0].concept if len(same) == 1 else None)
             out.append(finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
         elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
+            who = _IN_PEOPLE_WITH.search(phrase) if kind is FindingKind.INDICATION else None
+            if who and phrases.acceptable(phrase[who.end() :]):
+                # "reduce the frequency of attacks in people with relapsing forms of MS": the
+                # condition of the people it is for
+                a = s + who.end()
+                named = lexicon.lookup(text[a:e], kinds)
+                inner = {m.concept.id: m.concept for m in matches if m.start >= a}
+                if named is None and len(inner) == 1:
+                    named = next(iter(inner.values()))  # "relapsing forms of MS": MS
+                out.append(finding(kind, text, a, e, unit, named, subject, group))
+                continue
             for m in matches:
                 if not phrases._HEDGE.search(text[s : m.start]):
                     out.append(
@@ -112,6 +123,10 @@ def objects(
     return out
 
 
+_IN_PEOPLE_WITH = re.compile(
+    r"\b(?:in|for) (?:people|patients|adults|children|those|individuals) (?:with|who have)\s+",
+    re.I,
+)
 # "hay fever or other upper respiratory allergies": one fact, a named case and its kind
 _OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..model import BlockKind, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
-from . import phrases, rules
+from . import medications, phrases, rules, units
 from .facts import CONDITION_KINDS, ROUTE_KINDS, objects
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
@@ -465,3 +465,78 @@ def screened(findings: list[Finding]) -> list[Finding]:
         for f in findings
         if f.kind is FindingKind.CONTRAINDICATION and phrases.acceptable(f.text)
     ]
+
+
+# a line that reads as a heading though no markup says so: a few capitalised words, no
+# sentence end ("Itching (Pruritus)", "Sleep Disorders")
+_HEADING_LINE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’()-]+){0,5}$")
+
+
+def heading_conditions(
+    cut: list[Unit], found: medications.Found, text: str, lexicon: Lexicon, language: str
+) -> list[Finding]:
+    """'Itching (Pruritus)' ... 'Phosphate binders seem to help some people': a medicine said
+    to help, with no object, helps with the condition its section's heading names
+    (rules/<lang>/mentions.toml, kind helps-alone). The fact is the heading's words."""
+    helps = rules.load("mentions", language).by_kind("helps-alone")
+    if not helps:
+        return []
+    heading_of: dict[int, Unit] = {}  # unit index -> the heading it is under
+    last: Unit | None = None
+    for idx, unit in enumerate(cut):
+        if last is not None and last.section != unit.section:
+            last = None
+        if unit.kind is BlockKind.HEADING or _HEADING_LINE.match(unit.text):
+            last = unit
+        elif last is not None:
+            heading_of[idx] = last
+    out: list[Finding] = []
+    for idx, mentions in sorted(found.per_unit.items()):
+        unit = cut[idx]
+        heading = heading_of.get(idx)
+        if heading is None:
+            continue
+        for mention in mentions:
+            if mention.brand or not any(r.match(text[mention.end : unit.end]) for r in helps):
+                continue
+            named = lexicon.scan(heading.tokens, CONDITION_KINDS)
+            if named:
+                concept = named[0].concept if len({m.concept.id for m in named}) == 1 else None
+                out.append(
+                    units.finding(
+                        FindingKind.INDICATION, text, heading.start, heading.end, heading,
+                        concept, mention.key,
+                    )
+                )
+    return out
+
+
+def condition_medicines(
+    cut: list[Unit], found: medications.Found, text: str, lexicon: Lexicon, language: str
+) -> list[Finding]:
+    """'two main types of OTC pain medicines: acetaminophen (Tylenol) and NSAIDs': each
+    medicine listed after '<condition> medicines' is for that condition (rules/<lang>/
+    mentions.toml, kind condition-medicines; the condition must be one the lexicon knows)."""
+    lists = rules.load("mentions", language).by_kind("condition-medicines")
+    out: list[Finding] = []
+    for idx, mentions in sorted(found.per_unit.items()):
+        unit = cut[idx]
+        for rule in lists:
+            for match in rule.pattern.finditer(text, unit.start, unit.end):
+                a, e = match.span("cond")
+                while a < e and text[a:e].split()[0].lower() in _NOT_CONDITION_WORDS:
+                    a += len(text[a:e].split()[0]) + 1
+                named = lexicon.lookup(text[a:e], CONDITION_KINDS)
+                if a >= e or named is None:
+                    continue
+                for mention in mentions:
+                    if mention.start >= match.end() and not mention.brand:
+                        out.append(
+                            units.finding(
+                                FindingKind.INDICATION, text, a, e, unit, named, mention.key
+                            )
+                        )
+    return out
+
+
+_NOT_CONDITION_WORDS = frozenset({"otc", "prescription", "the", "of", "your", "common", "other"})

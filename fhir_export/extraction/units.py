@@ -15,7 +15,8 @@ from ..terminology import Token, tokenize
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 _ABBREV = re.compile(
-    r"\b(?:Dr|Mr|Mrs|Ms|St|vs|No|e\.g|i\.e|etc|approx|U\.S|Fig|Jr|Sr|Prof|inc|Ltd)\.$|"
+    # titles as written ("Ms. Smith"), not a sentence ending in "MS." or "NO."
+    r"\b(?:(?-i:Dr|Mr|Mrs|Ms|No|Fig|Jr|Sr|Prof)|St|vs|e\.g|i\.e|etc|approx|U\.S|inc|Ltd)\.$|"
     r"(?<![\w.])(?-i:[A-Z])\.$",  # an initial: "H. pylori", "E. coli"
     re.I,
 )
