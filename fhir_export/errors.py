@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from enum import IntEnum
 
 
@@ -14,6 +15,7 @@ class ExitCode(IntEnum):
     NO_INPUT = 3  # nothing to export: no article found at the given paths
     OUTPUT_FAILED = 4  # the output location cannot be written
     SERVER_FAILED = 5  # push: the FHIR server cannot be reached
+    INTERNAL_ERROR = 123  # a bug: some input raised an unexpected exception (as black does)
 
 
 class ExportError(Exception):
@@ -67,3 +69,26 @@ class LexiconError(ExportError):
 
     exit_code = ExitCode.USAGE
     stage = "terminology"
+
+
+_SHOWN = 300  # characters of an unexpected exception's message on its error line
+
+
+class InternalError(ExportError):
+    """An unexpected exception while handling one input: a bug in this tool, reported as one
+    line for that input (the other inputs go on), with the traceback kept for the report."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+    def __init__(self, exc: BaseException, *, path: str | None, stage: str = "export") -> None:
+        detail = " ".join(str(exc).split())
+        if len(detail) > _SHOWN:
+            detail = detail[: _SHOWN - 1] + "…"
+        kind = type(exc).__name__
+        super().__init__(f"{kind}: {detail}" if detail else kind, path=path)
+        self.stage = stage
+        self.traceback = "".join(traceback.format_exception(exc))
+
+    def line(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"Error: {where}internal error ({self.message}); please report it with this file"

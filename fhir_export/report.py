@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from .errors import ExitCode, ExportError
+from .errors import ExitCode, ExportError, InternalError
 from .model import Extraction, Finding, SectionYield
 
 # what a medicine's facts are, by the Medication field that holds them
@@ -143,10 +143,16 @@ class ExportReport:
         articles: list[dict[str, Any]] = []
         counts: dict[str, int] = {}
         for error in self.errors:
-            articles.append(
-                {"path": error.path or "", "status": "failed", "error": error.line(),
-                 "outputs": [], "unmapped": []}
-            )
+            row: dict[str, Any] = {
+                "path": error.path or "",
+                "status": "failed",
+                "error": error.line(),
+                "outputs": [],
+                "unmapped": [],
+            }
+            if isinstance(error, InternalError):  # a bug: what a maintainer needs to fix it
+                row |= {"stage": error.stage, "traceback": error.traceback}
+            articles.append(row)
         for result in self.results:
             terms = [
                 {
