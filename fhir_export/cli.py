@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__, convert, validation
-from .errors import ExitCode, ExportError, InternalError
+from .errors import ExitCode, ExportError, InternalError, display
 from .options import BundleType, ExportOptions, OutputFormat
 from .pipeline import (
     convert_files,
@@ -182,12 +182,13 @@ def export_command(
         click.echo(error.line(), err=True)
     for article in result.results:
         for written in article.outputs:
-            click.echo(written)
+            click.echo(display(written))
+        shown = display(article.path)
         if verbose and article.unmapped_texts:
-            click.echo(f"{article.path}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
+            click.echo(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
         if verbose and article.yielded is not None:
             for line in _nothing_of(article.yielded):
-                click.echo(f"{article.path}: {line}", err=True)
+                click.echo(f"{shown}: {line}", err=True)
     skipped = result.skipped_line()
     if skipped:
         click.echo(skipped, err=True)
@@ -231,7 +232,7 @@ def convert_command(
             click.echo(exc.line(), err=True)
             sys.exit(int(exc.exit_code))
         except OSError as exc:
-            click.echo(f"Error: {paths[0]}: cannot read file ({exc.strerror}).", err=True)
+            click.echo(f"Error: {display(paths[0])}: cannot read file ({exc.strerror}).", err=True)
             sys.exit(int(ExitCode.INPUT_FAILED))
         except Exception as exc:
             click.echo(InternalError(exc, path=paths[0], stage="convert").line(), err=True)
@@ -243,7 +244,7 @@ def convert_command(
         click.echo(error.line(), err=True)
     for article in result.results:
         for written in article.outputs:
-            click.echo(written)
+            click.echo(display(written))
     click.echo(f"{len(result.results)} converted, {len(result.errors)} failed", err=True)
     sys.exit(int(result.exit_code))
 
@@ -275,7 +276,7 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
         try:
             data = Path(raw).read_bytes()
         except OSError as exc:
-            click.echo(f"Error: {raw}: cannot read file ({exc.strerror}).", err=True)
+            click.echo(f"Error: {display(raw)}: cannot read file ({exc.strerror}).", err=True)
             failed = True
             continue
         try:
@@ -293,7 +294,9 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
             for issue in issues:
                 click.echo(issue.line(raw))
         errors = sum(i.severity == "error" for i in issues)
-        click.echo(f"{raw}: {errors} errors, {len(issues) - errors} other issues", err=True)
+        click.echo(
+            f"{display(raw)}: {errors} errors, {len(issues) - errors} other issues", err=True
+        )
     if crashed:
         sys.exit(int(ExitCode.INTERNAL_ERROR))
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))

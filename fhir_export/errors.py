@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import re
 import traceback
 from enum import IntEnum
+from pathlib import PurePath
+
+# what a path may not print raw: C0 and C1 controls (newlines, terminal escapes), DEL
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def display(path: str | PurePath) -> str:
+    """A path as it can be printed, written to JSON and hashed: bytes that are not UTF-8
+    (surrogate-escaped by Python) as \\xNN, control characters as \\n, \\x1b, ... Ordinary
+    names come back unchanged, and an already displayed name too."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class ExitCode(IntEnum):
@@ -31,7 +45,7 @@ class ExportError(Exception):
         self.hint = hint
 
     def line(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = f"{display(self.path)}: " if self.path else ""
         text = self.message.rstrip(".")
         hint = f" {self.hint}" if self.hint else ""
         return f"Error: {where}{text}.{hint}"
@@ -81,7 +95,7 @@ class InternalError(ExportError):
     exit_code = ExitCode.INTERNAL_ERROR
 
     def __init__(self, exc: BaseException, *, path: str | None, stage: str = "export") -> None:
-        detail = " ".join(str(exc).split())
+        detail = display(" ".join(str(exc).split()))
         if len(detail) > _SHOWN:
             detail = detail[: _SHOWN - 1] + "…"
         kind = type(exc).__name__
@@ -90,5 +104,5 @@ class InternalError(ExportError):
         self.traceback = "".join(traceback.format_exception(exc))
 
     def line(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = f"{display(self.path)}: " if self.path else ""
         return f"Error: {where}internal error ({self.message}); please report it with this file"

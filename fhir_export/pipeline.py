@@ -27,6 +27,7 @@ from .errors import (
     OutputError,
     SourceError,
     UsageError,
+    display,
 )
 from .extraction import extract
 from .mapping import merge, r4, r5
@@ -65,26 +66,45 @@ def discover(
     others: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
-            found += [p for p in files if is_article(p)]
-            others += [p for p in files if not is_article(p)]
-        elif path.is_file():
-            found.append(path)
-        elif glob.has_magic(raw):
-            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
-            files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
-            found += [p for p in files if is_article(p)]
-            others += [p for p in files if not is_article(p)]
-            if not matches:
-                errors.append(SourceError("no file matches this pattern", path=raw))
-        else:
-            errors.append(SourceError("no such file or directory", path=raw))
+        try:
+            if path.is_dir():
+                errors += _unreadable_folders(path)
+                files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
+                found += [p for p in files if is_article(p)]
+                others += [p for p in files if not is_article(p)]
+            elif path.is_file():
+                found.append(path)
+            elif glob.has_magic(raw):
+                matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
+                files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
+                found += [p for p in files if is_article(p)]
+                others += [p for p in files if not is_article(p)]
+                if not matches:
+                    errors.append(SourceError("no file matches this pattern", path=raw))
+            else:
+                errors.append(SourceError("no such file or directory", path=raw))
+        except OSError as exc:  # e.g. under a folder the user may not search
+            errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
     unique = list(dict.fromkeys(found))
     if skipped is not None:
         articles = set(unique)
         skipped += [p for p in dict.fromkeys(others) if p not in articles]
     return unique, errors
+
+
+def _unreadable_folders(root: Path) -> list[ExportError]:
+    """The folders below root that cannot be listed (no permission): each an error, as the
+    articles in them would otherwise be passed over without a word."""
+    failed: list[ExportError] = []
+
+    def report(exc: OSError) -> None:
+        failed.append(
+            SourceError(f"cannot read folder ({exc.strerror})", path=exc.filename or str(root))
+        )
+
+    for _ in os.walk(root, onerror=report):
+        pass
+    return failed
 
 
 def _articles(paths: Iterable[str], report: ExportReport) -> list[Path]:
@@ -210,7 +230,7 @@ def build_bundle(
         bundle = bundling.build(
             resources,
             bundle_type=options.bundle_type,
-            key=path.name,
+            key=display(path.name),
             fhir_version=options.fhir_version,
         )
     return bundle, result

@@ -229,3 +229,188 @@ def test_push_plan_reports_an_unexpected_exception_per_file(
         f"Error: {bundles[1]}"
     ]
     assert result.stdout.count("POST ") == 2
+
+
+# --------------------------------------------------------------------------------------------
+# crashes: each input below once ended the whole run with a traceback
+# --------------------------------------------------------------------------------------------
+
+BODY = (
+    "<h1>Aspirin</h1><p>Aspirin is a medicine used to treat pain and fever. "
+    "It may cause stomach bleeding.</p>"
+)
+
+
+def page(head: str = "", body: str = BODY, html_attrs: str = "") -> str:
+    return f"<html{html_attrs}><head>{head}<title>Aspirin</title></head><body>{body}</body></html>"
+
+
+def export_ok(tmp_path: Path, name: str, data: bytes | str, *args: str) -> dict[str, Any]:
+    """Export one article (JSON and XML), check our own validate passes both, return the JSON."""
+    src = tmp_path / "in" / name
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    out = tmp_path / "out"
+    result = run("export", src, "--out", out, "--format", "both", *args)
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.stderr
+    outputs = sorted(out.iterdir())
+    assert len(outputs) == 2
+    checked = run("validate", *outputs)
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    bundle: dict[str, Any] = json.loads(outputs[0].read_text(encoding="utf-8"))
+    return bundle
+
+
+@pytest.mark.parametrize(
+    "label", ["rot13", "hex", "base64", "zlib", "bz2", "uu", "quopri", "undefined", "punycode"]
+)
+def test_a_python_codec_that_is_no_charset_is_ignored(tmp_path: Path, label: str) -> None:
+    export_ok(tmp_path, "codec.html", page(f'<meta charset="{label}">'))
+
+
+def test_whatwg_labels_decode_as_browsers_do() -> None:
+    from fhir_export.sources.charsets import WHATWG, codec
+    from fhir_export.sources.decode import decode
+
+    assert codec(" KOI8-R ") == "koi8-r" and codec("latin1") == "windows-1252"
+    assert codec("utf-16") == "utf-8"  # a <meta> cannot declare UTF-16
+    assert codec("rot13") is None and codec("x-user-defined") is None
+    assert len(WHATWG) > 200
+    raw = page('<meta charset="koi8-r">', "<p>Аспирин</p>").encode("koi8-r")
+    text, charset = decode(raw, path="p.html", media_type="text/html")
+    assert "Аспирин" in text and charset == "koi8-r"
+
+
+HOSTILE_CHARACTERS = "\ufffe\uffff\ufdd0\U0001fffe\U0010ffff"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("nonchar.txt", f"Aspirin\n\nAspirin{HOSTILE_CHARACTERS} is used to treat pain.\n"),
+        ("nonchar.md", f"# Aspirin\n\nAspirin{HOSTILE_CHARACTERS} is used to treat pain.\n"),
+        ("nonchar.html", page(body=f"<p>Aspirin{HOSTILE_CHARACTERS} is used to treat pain.</p>")),
+        ("control.html", page(body="<script>x</script>\x01\x02\x0b\x0c" + BODY)),
+        ("control.txt", "Aspirin\n\nAspirin is\x01 used to\x0b treat pain.\n"),
+    ],
+)
+def test_noncharacters_and_controls_never_reach_the_output(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    bundle = export_ok(tmp_path, name, content)
+    text = json.dumps(bundle["entry"][0]["resource"], ensure_ascii=False)
+    assert "Aspirin is used to treat pain" in text or "Aspirin" in text
+    for char in HOSTILE_CHARACTERS + "\x01\x02\x0b":
+        assert char not in json.dumps(bundle, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "json_ld",
+    [
+        '"just a string"',
+        '{"headline": ["Aspirin", "again"], "publisher": 5, "author": null}',
+        '{"headline": 7, "dateModified": ["2024-01-02"], "datePublished": {"x": 1}}',
+        '{"@graph": [5, null, "x", {"headline": null, "publisher": [null]}]}',
+        '{"@graph": "x"}',
+        '{"@graph": {"headline": "Aspirin"}}',
+        "null",
+        "3",
+        "[1, [2], null]",
+    ],
+)
+def test_json_ld_of_any_shape_is_read_or_ignored(tmp_path: Path, json_ld: str) -> None:
+    head = f'<script type="application/ld+json">{json_ld}</script>'
+    export_ok(tmp_path, "ld.html", page(head))
+
+
+def test_xhtml_whose_metadata_is_a_list(tmp_path: Path) -> None:
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en"><head><title>Aspirin</title>'
+        '<script type="application/ld+json">{"headline": ["Aspirin", "A"]}</script>'
+        f"</head><body>{BODY}</body></html>"
+    )
+    bundle = export_ok(tmp_path, "a.xhtml", xhtml)
+    assert bundle["entry"][0]["resource"]["description"] == "Aspirin"
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("space.html", page(html_attrs=' lang=" en"')),
+        ("junk.html", page(html_attrs=' lang="!!"')),
+        (
+            "date.md",
+            "---\nlang: 2024-01-01\ntitle: Aspirin\n---\n\n# Aspirin\n\nAspirin is used.\n",
+        ),
+        ("under.md", "---\nlang: en_GB\n---\n\n# Aspirin\n\nAspirin is used to treat pain.\n"),
+    ],
+)
+def test_a_malformed_language_becomes_a_valid_tag(
+    tmp_path: Path, name: str, content: str, release: str
+) -> None:
+    bundle = export_ok(tmp_path, name, content, "--fhir-version", release)
+    assert bundle["entry"][0]["resource"]["language"] == "en"
+
+
+def test_language_tag() -> None:
+    from fhir_export.metadata import language_tag
+
+    assert language_tag(" en-GB ") == "en-GB"
+    assert language_tag("en_US") == "en"
+    assert language_tag("2024-01-01") is None
+    assert language_tag("") is None and language_tag(None) is None
+
+
+def test_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text(ARTICLE.format(name="Aspirin"))
+    three_articles(folder)
+    report = tmp_path / "report.json"
+    result = run("export", folder, "--out", tmp_path / "out", "--report", report)
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.stderr
+    assert f"{tmp_path}/out/caf\\xe9.bundle.json" in result.stdout.splitlines()
+    paths = [a["path"] for a in json.loads(report.read_text(encoding="utf-8"))["articles"]]
+    assert f"{folder}/caf\\xe9.txt" in paths
+    written = tmp_path / "out" / os.fsdecode(b"caf\xe9.bundle.json")
+    assert json.loads(written.read_bytes())["resourceType"] == "Bundle"
+
+
+def test_names_with_newlines_and_terminal_escapes_are_printed_escaped(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "evil\n\x1b[31mred.txt").write_text("", encoding="utf-8")  # empty: an error line
+    (folder / "fine\x1b]0;title\x07.txt").write_text(ARTICLE.format(name="Aspirin"))
+    result = run("export", folder, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.INPUT_FAILED
+    assert error_lines(result) == [f"Error: {folder}/evil\\n\\x1b[31mred.txt: file is empty."]
+    assert result.stdout == f"{tmp_path}/out/fine\\x1b]0;title\\x07.bundle.json\n"
+    assert "\x1b" not in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="root can read any folder",
+)
+def test_an_article_under_a_folder_the_user_cannot_search(tmp_path: Path) -> None:
+    three_articles(tmp_path / "in" / "ok")
+    locked = tmp_path / "in" / "locked"
+    three_articles(locked)
+    locked.chmod(0)
+    try:
+        whole = run("export", tmp_path / "in", "--out", tmp_path / "out")
+        one = run("export", locked / "aspirin.txt", "--out", tmp_path / "out")
+    finally:
+        locked.chmod(0o755)
+    assert_no_traceback(whole)
+    assert whole.exit_code == ExitCode.INPUT_FAILED
+    assert error_lines(whole) == [f"Error: {locked}: cannot read folder (Permission denied)."]
+    assert len(whole.stdout.splitlines()) == 3
+    assert_no_traceback(one)
+    assert error_lines(one) == [f"Error: {locked}/aspirin.txt: cannot read (Permission denied)."]
