@@ -414,3 +414,50 @@ def test_an_article_under_a_folder_the_user_cannot_search(tmp_path: Path) -> Non
     assert len(whole.stdout.splitlines()) == 3
     assert_no_traceback(one)
     assert error_lines(one) == [f"Error: {locked}/aspirin.txt: cannot read (Permission denied)."]
+
+
+# --------------------------------------------------------------------------------------------
+# cost: a run-on text (sentence ends lost) is read in time linear in its size
+# --------------------------------------------------------------------------------------------
+
+
+class _CountingPattern:
+    """A compiled pattern that counts the characters its searches are given to scan."""
+
+    def __init__(self, pattern: Any) -> None:
+        self.pattern = pattern
+        self.scanned = 0
+
+    def search(self, text: str, pos: int = 0, endpos: int = 2**63) -> Any:
+        self.scanned += max(0, min(endpos, len(text)) - pos)
+        return self.pattern.search(text, pos, endpos)
+
+
+# sentences that start in lower case: to the sentence splitter one run-on text
+RUN_ON = "aspirin may cause bleeding, nausea and headache; ibuprofen can cause ulcers. "
+
+
+@pytest.mark.parametrize("name", ["NEGATION", "_RELATIVE"])
+def test_a_run_on_text_is_searched_back_a_bounded_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Each trigger in a run-on text looks back a bounded way, not to the text's start: the
+    characters scanned grow with the text (2x), not with its square (4x)."""
+    import importlib
+
+    from fhir_export.options import ExportOptions
+    from fhir_export.pipeline import render
+    from fhir_export.report import ExportReport
+
+    facts = importlib.import_module("fhir_export.extraction.facts")  # not the function
+    scanned = []
+    for repeats in (200, 400):
+        counting = _CountingPattern(getattr(facts, name))
+        monkeypatch.setattr(facts, name, counting)
+        path = tmp_path / f"runon-{repeats}.txt"
+        path.write_text("Aspirin: a guide\n\n" + RUN_ON * repeats + "\n", encoding="utf-8")
+        render(path, ExportOptions(), ExportReport())
+        scanned.append(counting.scanned)
+    assert scanned[0] > 0
+    assert scanned[1] < 2.5 * scanned[0], scanned
+    assert scanned[1] < 300 * 1000 * 2, "about one reach (150 characters) per trigger"
