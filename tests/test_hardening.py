@@ -461,3 +461,38 @@ def test_a_run_on_text_is_searched_back_a_bounded_way(
     assert scanned[0] > 0
     assert scanned[1] < 2.5 * scanned[0], scanned
     assert scanned[1] < 300 * 1000 * 2, "about one reach (150 characters) per trigger"
+
+
+# --------------------------------------------------------------------------------------------
+# silent loss: deep nesting, a furniture-named wrapper around the whole article
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tag", "depth"),
+    [("div", 201), ("div", 300), ("b", 300), ("b", 3000), ("div", 5000), ("span", 10000)],
+)
+def test_deeply_nested_text_is_kept(tmp_path: Path, tag: str, depth: int) -> None:
+    from fhir_export.sources import read_article
+
+    nested = f"<{tag}>" * depth + "<p>Aspirin is used to treat pain.</p>" + f"</{tag}>" * depth
+    path = tmp_path / "deep.html"
+    path.write_text(page(body=f"<h1>Aspirin</h1>{nested}<p>It may cause stomach bleeding.</p>"))
+    texts = [b.text for b in read_article(path, max_bytes=10**8).blocks]
+    assert "Aspirin is used to treat pain." in texts
+    assert "It may cause stomach bleeding." in texts
+
+
+@pytest.mark.parametrize("heading", ["<h1>Aspirin</h1>", "<h2>Aspirin</h2>"])
+@pytest.mark.parametrize("wrapper", ['class="related-content"', 'id="sidebar"', 'class="footer"'])
+def test_a_furniture_named_wrapper_around_the_article_keeps_it(
+    tmp_path: Path, wrapper: str, heading: str
+) -> None:
+    from fhir_export.sources import read_article
+
+    body = f'<nav><a href="/">Home</a></nav><div {wrapper}>{heading}{BODY}{BODY}</div>'
+    path = tmp_path / "wrapped.html"
+    path.write_text(page(body=body))
+    texts = " ".join(b.text for b in read_article(path, max_bytes=10**6).blocks)
+    assert "Aspirin is a medicine used to treat pain and fever." in texts
+    assert "Home" not in texts
