@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__, convert, validation
-from .errors import ExitCode, ExportError
+from .errors import ExitCode, ExportError, InternalError, display
 from .options import BundleType, ExportOptions, OutputFormat
 from .pipeline import (
     convert_files,
@@ -182,12 +182,13 @@ def export_command(
         click.echo(error.line(), err=True)
     for article in result.results:
         for written in article.outputs:
-            click.echo(written)
+            click.echo(display(written))
+        shown = display(article.path)
         if verbose and article.unmapped_texts:
-            click.echo(f"{article.path}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
+            click.echo(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
         if verbose and article.yielded is not None:
             for line in _nothing_of(article.yielded):
-                click.echo(f"{article.path}: {line}", err=True)
+                click.echo(f"{shown}: {line}", err=True)
     skipped = result.skipped_line()
     if skipped:
         click.echo(skipped, err=True)
@@ -226,22 +227,24 @@ def convert_command(
             raise click.UsageError("--out - converts exactly one file")
         try:
             data = Path(paths[0]).read_bytes()
-            sys.stdout.buffer.write(
-                convert.convert(data, to=to, path=paths[0], fhir_version=fhir_version)
-            )
+            converted = convert.convert(data, to=to, path=paths[0], fhir_version=fhir_version)
         except ExportError as exc:
             click.echo(exc.line(), err=True)
             sys.exit(int(exc.exit_code))
         except OSError as exc:
-            click.echo(f"Error: {paths[0]}: cannot read file ({exc.strerror}).", err=True)
+            click.echo(f"Error: {display(paths[0])}: cannot read file ({exc.strerror}).", err=True)
             sys.exit(int(ExitCode.INPUT_FAILED))
+        except Exception as exc:
+            click.echo(InternalError(exc, path=paths[0], stage="convert").line(), err=True)
+            sys.exit(int(ExitCode.INTERNAL_ERROR))
+        sys.stdout.buffer.write(converted)
         return
     result = convert_files(paths, to, Path(out) if out else None, fhir_version)
     for error in result.errors:
         click.echo(error.line(), err=True)
     for article in result.results:
         for written in article.outputs:
-            click.echo(written)
+            click.echo(display(written))
     click.echo(f"{len(result.results)} converted, {len(result.errors)} failed", err=True)
     sys.exit(int(result.exit_code))
 
@@ -268,14 +271,20 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
     failed = False
+    crashed = False
     for raw in paths:
         try:
             data = Path(raw).read_bytes()
         except OSError as exc:
-            click.echo(f"Error: {raw}: cannot read file ({exc.strerror}).", err=True)
+            click.echo(f"Error: {display(raw)}: cannot read file ({exc.strerror}).", err=True)
             failed = True
             continue
-        issues = validation.validate(data, path=raw, fhir_version=fhir_version)
+        try:
+            issues = validation.validate(data, path=raw, fhir_version=fhir_version)
+        except Exception as exc:  # a bug: this file is reported, the others still validated
+            click.echo(InternalError(exc, path=raw, stage="validate").line(), err=True)
+            crashed = True
+            continue
         failed = failed or validation.has_errors(issues)
         if format == "operationoutcome":
             click.echo(
@@ -285,7 +294,11 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
             for issue in issues:
                 click.echo(issue.line(raw))
         errors = sum(i.severity == "error" for i in issues)
-        click.echo(f"{raw}: {errors} errors, {len(issues) - errors} other issues", err=True)
+        click.echo(
+            f"{display(raw)}: {errors} errors, {len(issues) - errors} other issues", err=True
+        )
+    if crashed:
+        sys.exit(int(ExitCode.INTERNAL_ERROR))
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
 
 
@@ -377,7 +390,7 @@ def push_command(
             click.echo(
                 f"dry run: {len(requests)} request{many}, {entries} entries, {auth}", err=True
             )
-            sys.exit(int(ExitCode.INPUT_FAILED if errors else ExitCode.OK))
+            sys.exit(int(max((e.exit_code for e in errors), default=ExitCode.OK)))
         report = push_module.push(
             requests,
             server,

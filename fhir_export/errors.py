@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import re
+import traceback
 from enum import IntEnum
+from pathlib import PurePath
+
+# what a path may not print raw: C0 and C1 controls (newlines, terminal escapes), DEL
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def display(path: str | PurePath) -> str:
+    """A path as it can be printed, written to JSON and hashed: bytes that are not UTF-8
+    (surrogate-escaped by Python) as \\xNN, control characters as \\n, \\x1b, ... Ordinary
+    names come back unchanged, and an already displayed name too."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class ExitCode(IntEnum):
@@ -14,6 +29,7 @@ class ExitCode(IntEnum):
     NO_INPUT = 3  # nothing to export: no article found at the given paths
     OUTPUT_FAILED = 4  # the output location cannot be written
     SERVER_FAILED = 5  # push: the FHIR server cannot be reached
+    INTERNAL_ERROR = 123  # a bug: some input raised an unexpected exception (as black does)
 
 
 class ExportError(Exception):
@@ -29,7 +45,7 @@ class ExportError(Exception):
         self.hint = hint
 
     def line(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = f"{display(self.path)}: " if self.path else ""
         text = self.message.rstrip(".")
         hint = f" {self.hint}" if self.hint else ""
         return f"Error: {where}{text}.{hint}"
@@ -67,3 +83,26 @@ class LexiconError(ExportError):
 
     exit_code = ExitCode.USAGE
     stage = "terminology"
+
+
+_SHOWN = 300  # characters of an unexpected exception's message on its error line
+
+
+class InternalError(ExportError):
+    """An unexpected exception while handling one input: a bug in this tool, reported as one
+    line for that input (the other inputs go on), with the traceback kept for the report."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+    def __init__(self, exc: BaseException, *, path: str | None, stage: str = "export") -> None:
+        detail = display(" ".join(str(exc).split()))
+        if len(detail) > _SHOWN:
+            detail = detail[: _SHOWN - 1] + "…"
+        kind = type(exc).__name__
+        super().__init__(f"{kind}: {detail}" if detail else kind, path=path)
+        self.stage = stage
+        self.traceback = "".join(traceback.format_exception(exc))
+
+    def line(self) -> str:
+        where = f"{display(self.path)}: " if self.path else ""
+        return f"Error: {where}internal error ({self.message}); please report it with this file"

@@ -182,3 +182,14 @@ def detect_language(text: str) -> str | None:
     if ordered[0] < 5 or ordered[0] < 1.5 * ordered[1]:
         return None
     return best
+
+
+# a well-formed BCP-47 tag as articles write them: a 2-3 letter language, then subtags
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(value: str | None) -> str | None:
+    """A declared language as a BCP-47 tag ('en', 'en-GB'; 'en_US' -> 'en', surrounding
+    space dropped), or None when it is none (a date in front matter, 'english', '!')."""
+    tag = (value or "").strip().split("_")[0]
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None

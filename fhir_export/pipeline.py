@@ -12,15 +12,23 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from . import bundling, convert, segmentation
-from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
+from .errors import (
+    ExportError,
+    InternalError,
+    NoInputError,
+    OutputError,
+    SourceError,
+    UsageError,
+    display,
+)
 from .extraction import extract
 from .mapping import merge, r4, r5
 from .mapping.r4.article import MapContext
@@ -58,26 +66,45 @@ def discover(
     others: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
-            found += [p for p in files if is_article(p)]
-            others += [p for p in files if not is_article(p)]
-        elif path.is_file():
-            found.append(path)
-        elif glob.has_magic(raw):
-            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
-            files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
-            found += [p for p in files if is_article(p)]
-            others += [p for p in files if not is_article(p)]
-            if not matches:
-                errors.append(SourceError("no file matches this pattern", path=raw))
-        else:
-            errors.append(SourceError("no such file or directory", path=raw))
+        try:
+            if path.is_dir():
+                errors += _unreadable_folders(path)
+                files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
+                found += [p for p in files if is_article(p)]
+                others += [p for p in files if not is_article(p)]
+            elif path.is_file():
+                found.append(path)
+            elif glob.has_magic(raw):
+                matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
+                files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
+                found += [p for p in files if is_article(p)]
+                others += [p for p in files if not is_article(p)]
+                if not matches:
+                    errors.append(SourceError("no file matches this pattern", path=raw))
+            else:
+                errors.append(SourceError("no such file or directory", path=raw))
+        except OSError as exc:  # e.g. under a folder the user may not search
+            errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
     unique = list(dict.fromkeys(found))
     if skipped is not None:
         articles = set(unique)
         skipped += [p for p in dict.fromkeys(others) if p not in articles]
     return unique, errors
+
+
+def _unreadable_folders(root: Path) -> list[ExportError]:
+    """The folders below root that cannot be listed (no permission): each an error, as the
+    articles in them would otherwise be passed over without a word."""
+    failed: list[ExportError] = []
+
+    def report(exc: OSError) -> None:
+        failed.append(
+            SourceError(f"cannot read folder ({exc.strerror})", path=exc.filename or str(root))
+        )
+
+    for _ in os.walk(root, onerror=report):
+        pass
+    return failed
 
 
 def _articles(paths: Iterable[str], report: ExportReport) -> list[Path]:
@@ -108,13 +135,46 @@ def recorded_time(article: Article, options: ExportOptions) -> str:
     return "1970-01-01T00:00:00Z"
 
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
 @contextmanager
 def _timed(report: ExportReport, stage: str) -> Iterator[None]:
+    """Time a stage; an unexpected exception in it becomes an InternalError naming the stage
+    (its path is filled in by _attempt)."""
     start = time.perf_counter()
-    yield
-    report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + (
-        time.perf_counter() - start
-    )
+    try:
+        yield
+    except ExportError:
+        raise
+    except Exception as exc:
+        raise InternalError(exc, path=None, stage=stage) from exc
+    finally:
+        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + (
+            time.perf_counter() - start
+        )
+
+
+def _attempt(
+    report: ExportReport,
+    path: str,
+    work: Callable[_P, _T],
+    *args: _P.args,
+    **kwargs: _P.kwargs,
+) -> _T | None:
+    """work(*args) for one input; any failure, expected or not, becomes that input's error in
+    the report (None returned), so one input never stops the others."""
+    try:
+        return work(*args, **kwargs)
+    except InternalError as exc:
+        exc.path = exc.path or path
+        report.errors.append(exc)
+    except ExportError as exc:
+        report.errors.append(exc)
+    except Exception as exc:
+        report.errors.append(InternalError(exc, path=path))
+    return None
 
 
 def render(
@@ -170,7 +230,7 @@ def build_bundle(
         bundle = bundling.build(
             resources,
             bundle_type=options.bundle_type,
-            key=path.name,
+            key=display(path.name),
             fhir_version=options.fhir_version,
         )
     return bundle, result
@@ -184,11 +244,10 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     files = _articles(paths, report)
     per_article: list[list[dict[str, Any]]] = []
     for path in files:
-        try:
-            resources, result = map_resources(path, options, report, lexicon)
-        except ExportError as exc:
-            report.errors.append(exc)
+        mapped = _attempt(report, str(path), map_resources, path, options, report, lexicon)
+        if mapped is None:
             continue
+        resources, result = mapped
         per_article.append(resources)
         report.results.append(result)
     if not per_article:
@@ -273,16 +332,19 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
             )
             continue
         stems[stem] = path
-        try:
-            outputs, result = render(path, options, report, lexicon)
-            targets = {out_dir / f"{stem}.bundle.{fmt}": data for fmt, data in outputs.items()}
-            with _timed(report, "write"):
-                write_atomic(targets)
-            result.outputs += [str(t) for t in targets]
-            report.results.append(result)
-        except ExportError as exc:
-            report.errors.append(exc)
+        _attempt(report, str(path), _export_article, path, out_dir / stem, options, report, lexicon)
     return report
+
+
+def _export_article(
+    path: Path, out_base: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon
+) -> None:
+    outputs, result = render(path, options, report, lexicon)
+    targets = {Path(f"{out_base}.bundle.{fmt}"): data for fmt, data in outputs.items()}
+    with _timed(report, "write"):
+        write_atomic(targets)
+    result.outputs += [str(t) for t in targets]
+    report.results.append(result)
 
 
 def _transaction_time(options: ExportOptions, dates: list[str]) -> str:
@@ -305,11 +367,10 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
     for path in files:
-        try:
-            bundle, result = build_bundle(path, options, report, lexicon)
-        except ExportError as exc:
-            report.errors.append(exc)
+        built = _attempt(report, str(path), build_bundle, path, options, report, lexicon)
+        if built is None:
             continue
+        bundle, result = built
         for entry in bundle["entry"]:
             resource = entry["resource"]
             line = json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -378,7 +439,10 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
             path=path,
             hint="Name one file.",
         )
-    outputs, result = render(files[0], options, report, lexicon)
+    rendered = _attempt(report, str(files[0]), render, files[0], options, report, lexicon)
+    if rendered is None:
+        raise report.errors[-1]
+    outputs, result = rendered
     report.results.append(result)
     return outputs[options.output_format.suffixes()[0]], report
 
@@ -389,21 +453,27 @@ def convert_files(
     """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically."""
     report = ExportReport()
     for raw in paths:
-        path = Path(raw)
-        suffix = ".json" if to == "json" else ".xml"
-        target = (out_dir or path.parent) / (path.name.rsplit(".", 1)[0] + suffix)
-        try:
-            if not path.is_file():
-                raise SourceError("no such file", path=raw)
-            if target.resolve() == path.resolve():
-                raise SourceError(
-                    f"is already {to.upper()}", path=raw, hint="Convert to the other format."
-                )
-            data = convert.convert(path.read_bytes(), to=to, path=raw, fhir_version=fhir_version)
-            write_atomic({target: data})
-            report.results.append(ArticleResult(path=raw, outputs=[str(target)]))
-        except ExportError as exc:
-            report.errors.append(exc)
-        except OSError as exc:
-            report.errors.append(SourceError(f"cannot read file ({exc.strerror})", path=raw))
+        converted = _attempt(report, raw, _convert_file, raw, to, out_dir, fhir_version)
+        if converted is not None:
+            report.results.append(converted)
     return report
+
+
+def _convert_file(
+    raw: str, to: str, out_dir: Path | None, fhir_version: str | None
+) -> ArticleResult:
+    path = Path(raw)
+    suffix = ".json" if to == "json" else ".xml"
+    target = (out_dir or path.parent) / (path.name.rsplit(".", 1)[0] + suffix)
+    try:
+        if not path.is_file():
+            raise SourceError("no such file", path=raw)
+        if target.resolve() == path.resolve():
+            raise SourceError(
+                f"is already {to.upper()}", path=raw, hint="Convert to the other format."
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read file ({exc.strerror})", path=raw) from None
+    write_atomic({target: convert.convert(data, to=to, path=raw, fhir_version=fhir_version)})
+    return ArticleResult(path=raw, outputs=[str(target)])

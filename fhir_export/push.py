@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from . import convert
-from .errors import ExitCode, ExportError, NoInputError, SourceError, UsageError
+from .errors import ExitCode, ExportError, InternalError, NoInputError, SourceError, UsageError
 from .mapping.ids import relative_references
 
 JSON = dict[str, Any]
@@ -371,6 +371,8 @@ def plan(
                         requests += _plan_file(file, chunk_size, send_as)
                     except ExportError as exc:
                         errors.append(exc)
+                    except Exception as exc:
+                        errors.append(InternalError(exc, path=str(file), stage="push"))
             elif path.is_file():
                 seen = True
                 requests += _plan_file(path, chunk_size, send_as)
@@ -379,6 +381,8 @@ def plan(
                 errors.append(SourceError("no such file or folder", path=raw))
         except ExportError as exc:
             errors.append(exc)
+        except Exception as exc:
+            errors.append(InternalError(exc, path=raw, stage="push"))
     if not seen:
         raise NoInputError(
             "no bundle or NDJSON file found (.json, .xml, .ndjson)", path=", ".join(paths)
@@ -437,6 +441,8 @@ class PushReport:
 
     @property
     def exit_code(self) -> ExitCode:
+        if any(e.exit_code is ExitCode.INTERNAL_ERROR for e in self.errors):
+            return ExitCode.INTERNAL_ERROR
         if any(e.exit_code is ExitCode.SERVER_FAILED for e in self.errors):
             return ExitCode.SERVER_FAILED
         if self.errors or any(r.failed for r in self.results):
@@ -679,6 +685,9 @@ def push(
             except ServerError as exc:
                 report.errors.append(exc)
                 break
+            except Exception as exc:  # a bug: this request is reported, the others still go
+                report.errors.append(InternalError(exc, path=planned.label, stage="push"))
+                continue
             report.results.append(result)
     return report
 

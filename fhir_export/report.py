@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from .errors import ExitCode, ExportError
+from .errors import ExitCode, ExportError, InternalError, display
 from .model import Extraction, Finding, SectionYield
 
 # what a medicine's facts are, by the Medication field that holds them
@@ -119,7 +119,7 @@ class ExportReport:
         empty = self.empty
         if not empty:
             return None
-        names = [PurePath(r.path).name for r in empty]
+        names = [display(PurePath(r.path).name) for r in empty]
         more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
         return (
             f"{_count(len(names), 'article')} yielded no medicine, fact or screening question: "
@@ -133,7 +133,7 @@ class ExportReport:
         more = f" and {len(self.skipped) - _LISTED} more" if len(self.skipped) > _LISTED else ""
         return (
             f"{_count(len(self.skipped), 'file')} skipped, not of a supported type: "
-            f"{', '.join(self.skipped[:_LISTED])}{more}"
+            f"{', '.join(map(display, self.skipped[:_LISTED]))}{more}"
         )
 
     def unmapped_report(self) -> dict[str, Any]:
@@ -143,10 +143,16 @@ class ExportReport:
         articles: list[dict[str, Any]] = []
         counts: dict[str, int] = {}
         for error in self.errors:
-            articles.append(
-                {"path": error.path or "", "status": "failed", "error": error.line(),
-                 "outputs": [], "unmapped": []}
-            )
+            row: dict[str, Any] = {
+                "path": display(error.path or ""),
+                "status": "failed",
+                "error": error.line(),
+                "outputs": [],
+                "unmapped": [],
+            }
+            if isinstance(error, InternalError):  # a bug: what a maintainer needs to fix it
+                row |= {"stage": error.stage, "traceback": error.traceback}
+            articles.append(row)
         for result in self.results:
             terms = [
                 {
@@ -158,7 +164,11 @@ class ExportReport:
                 }
                 for f, sentence in zip(result.unmapped, result.unmapped_sentences, strict=True)
             ]
-            entry = {"path": result.path, "outputs": result.outputs, "unmapped": terms}
+            entry = {
+                "path": display(result.path),
+                "outputs": [display(o) for o in result.outputs],
+                "unmapped": terms,
+            }
             articles.append(entry | (result.yielded.as_json() if result.yielded else {}))
             for f in result.unmapped:
                 counts[f.text.casefold()] = counts.get(f.text.casefold(), 0) + 1
@@ -177,7 +187,10 @@ class ExportReport:
             "articles": sorted(articles, key=lambda a: (a["path"], a.get("status", ""))),
             "errors": [e.line() for e in self.errors],
             "skipped": [
-                {"path": p, "reason": f"unsupported file type '{PurePath(p).suffix}'"}
+                {
+                    "path": display(p),
+                    "reason": f"unsupported file type '{display(PurePath(p).suffix)}'",
+                }
                 for p in self.skipped
             ],
         }

@@ -274,7 +274,7 @@ def segment(doc: RawDocument) -> Article:
     close(pos)
     text = "".join(text_parts)
     hints = doc.hints
-    language = (hints.language or metadata.detect_language(text) or "en").split("_")[0]
+    language = metadata.language_tag(hints.language) or metadata.detect_language(text) or "en"
     hinted_date = metadata.find_date(hints.date) if hints.date else None
     return Article(
         path=doc.path,

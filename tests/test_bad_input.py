@@ -196,18 +196,21 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         "not valid WINDOWS-1252 (byte 0x81 at offset 59). "
         "Convert the file to UTF-8 or declare its charset.",
     ),
-    (
+    (  # a label that is no WHATWG charset is ignored (as browsers do): read as UTF-8
         "unknown-charset-html",
         "klingon.html",
-        b'<html><head><meta charset="x-klingon"></head><body><p>Rituximab</p></body></html>',
-        "declares an unknown charset 'x-klingon'.",
+        b'<html><head><meta charset="x-klingon"></head><body><p>Rituximab caf\xe9</p>'
+        b"</body></html>",
+        "not valid UTF-8 (byte 0xe9 at offset 67; 'x-klingon' is not a charset label). "
+        "Convert the file to UTF-8 or declare its charset.",
     ),
     (
         "unknown-charset-http-equiv",
         "klingon2.html",
         b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=tlh-8">'
-        b"</head><body><p>Rituximab</p></body></html>",
-        "declares an unknown charset 'tlh-8'.",
+        b"</head><body><p>Rituximab caf\xe9</p></body></html>",
+        "not valid UTF-8 (byte 0xe9 at offset 108; 'tlh-8' is not a charset label). "
+        "Convert the file to UTF-8 or declare its charset.",
     ),
     (
         "unsupported-suffix",

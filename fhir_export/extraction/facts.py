@@ -9,6 +9,7 @@ and hedged statements are skipped. Every Finding points at its phrase and its se
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from ..model import BlockKind, Finding, FindingKind
 from ..terminology import Lexicon, tokenize
@@ -176,10 +177,20 @@ def _escalate(kind: FindingKind, phrase: str) -> FindingKind:
 _RUN_ON_REACH = 150  # characters: how far back a run-on text's medicine may be named
 
 
-def _nearest(mentions: list[Mention], at: int) -> str | None:
-    """In a run-on text, the medicine named closest before `at`, if close enough."""
-    before = [m for m in mentions if m.end <= at and at - m.end <= _RUN_ON_REACH]
-    return before[-1].key if before else None
+class _Nearest:
+    """In a run-on text, the medicine named closest before a position, if close enough: of
+    the mentions that end within _RUN_ON_REACH before it, the last one listed. Indexed once
+    by where mentions end, so each question costs the few mentions in reach, not all."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.mentions = mentions
+        self.order = sorted(range(len(mentions)), key=lambda i: mentions[i].end)
+        self.ends = [mentions[i].end for i in self.order]
+
+    def __call__(self, at: int) -> str | None:
+        lo = bisect_left(self.ends, at - _RUN_ON_REACH)
+        hi = bisect_right(self.ends, at)
+        return self.mentions[max(self.order[lo:hi])].key if hi > lo else None
 
 
 def _triggered(
@@ -190,36 +201,46 @@ def _triggered(
     mentions: list[Mention] | None = None,
 ) -> list[Finding]:
     out: list[Finding] = []
-    hedged = bool(HEDGED.search(unit.text))
-    taken: list[tuple[int, int]] = []
+    run_on = unit.is_run_on
+    hedged = not run_on and bool(HEDGED.search(unit.text))
+    # where a trigger's objects were already read: a byte per character of the unit (within
+    # one kind these spans never overlap, so marking them all costs a few passes at most)
+    taken = bytearray(unit.end - unit.start)
+    nearest = _Nearest(mentions or []) if run_on else None
+    opening = len(text) - len(text[unit.start : unit.end].lstrip()) - (len(text) - unit.end)
     for kind, pattern in TRIGGERS.items():
         for trig in pattern.finditer(text, unit.start, unit.end):
-            if any(s <= trig.start() < e for s, e in taken):
+            at = trig.start()
+            if taken[at - unit.start]:
                 continue
-            if NEGATION.search(text, unit.start, trig.start()):
+            # A sentence is read from its start; a run-on text (its sentence ends lost) only
+            # as far back as its medicine may be named, so that its cost stays linear and a
+            # 'not' pages before does not negate what follows.
+            lo = max(unit.start, at - _RUN_ON_REACH) if run_on else unit.start
+            if NEGATION.search(text, lo, at):
                 continue
-            if hedged and kind in (FindingKind.SIDE_EFFECT, FindingKind.INDICATION):
+            if kind in (FindingKind.SIDE_EFFECT, FindingKind.INDICATION) and (
+                HEDGED.search(text, lo, at) if run_on else hedged
+            ):
                 continue
-            subject = _clause_subject(unit, text, mentions or [], trig.start())
-            if unit.is_run_on:  # sentence ends lost: only a medicine named just before counts
-                subject = _nearest(mentions or [], trig.start())
+            if nearest is not None:  # sentence ends lost: only a medicine named just before
+                subject = nearest(at)
+            else:
+                subject = _clause_subject(unit, text, mentions or [], at)
             if kind is not FindingKind.SCREENING and subject is None:
                 continue
             if (
                 unit.subject_source in ("main", "section")
                 and kind in _NEEDS_REFERENCE
-                and not _names_the_medicine(text, unit.start, trig.start())
+                and not _names_the_medicine(text, lo, at)
                 # under "Uses", a sentence that starts with its verb ("temporarily relieves")
-                and not (
-                    FINDING_OF.get(unit.section_kind or "") is kind
-                    and not text[unit.start : trig.start()].strip()
-                )
+                and not (FINDING_OF.get(unit.section_kind or "") is kind and opening >= at)
             ):
                 continue
             if (
                 kind in _NEEDS_REFERENCE
-                and _RELATIVE.search(text, unit.start, trig.start())
-                and not _DEFINES.search(text, unit.start, trig.start())
+                and _RELATIVE.search(text, lo, at)
+                and not _DEFINES.search(text, lo, at)
             ):
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
@@ -235,7 +256,8 @@ def _triggered(
                 group if kind is FindingKind.SCREENING else None,
             )
             if found:
-                taken.append((trig.start(), max(f.span.end for f in found)))
+                stop = min(max(f.span.end for f in found), unit.end) - unit.start
+                taken[at - unit.start : stop] = b"\x01" * (stop - (at - unit.start))
             out += found
     return out
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import SourceError, display
 from ..model import RawDocument
 from . import docx, html, markdown, pdf, spl, text
 from .decode import decode
@@ -46,7 +46,7 @@ def is_article(path: Path) -> bool:
 
 def read_article(path: Path, *, max_bytes: int) -> RawDocument:
     """Read one article file. Raises SourceError with a one-line, user-facing message."""
-    shown = str(path)
+    shown = display(path)  # a name that is not UTF-8 or holds control characters, escaped
     media_type, reader = READERS.get(path.suffix.lower(), ("", None))
     binary = BINARY_READERS.get(path.suffix.lower())
     if reader is None and binary is None:
@@ -66,11 +66,12 @@ def read_article(path: Path, *, max_bytes: int) -> RawDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read file ({exc.strerror})", path=shown) from exc
+    name = display(path.name)  # the article's key: it must encode as UTF-8
     if reader is None:
         assert binary is not None  # noqa: S101 (refused above when both are None)
-        return _checked(shown, binary[1](shown, path.name, raw))
+        return _checked(shown, binary[1](shown, name, raw))
     content, charset = decode(raw, path=shown, media_type=media_type)
-    return _call(reader, shown, path.name, raw, content, charset)
+    return _call(reader, shown, name, raw, content, charset)
 
 
 def _call(

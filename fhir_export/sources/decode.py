@@ -9,6 +9,7 @@ import unicodedata
 import ftfy
 
 from ..errors import SourceError
+from . import charsets
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -16,23 +17,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# WHATWG Encoding Standard: what browsers do with these labels, and so do we.
-_WHATWG = {
-    "iso-8859-1": "windows-1252",
-    "latin1": "windows-1252",
-    "latin-1": "windows-1252",
-    "l1": "windows-1252",
-    "ascii": "windows-1252",
-    "us-ascii": "windows-1252",
-    "iso8859-1": "windows-1252",
-    "cp1252": "windows-1252",
-    "x-cp1252": "windows-1252",
-    "utf-16": "utf-8",
-    "utf-16le": "utf-8",
-    "utf-16be": "utf-8",  # a meta can't declare these
-    "unicode-1-1-utf-8": "utf-8",
-    "utf8": "utf-8",
-}
 # UTF-8 read as windows-1252 somewhere upstream: "donâ€™t", "Â®". ftfy undoes exactly that
 # and nothing else here (quotes, ligatures and widths are left as the publisher wrote them).
 _MOJIBAKE = re.compile("[ÂÃâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
@@ -60,23 +44,30 @@ _C1 = {
 _LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl",
               0xFB05: "st", 0xFB06: "st"}
 _LIGATURE = re.compile("[\ufb00-\ufb06]")
+# Unicode noncharacters (U+FDD0..U+FDEF, U+FFFE and U+FFFF of every plane) and lone surrogates:
+# never text, invalid in XML (U+FFFE, U+FFFF, surrogates) or in UTF-8 (surrogates). Dropped.
+_NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef\ud800-\udfff"
+    + "".join(chr(plane | 0xFFFE) + chr(plane | 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+# what an XML parser or tree refuses in text: C0 controls but tab, line feed, carriage return
+# (and form feed, a page break in plain text, made a space in HTML), and the above
+_NOT_XML = re.compile(f"[\x00-\x08\x0b\x0e-\x1f]|{_NONCHARACTER.pattern}")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters scraped text carries that mean nothing: zero-width marks and soft hyphens.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000\t"), " ")
 
 
-def _declared(head: bytes, path: str) -> str | None:
+def _declared(head: bytes) -> tuple[str | None, str | None]:
+    """(the codec of the page's <meta> charset, the label when it is not a WHATWG one)."""
     match = _META_CHARSET.search(head)
     if not match:
-        return None
+        return None, None
     label = match.group(1).decode("ascii").lower()
-    label = _WHATWG.get(label, label)
-    try:
-        codecs.lookup(label)
-    except LookupError:
-        raise SourceError(f"declares an unknown charset '{label}'", path=path) from None
-    return label
+    codec = charsets.codec(label)
+    return (codec, None) if codec else (None, label)
 
 
 def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
@@ -91,8 +82,9 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
             break
     if charset is None and b"\x00" in raw:
         raise SourceError("binary file, not a text article", path=path)
+    ignored = None  # a declared label that names no encoding: read as if none were declared
     if charset is None and media_type == "text/html":
-        charset = _declared(raw[:8192], path)
+        charset, ignored = _declared(raw[:8192])
     charset = charset or "utf-8"
     try:
         if charset == "utf-16":
@@ -100,9 +92,10 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
         else:
             text = body.decode(charset)
     except UnicodeDecodeError as exc:
+        unknown = f"; '{ignored}' is not a charset label" if ignored else ""
         raise SourceError(
             f"not valid {charset.upper()} (byte 0x{exc.object[exc.start]:02x} at offset "
-            f"{exc.start + len(raw) - len(body)})",
+            f"{exc.start + len(raw) - len(body)}{unknown})",
             path=path,
             hint="Convert the file to UTF-8 or declare its charset.",
         ) from None
@@ -112,16 +105,23 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
         raise SourceError("binary file, not a text article", path=path)
     if _MOJIBAKE.search(text):
         text = ftfy.fix_text(text, _FTFY)
+    if media_type == "text/html":
+        text = text.replace("\f", " ")
+    if _NOT_XML.search(text):  # sanitized at the boundary: no reader sees what XML refuses
+        text = _NOT_XML.sub("", text)
     return text, charset
 
 
 def normalize_text(text: str) -> str:
-    """Unicode NFC; terminal escapes, control characters and invisible marks dropped (C1
-    characters read as windows-1252 first); Latin ligatures spelled out; exotic spaces made
-    plain; line ends unified. What is left is valid in XML and JSON alike."""
+    """Unicode NFC; terminal escapes, control characters, noncharacters (U+FFFE, ...), lone
+    surrogates and invisible marks dropped (C1 characters read as windows-1252 first); Latin
+    ligatures spelled out; exotic spaces made plain; line ends unified. What is left is valid
+    in XML and JSON alike."""
     text = _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text.translate(_C1))
+    if _NONCHARACTER.search(text):
+        text = _NONCHARACTER.sub("", text)
     if _LIGATURE.search(text):
         text = text.translate(_LIGATURES)
     return unicodedata.normalize("NFC", text).translate(_INVISIBLE).translate(_SPACES)

@@ -31,8 +31,22 @@ from . import html_metadata, main_content
 from .decode import collapse
 from .markup import Role, flat_text
 
+# huge_tree: libxml2 keeps elements nested up to 2048 deep (not 256: deeper text was dropped
+# without a word); still no network, no entities loaded
 _PARSER = lxml_html.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=False
+    remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True
+)
+# Nested deeper than libxml2 goes: tags that only wrap text are taken out first, then divs, so
+# the text stays (its formatting does not matter to extraction), then lists and tables; past
+# that, what libxml2 read is kept.
+_FLATTEN = (
+    re.compile(
+        r"</?(?:b|i|u|s|em|strong|span|font|small|big|sub|sup|mark|strike|tt|abbr|cite|q|a)"
+        r"(?:\s[^<>]*)?/?>",
+        re.I,
+    ),
+    re.compile(r"</?(?:div|section|article|aside|blockquote|center)(?:\s[^<>]*)?/?>", re.I),
+    re.compile(r"</?(?:ul|ol|li|dl|dt|dd|table|thead|tbody|tr|td|th)(?:\s[^<>]*)?/?>", re.I),
 )
 _UNSAFE_TAGS = (
     "script",
@@ -241,10 +255,17 @@ def _first(root: Any, xpath: str) -> Any:
 
 def _parse(path: str, content: str) -> Any:
     content = _XML_DECLARATION.sub("", content, count=1)  # XHTML: the text is decoded already
-    try:
-        return lxml_html.document_fromstring(content, parser=_PARSER)
-    except (etree.ParserError, ValueError) as exc:
-        raise SourceError(f"cannot parse HTML ({exc})", path=path) from None
+    root = None
+    for flatten in (None, *_FLATTEN):
+        if flatten is not None:
+            content = flatten.sub(" ", content)
+        try:
+            root = lxml_html.document_fromstring(content, parser=_PARSER)
+        except (etree.ParserError, ValueError) as exc:
+            raise SourceError(f"cannot parse HTML ({exc})", path=path) from None
+        if not any("Excessive depth" in e.message for e in _PARSER.error_log):
+            break
+    return root
 
 
 def _drop(root: Any, tags: tuple[str, ...]) -> None:

@@ -22,7 +22,9 @@ def _json_ld(root: Any) -> dict[str, Any]:
             data = json.loads(script.text)
         except ValueError:
             continue
-        items = data if isinstance(data, list) else data.get("@graph", [data])
+        items = data if isinstance(data, list) else [data]
+        if isinstance(data, dict) and "@graph" in data:
+            items = data["@graph"] if isinstance(data["@graph"], list) else [data["@graph"]]
         for item in items:
             if isinstance(item, dict) and (
                 "headline" in item or "dateModified" in item or "publisher" in item
@@ -32,11 +34,21 @@ def _json_ld(root: Any) -> dict[str, Any]:
 
 
 def _name(value: Any) -> str | None:
+    """A JSON-LD value as text: a string, the first of a list, an object's name; anything
+    else (a number, null, an object without a name) is no text."""
     if isinstance(value, list) and value:
         value = value[0]
     if isinstance(value, dict):
         value = value.get("name")
     return collapse(value) if isinstance(value, str) and value.strip() else None
+
+
+def _text(value: Any) -> str | None:
+    """A JSON-LD value that should be text (headline, dates): a string or the first of a
+    list of strings; anything else is none."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    return collapse(value) or None if isinstance(value, str) else None
 
 
 def _meta(root: Any, *names: str) -> str | None:
@@ -57,13 +69,11 @@ def hints(root: Any) -> SourceHints:
     if title:
         title = re.split(r"\s+[|–—-]\s+", title)[0].strip() or None
     time_el = next((t for t in root.iter("time") if t.get("datetime")), None)
-    date = ld.get("dateModified") or _meta(root, "article:modified_time", "last-modified")
+    date = _text(ld.get("dateModified")) or _meta(root, "article:modified_time", "last-modified")
     date = date or (time_el.get("datetime") if time_el is not None else None)
-    date = date or ld.get("datePublished") or _meta(root, "article:published_time")
+    date = date or _text(ld.get("datePublished")) or _meta(root, "article:published_time")
     return SourceHints(
-        title=_meta(root, "og:title")
-        or (collapse(ld["headline"]) if "headline" in ld else None)
-        or title,
+        title=_meta(root, "og:title") or _text(ld.get("headline")) or title,
         language=(
             root.get("lang")
             or root.get("{http://www.w3.org/XML/1998/namespace}lang")
