@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from . import bundling, convert, segmentation
 from .errors import ExportError, NoInputError, OutputError, SourceError, UsageError
 from .extraction import extract
+from .identity import glob_root, identify, relative_path
 from .mapping import merge, r4, r5
 from .mapping.r4.article import MapContext
 from .model import Article
@@ -48,39 +49,55 @@ def _ignored(path: Path, root: Path) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Input:
+    """An article file and its path below the input root it was found under (a folder
+    argument, the fixed part of a glob pattern, or a file argument's own folder): the
+    article's identity when it states no URL, and the name of its output files."""
+
+    path: Path
+    relative: str
+
+    @property
+    def stem(self) -> str:
+        """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
+        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
+
+
 def discover(
     paths: Iterable[str], *, skipped: list[Path] | None = None
-) -> tuple[list[Path], list[ExportError]]:
+) -> tuple[list[Input], list[ExportError]]:
     """Articles named by paths: folders (recursively), files, or glob patterns. Files of
     other types found in folders or by patterns are added to `skipped`."""
-    found: list[Path] = []
+    found: list[Input] = []
     errors: list[ExportError] = []
     others: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
-            found += [p for p in files if is_article(p)]
+            found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
             others += [p for p in files if not is_article(p)]
         elif path.is_file():
-            found.append(path)
+            found.append(Input(path, path.name))
         elif glob.has_magic(raw):
+            root = glob_root(raw)
             matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
             files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
-            found += [p for p in files if is_article(p)]
+            found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
             others += [p for p in files if not is_article(p)]
             if not matches:
                 errors.append(SourceError("no file matches this pattern", path=raw))
         else:
             errors.append(SourceError("no such file or directory", path=raw))
-    unique = list(dict.fromkeys(found))
+    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
     if skipped is not None:
-        articles = set(unique)
+        articles = {i.path for i in unique}
         skipped += [p for p in dict.fromkeys(others) if p not in articles]
     return unique, errors
 
 
-def _articles(paths: Iterable[str], report: ExportReport) -> list[Path]:
+def _articles(paths: Iterable[str], report: ExportReport) -> list[Input]:
     """The article files at paths; paths that name none are errors in the report, and no
     article at all is a NoInputError."""
     paths = list(paths)
@@ -118,10 +135,15 @@ def _timed(report: ExportReport, stage: str) -> Iterator[None]:
 
 
 def render(
-    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+    path: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon | None = None,
+    *,
+    relative: str | None = None,
 ) -> tuple[dict[str, bytes], ArticleResult]:
     """One article, in memory: every requested format's bytes, nothing written."""
-    bundle, result = build_bundle(path, options, report, lexicon)
+    bundle, result = build_bundle(path, options, report, lexicon, relative=relative)
     outputs: dict[str, bytes] = {}
     for fmt in options.output_format.suffixes():
         with _timed(report, f"serialize-{fmt}"):
@@ -130,14 +152,22 @@ def render(
 
 
 def map_resources(
-    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+    path: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon | None = None,
+    *,
+    relative: str | None = None,
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
-    """One article read, segmented, extracted and mapped: its resources, not yet bundled."""
+    """One article read, segmented, extracted and mapped: its resources, not yet bundled (the
+    first, its DocumentReference, carries the article's key as '@key'). `relative` is its
+    path below its input root (default: its file name, as for a file given on its own)."""
     lexicon = lexicon or default_lexicon(options.lexicons)
     with _timed(report, "read"):
         raw = read_article(path, max_bytes=options.max_bytes)
     with _timed(report, "segment"):
         article = segmentation.segment(raw)
+        article = replace(article, identifier=identify(article, relative or path.name))
     with _timed(report, "extract"):
         extraction = extract(article, lexicon)
     with _timed(report, "map"):
@@ -162,18 +192,47 @@ def map_resources(
 
 
 def build_bundle(
-    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+    path: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon | None = None,
+    *,
+    relative: str | None = None,
 ) -> tuple[dict[str, Any], ArticleResult]:
     """One article's validated Bundle as FHIR JSON, in specification order."""
-    resources, result = map_resources(path, options, report, lexicon)
+    resources, result = map_resources(path, options, report, lexicon, relative=relative)
     with _timed(report, "bundle"):
         bundle = bundling.build(
             resources,
             bundle_type=options.bundle_type,
-            key=path.name,
+            key=article_key(resources),
             fhir_version=options.fhir_version,
         )
     return bundle, result
+
+
+def article_key(resources: list[dict[str, Any]]) -> str:
+    """The key of the article that `resources` (as map_resources returned them) come from."""
+    return str(resources[0]["@key"])
+
+
+def _identity(doc: dict[str, Any]) -> str:
+    """The identity an article's DocumentReference carries (its first identifier's value)."""
+    return str(doc["identifier"][0]["value"])
+
+
+def _check_identity(seen: dict[str, Path], doc: dict[str, Any], path: Path) -> None:
+    """Refuses an article whose identity an earlier article of this run has (the same
+    canonical URL, or the same path below two input roots): they would share ids."""
+    identity = _identity(doc)
+    if identity in seen:
+        raise SourceError(
+            f"has the same identity as {seen[identity]} ({identity}), so their resources "
+            "would share ids",
+            path=str(path),
+            hint="Export their common folder (paths below it tell them apart), or one of them.",
+        )
+    seen[identity] = path
 
 
 def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
@@ -183,9 +242,13 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report)
     per_article: list[list[dict[str, Any]]] = []
-    for path in files:
+    seen: dict[str, Path] = {}
+    for source in files:
         try:
-            resources, result = map_resources(path, options, report, lexicon)
+            resources, result = map_resources(
+                source.path, options, report, lexicon, relative=source.relative
+            )
+            _check_identity(seen, resources[0], source.path)
         except ExportError as exc:
             report.errors.append(exc)
             continue
@@ -249,7 +312,8 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
 
 
 def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
-    """Export every article found at paths into out_dir as <stem>.bundle.<format>."""
+    """Export every article found at paths into out_dir as <relative stem>.bundle.<format>:
+    an article's path below its input root, mirrored ('a/index.html' -> 'a/index.bundle.json')."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files = _articles(paths, report)
@@ -261,21 +325,30 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
         )
         return report
     stems: dict[str, Path] = {}
-    for path in files:
-        stem = path.name.rsplit(".", 1)[0]
+    seen: dict[str, Path] = {}
+    for source in files:
+        stem = source.stem
         if stem in stems:
             report.errors.append(
                 SourceError(
                     f"has the same name as {stems[stem]}, so their outputs would collide",
-                    path=str(path),
-                    hint="Rename one of them.",
+                    path=str(source.path),
+                    hint="Rename one of them."
+                    if stems[stem].parent == source.path.parent
+                    else "Export their common folder (outputs mirror the paths below it).",
                 )
             )
             continue
-        stems[stem] = path
+        stems[stem] = source.path
         try:
-            outputs, result = render(path, options, report, lexicon)
-            targets = {out_dir / f"{stem}.bundle.{fmt}": data for fmt, data in outputs.items()}
+            bundle, result = build_bundle(
+                source.path, options, report, lexicon, relative=source.relative
+            )
+            _check_identity(seen, bundle["entry"][0]["resource"], source.path)
+            targets = {}
+            for fmt in options.output_format.suffixes():
+                with _timed(report, f"serialize-{fmt}"):
+                    targets[out_dir / f"{stem}.bundle.{fmt}"] = SERIALIZERS[fmt](bundle)
             with _timed(report, "write"):
                 write_atomic(targets)
             result.outputs += [str(t) for t in targets]
@@ -304,9 +377,13 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     files = _articles(paths, report)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
-    for path in files:
+    seen: dict[str, Path] = {}
+    for source in files:
         try:
-            bundle, result = build_bundle(path, options, report, lexicon)
+            bundle, result = build_bundle(
+                source.path, options, report, lexicon, relative=source.relative
+            )
+            _check_identity(seen, bundle["entry"][0]["resource"], source.path)
         except ExportError as exc:
             report.errors.append(exc)
             continue
@@ -378,7 +455,7 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
             path=path,
             hint="Name one file.",
         )
-    outputs, result = render(files[0], options, report, lexicon)
+    outputs, result = render(files[0].path, options, report, lexicon)
     report.results.append(result)
     return outputs[options.output_format.suffixes()[0]], report
 

@@ -19,15 +19,16 @@ from .ids import full_url, resource_id
 _MERGED_LISTS = ("intendedRoute", "monitoringProgram")
 
 
-def _corpus_key(resource: JSON) -> str | None:
-    """'article|medicine' -> 'medicine'; 'article|medicine|kind|wording' -> the rest."""
+def _corpus_key(resource: JSON, article: str) -> str | None:
+    """'<article>|medicine' -> 'medicine'; '<article>|medicine|kind|wording' -> the rest
+    (`article` is the article's key, which may hold '|' itself)."""
     key = str(resource["@key"])
     if resource["resourceType"] in (
         "MedicationKnowledge",
         "DetectedIssue",
         "ClinicalUseDefinition",
     ):
-        return key.split("|", 1)[1]
+        return key.removeprefix(f"{article}|")
     return None
 
 
@@ -192,8 +193,9 @@ def merge(per_article: list[list[JSON]]) -> list[JSON]:
     out: list[JSON] = []
     seen_ids: set[str] = set()
     for resources in per_article:
+        article = str(resources[0]["@key"])  # the DocumentReference comes first
         for resource in resources:
-            corpus_key = _corpus_key(resource)
+            corpus_key = _corpus_key(resource, article)
             if corpus_key is None:
                 if resource["id"] not in seen_ids:  # a shared publisher or the Device
                     seen_ids.add(resource["id"])
