@@ -463,8 +463,10 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
 def convert_files(
     paths: Iterable[str], to: str, out_dir: Path | None, fhir_version: str | None
 ) -> ExportReport:
-    """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically."""
+    """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically. Two
+    inputs that would be written to one file are refused (the second), never overwritten."""
     report = ExportReport()
+    written: dict[Path, str] = {}
     for raw in paths:
         path = Path(raw)
         suffix = ".json" if to == "json" else ".xml"
@@ -472,6 +474,13 @@ def convert_files(
         try:
             if not path.is_file():
                 raise SourceError("no such file", path=raw)
+            first = written.setdefault(target.resolve(), raw)
+            if first != raw:
+                raise SourceError(
+                    f"would be written to {target}, as {first} is",
+                    path=raw,
+                    hint="Convert them into different folders, or one at a time.",
+                )
             if target.resolve() == path.resolve():
                 raise SourceError(
                     f"is already {to.upper()}", path=raw, hint="Convert to the other format."
