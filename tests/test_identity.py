@@ -15,6 +15,7 @@ from fhir_export.cli import main
 from fhir_export.errors import ExitCode
 from fhir_export.identity import PATH_SYSTEM, glob_root
 from fhir_export.mapping.ids import NAMESPACE
+from fhir_export.mapping.merge import CORPUS_SYSTEM
 from fhir_export.sources.html_metadata import page_url
 
 URI = "urn:ietf:rfc:3986"
@@ -215,3 +216,54 @@ def test_push_finds_the_mirrored_outputs(site: Path, tmp_path: Path) -> None:
     assert errors == []
     assert [r.source for r in requests] == [str(out / "a" / "index.bundle.json"),
                                             str(out / "b" / "index.bundle.json")]
+
+
+def _by_id(bundles: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every resource of the bundles by id; an id seen twice must carry the same content."""
+    out: dict[str, dict[str, Any]] = {}
+    for bundle in bundles:
+        for entry in bundle["entry"]:
+            resource = {k: v for k, v in entry["resource"].items() if k != "meta"}
+            assert out.setdefault(resource["id"], resource) == resource, resource["id"]
+    return out
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+def test_one_id_one_content_across_modes(release: str, tmp_path: Path) -> None:
+    """Per-article and merged exports of the same articles: an id written by both is the same
+    resource (DocumentReference, Questionnaire, Organization, Device); what merging changes
+    has ids of its own (MedicationKnowledge, DetectedIssue / ClinicalUseDefinition,
+    Provenance). NDJSON holds exactly the per-article resources."""
+    from conftest import ARTICLES, SEED
+
+    inputs = [str(SEED.parent), str(ARTICLES)]
+    common = ["--fhir-version", release, "--bundle-type", "batch"]  # ndjson's references
+    for mode, extra in (("per", []), ("merged", ["--merge"]), ("ndjson", ["--format", "ndjson"])):
+        result = run("export", *inputs, "--out", tmp_path / mode, *common, *extra)
+        assert result.exit_code == ExitCode.OK, result.stderr
+    per = _by_id([load(p) for p in sorted((tmp_path / "per").rglob("*.bundle.json"))])
+    merged = _by_id([load(tmp_path / "merged" / "corpus.bundle.json")])
+    both = set(per) & set(merged)
+    for rid in both:
+        assert per[rid] == merged[rid], rid
+    kinds = {per[rid]["resourceType"] for rid in both}
+    assert kinds == {"DocumentReference", "Questionnaire", "Organization", "Device"}
+    moved = {r["resourceType"] for rid, r in merged.items() if rid not in per}
+    assert moved == {"MedicationKnowledge", "Provenance",
+                     "DetectedIssue" if release == "R4" else "ClinicalUseDefinition"}
+    # merged resources are identified in the corpus namespace, per-article ones in their
+    # article's (R4 MedicationKnowledge and Provenance have no identifier element)
+    for rid, resource in merged.items():
+        if rid not in per and "identifier" in resource:
+            assert resource["identifier"][0] == {"system": CORPUS_SYSTEM, "value": rid}
+    docs = {f"urn:uuid:{r['id']}" for r in per.values() if r["resourceType"] == "DocumentReference"}
+    for resource in per.values():
+        if resource["resourceType"] in ("DetectedIssue", "ClinicalUseDefinition", "Questionnaire"):
+            (own,) = [i for i in resource["identifier"] if i["value"] == resource["id"]]
+            assert own["system"] in docs
+    ndjson = {}
+    for file in (tmp_path / "ndjson").glob("*.ndjson"):
+        for line in file.read_text("utf-8").splitlines():
+            resource = json.loads(line)
+            ndjson[resource["id"]] = resource
+    assert ndjson == per

@@ -76,8 +76,9 @@ def organization(name: str) -> JSON:
 
 
 def document_reference(article: Article, derived: list[JSON], release: str = "R4") -> JSON:
-    """The article itself. R5 has no context.related: there the Provenance lists what was
-    derived from the article."""
+    """The article itself, the same in every export mode (per article, --merge, NDJSON): it
+    lists nothing derived from it (R4's context.related would point at per-article or merged
+    resources by mode; R5 has no such element). The Provenance lists what was made from it."""
     key = article_key(article)
     charset = article.charset or "utf-8"
     date = article.date
@@ -96,11 +97,7 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             nv.items(headings, "Sections"),
             nv.p(
                 f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
-                + (
-                    "this article."
-                    if release == "R4"
-                    else "this article; the Provenance lists them."
-                )
+                "this article; the Provenance lists them."
             ),
             lang=article.language,
         ),
@@ -144,12 +141,6 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             )
         },
     ]
-    if derived and release == "R4":
-        doc["context"] = {
-            "related": [
-                ref(r["resourceType"], _key_of(r)) | {"display": _display(r)} for r in derived
-            ]
-        }
     return doc
 
 
@@ -190,10 +181,6 @@ def _identity_narrative(article: Article) -> list[str]:
 
 def _key_of(resource: JSON) -> str:
     return str(resource["@key"])
-
-
-def _display(resource: JSON) -> str:
-    return str(resource.get("@display") or resource["resourceType"])
 
 
 def provenance(article: Article, targets: list[JSON], context: MapContext) -> JSON:
