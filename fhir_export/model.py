@@ -39,6 +39,7 @@ class SourceHints:
     publisher: str | None = None
     author: str | None = None
     date: str | None = None  # ISO date from machine-readable markup (<time datetime>, meta)
+    url: str | None = None  # its canonical URL (link rel=canonical, og:url, front matter)
 
 
 class ProductField(StrEnum):
@@ -96,6 +97,18 @@ class DocumentIdentity:
     version: str | None = None
     document_id: str | None = None
     type: Coding | None = None  # the document type (SPL: a LOINC document code)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleIdentifier:
+    """What an article is across runs and renames (see identity.py): its canonical URL, a
+    versioned document's set id, else its path below the input root. `system` and `value` are
+    a FHIR Identifier's; `key` is what every resource id of the article derives from."""
+
+    system: str
+    value: str
+    key: str
+    url: str | None = None  # where the article lives (its canonical URL), when known
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +174,8 @@ class Article:
     sections: tuple[Section, ...]
     products: tuple[Product, ...] = ()  # structured product data (SPL)
     identity: DocumentIdentity | None = None
+    url: str | None = None  # the canonical URL its metadata states
+    identifier: ArticleIdentifier | None = None  # set by the pipeline (identity.identify)
 
     def span_text(self, span: Span) -> str:
         return self.text[span.start : span.end]

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -30,6 +30,7 @@ from .errors import (
     display,
 )
 from .extraction import extract
+from .identity import glob_root, identify, relative_path
 from .mapping import merge, r4, r5
 from .mapping.r4.article import MapContext
 from .model import Article
@@ -56,12 +57,27 @@ def _ignored(path: Path, root: Path) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Input:
+    """An article file and its path below the input root it was found under (a folder
+    argument, the fixed part of a glob pattern, or a file argument's own folder): the
+    article's identity when it states no URL, and the name of its output files."""
+
+    path: Path
+    relative: str
+
+    @property
+    def stem(self) -> str:
+        """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
+        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
+
+
 def discover(
     paths: Iterable[str], *, skipped: list[Path] | None = None
-) -> tuple[list[Path], list[ExportError]]:
+) -> tuple[list[Input], list[ExportError]]:
     """Articles named by paths: folders (recursively), files, or glob patterns. Files of
     other types found in folders or by patterns are added to `skipped`."""
-    found: list[Path] = []
+    found: list[Input] = []
     errors: list[ExportError] = []
     others: list[Path] = []
     for raw in paths:
@@ -70,14 +86,15 @@ def discover(
             if path.is_dir():
                 errors += _unreadable_folders(path)
                 files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
-                found += [p for p in files if is_article(p)]
+                found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
                 others += [p for p in files if not is_article(p)]
             elif path.is_file():
-                found.append(path)
+                found.append(Input(path, path.name))
             elif glob.has_magic(raw):
+                root = glob_root(raw)
                 matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
                 files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
-                found += [p for p in files if is_article(p)]
+                found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
                 others += [p for p in files if not is_article(p)]
                 if not matches:
                     errors.append(SourceError("no file matches this pattern", path=raw))
@@ -85,9 +102,9 @@ def discover(
                 errors.append(SourceError("no such file or directory", path=raw))
         except OSError as exc:  # e.g. under a folder the user may not search
             errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
-    unique = list(dict.fromkeys(found))
+    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
     if skipped is not None:
-        articles = set(unique)
+        articles = {i.path for i in unique}
         skipped += [p for p in dict.fromkeys(others) if p not in articles]
     return unique, errors
 
@@ -107,7 +124,7 @@ def _unreadable_folders(root: Path) -> list[ExportError]:
     return failed
 
 
-def _articles(paths: Iterable[str], report: ExportReport) -> list[Path]:
+def _articles(paths: Iterable[str], report: ExportReport) -> list[Input]:
     """The article files at paths; paths that name none are errors in the report, and no
     article at all is a NoInputError."""
     paths = list(paths)
@@ -178,10 +195,15 @@ def _attempt(
 
 
 def render(
-    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+    path: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon | None = None,
+    *,
+    relative: str | None = None,
 ) -> tuple[dict[str, bytes], ArticleResult]:
     """One article, in memory: every requested format's bytes, nothing written."""
-    bundle, result = build_bundle(path, options, report, lexicon)
+    bundle, result = build_bundle(path, options, report, lexicon, relative=relative)
     outputs: dict[str, bytes] = {}
     for fmt in options.output_format.suffixes():
         with _timed(report, f"serialize-{fmt}"):
@@ -190,14 +212,22 @@ def render(
 
 
 def map_resources(
-    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+    path: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon | None = None,
+    *,
+    relative: str | None = None,
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
-    """One article read, segmented, extracted and mapped: its resources, not yet bundled."""
+    """One article read, segmented, extracted and mapped: its resources, not yet bundled (the
+    first, its DocumentReference, carries the article's key as '@key'). `relative` is its
+    path below its input root (default: its file name, as for a file given on its own)."""
     lexicon = lexicon or default_lexicon(options.lexicons)
     with _timed(report, "read"):
         raw = read_article(path, max_bytes=options.max_bytes)
     with _timed(report, "segment"):
         article = segmentation.segment(raw)
+        article = replace(article, identifier=identify(article, relative or path.name))
     with _timed(report, "extract"):
         extraction = extract(article, lexicon)
     with _timed(report, "map"):
@@ -222,18 +252,47 @@ def map_resources(
 
 
 def build_bundle(
-    path: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon | None = None
+    path: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon | None = None,
+    *,
+    relative: str | None = None,
 ) -> tuple[dict[str, Any], ArticleResult]:
     """One article's validated Bundle as FHIR JSON, in specification order."""
-    resources, result = map_resources(path, options, report, lexicon)
+    resources, result = map_resources(path, options, report, lexicon, relative=relative)
     with _timed(report, "bundle"):
         bundle = bundling.build(
             resources,
             bundle_type=options.bundle_type,
-            key=display(path.name),
+            key=display(article_key(resources)),
             fhir_version=options.fhir_version,
         )
     return bundle, result
+
+
+def article_key(resources: list[dict[str, Any]]) -> str:
+    """The key of the article that `resources` (as map_resources returned them) come from."""
+    return str(resources[0]["@key"])
+
+
+def _identity(doc: dict[str, Any]) -> str:
+    """The identity an article's DocumentReference carries (its first identifier's value)."""
+    return str(doc["identifier"][0]["value"])
+
+
+def _check_identity(seen: dict[str, Path], doc: dict[str, Any], path: Path) -> None:
+    """Refuses an article whose identity an earlier article of this run has (the same
+    canonical URL, or the same path below two input roots): they would share ids."""
+    identity = _identity(doc)
+    if identity in seen:
+        raise SourceError(
+            f"has the same identity as {seen[identity]} ({identity}), so their resources "
+            "would share ids",
+            path=str(path),
+            hint="Export their common folder (paths below it tell them apart), or one of them.",
+        )
+    seen[identity] = path
 
 
 def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
@@ -243,8 +302,11 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report)
     per_article: list[list[dict[str, Any]]] = []
-    for path in files:
-        mapped = _attempt(report, str(path), map_resources, path, options, report, lexicon)
+    seen: dict[str, Path] = {}
+    for source in files:
+        mapped = _attempt(
+            report, str(source.path), _mapped_checked, source, options, report, lexicon, seen
+        )
         if mapped is None:
             continue
         resources, result = mapped
@@ -308,7 +370,8 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
 
 
 def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
-    """Export every article found at paths into out_dir as <stem>.bundle.<format>."""
+    """Export every article found at paths into out_dir as <relative stem>.bundle.<format>:
+    an article's path below its input root, mirrored ('a/index.html' -> 'a/index.bundle.json')."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files = _articles(paths, report)
@@ -320,26 +383,69 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
         )
         return report
     stems: dict[str, Path] = {}
-    for path in files:
-        stem = path.name.rsplit(".", 1)[0]
+    seen: dict[str, Path] = {}
+    for source in files:
+        stem = source.stem
         if stem in stems:
             report.errors.append(
                 SourceError(
                     f"has the same name as {stems[stem]}, so their outputs would collide",
-                    path=str(path),
-                    hint="Rename one of them.",
+                    path=str(source.path),
+                    hint="Rename one of them."
+                    if stems[stem].parent == source.path.parent
+                    else "Export their common folder (outputs mirror the paths below it).",
                 )
             )
             continue
-        stems[stem] = path
-        _attempt(report, str(path), _export_article, path, out_dir / stem, options, report, lexicon)
+        stems[stem] = source.path
+        _attempt(
+            report, str(source.path), _export_article, source, out_dir / stem, options, report,
+            lexicon, seen,
+        )
     return report
 
 
+def _mapped_checked(
+    source: Input,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon,
+    seen: dict[str, Path],
+) -> tuple[list[dict[str, Any]], ArticleResult]:
+    """map_resources for one input, refused when an earlier article of the run had its identity."""
+    resources, result = map_resources(
+        source.path, options, report, lexicon, relative=source.relative
+    )
+    _check_identity(seen, resources[0], source.path)
+    return resources, result
+
+
+def _built_checked(
+    source: Input,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon,
+    seen: dict[str, Path],
+) -> tuple[dict[str, Any], ArticleResult]:
+    """build_bundle for one input, refused when an earlier article of the run had its identity."""
+    bundle, result = build_bundle(source.path, options, report, lexicon, relative=source.relative)
+    _check_identity(seen, bundle["entry"][0]["resource"], source.path)
+    return bundle, result
+
+
 def _export_article(
-    path: Path, out_base: Path, options: ExportOptions, report: ExportReport, lexicon: Lexicon
+    source: Input,
+    out_base: Path,
+    options: ExportOptions,
+    report: ExportReport,
+    lexicon: Lexicon,
+    seen: dict[str, Path],
 ) -> None:
-    outputs, result = render(path, options, report, lexicon)
+    bundle, result = _built_checked(source, options, report, lexicon, seen)
+    outputs: dict[str, bytes] = {}
+    for fmt in options.output_format.suffixes():
+        with _timed(report, f"serialize-{fmt}"):
+            outputs[fmt] = SERIALIZERS[fmt](bundle)
     targets = {Path(f"{out_base}.bundle.{fmt}"): data for fmt, data in outputs.items()}
     with _timed(report, "write"):
         write_atomic(targets)
@@ -366,8 +472,11 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     files = _articles(paths, report)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
-    for path in files:
-        built = _attempt(report, str(path), build_bundle, path, options, report, lexicon)
+    seen: dict[str, Path] = {}
+    for source in files:
+        built = _attempt(
+            report, str(source.path), _built_checked, source, options, report, lexicon, seen
+        )
         if built is None:
             continue
         bundle, result = built
@@ -439,7 +548,8 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
             path=path,
             hint="Name one file.",
         )
-    rendered = _attempt(report, str(files[0]), render, files[0], options, report, lexicon)
+    rendered = _attempt(report, str(files[0].path), render, files[0].path, options, report,
+                        lexicon, relative=files[0].relative)
     if rendered is None:
         raise report.errors[-1]
     outputs, result = rendered
@@ -450,17 +560,19 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
 def convert_files(
     paths: Iterable[str], to: str, out_dir: Path | None, fhir_version: str | None
 ) -> ExportReport:
-    """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically."""
+    """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically. Two
+    inputs that would be written to one file are refused (the second), never overwritten."""
     report = ExportReport()
+    written: dict[Path, str] = {}
     for raw in paths:
-        converted = _attempt(report, raw, _convert_file, raw, to, out_dir, fhir_version)
+        converted = _attempt(report, raw, _convert_file, raw, to, out_dir, fhir_version, written)
         if converted is not None:
             report.results.append(converted)
     return report
 
 
 def _convert_file(
-    raw: str, to: str, out_dir: Path | None, fhir_version: str | None
+    raw: str, to: str, out_dir: Path | None, fhir_version: str | None, written: dict[Path, str]
 ) -> ArticleResult:
     path = Path(raw)
     suffix = ".json" if to == "json" else ".xml"
@@ -468,6 +580,13 @@ def _convert_file(
     try:
         if not path.is_file():
             raise SourceError("no such file", path=raw)
+        first = written.setdefault(target.resolve(), raw)
+        if first != raw:
+            raise SourceError(
+                f"would be written to {target}, as {first} is",
+                path=raw,
+                hint="Convert them into different folders, or one at a time.",
+            )
         if target.resolve() == path.resolve():
             raise SourceError(
                 f"is already {to.upper()}", path=raw, hint="Convert to the other format."

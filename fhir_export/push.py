@@ -341,13 +341,23 @@ def _plan_file(path: Path, chunk_size: int, send_as: str) -> list[PlannedRequest
         raise SourceError(exc.message, path=source) from None
 
 
+def _below(folder: Path, pattern: str) -> list[Path]:
+    """Files matching `pattern` in `folder` and its subfolders, hidden ones aside, sorted."""
+    return sorted(
+        p
+        for p in folder.rglob(pattern)
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
 def plan(
     paths: Iterable[str], chunk_size: int = DEFAULT_CHUNK_SIZE, send_as: str = "transaction"
 ) -> tuple[list[PlannedRequest], list[ExportError]]:
     """The requests that pushing `paths` makes, and the inputs that cannot be sent.
 
     A folder holding *.ndjson files is one NDJSON input (manifest order); any other folder
-    gives its *.json Bundles (manifest.json aside), or its *.xml ones when it has no JSON."""
+    gives its *.json Bundles (manifest.json aside), or its *.xml ones when it has no JSON,
+    from its subfolders too (export mirrors the input's folders), hidden ones aside."""
     if chunk_size < 1:
         raise UsageError("the chunk size must be at least 1")
     if send_as not in SEND_AS:
@@ -364,8 +374,8 @@ def plan(
                     seen = True
                     requests += _plan_ndjson(ndjson, raw, chunk_size, send_as)
                     continue
-                files = sorted(p for p in path.glob("*.json") if p.name != "manifest.json")
-                for file in files or sorted(path.glob("*.xml")):
+                files = [p for p in _below(path, "*.json") if p.name != "manifest.json"]
+                for file in files or _below(path, "*.xml"):
                     seen = True
                     try:
                         requests += _plan_file(file, chunk_size, send_as)

@@ -295,4 +295,5 @@ def segment(doc: RawDocument) -> Article:
         sections=tuple(sections),
         products=doc.products,
         identity=doc.identity,
+        url=hints.url,
     )

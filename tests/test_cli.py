@@ -545,9 +545,10 @@ def test_glob_patterns(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [str(out / "leaflet.bundle.json")]
 
+    # outputs mirror the paths below the pattern's fixed folder
     result = run("export", str(tmp_path / "in" / "**" / "*.md"), "--out", out)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == [str(out / "guide.bundle.json")]
+    assert result.stdout.splitlines() == [str(out / "deeper" / "guide.bundle.json")]
 
     # non-articles matched by a glob are skipped, not errors
     result = run("export", str(tmp_path / "in" / "*"), "--out", out)

@@ -40,6 +40,25 @@ def test_cli_writes_beside_or_into_a_folder(tmp_path: Path) -> None:
         f"Error: {source}: is already JSON. Convert to the other format.")
 
 
+
+def test_two_inputs_for_one_output_file_are_refused(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "x.json", tmp_path / "b" / "x.json"
+    for path, golden in ((first, "immunotherapy"), (second, "trastuzumab-faq")):
+        path.parent.mkdir()
+        path.write_bytes((GOLDEN / f"{golden}.json").read_bytes())
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["convert", str(first), str(second), "--to", "xml",
+                                       "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stdout == f"{out / 'x.xml'}\n"
+    assert result.stderr.splitlines() == [
+        f"Error: {second}: would be written to {out / 'x.xml'}, as {first} is. "
+        "Convert them into different folders, or one at a time.",
+        "1 converted, 1 failed",
+    ]
+    assert (out / "x.xml").read_bytes() == (GOLDEN / "immunotherapy.xml").read_bytes()
+
+
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>

@@ -262,8 +262,9 @@ def test_folder_reports_other_files_as_skipped(tmp_path: Path) -> None:
     skipped = [folder / "README", folder / "logo.png", folder / "sub" / "old-leaflet.doc"]
     assert result.stderr.splitlines()[-2] == (
         f"3 files skipped, not of a supported type: {', '.join(map(str, skipped))}")
-    assert sorted(p.name for p in out.iterdir()) == [
-        "amlodipine.bundle.json", "lisinopril-leaflet-word.bundle.json"]
+    # outputs mirror the paths below the folder given
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json")) == [
+        "lisinopril-leaflet-word.bundle.json", "sub/amlodipine.bundle.json"]
     assert json.loads(report.read_text("utf-8"))["skipped"] == [
         {"path": str(folder / "README"), "reason": "unsupported file type ''"},
         {"path": str(folder / "logo.png"), "reason": "unsupported file type '.png'"},

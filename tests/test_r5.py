@@ -28,6 +28,7 @@ from lxml import etree
 
 from fhir_export.cli import main
 from fhir_export.extraction import extract
+from fhir_export.identity import PATH_SYSTEM
 from fhir_export.mapping import r4, r5
 from fhir_export.mapping.common import DERIVATION
 from fhir_export.mapping.ids import resource_id
@@ -290,8 +291,10 @@ def test_seed_interferon_depression_is_an_undesirable_effect(seed_r5: JSON) -> N
     texts = [u["undesirableEffect"]["symptomConditionEffect"]["concept"]["text"] for u in effects]
     assert texts == ["depression", "suicidal thoughts"]
     depression = effects[0]
+    # keyed by the article's identity (its path below the input root: here its name)
     assert depression["id"] == resource_id(
-        "ClinicalUseDefinition", "immunotherapy.txt|interferons|side-effect|depression"
+        "ClinicalUseDefinition",
+        f"{PATH_SYSTEM}|immunotherapy.txt|interferons|side-effect|depression",
     )
     # R5 5.0.0 ClinicalUseDefinition.subject may not reference MedicationKnowledge: the link
     # is MedicationKnowledge.clinicalUseIssue (checked above), and no subject is written

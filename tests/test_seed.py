@@ -103,11 +103,17 @@ def test_section_headings_in_narrative(seed_bundle: JSON) -> None:
     assert "American Cancer Society" not in div and "Harvard Health Publishing</li>" not in div
 
 
-def test_document_links_to_every_derived_resource(seed_bundle: JSON) -> None:
-    related = {r["reference"] for r in _doc(seed_bundle)["context"]["related"]}
+def test_the_provenance_links_the_document_to_every_derived_resource(seed_bundle: JSON) -> None:
+    # the DocumentReference lists nothing (it is the same resource in every export mode):
+    # the Provenance names it as its source and every derived resource as a target
+    doc = _doc(seed_bundle)
+    assert "context" not in doc
+    (prov,) = resources(seed_bundle, "Provenance")
+    assert [e["what"]["reference"] for e in prov["entity"]] == [f"urn:uuid:{doc['id']}"]
+    targets = {t["reference"] for t in prov["target"]}
     derived = {f"urn:uuid:{r['id']}" for t in ("MedicationKnowledge", "Questionnaire",
                                               "DetectedIssue") for r in resources(seed_bundle, t)}
-    assert derived and related == derived
+    assert derived and derived <= targets
 
 
 # --- MedicationKnowledge ------------------------------------------------------------------

@@ -92,7 +92,9 @@ def test_r4_medication_knowledge_carries_the_product() -> None:
 def test_r5_medication_knowledge_carries_the_product() -> None:
     found = _resources(GOLDEN_LABEL, "R5")
     (doc,), (mk,) = found["DocumentReference"], found["MedicationKnowledge"]
-    (identifier,) = mk["identifier"]
+    # its own identifier in the article's namespace, then the label's NDC code
+    own, identifier = mk["identifier"]
+    assert (own["system"], own["value"]) == (f"urn:uuid:{doc['id']}", mk["id"])
     assert (identifier["system"], identifier["value"]) == (
         "http://hl7.org/fhir/sid/ndc", "70000-0101")
     assert _pointed(doc, identifier) == "70000-0101"

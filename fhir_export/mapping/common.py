@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..identity import PATH_SYSTEM, identifier_of
 from ..model import Article, Concept, Finding
 from .ids import full_url, resource_id
 
@@ -65,9 +66,29 @@ def ref(resource_type: str, key: str, display: str | None = None) -> JSON:
 
 
 def article_key(article: Article) -> str:
-    """The file name; a versioned document's set id (SPL), so that a new version of the label
-    updates the same resources."""
-    return f"urn:uuid:{article.identity.set_id}" if article.identity else article.name
+    """What every id of the article derives from: its identity (identity.py), the canonical
+    URL, a versioned document's set id (SPL: a new version of the label updates the same
+    resources), else its path below the input root."""
+    return identifier_of(article).key
+
+
+def article_namespace(article: Article) -> str:
+    """The identifier system of the resources made from one article: its DocumentReference's
+    URN, so that `Type?identifier=<namespace>|` finds them on a server."""
+    return full_url(resource_id("DocumentReference", article_key(article)))
+
+
+def derived_identifier(article: Article, rid: str) -> list[JSON]:
+    """The business identifier of a resource made from the article: its id, in the article's
+    namespace."""
+    return [{"system": article_namespace(article), "value": rid}]
+
+
+def source_line(article: Article) -> tuple[str, str]:
+    """(label, value) naming the article in narratives: its URL, set id or path, never a file
+    name that a rename would change."""
+    ident = identifier_of(article)
+    return ("Source file" if ident.system == PATH_SYSTEM else "Source", ident.value)
 
 
 def sentence(article: Article, finding: Finding) -> str:

@@ -6,29 +6,53 @@ by its lexicon id, else its normalized name), every article a monograph, indicat
 classes and monitoring merged with every source kept (a concept stated by two articles carries
 both derivation-reference extensions), one DetectedIssue per medicine, kind and wording citing
 every article. DocumentReference, Questionnaire and Provenance stay one per article.
+
+One id, one content: what merging changes lives in an id namespace of its own, keyed
+'corpus|...' (MedicationKnowledge, DetectedIssue, ClinicalUseDefinition by medicine, kind and
+wording; the Provenance, which lists the merged resources, by its article), and carries a
+business identifier in the corpus namespace (CORPUS_SYSTEM) instead of its article's. What
+merging leaves alone (DocumentReference, Questionnaire, Organization, Device) keeps its id and
+is the very resource of the per-article output.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from . import narrative as nv
 from .common import JSON
-from .ids import full_url, resource_id
+from .ids import NAMESPACE, full_url, resource_id
+
+# the identifier system of merged resources (uuid5 over "corpus" in fhir-export's namespace)
+CORPUS_SYSTEM = full_url(str(uuid.uuid5(NAMESPACE, "corpus")))
 
 _MERGED_LISTS = ("intendedRoute", "monitoringProgram")
 
 
-def _corpus_key(resource: JSON) -> str | None:
-    """'article|medicine' -> 'medicine'; 'article|medicine|kind|wording' -> the rest."""
+def _corpus_key(resource: JSON, article: str) -> str | None:
+    """'<article>|medicine' -> 'medicine'; '<article>|medicine|kind|wording' -> the rest
+    (`article` is the article's key, which may hold '|' itself)."""
     key = str(resource["@key"])
     if resource["resourceType"] in (
         "MedicationKnowledge",
         "DetectedIssue",
         "ClinicalUseDefinition",
     ):
-        return key.split("|", 1)[1]
+        return key.removeprefix(f"{article}|")
     return None
+
+
+def _in_corpus(resource: JSON, new_id: str) -> JSON:
+    """The resource under its corpus id, its own identifier (the one holding its per-article
+    id) moved to the corpus namespace; other identifiers (NDC codes) are kept."""
+    out = dict(resource) | {"id": new_id}
+    if "identifier" in resource:
+        out["identifier"] = [
+            {"system": CORPUS_SYSTEM, "value": new_id} if i.get("value") == resource["id"] else i
+            for i in resource["identifier"]
+        ]
+    return out
 
 
 def _concept_key(concept: JSON) -> str:
@@ -192,8 +216,13 @@ def merge(per_article: list[list[JSON]]) -> list[JSON]:
     out: list[JSON] = []
     seen_ids: set[str] = set()
     for resources in per_article:
+        article = str(resources[0]["@key"])  # the DocumentReference comes first
         for resource in resources:
-            corpus_key = _corpus_key(resource)
+            corpus_key = _corpus_key(resource, article)
+            if resource["resourceType"] == "Provenance":  # lists the merged resources
+                key = f"corpus|{article}"
+                out.append(_in_corpus(resource, resource_id("Provenance", key)) | {"@key": key})
+                continue
             if corpus_key is None:
                 if resource["id"] not in seen_ids:  # a shared publisher or the Device
                     seen_ids.add(resource["id"])
@@ -204,7 +233,7 @@ def merge(per_article: list[list[JSON]]) -> list[JSON]:
             urls[full_url(resource["id"])] = full_url(new_id)
             target = merged.get((kind, corpus_key))
             if target is None:
-                target = dict(resource) | {"id": new_id, "@key": f"corpus|{corpus_key}"}
+                target = _in_corpus(resource, new_id) | {"@key": f"corpus|{corpus_key}"}
                 merged[(kind, corpus_key)] = target
                 out.append(target)
             elif kind == "MedicationKnowledge":

@@ -1,11 +1,13 @@
 """HTML metadata, read from the whole page (never only its main content): title, language,
-publisher, author and date from meta tags, schema.org JSON-LD, <title>, <time> and lang."""
+publisher, author and date from meta tags, schema.org JSON-LD, <title>, <time> and lang; the
+page's own URL from <link rel=canonical>, else og:url."""
 
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ..model import SourceHints
 from .decode import collapse
@@ -61,6 +63,38 @@ def _meta(root: Any, *names: str) -> str | None:
     return None
 
 
+_MAX_URL = 2000
+
+
+def page_url(value: str | None, base: str | None = None) -> str | None:
+    """An absolute http(s) URL, normalized as RFC 3986 allows (scheme and host lower-cased, an
+    empty path as '/', no fragment), or None. A relative value is resolved against `base`."""
+    value = (value or "").strip()
+    if not value or len(value) > _MAX_URL or any(c.isspace() or ord(c) < 32 for c in value):
+        return None
+    if base and not urlsplit(value).scheme:
+        value = urljoin(base, value)
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    netloc = parts.netloc.rsplit("@", 1)[-1].lower()  # never keep credentials
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def _canonical(root: Any) -> str | None:
+    og_url = page_url(_meta(root, "og:url"))
+    for link in root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            found = page_url(link.get("href"), og_url)
+            if found:
+                return found
+    return og_url
+
+
 def hints(root: Any) -> SourceHints:
     """Metadata from the whole page: meta tags, JSON-LD, <title>, <time>, lang."""
     ld = _json_ld(root)
@@ -82,4 +116,5 @@ def hints(root: Any) -> SourceHints:
         publisher=_name(ld.get("publisher")) or _meta(root, "og:site_name", "publisher"),
         author=_name(ld.get("author")) or _meta(root, "author"),
         date=str(date) if date else None,
+        url=_canonical(root),
     )

@@ -9,6 +9,7 @@ from markdown_it.token import Token
 
 from ..model import BlockKind, RawBlock, RawDocument, SourceHints
 from .decode import collapse, normalize_text
+from .html_metadata import page_url
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
@@ -39,6 +40,8 @@ def read(path: str, name: str, raw: bytes, content: str) -> RawDocument:
             publisher=meta.get("publisher") or meta.get("source"),
             author=meta.get("author"),
             date=meta.get("updated") or meta.get("modified") or meta.get("date"),
+            url=page_url(meta.get("canonical") or meta.get("canonical_url"))
+            or page_url(meta.get("url")),
         )
         content = content[front.end() :]
     blocks: list[RawBlock] = []

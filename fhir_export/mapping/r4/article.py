@@ -8,15 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ... import __version__
+from ...identity import URI, identifier_of
 from ...model import Article, Extraction, Medication
 from .. import narrative as nv
-from ..common import JSON, article_key, coding, ref
-from ..ids import resource_id
+from ..common import JSON, article_key, coding, ref, source_line
+from ..ids import full_url, resource_id
 from .knowledge import detected_issues, medication_knowledge
 from .questionnaire import questionnaire
 
 LOINC = "http://loinc.org"
-URI = "urn:ietf:rfc:3986"
 TOOL = "fhir-export"
 
 
@@ -32,6 +32,7 @@ def _attachment(
     title: str,
     creation: str | None,
     release: str = "R4",
+    url: str | None = None,
 ) -> JSON:
     out: JSON = {
         "contentType": content_type,
@@ -42,6 +43,8 @@ def _attachment(
         "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # noqa: S324
         "title": title,
     }
+    if url:  # where the data was taken from: the page's canonical URL
+        out["url"] = url
     if creation:
         out["creation"] = creation
     return out
@@ -60,17 +63,22 @@ def device() -> JSON:
 
 
 def organization(name: str) -> JSON:
+    """A publisher, shared by its articles: keyed by its name, which is all an article says
+    of it; its identifier is that key as a URI (urn:uuid:<id>)."""
+    rid = resource_id("Organization", name.casefold())
     return {
         "resourceType": "Organization",
-        "id": resource_id("Organization", name.casefold()),
+        "id": rid,
         "text": nv.div(nv.p(name, "Publisher")),
+        "identifier": [{"system": URI, "value": full_url(rid)}],
         "name": name,
     }
 
 
 def document_reference(article: Article, derived: list[JSON], release: str = "R4") -> JSON:
-    """The article itself. R5 has no context.related: there the Provenance lists what was
-    derived from the article."""
+    """The article itself, the same in every export mode (per article, --merge, NDJSON): it
+    lists nothing derived from it (R4's context.related would point at per-article or merged
+    resources by mode; R5 has no such element). The Provenance lists what was made from it."""
     key = article_key(article)
     charset = article.charset or "utf-8"
     date = article.date
@@ -85,16 +93,11 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             nv.p(date or "not stated", "Last updated"),
             nv.p(article.date_reviewed, "Reviewed") if article.date_reviewed else "",
             nv.p(article.reviewer, "Reviewed by") if article.reviewer else "",
-            nv.p(article.name, "Source file"),
             *_identity_narrative(article),
             nv.items(headings, "Sections"),
             nv.p(
                 f"{len(derived)} resource{'' if len(derived) == 1 else 's'} derived from "
-                + (
-                    "this article."
-                    if release == "R4"
-                    else "this article; the Provenance lists them."
-                )
+                "this article; the Provenance lists them."
             ),
             lang=article.language,
         ),
@@ -118,7 +121,13 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
     doc["content"] = [
         {
             "attachment": _attachment(
-                article.raw, original_type, article.language, article.title, date, release
+                article.raw,
+                original_type,
+                article.language,
+                article.title,
+                date,
+                release,
+                url=identifier_of(article).url,
             )
         },
         {
@@ -132,26 +141,22 @@ def document_reference(article: Article, derived: list[JSON], release: str = "R4
             )
         },
     ]
-    if derived and release == "R4":
-        doc["context"] = {
-            "related": [
-                ref(r["resourceType"], _key_of(r)) | {"display": _display(r)} for r in derived
-            ]
-        }
     return doc
 
 
 def _identity(article: Article, release: str) -> JSON:
-    """A versioned document (SPL): its set id (the same across versions) as the identifier,
-    the version's own id as R4's masterIdentifier, the version number in R5's `version` (R4
-    has no element for it: the narrative states it), its own document type (in `category`)."""
-    identity = article.identity
-    if identity is None:
-        return {}
+    """The article's identity (identity.py) as its identifier: canonical URL, set id or path.
+    A versioned document (SPL) also has the version's own id as R4's masterIdentifier, the
+    version number in R5's `version` (R4 has no element for it: the narrative states it), its
+    own document type (in `category`)."""
+    ident = identifier_of(article)
     out: JSON = {}
-    if identity.document_id and release == "R4":
+    identity = article.identity
+    if identity is not None and identity.document_id and release == "R4":
         out["masterIdentifier"] = {"system": URI, "value": f"urn:uuid:{identity.document_id}"}
-    out["identifier"] = [{"system": URI, "value": f"urn:uuid:{identity.set_id}"}]
+    out["identifier"] = [{"system": ident.system, "value": ident.value}]
+    if identity is None:
+        return out
     if identity.version and release != "R4":
         out["version"] = identity.version
     if identity.type is not None:
@@ -166,7 +171,8 @@ def _identity(article: Article, release: str) -> JSON:
 def _identity_narrative(article: Article) -> list[str]:
     identity = article.identity
     if identity is None:
-        return []
+        label, value = source_line(article)
+        return [nv.p(value, label)]
     return [
         nv.p(f"urn:uuid:{identity.set_id}", "Set id"),
         nv.p(identity.version, "Version") if identity.version else "",
@@ -177,10 +183,6 @@ def _key_of(resource: JSON) -> str:
     return str(resource["@key"])
 
 
-def _display(resource: JSON) -> str:
-    return str(resource.get("@display") or resource["resourceType"])
-
-
 def provenance(article: Article, targets: list[JSON], context: MapContext) -> JSON:
     key = article_key(article)
     return {
@@ -188,7 +190,8 @@ def provenance(article: Article, targets: list[JSON], context: MapContext) -> JS
         "id": resource_id("Provenance", key),
         "text": nv.div(
             nv.p(
-                f"Made by {TOOL} {__version__} from the article '{article.title}' ({article.name})."
+                f"Made by {TOOL} {__version__} from the article '{article.title}' "
+                f"({source_line(article)[1]})."
             )
         ),
         "target": [ref(r["resourceType"], _key_of(r)) for r in targets],

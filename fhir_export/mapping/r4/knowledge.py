@@ -19,9 +19,11 @@ from ..common import (
     concept,
     derivation,
     derivation_at,
+    derived_identifier,
     finding_concept,
     ref,
     sentence,
+    source_line,
 )
 from ..ids import resource_id
 
@@ -48,18 +50,20 @@ def detected_issues(article: Article, med: Medication, doc_url: str) -> list[JSO
     mk_ref = ref("MedicationKnowledge", mk_key(article, med), med.name.text)
     for finding in (*med.side_effects, *med.warnings, *med.contraindications):
         key = _issue_key(article, med, finding)
+        rid = resource_id("DetectedIssue", key)
         label = _ISSUE_LABEL[finding.kind]
         said = sentence(article, finding)
         out.append(
             {
                 "resourceType": "DetectedIssue",
-                "id": resource_id("DetectedIssue", key),
+                "id": rid,
                 "text": nv.div(
                     nv.p(finding.text, label),
                     nv.p(med.name.text, "Medicine"),
                     nv.p(said, "Source sentence"),
                 ),
                 "extension": [derivation(doc_url, finding)],
+                "identifier": derived_identifier(article, rid),
                 "status": "final",
                 "code": {"text": label},
                 "implicated": [mk_ref],
@@ -94,9 +98,11 @@ def knowledge_core(article: Article, med: Medication, doc_url: str, brand_elemen
     # brand names, a label's proprietary names, then the other names the article uses
     named = [*med.brands, *med.other_names]
     if named or labelled:
-        mk[brand_element] = [b.text for b in med.brands] + [b.text for b in labelled] + [
-            n.text for n in med.other_names
-        ]
+        mk[brand_element] = (
+            [b.text for b in med.brands]
+            + [b.text for b in labelled]
+            + [n.text for n in med.other_names]
+        )
         mk["_" + brand_element] = (
             [{"extension": [derivation(doc_url, b)]} for b in med.brands]
             + [{"extension": [derivation_at(doc_url, b.start, b.end)]} for b in labelled]
@@ -173,7 +179,10 @@ def _with_product(article: Article, med: Medication, doc_url: str, mk: JSON) -> 
     if form is not None:
         mk["doseForm"] = form
     ingredients = product.ingredient_entries(
-        article, med, doc_url, lambda _, item: {"itemCodeableConcept": item, "isActive": True},
+        article,
+        med,
+        doc_url,
+        lambda _, item: {"itemCodeableConcept": item, "isActive": True},
         "strength",
     )
     if ingredients:
@@ -196,5 +205,5 @@ def _narrative(article: Article, med: Medication) -> JSON:
         nv.items([f.text for f in med.contraindications], "Contraindications and precautions"),
         nv.items([f.text for f in med.routes], "Routes"),
         nv.items([f.text for f in med.monitoring], "Monitoring"),
-        nv.p(f"{article.title} ({article.name})", "Source"),
+        nv.p(f"{article.title} ({source_line(article)[1]})", "Source"),
     )

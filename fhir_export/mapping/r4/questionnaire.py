@@ -10,7 +10,7 @@ import re
 
 from ...model import Article, Extraction, Finding
 from .. import narrative as nv
-from ..common import JSON, article_key, coding, derivation
+from ..common import JSON, article_key, coding, derivation, derived_identifier
 from ..ids import full_url, resource_id
 
 
@@ -79,6 +79,7 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
         ],
         # a canonical of its own: validators refuse a canonical equal to the entry's fullUrl
         "url": full_url(resource_id("Questionnaire.url", key)),
+        "identifier": derived_identifier(article, rid),
         "version": article.date or "1",
         "name": f"ScreeningBeforeTreatment{name}",
         "title": title,

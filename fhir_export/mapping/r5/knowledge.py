@@ -20,7 +20,15 @@ from ...model import Article, Finding, FindingKind, Medication
 from ...terminology import normalize
 from .. import narrative as nv
 from .. import product
-from ..common import JSON, derivation, derivation_at, finding_concept, ref, sentence
+from ..common import (
+    JSON,
+    derivation,
+    derivation_at,
+    derived_identifier,
+    finding_concept,
+    ref,
+    sentence,
+)
 from ..ids import resource_id
 from ..r4.knowledge import knowledge_core, mk_key  # release-neutral: same keys and core
 
@@ -76,10 +84,12 @@ def clinical_use_definitions(article: Article, med: Medication, doc_url: str) ->
         use_type, label = _TYPE[finding.kind]
         said = sentence(article, finding)
         element, detail = _detail(finding, doc_url, said)
+        rid = resource_id("ClinicalUseDefinition", key)
         out.append(
             {
                 "resourceType": "ClinicalUseDefinition",
-                "id": resource_id("ClinicalUseDefinition", key),
+                "id": rid,
+                "identifier": derived_identifier(article, rid),
                 "text": nv.div(
                     nv.p(finding.text, label),
                     nv.p(med.name.text, "Medicine"),
@@ -127,16 +137,16 @@ def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: 
         definitional["intendedRoute"] = routes
     if definitional:
         mk["definitional"] = definitional
-    ndc = product.ndc_codes(article, med)
-    if ndc:  # R5 MedicationKnowledge has identifiers: the label's NDC product codes
-        mk["identifier"] = [
-            {
-                "extension": [derivation_at(doc_url, c.start, c.end)],
-                "system": product.NDC,
-                "value": c.text,
-            }
-            for c in ndc
-        ]
+    # R5 MedicationKnowledge has identifiers: its own in the article's namespace, then the
+    # label's NDC product codes
+    mk["identifier"] = derived_identifier(article, mk["id"]) + [
+        {
+            "extension": [derivation_at(doc_url, c.start, c.end)],
+            "system": product.NDC,
+            "value": c.text,
+        }
+        for c in product.ndc_codes(article, med)
+    ]
     return mk | {"@key": mk_key(article, med), "@display": med.name.text}
 
 
