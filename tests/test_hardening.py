@@ -89,7 +89,9 @@ STAGES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     ),
     "map": lambda mp: mp.setattr(r4, "map_article", _failing(r4.map_article, _ibuprofen_text)),
     "bundle": lambda mp: mp.setattr(
-        bundling, "build", _failing(bundling.build, lambda *a, key, **k: key.endswith("ibuprofen.txt"))
+        bundling,
+        "build",
+        _failing(bundling.build, lambda *a, key, **k: key.endswith("ibuprofen.txt")),
     ),
     "serialize-json": lambda mp: mp.setitem(
         SERIALIZERS, "json", _failing(SERIALIZERS["json"], _ibuprofen_text)
