@@ -91,7 +91,7 @@ SALTS = frozenset(
     CAPROATE TETRAHYDRATE PENTAHYDRATE HEXAHYDRATE HEPTAHYDRATE LACTOBIONATE GLUCEPTATE
     ISETHIONATE NAPSYLATE EDISYLATE TEOCLATE PALMITATE ACEPONATE HEMISUCCINATE PIVALATE
     MESILATE BESILATE TEBUTATE PHENYLPROPIONATE ISOCAPROATE NITRATE DIMALEATE HIBENZATE
-    ETABONATE TANNATE TRIFENATATE BENZATHINE""".split()
+    ETABONATE TANNATE TRIFENATATE BENZATHINE SULFONATE CYCLOHEXANOATE TETRASODIUM""".split()
 )
 # First words of a mineral salt: a combination's buffer or supplement (sodium bicarbonate in
 # Zegerid), not a second active ingredient.
@@ -439,7 +439,8 @@ def title(brand: str) -> str:
     """'TOPROL-XL' -> 'Toprol-XL'; 'SIMPONI ARIA' -> 'Simponi Aria'."""
 
     def part(p: str) -> str:
-        return p if len(p) <= 2 else p[:1] + p[1:].lower()
+        roman = re.fullmatch(r"[IVX]+", p)  # TITRIPLEX III -> Titriplex III
+        return p if len(p) <= 2 or roman else p[:1] + p[1:].lower()
 
     return " ".join("-".join(part(p) for p in w.split("-")) for w in brand.split(" "))
 
@@ -495,8 +496,8 @@ def _hyphen_brand(word: str) -> bool:
 
 def brand_problem(name: str, med: Medicine, words: Words, index: UniiIndex) -> str | None:
     """Why a UNII `bn` name is not taken as a brand of this medicine (None: it is)."""
-    if not _BRAND_SHAPE.match(name):
-        return "shape (digits, punctuation or more than 3 words)"
+    if not _BRAND_SHAPE.match(name) or re.search(r"\bCOMPO?NENT\b", name):
+        return "shape (digits, punctuation, more than 3 words or a COMPONENT row)"
     parts = name.split(" ")
     if name in BRAND_DENYLIST:
         return "on the deny list (brand family or everyday word in another language)"

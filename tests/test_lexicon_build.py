@@ -43,6 +43,7 @@ DRUGS = _entries(DATA, "drugs")
 def test_at_least_3000_medicines_each_with_an_emitted_code() -> None:
     drugs = [e for e in DRUGS if e["kind"] == "drug"]
     assert len(drugs) >= 3000
+    assert sum(len(e.get("brands", ())) for e in drugs) >= 10_000  # issue #10's breadth
     assert sum(1 for e in drugs if e.get("class", "").strip()) >= 400  # the curated ones
     # vaccines are text only until their CVX codes are confirmed in two sources
     # (scripts/lexicon/base/drugs.json); every other medicine carries a code
