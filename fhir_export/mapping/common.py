@@ -73,9 +73,11 @@ def article_key(article: Article) -> str:
 
 
 def article_namespace(article: Article) -> str:
-    """The identifier system of the resources made from one article: its DocumentReference's
-    URN, so that `Type?identifier=<namespace>|` finds them on a server."""
-    return full_url(resource_id("DocumentReference", article_key(article)))
+    """The identifier system of the resources made from one article, so that
+    `Type?identifier=<namespace>|` finds them on a server: a URN of its own, uuid5 over the
+    article's key, never the DocumentReference's fullUrl (a server resolving a transaction
+    replaces every occurrence of an entry's urn:uuid, identifier systems included)."""
+    return full_url(resource_id("ArticleResources", article_key(article)))
 
 
 def derived_identifier(article: Article, rid: str) -> list[JSON]:
