@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from . import bundling, convert, segmentation
+from .article_types import SUFFIXES
 from .errors import (
     ExportError,
     InternalError,
@@ -37,7 +38,7 @@ from .model import Article
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport, Yield
 from .serialization import SERIALIZERS
-from .sources import SUFFIXES, is_article, read_article
+from .sources import is_article, read_article
 from .terminology import Lexicon, default_lexicon
 
 # this tool's own outputs: not articles, and not worth a 'skipped' line either

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from ..article_types import SUFFIXES
 from ..errors import SourceError, display
 from ..model import RawDocument
 from . import docx, html, markdown, pdf, spl, text
@@ -37,7 +38,8 @@ BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {
     ".xml": (spl.MEDIA_TYPE, spl.read),  # FDA SPL; recognized by its root element, not the suffix
 }
 
-SUFFIXES = tuple(sorted({*READERS, *BINARY_READERS}))
+if set(SUFFIXES) != {*READERS, *BINARY_READERS}:  # article_types names them for the CLI
+    raise RuntimeError("article_types.SUFFIXES and the readers disagree")
 
 
 def is_article(path: Path) -> bool:
