@@ -125,6 +125,16 @@ def main() -> None:
     is_flag=True,
     help="List per article on stderr its unmapped terms and what it yielded nothing of.",
 )
+@click.option(
+    "--jobs",
+    "jobs",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Export articles in N worker processes (1: in this process). Default: the "
+    "machine's CPU count. Outputs, lines and report are the same for any N; --merge maps "
+    "articles in this process.",
+)
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -137,6 +147,7 @@ def export_command(
     merge: bool,
     report: Path | None,
     verbose: bool,
+    jobs: int | None,
 ) -> None:
     if recorded is not None and not _is_instant(recorded):
         raise click.BadParameter(
@@ -150,6 +161,7 @@ def export_command(
         max_bytes=max_bytes,
         lexicons=lexicon,
         fhir_version=fhir_version,
+        jobs=jobs or os.cpu_count() or 1,
     )
     sources = paths or ("source",)
     from .pipeline import export, export_corpus, export_ndjson, export_one, write_report
