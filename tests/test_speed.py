@@ -7,6 +7,7 @@ makes the speed safe: the command line imports nothing heavy until a command nee
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import shutil
 import subprocess
@@ -16,13 +17,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLES, SEED
+from conftest import ARTICLES, GOLDEN, SEED
 
 import fhir_export
 from fhir_export import pipeline
 from fhir_export.cli import main
 from fhir_export.errors import ExitCode, InternalError, SourceError
 from fhir_export.options import BundleType, ExportOptions, OutputFormat
+from fhir_export.serialization import SERIALIZERS
 
 # what `import fhir_export.cli` must not load: the FHIR models, lxml, the readers' libraries,
 # the lexicon, the validator; each command imports them in its body
@@ -162,3 +164,35 @@ def test_jobs_give_the_same_bytes_lines_and_report(tmp_path: Path, mode: list[st
     assert two[4] == report
     assert list(two[3]) == list(files)
     assert [name for name in files if two[3][name] != files[name]] == []
+
+
+# -- the JSON serializer ----------------------------------------------------------------------
+
+EDGE_VALUES: list[Any] = [
+    {},
+    [],
+    {"a": [], "b": {}, "c": [[], [{}], [[1]]]},
+    {"s": "x\u2028\n\"\\é😀\x00\x1f\t", "é": True, "n": None, "f": False},
+    {"int": -12, "big": 10**30, "float": 2.5, "e": 1e16, "neg0": -0.0, "tiny": 5e-324},
+    {"nan": math.nan, "inf": -math.inf, "tuple": (1, "a")},
+    {"a": 1, 2: 3, None: [{"x": {4: 5}}]},  # keys json.dumps converts
+    [{"a": 1}, {"b": [{"c": 1.0}]}],
+    "text",
+    7,
+    None,
+]
+
+
+@pytest.mark.parametrize("value", EDGE_VALUES, ids=range(len(EDGE_VALUES)))
+def test_json_serializer_writes_what_json_dumps_writes(value: Any) -> None:
+    assert SERIALIZERS["json"](value) == (
+        json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    ).encode("utf-8")
+
+
+def test_json_serializer_reproduces_every_golden_bundle() -> None:
+    goldens = sorted(GOLDEN.glob("*.json"))
+    assert len(goldens) > 30
+    for golden in goldens:
+        data = golden.read_bytes()
+        assert SERIALIZERS["json"](json.loads(data)) == data, golden.name
