@@ -1,15 +1,18 @@
-"""How fast fhir-export is: the whole pipeline, its stages, and the serializers.
+"""How fast fhir-export is: the command line with --jobs 1 and 2, its stages, the naive path.
 
 A benchmark, not a test: it asserts nothing and pytest never collects it. Run it with
 
-    cd /path/to/repo && .venv/bin/python benchmarks/export_speed.py [--copies N] [--repeat N]
+    cd /path/to/repo && .venv/bin/python benchmarks/export_speed.py [--articles N] [--repeat N]
 
-It copies the test articles (tests/data/articles/* and source/*) --copies times under distinct
-names into a temporary folder, exports them all (JSON and XML) with fhir_export.pipeline.export,
-and reports articles per second (best of --repeat runs) and where the time goes per stage. Then,
-on the bundles that run wrote (one per original article; copies differ only in names), it
-compares our serializers with fhir.resources' own model_dump_json / model_dump_xml and with a
-plain json.dumps. Everything runs offline; progress goes to stderr, the tables to stdout.
+It copies a mixed corpus (the test articles tests/data/articles/* and source/*, and the text,
+Markdown and HTML articles of ../shared/realworld, read there) under distinct names into a
+temporary folder until it holds --articles files, and exports it (JSON and XML) with the
+`fhir-export` command, --jobs 1 and --jobs 2, reporting articles per second and peak RSS (best
+of --repeat runs). Then it exports the originals once in this process to show where the time
+goes per stage, and on the bundles written compares the naive path (fhir.resources
+Bundle.model_validate + model_dump_json per bundle) and our serializers with fhir.resources'
+model_dump_json / model_dump_xml and a plain json.dumps. Everything runs offline; progress goes
+to stderr, the tables to stdout.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +44,10 @@ from fhir_export.serialization import SERIALIZERS
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = (ROOT / "tests" / "data" / "articles", ROOT / "source")
-TARGET_ARTICLES = 200
+REALWORLD = Path(os.environ.get("FHIR_EXPORT_REALWORLD", ROOT.parent / "shared" / "realworld"))
+REALWORLD_SUFFIXES = (".txt", ".md", ".html")
+TARGET_ARTICLES = 1000
+CLI = Path(sys.executable).parent / "fhir-export"
 STAGES = (
     "read",
     "segment",
@@ -60,15 +67,73 @@ def progress(message: str) -> None:
 
 
 def originals() -> list[Path]:
-    return sorted(p for folder in SOURCE_DIRS for p in folder.iterdir() if p.is_file())
+    own = sorted(p for folder in SOURCE_DIRS for p in folder.iterdir() if p.is_file())
+    real = REALWORLD / "articles"
+    if not real.is_dir():
+        progress(f"no {real}: the corpus is our test articles only")
+        return own
+    return own + sorted(p for p in real.iterdir() if p.suffix in REALWORLD_SUFFIXES)
 
 
-def make_corpus(sources: Sequence[Path], copies: int, folder: Path) -> None:
-    """copies x sources files in folder, named <stem>--cNNN<suffix> so no two outputs collide."""
+def make_corpus(sources: Sequence[Path], articles: int, folder: Path) -> None:
+    """`articles` files in folder, copies of sources in turn, named <stem>--cNNN<suffix> so no
+    two outputs collide (copies of an article with a canonical URL share its identity: the
+    run refuses all but the first, after exporting them in memory like any other)."""
     folder.mkdir()
-    for i in range(copies):
-        for src in sources:
-            shutil.copyfile(src, folder / f"{src.stem}--c{i:03d}{src.suffix}")
+    for n in range(articles):
+        src = sources[n % len(sources)]
+        shutil.copyfile(src, folder / f"{src.stem}--c{n // len(sources):03d}{src.suffix}")
+
+
+# -- 0. the command line, --jobs 1 and 2 -------------------------------------------------------
+
+
+@dataclass
+class CliRun:
+    jobs: int
+    seconds: float
+    peak_rss_mb: float  # the largest process of the run (the command, or one of its workers)
+    summary: str
+
+
+def run_cli(corpus: Path, out_dir: Path, jobs: int) -> CliRun:
+    """`fhir-export export corpus --format both --jobs N` in a child process: wall time from
+    start to exit (start-up included), and the largest resident set of it and its workers."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    code = (
+        "import resource, subprocess, sys, time; start = time.perf_counter(); "
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "wall = time.perf_counter() - start; "
+        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(wall, rss, p.stderr.strip().splitlines()[-1], sep='\\t')"
+    )
+    command = [str(CLI), "export", str(corpus), "--out", str(out_dir), "--format", "both",
+               "--jobs", str(jobs)]
+    out = subprocess.run(  # noqa: S603 (our own command)
+        [sys.executable, "-c", code, *command], capture_output=True, text=True, check=True
+    ).stdout
+    wall, rss_kb, summary = out.rstrip("\n").split("\t")
+    return CliRun(jobs, float(wall), int(rss_kb) / 1024, summary)
+
+
+def cli_table(runs: dict[int, list[CliRun]], articles: int) -> list[str]:
+    best = {jobs: min(rs, key=lambda r: r.seconds) for jobs, rs in runs.items()}
+    lines = [
+        f"Command line: fhir-export export <{articles} files> --format both --jobs N "
+        "(wall time incl. start-up; best of the runs)",
+        f"  {best[min(best)].summary}",
+        f"  {'jobs':<6}{'runs (wall)':<28}{'articles/s':>12}{'ms/article':>12}{'peak RSS':>12}",
+    ]
+    for jobs, run in best.items():
+        walls = ", ".join(f"{r.seconds:.1f} s" for r in runs[jobs])
+        rss = max(r.peak_rss_mb for r in runs[jobs])
+        lines.append(
+            f"  {jobs:<6}{walls:<28}{articles / run.seconds:>12.1f}"
+            f"{run.seconds / articles * 1e3:>12.2f}{rss:>9.0f} MB"
+        )
+    if len(best) > 1:
+        lines.append(f"  speed-up --jobs 2 / --jobs 1: {best[1].seconds / best[2].seconds:.2f}x")
+    return lines
 
 
 # -- 1. the whole pipeline ---------------------------------------------------------------------
@@ -152,6 +217,11 @@ def plain_json(bundle: dict[str, Any]) -> str:
     return json.dumps(bundle, ensure_ascii=False, indent=2)
 
 
+def naive(bundle: dict[str, Any]) -> str:
+    """What a naive exporter pays for its finished bundle: validate it and serialize it."""
+    return Bundle.model_validate(bundle).model_dump_json()
+
+
 def dump_json(model: Bundle) -> str:
     return model.model_dump_json(indent=2)
 
@@ -160,7 +230,9 @@ def dump_xml(model: Bundle) -> str:
     return model.model_dump_xml(pretty_print=True)
 
 
-def serializer_table(out_dir: Path, stems: Sequence[str], repeat: int) -> list[str]:
+def serializer_table(
+    out_dir: Path, stems: Sequence[str], repeat: int
+) -> tuple[list[str], dict[str, float]]:
     written = [(out_dir / f"{stem}.bundle.json").read_bytes() for stem in stems]
     dicts = [json.loads(data) for data in written]
     models = [Bundle.model_validate(d) for d in dicts]
@@ -177,18 +249,21 @@ def serializer_table(out_dir: Path, stems: Sequence[str], repeat: int) -> list[s
         ("model-xml", "Bundle.model_dump_xml(pretty_print=True)", dump_xml, models),
     ]
     ms: dict[str, float] = {}
+    progress("timing the naive path (Bundle.model_validate + model_dump_json) ...")
+    ms["naive"] = best_per_item(naive, dicts, repeat) * 1e3
     passes = f"{repeat} pass" + ("es" if repeat != 1 else "")
     lines = [
         f"Serializers on the same bundles: {len(dicts)} written by the pipeline, one per original",
         f"  article ({entries:.1f} entries, {size:.0f} KiB JSON on average); best of {passes} "
         "after a warm-up.",
         "  Ours take the dict bundling.build() returns, fhir.resources the validated Bundle.",
-        f"  {'serializer':<44}{'ms/bundle':>10}",
+        f"  {'naive path: Bundle.model_validate + model_dump_json':<52}{ms['naive']:>10.2f}",
+        f"  {'serializer':<52}{'ms/bundle':>10}",
     ]
     for key, label, fn, items in cases:
         progress(f"timing {label} ...")
         ms[key] = best_per_item(fn, items, repeat) * 1e3
-        lines.append(f"  {label:<44}{ms[key]:>10.2f}")
+        lines.append(f"  {label:<52}{ms[key]:>10.2f}")
 
     def ratio(label: str, ours: str, other: str) -> str:
         r = ms[ours] / ms[other]
@@ -213,7 +288,7 @@ def serializer_table(out_dir: Path, stems: Sequence[str], repeat: int) -> list[s
         "instants): " + ("yes" if all(same_canonical_xml(d, m) for d, m in
                                        zip(dicts, models, strict=True)) else "NO"),
     ]
-    return lines
+    return lines, ms
 
 
 # -- 3. the machine ---------------------------------------------------------------------------
@@ -244,24 +319,23 @@ def machine_table() -> list[str]:
 
 
 def parse_args(argv: Sequence[str] | None, sources: int) -> argparse.Namespace:
-    default_copies = max(1, math.ceil(TARGET_ARTICLES / sources))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--copies",
+        "--articles",
         type=int,
-        default=default_copies,
-        help=f"copies of each of the {sources} test articles "
-        f"(default {default_copies}: {default_copies * sources} articles)",
+        default=TARGET_ARTICLES,
+        help=f"files in the corpus, copies of the {sources} originals (default {TARGET_ARTICLES})",
     )
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
-        help="timed pipeline runs and serializer passes; the best counts (default 3)",
+        default=1,
+        help="command-line runs per --jobs, in-process runs and serializer passes; the best "
+        "counts (default 1)",
     )
     args = parser.parse_args(argv)
-    if args.copies < 1 or args.repeat < 1:
-        parser.error("--copies and --repeat must be at least 1")
+    if args.articles < 1 or args.repeat < 1:
+        parser.error("--articles and --repeat must be at least 1")
     return args
 
 
@@ -272,25 +346,47 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv, len(sources))
     with tempfile.TemporaryDirectory(prefix="fhir-export-bench-") as tmp:
         corpus, warm_corpus, out_dir = Path(tmp, "in"), Path(tmp, "warm"), Path(tmp, "out")
-        make_corpus(sources, args.copies, corpus)
-        make_corpus(sources, 1, warm_corpus)
+        make_corpus(sources, args.articles, corpus)
+        make_corpus(sources, len(sources), warm_corpus)
 
-        progress("warm-up export (model classes, lexicon) ...")
+        cli_runs: dict[int, list[CliRun]] = {1: [], 2: []}
+        for i in range(args.repeat):
+            for jobs in cli_runs:
+                progress(f"fhir-export --jobs {jobs}, run {i + 1}/{args.repeat} "
+                         f"({args.articles} articles)")
+                cli_runs[jobs].append(run_cli(corpus, Path(tmp, "cli-out"), jobs))
+
+        progress("warm-up export in this process (model classes, lexicon) ...")
         run_pipeline(warm_corpus, Path(tmp, "warm-out"))
         runs = []
         for i in range(args.repeat):
-            progress(f"pipeline run {i + 1}/{args.repeat} ({len(sources) * args.copies} articles)")
-            runs.append(run_pipeline(corpus, out_dir))
+            progress(f"in-process run {i + 1}/{args.repeat} ({len(sources)} articles)")
+            runs.append(run_pipeline(warm_corpus, out_dir))
 
         stems = [f"{src.stem}--c000" for src in sources]
         stems = [s for s in stems if (out_dir / f"{s}.bundle.json").is_file()]
+        ms: dict[str, float] = {}
         if stems:
-            serializers = serializer_table(out_dir, stems, args.repeat)
+            serializers, ms = serializer_table(out_dir, stems, args.repeat)
         else:
             serializers = ["Serializers: skipped, the pipeline wrote no bundle"]
 
     title = "fhir-export speed"
-    lines = [title, "=" * len(title), "", *pipeline_table(runs), "", *serializers, ""]
+    lines = [title, "=" * len(title), "", *cli_table(cli_runs, args.articles), ""]
+    if "naive" in ms:
+        best = {j: min(r.seconds for r in rs) / args.articles * 1e3 for j, rs in cli_runs.items()}
+        lines += [
+            "Against the naive path (fhir.resources Bundle.model_validate + model_dump_json of",
+            f"  the same finished bundles, JSON only): {ms['naive']:.2f} ms/bundle on one core",
+        ]
+        lines += [
+            f"  ours, whole export (read .. write JSON + XML), --jobs {j}: {m:.2f} ms/article = "
+            f"{ms['naive'] / m:.2f}x the naive path's speed"
+            for j, m in best.items()
+        ]
+        lines.append("")
+    lines += ["In this process, --jobs 1, the originals once:", *pipeline_table(runs), ""]
+    lines += [*serializers, ""]
     lines += machine_table()
     print("\n".join(lines))
 

@@ -8,23 +8,19 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, convert, validation
+# Only light modules at import time, so that `--help` answers at once: each command imports
+# the pipeline, the FHIR models, the readers or the lexicon it needs in its body.
+from . import __version__
+from .article_types import SUFFIXES
 from .errors import ExitCode, ExportError, InternalError, display
 from .options import BundleType, ExportOptions, OutputFormat
-from .pipeline import (
-    convert_files,
-    export,
-    export_corpus,
-    export_ndjson,
-    export_one,
-    write_report,
-)
-from .report import Yield
-from .sources import SUFFIXES
-from .terminology.check import check
+
+if TYPE_CHECKING:
+    from .report import Yield
 
 
 def _epoch() -> int | None:
@@ -129,6 +125,16 @@ def main() -> None:
     is_flag=True,
     help="List per article on stderr its unmapped terms and what it yielded nothing of.",
 )
+@click.option(
+    "--jobs",
+    "jobs",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Export articles in N worker processes (1: in this process). Default: the "
+    "machine's CPU count. Outputs, lines and report are the same for any N; --merge maps "
+    "articles in this process.",
+)
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -141,6 +147,7 @@ def export_command(
     merge: bool,
     report: Path | None,
     verbose: bool,
+    jobs: int | None,
 ) -> None:
     if recorded is not None and not _is_instant(recorded):
         raise click.BadParameter(
@@ -154,8 +161,11 @@ def export_command(
         max_bytes=max_bytes,
         lexicons=lexicon,
         fhir_version=fhir_version,
+        jobs=jobs or os.cpu_count() or 1,
     )
     sources = paths or ("source",)
+    from .pipeline import export, export_corpus, export_ndjson, export_one, write_report
+
     try:
         if out == "-":
             if format in ("both", "ndjson"):
@@ -222,6 +232,9 @@ def convert_command(
 ) -> None:
     """Convert FHIR resources or Bundles at PATHS between JSON and XML. The content is
     validated through the FHIR models on the way; XML with a DOCTYPE is refused."""
+    from . import convert
+    from .pipeline import convert_files
+
     if out == "-":
         if len(paths) != 1:
             raise click.UsageError("--out - converts exactly one file")
@@ -270,6 +283,8 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     """Validate FHIR Bundles or resources (JSON or XML, R4 or R5): structure through the
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
+    from . import validation
+
     failed = False
     crashed = False
     for raw in paths:
@@ -450,6 +465,8 @@ def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:
     LOINC mod-10, RxCUI, ATC, UNII, ICD-10-CM), entry shape, duplicate ids, terms that name
     two concepts, and links to classes that do not exist. One line per problem; exit 1 on
     any error."""
+    from .terminology.check import check
+
     issues = check(files, shipped=not no_shipped)
     for issue in issues:
         click.echo(issue.line())

@@ -7,6 +7,7 @@ import re
 import traceback
 from enum import IntEnum
 from pathlib import PurePath
+from typing import Any
 
 # what a path may not print raw: C0 and C1 controls (newlines, terminal escapes), DEL
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -106,3 +107,14 @@ class InternalError(ExportError):
     def line(self) -> str:
         where = f"{display(self.path)}: " if self.path else ""
         return f"Error: {where}internal error ({self.message}); please report it with this file"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields (a worker process sends it to the run): the exception it
+        was made from is not, its message and traceback are."""
+        return (_internal_error, (dict(self.__dict__),))
+
+
+def _internal_error(fields: dict[str, Any]) -> InternalError:
+    error = InternalError.__new__(InternalError, fields["message"])
+    error.__dict__.update(fields)
+    return error

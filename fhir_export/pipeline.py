@@ -11,15 +11,16 @@ import glob
 import json
 import os
 import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from . import bundling, convert, segmentation
+from . import bundling, convert, parallel
+from .article_export import map_resources, render, timed
+from .article_export import recorded_time as recorded_time  # re-exported, as it was here
+from .article_types import SUFFIXES
 from .errors import (
     ExportError,
     InternalError,
@@ -27,17 +28,13 @@ from .errors import (
     OutputError,
     SourceError,
     UsageError,
-    display,
 )
-from .extraction import extract
-from .identity import glob_root, identify, relative_path
-from .mapping import merge, r4, r5
-from .mapping.r4.article import MapContext
-from .model import Article
+from .identity import glob_root, relative_path
+from .mapping import merge
 from .options import BundleType, ExportOptions
-from .report import ArticleResult, ExportReport, Yield
+from .report import ArticleResult, ExportReport
 from .serialization import SERIALIZERS
-from .sources import SUFFIXES, is_article, read_article
+from .sources import is_article
 from .terminology import Lexicon, default_lexicon
 
 # this tool's own outputs: not articles, and not worth a 'skipped' line either
@@ -141,36 +138,8 @@ def _articles(paths: Iterable[str], report: ExportReport) -> list[Input]:
     return files
 
 
-def recorded_time(article: Article, options: ExportOptions) -> str:
-    if options.recorded:
-        return options.recorded
-    if options.source_date_epoch is not None:
-        stamp = datetime.fromtimestamp(options.source_date_epoch, tz=UTC)
-        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if article.date and len(article.date) == 10:
-        return f"{article.date}T00:00:00Z"
-    return "1970-01-01T00:00:00Z"
-
-
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
-
-
-@contextmanager
-def _timed(report: ExportReport, stage: str) -> Iterator[None]:
-    """Time a stage; an unexpected exception in it becomes an InternalError naming the stage
-    (its path is filled in by _attempt)."""
-    start = time.perf_counter()
-    try:
-        yield
-    except ExportError:
-        raise
-    except Exception as exc:
-        raise InternalError(exc, path=None, stage=stage) from exc
-    finally:
-        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + (
-            time.perf_counter() - start
-        )
 
 
 def _attempt(
@@ -194,97 +163,14 @@ def _attempt(
     return None
 
 
-def render(
-    path: Path,
-    options: ExportOptions,
-    report: ExportReport,
-    lexicon: Lexicon | None = None,
-    *,
-    relative: str | None = None,
-) -> tuple[dict[str, bytes], ArticleResult]:
-    """One article, in memory: every requested format's bytes, nothing written."""
-    bundle, result = build_bundle(path, options, report, lexicon, relative=relative)
-    outputs: dict[str, bytes] = {}
-    for fmt in options.output_format.suffixes():
-        with _timed(report, f"serialize-{fmt}"):
-            outputs[fmt] = SERIALIZERS[fmt](bundle)
-    return outputs, result
-
-
-def map_resources(
-    path: Path,
-    options: ExportOptions,
-    report: ExportReport,
-    lexicon: Lexicon | None = None,
-    *,
-    relative: str | None = None,
-) -> tuple[list[dict[str, Any]], ArticleResult]:
-    """One article read, segmented, extracted and mapped: its resources, not yet bundled (the
-    first, its DocumentReference, carries the article's key as '@key'). `relative` is its
-    path below its input root (default: its file name, as for a file given on its own)."""
-    lexicon = lexicon or default_lexicon(options.lexicons)
-    with _timed(report, "read"):
-        raw = read_article(path, max_bytes=options.max_bytes)
-    with _timed(report, "segment"):
-        article = segmentation.segment(raw)
-        article = replace(article, identifier=identify(article, relative or path.name))
-    with _timed(report, "extract"):
-        extraction = extract(article, lexicon)
-    with _timed(report, "map"):
-        mapper = {"R4": r4.map_article, "R5": r5.map_article}.get(options.fhir_version)
-        if mapper is None:
-            raise UsageError(f"unknown FHIR version {options.fhir_version!r}", hint="Use R4 or R5.")
-        resources = mapper(
-            article, extraction, MapContext(recorded=recorded_time(article, options))
-        )
-    result = ArticleResult(
-        path=str(path),
-        resources=len(resources),
-        medications=len(extraction.medications),
-        unmapped=extraction.unmapped,
-        unmapped_texts=tuple(f.text for f in extraction.unmapped),
-        unmapped_sentences=tuple(
-            article.text[f.sentence.start : f.sentence.end].strip() for f in extraction.unmapped
-        ),
-        yielded=Yield.of(extraction),
-    )
-    return resources, result
-
-
-def build_bundle(
-    path: Path,
-    options: ExportOptions,
-    report: ExportReport,
-    lexicon: Lexicon | None = None,
-    *,
-    relative: str | None = None,
-) -> tuple[dict[str, Any], ArticleResult]:
-    """One article's validated Bundle as FHIR JSON, in specification order."""
-    resources, result = map_resources(path, options, report, lexicon, relative=relative)
-    with _timed(report, "bundle"):
-        bundle = bundling.build(
-            resources,
-            bundle_type=options.bundle_type,
-            key=display(article_key(resources)),
-            fhir_version=options.fhir_version,
-        )
-    return bundle, result
-
-
-def article_key(resources: list[dict[str, Any]]) -> str:
-    """The key of the article that `resources` (as map_resources returned them) come from."""
-    return str(resources[0]["@key"])
-
-
 def _identity(doc: dict[str, Any]) -> str:
     """The identity an article's DocumentReference carries (its first identifier's value)."""
     return str(doc["identifier"][0]["value"])
 
 
-def _check_identity(seen: dict[str, Path], doc: dict[str, Any], path: Path) -> None:
+def _check_identity(seen: dict[str, Path], identity: str, path: Path) -> None:
     """Refuses an article whose identity an earlier article of this run has (the same
     canonical URL, or the same path below two input roots): they would share ids."""
-    identity = _identity(doc)
     if identity in seen:
         raise SourceError(
             f"has the same identity as {seen[identity]} ({identity}), so their resources "
@@ -314,7 +200,7 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
         report.results.append(result)
     if not per_article:
         return report
-    with _timed(report, "bundle"):
+    with timed(report.stage_seconds, "bundle"):
         bundle = bundling.build(
             merge.merge(per_article),
             bundle_type=options.bundle_type,
@@ -323,11 +209,11 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
         )
     targets = {}
     for fmt in options.output_format.suffixes():
-        with _timed(report, f"serialize-{fmt}"):
+        with timed(report.stage_seconds, f"serialize-{fmt}"):
             targets[out_dir / f"corpus.bundle.{fmt}"] = SERIALIZERS[fmt](bundle)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with _timed(report, "write"):
+        with timed(report.stage_seconds, "write"):
             write_atomic(targets)
     except OSError as exc:
         report.errors.append(OutputError(f"cannot write ({exc.strerror})", path=str(out_dir)))
@@ -371,9 +257,11 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
 
 def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
     """Export every article found at paths into out_dir as <relative stem>.bundle.<format>:
-    an article's path below its input root, mirrored ('a/index.html' -> 'a/index.bundle.json')."""
+    an article's path below its input root, mirrored ('a/index.html' -> 'a/index.bundle.json').
+    With options.jobs > 1 articles are exported in worker processes; files are written here,
+    in input order, so the run's files, lines and report do not depend on the jobs."""
     report = ExportReport()
-    lexicon = default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
+    default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files = _articles(paths, report)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -383,11 +271,11 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
         )
         return report
     stems: dict[str, Path] = {}
-    seen: dict[str, Path] = {}
+    todo: list[Input | ExportError] = []
     for source in files:
         stem = source.stem
         if stem in stems:
-            report.errors.append(
+            todo.append(
                 SourceError(
                     f"has the same name as {stems[stem]}, so their outputs would collide",
                     path=str(source.path),
@@ -398,11 +286,29 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
             )
             continue
         stems[stem] = source.path
-        _attempt(
-            report, str(source.path), _export_article, source, out_dir / stem, options, report,
-            lexicon, seen,
-        )
+        todo.append(source)
+    done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
+    seen: dict[str, Path] = {}
+    for item in todo:
+        if isinstance(item, ExportError):
+            report.errors.append(item)
+            continue
+        _attempt(report, str(item.path), _write_article, item, next(done), out_dir / item.stem,
+                 report, seen)
     return report
+
+
+def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
+             seen: dict[str, Path]) -> ArticleResult:
+    """An article's outcome, refused when it failed or an earlier article of the run had its
+    identity."""
+    for stage, seconds in outcome.seconds.items():
+        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + seconds
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.result is not None  # noqa: S101 (an outcome has an error or a result)
+    _check_identity(seen, outcome.identity, source.path)
+    return outcome.result
 
 
 def _mapped_checked(
@@ -416,38 +322,20 @@ def _mapped_checked(
     resources, result = map_resources(
         source.path, options, report, lexicon, relative=source.relative
     )
-    _check_identity(seen, resources[0], source.path)
+    _check_identity(seen, _identity(resources[0]), source.path)
     return resources, result
 
 
-def _built_checked(
+def _write_article(
     source: Input,
-    options: ExportOptions,
-    report: ExportReport,
-    lexicon: Lexicon,
-    seen: dict[str, Path],
-) -> tuple[dict[str, Any], ArticleResult]:
-    """build_bundle for one input, refused when an earlier article of the run had its identity."""
-    bundle, result = build_bundle(source.path, options, report, lexicon, relative=source.relative)
-    _check_identity(seen, bundle["entry"][0]["resource"], source.path)
-    return bundle, result
-
-
-def _export_article(
-    source: Input,
+    outcome: parallel.Outcome,
     out_base: Path,
-    options: ExportOptions,
     report: ExportReport,
-    lexicon: Lexicon,
     seen: dict[str, Path],
 ) -> None:
-    bundle, result = _built_checked(source, options, report, lexicon, seen)
-    outputs: dict[str, bytes] = {}
-    for fmt in options.output_format.suffixes():
-        with _timed(report, f"serialize-{fmt}"):
-            outputs[fmt] = SERIALIZERS[fmt](bundle)
-    targets = {Path(f"{out_base}.bundle.{fmt}"): data for fmt, data in outputs.items()}
-    with _timed(report, "write"):
+    result = _outcome(outcome, source, report, seen)
+    targets = {Path(f"{out_base}.bundle.{fmt}"): data for fmt, data in outcome.outputs.items()}
+    with timed(report.stage_seconds, "write"):
         write_atomic(targets)
     result.outputs += [str(t) for t in targets]
     report.results.append(result)
@@ -468,26 +356,18 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     references, each resource once) and manifest.json in the shape of an $export manifest."""
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
-    lexicon = default_lexicon(options.lexicons)
+    default_lexicon(options.lexicons)
     files = _articles(paths, report)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
     seen: dict[str, Path] = {}
-    for source in files:
-        built = _attempt(
-            report, str(source.path), _built_checked, source, options, report, lexicon, seen
-        )
-        if built is None:
+    for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
+        result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
+        if result is None:
             continue
-        bundle, result = built
-        for entry in bundle["entry"]:
-            resource = entry["resource"]
-            line = json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"
-            by_type.setdefault(resource["resourceType"], {}).setdefault(
-                resource["id"], line.encode("utf-8")
-            )
-        doc = bundle["entry"][0]["resource"]
-        dates += [str(doc["date"])[:10]] if "date" in doc else []
+        for kind, rid, line in outcome.lines:
+            by_type.setdefault(kind, {}).setdefault(rid, line)
+        dates += [outcome.date] if outcome.date is not None else []
         report.results.append(result)
     targets = {
         out_dir / f"{kind}.ndjson": b"".join(lines.values())
@@ -513,7 +393,7 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
             OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
         )
         return report
-    with _timed(report, "write"):
+    with timed(report.stage_seconds, "write"):
         try:
             write_atomic(targets)
         except ExportError as exc:

@@ -9,6 +9,7 @@ file`, its traceback in the --report JSON, and exit code 123.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from fhir_export import bundling, pipeline, segmentation
+from fhir_export import article_export, bundling, parallel, segmentation
 from fhir_export.cli import main
 from fhir_export.errors import ExitCode
 from fhir_export.mapping import r4
@@ -75,9 +76,9 @@ def _ibuprofen_text(*args: Any, **kwargs: Any) -> bool:
 # each stage of the pipeline, made to raise for the second of three articles
 STAGES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "read": lambda mp: mp.setattr(
-        pipeline,
-        "read_article",
-        _failing(pipeline.read_article, lambda path, **_: path.name == "ibuprofen.txt"),
+        parallel,
+        "read_file",
+        _failing(parallel.read_file, lambda path, **_: path.name == "ibuprofen.txt"),
     ),
     "segment": lambda mp: mp.setattr(
         segmentation,
@@ -85,7 +86,7 @@ STAGES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
         _failing(segmentation.segment, lambda raw: raw.name == "ibuprofen.txt"),
     ),
     "extract": lambda mp: mp.setattr(
-        pipeline, "extract", _failing(pipeline.extract, _ibuprofen_text)
+        article_export, "extract", _failing(article_export.extract, _ibuprofen_text)
     ),
     "map": lambda mp: mp.setattr(r4, "map_article", _failing(r4.map_article, _ibuprofen_text)),
     "bundle": lambda mp: mp.setattr(
@@ -99,14 +100,19 @@ STAGES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
 }
 
 
+# in this process, and in worker processes (forked: they inherit the failing stage)
+JOBS = ["1", "2"] if sys.platform == "linux" else ["1"]
+
+
+@pytest.mark.parametrize("jobs", JOBS)
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_an_unexpected_exception_in_any_stage_stops_only_its_article(
-    stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stage: str, jobs: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = three_articles(tmp_path / "in")
     STAGES[stage](monkeypatch)
     out, report = tmp_path / "out", tmp_path / "report.json"
-    result = run("export", tmp_path / "in", "--out", out, "--report", report)
+    result = run("export", tmp_path / "in", "--out", out, "--report", report, "--jobs", jobs)
     assert_no_traceback(result)
     assert result.exit_code == ExitCode.INTERNAL_ERROR == 123
     assert error_lines(result) == [
@@ -124,13 +130,14 @@ def test_an_unexpected_exception_in_any_stage_stops_only_its_article(
     assert "traceback" not in rows["aspirin.txt"]
 
 
+@pytest.mark.parametrize("jobs", JOBS)
 @pytest.mark.parametrize("mode", [["--merge"], ["--format", "ndjson"]])
 def test_an_unexpected_exception_stops_only_its_article_in_corpus_modes(
-    mode: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mode: list[str], jobs: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = three_articles(tmp_path / "in")
     STAGES["extract"](monkeypatch)
-    result = run("export", tmp_path / "in", "--out", tmp_path / "out", *mode)
+    result = run("export", tmp_path / "in", "--out", tmp_path / "out", *mode, "--jobs", jobs)
     assert_no_traceback(result)
     assert result.exit_code == ExitCode.INTERNAL_ERROR
     assert [line.split(": internal error")[0] for line in error_lines(result)] == [

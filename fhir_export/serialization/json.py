@@ -1,10 +1,68 @@
-"""FHIR JSON: UTF-8, two-space indent, keys in specification order, trailing newline."""
+"""FHIR JSON: UTF-8, two-space indent, keys in specification order, trailing newline.
+
+The bytes are exactly `json.dumps(resource, ensure_ascii=False, indent=2)`'s (tests prove it on
+every golden bundle and on edge values), written by a direct recursion over the JSON types
+instead of the standard library's indenting encoder, which is pure Python generators (about
+2.5x slower); strings go through the same C escaper, numbers through the same repr.
+"""
 
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from typing import Any
+
+_escape: Any = encode_basestring
 
 
 def dumps(resource: dict[str, Any]) -> bytes:
-    return (json.dumps(resource, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    parts: list[str] = []
+    _value(resource, parts, "\n")
+    parts.append("\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _value(value: Any, out: list[str], newline: str) -> None:
+    """Append value's JSON to out; `newline` is a newline and the current indent."""
+    kind = type(value)
+    if kind is str:
+        out.append(_escape(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        if any(type(key) is not str for key in value):  # json.dumps converts them
+            return _fallback(value, out, newline)
+        inner = newline + "  "
+        first = True
+        for key, item in value.items():
+            out.append(("{" if first else ",") + inner + _escape(key) + ": ")
+            first = False
+            _value(item, out, inner)
+        out.append(newline + "}")
+    elif kind is list:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        out.append("[")
+        for index, item in enumerate(value):
+            out.append(inner if index == 0 else "," + inner)
+            _value(item, out, inner)
+        out.append(newline + "]")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    else:  # floats (nan/inf as json writes them), subclasses, tuples: the library's own way
+        _fallback(value, out, newline)
+    return None
+
+
+def _fallback(value: Any, out: list[str], newline: str) -> None:
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    out.append(text.replace("\n", newline) if "\n" in text else text)

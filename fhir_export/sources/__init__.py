@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from ..article_types import SUFFIXES
 from ..errors import SourceError, display
 from ..model import RawDocument
 from . import docx, html, markdown, pdf, spl, text
@@ -37,7 +38,8 @@ BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {
     ".xml": (spl.MEDIA_TYPE, spl.read),  # FDA SPL; recognized by its root element, not the suffix
 }
 
-SUFFIXES = tuple(sorted({*READERS, *BINARY_READERS}))
+if set(SUFFIXES) != {*READERS, *BINARY_READERS}:  # article_types names them for the CLI
+    raise RuntimeError("article_types.SUFFIXES and the readers disagree")
 
 
 def is_article(path: Path) -> bool:
@@ -46,32 +48,58 @@ def is_article(path: Path) -> bool:
 
 def read_article(path: Path, *, max_bytes: int) -> RawDocument:
     """Read one article file. Raises SourceError with a one-line, user-facing message."""
+    data = read_file(path, max_bytes=max_bytes)
+    return parse_article(data, name=path.name, shown=display(path), max_bytes=max_bytes)
+
+
+def read_file(path: Path, *, max_bytes: int) -> bytes:
+    """An article file's bytes, refused (SourceError) when its type is not supported or it
+    is larger than max_bytes: the only place that reads an article from disk."""
     shown = display(path)  # a name that is not UTF-8 or holds control characters, escaped
-    media_type, reader = READERS.get(path.suffix.lower(), ("", None))
-    binary = BINARY_READERS.get(path.suffix.lower())
-    if reader is None and binary is None:
-        raise SourceError(
-            f"unsupported file type '{path.suffix}'",
-            path=shown,
-            hint=f"Use one of: {', '.join(SUFFIXES)}.",
-        )
+    _readers(path.suffix, shown)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SourceError(
-                f"file is {size} bytes, over the {max_bytes} byte limit",
-                path=shown,
-                hint="Split the article or raise --max-bytes.",
-            )
-        raw = path.read_bytes()
+            raise _too_large(size, max_bytes, shown)
+        return path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read file ({exc.strerror})", path=shown) from exc
-    name = display(path.name)  # the article's key: it must encode as UTF-8
+
+
+def parse_article(data: bytes, *, name: str, shown: str, max_bytes: int) -> RawDocument:
+    """An article's bytes, read by the reader of its file name's suffix. `name` is the file
+    name (the article's key), `shown` what error lines name (its path)."""
+    reader, binary = _readers(PurePosixPath(name).suffix, shown)
+    if len(data) > max_bytes:
+        raise _too_large(len(data), max_bytes, shown)
+    name = display(name)  # the article's key: it must encode as UTF-8
     if reader is None:
-        assert binary is not None  # noqa: S101 (refused above when both are None)
-        return _checked(shown, binary[1](shown, name, raw))
-    content, charset = decode(raw, path=shown, media_type=media_type)
-    return _call(reader, shown, name, raw, content, charset)
+        assert binary is not None  # noqa: S101 (refused by _readers when both are None)
+        return _checked(shown, binary[1](shown, name, data))
+    content, charset = decode(data, path=shown, media_type=reader[0])
+    return _call(reader[1], shown, name, data, content, charset)
+
+
+def _readers(
+    suffix: str, shown: str
+) -> tuple[tuple[str, Reader] | None, tuple[str, BinaryReader] | None]:
+    reader = READERS.get(suffix.lower())
+    binary = BINARY_READERS.get(suffix.lower())
+    if reader is None and binary is None:
+        raise SourceError(
+            f"unsupported file type '{suffix}'",
+            path=shown,
+            hint=f"Use one of: {', '.join(SUFFIXES)}.",
+        )
+    return reader, binary
+
+
+def _too_large(size: int, max_bytes: int, shown: str) -> SourceError:
+    return SourceError(
+        f"file is {size} bytes, over the {max_bytes} byte limit",
+        path=shown,
+        hint="Split the article or raise --max-bytes.",
+    )
 
 
 def _call(

@@ -1,0 +1,198 @@
+"""Speed and scale (issue #12): a light command line, the library function, --jobs.
+
+Nothing here is timed: the figures are benchmarks/export_speed.py's job. These tests pin what
+makes the speed safe: the command line imports nothing heavy until a command needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import ARTICLES, GOLDEN, SEED
+
+import fhir_export
+from fhir_export import pipeline
+from fhir_export.cli import main
+from fhir_export.errors import ExitCode, InternalError, SourceError
+from fhir_export.options import BundleType, ExportOptions, OutputFormat
+from fhir_export.serialization import SERIALIZERS
+
+# what `import fhir_export.cli` must not load: the FHIR models, lxml, the readers' libraries,
+# the lexicon, the validator; each command imports them in its body
+HEAVY = (
+    "fhir.resources",
+    "fhir_core",
+    "pydantic",
+    "lxml",
+    "pypdfium2",
+    "mammoth",
+    "resiliparse",
+    "fhirpathpy",
+    "fhir_export.pipeline",
+    "fhir_export.sources",
+    "fhir_export.terminology",
+    "fhir_export.validation",
+)
+
+
+def test_importing_the_cli_loads_nothing_heavy() -> None:
+    code = (
+        "import json, sys; import fhir_export.cli; "
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{sorted({h.split('.')[0] for h in HEAVY})!r} and any(m == h or m.startswith(h + '.') "
+        f"for h in {list(HEAVY)!r}))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
+    assert "fhir.resources" in HEAVY  # the module the test is about is in the list
+
+
+# -- the library function ---------------------------------------------------------------------
+
+
+def test_export_article_gives_the_bytes_export_writes(tmp_path: Path) -> None:
+    article = ARTICLES / "warfarin-hospital-guide.html"
+    options = ExportOptions(output_format=OutputFormat.BOTH)
+    exported = fhir_export.export_article(article.read_bytes(), article.name, options)
+    assert pipeline.export([str(article)], tmp_path, options).errors == []
+    assert exported.outputs == {
+        "json": (tmp_path / "warfarin-hospital-guide.bundle.json").read_bytes(),
+        "xml": (tmp_path / "warfarin-hospital-guide.bundle.xml").read_bytes(),
+    }
+    assert json.loads(exported.outputs["json"]) == exported.bundle
+    assert exported.resources[0]["resourceType"] == "DocumentReference"
+    assert exported.identity == exported.resources[0]["identifier"][0]["value"]
+    assert exported.result.medications > 0
+    assert set(exported.seconds) >= {"read", "segment", "extract", "map", "bundle"}
+    again = pickle.loads(pickle.dumps(exported))  # noqa: S301 (our own bytes)
+    assert (again.outputs, again.bundle, again.result) == (
+        exported.outputs, exported.bundle, exported.result
+    )
+    assert pickle.loads(pickle.dumps(options)) == options  # noqa: S301
+
+
+def test_export_article_ndjson_lines_are_the_bundle_resources() -> None:
+    article = ARTICLES / "infliximab-guide.md"
+    options = ExportOptions(output_format=OutputFormat.NDJSON, bundle_type=BundleType.BATCH)
+    exported = fhir_export.export_article(article.read_bytes(), "guides/infliximab.md", options)
+    lines = exported.outputs["ndjson"].decode("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == exported.resources
+    # an article without a canonical URL is identified by the name it is given
+    assert exported.identity == "guides/infliximab.md"
+
+
+def test_export_article_errors_name_the_article() -> None:
+    options = ExportOptions()
+    with pytest.raises(SourceError) as empty:
+        fhir_export.export_article(b"", "a/empty.txt", options)
+    assert empty.value.line().startswith("Error: a/empty.txt: ")
+    with pytest.raises(SourceError) as other:
+        fhir_export.export_article(b"text", "notes.rtf", options, path="/in/notes.rtf")
+    assert other.value.line().startswith("Error: /in/notes.rtf: unsupported file type '.rtf'.")
+    with pytest.raises(SourceError) as large:
+        fhir_export.export_article(b"x" * 11, "big.txt", ExportOptions(max_bytes=10))
+    assert "over the 10 byte limit" in large.value.line()
+
+
+def test_internal_errors_cross_processes_with_their_traceback() -> None:
+    try:
+        raise ZeroDivisionError("boom")
+    except ZeroDivisionError as exc:
+        error = InternalError(exc, path="a.txt", stage="extract")
+    again = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+    assert (again.line(), again.stage, again.traceback, again.exit_code) == (
+        error.line(), "extract", error.traceback, ExitCode.INTERNAL_ERROR
+    )
+
+
+# -- --jobs -----------------------------------------------------------------------------------
+
+
+def _corpus(tmp_path: Path) -> list[str]:
+    """The test articles, and beside them: an empty article (an error), a second article of
+    the same name (outputs would collide) and one of the same identity (ids would collide)."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "empty.txt").write_text("", encoding="utf-8")
+    shutil.copyfile(ARTICLES / "infliximab-guide.md", other / "infliximab-guide.md")
+    nested = other / "nested"
+    nested.mkdir()
+    shutil.copyfile(ARTICLES / "adalimumab-drug-page.html", nested / "adalimumab.html")
+    return [str(ARTICLES), str(other), str(SEED)]
+
+
+def _run(tmp_path: Path, name: str, paths: list[str], *options: str) -> tuple[Any, ...]:
+    out, report = tmp_path / name, tmp_path / f"{name}.report.json"
+    result = CliRunner().invoke(
+        main,
+        ["export", *paths, "--out", str(out), "--report", str(report), *options],
+        env={"SOURCE_DATE_EPOCH": None},
+    )
+    files = {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
+    shown = result.stdout.replace(str(out), "OUT")
+    return result.exit_code, shown, result.stderr, files, report.read_text("utf-8").replace(
+        str(out), "OUT"
+    )
+
+
+@pytest.mark.parametrize("mode", [["--format", "both"], ["--format", "ndjson"]], ids=str)
+def test_jobs_give_the_same_bytes_lines_and_report(tmp_path: Path, mode: list[str]) -> None:
+    paths = _corpus(tmp_path)
+    one = _run(tmp_path, "one", paths, "--jobs", "1", *mode)
+    two = _run(tmp_path, "two", paths, "--jobs", "2", *mode)
+    code, stdout, stderr, files, report = one
+    assert code == ExitCode.INPUT_FAILED
+    assert "same identity as" in stderr and "empty.txt" in stderr
+    assert ("same name as" in stderr) == (mode[1] == "both")  # NDJSON: no file per article
+    assert len(files) > (60 if mode[1] == "both" else 5)
+    assert two[0] == code
+    assert two[1].splitlines() == stdout.splitlines()
+    assert two[2].splitlines() == stderr.splitlines()
+    assert two[4] == report
+    assert list(two[3]) == list(files)
+    assert [name for name in files if two[3][name] != files[name]] == []
+
+
+# -- the JSON serializer ----------------------------------------------------------------------
+
+EDGE_VALUES: list[Any] = [
+    {},
+    [],
+    {"a": [], "b": {}, "c": [[], [{}], [[1]]]},
+    {"s": "x\u2028\n\"\\é😀\x00\x1f\t", "é": True, "n": None, "f": False},
+    {"int": -12, "big": 10**30, "float": 2.5, "e": 1e16, "neg0": -0.0, "tiny": 5e-324},
+    {"nan": math.nan, "inf": -math.inf, "tuple": (1, "a")},
+    {"a": 1, 2: 3, None: [{"x": {4: 5}}]},  # keys json.dumps converts
+    [{"a": 1}, {"b": [{"c": 1.0}]}],
+    "text",
+    7,
+    None,
+]
+
+
+@pytest.mark.parametrize("value", EDGE_VALUES, ids=range(len(EDGE_VALUES)))
+def test_json_serializer_writes_what_json_dumps_writes(value: Any) -> None:
+    assert SERIALIZERS["json"](value) == (
+        json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    ).encode("utf-8")
+
+
+def test_json_serializer_reproduces_every_golden_bundle() -> None:
+    goldens = sorted(GOLDEN.glob("*.json"))
+    assert len(goldens) > 30
+    for golden in goldens:
+        data = golden.read_bytes()
+        assert SERIALIZERS["json"](json.loads(data)) == data, golden.name
