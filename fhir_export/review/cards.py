@@ -6,16 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .facts import JSON, LABELS, ArticleView, Card, own_spans
+from .facts import JSON, LABELS, USE_KINDS, ArticleView, Card, own_spans
 from .highlight import span_anchor
 from .markup import Html, el, join, json_block
-
-_USE_TYPE_KIND = {
-    "indication": "indication",
-    "undesirable-effect": "side-effect",
-    "warning": "warning",
-    "contraindication": "contraindication",
-}
 
 
 def title_of(card: Card) -> str:
@@ -148,7 +141,7 @@ def issue_card(view: ArticleView, card: Card, anchors: dict[str, str]) -> Html:
     r = card.resource
     kind = next((f.kind for f in view.facts if f.card == card.anchor), None)
     if kind is None and r.get("resourceType") == "ClinicalUseDefinition":
-        kind = _USE_TYPE_KIND.get(str(r.get("type")))
+        kind = USE_KINDS.get(str(r.get("type")))
     label = LABELS.get(kind or "", "statement")
     medicines = [
         el("a", {"href": "#" + anchors[str(i.get("reference"))]}, i.get("display", ""))

@@ -59,7 +59,7 @@ _ISSUE_KINDS = (  # DetectedIssue.code.text (mapping/r4/knowledge.py) -> kind
     ("Warning", "warning"),
     ("Contraindication", "contraindication"),
 )
-_USE_KINDS = {  # ClinicalUseDefinition.type -> kind
+USE_KINDS = {  # ClinicalUseDefinition.type -> kind
     "indication": "indication",
     "undesirable-effect": "side-effect",
     "warning": "warning",
@@ -214,7 +214,7 @@ def _facts(resource: JSON) -> Iterator[tuple[str, JSON]]:
         kind = next((k for word, k in _ISSUE_KINDS if label.startswith(word)), "warning")
         yield from ((kind, e) for e in _derivations(resource))
     elif kind_of == "ClinicalUseDefinition":
-        kind = _USE_KINDS.get(str(resource.get("type", "")), "warning")
+        kind = USE_KINDS.get(str(resource.get("type", "")), "warning")
         yield from ((kind, e) for e in _derivations(resource))
     elif kind_of == "Questionnaire":
         for item in resource.get("item", []):
