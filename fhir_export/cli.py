@@ -135,6 +135,13 @@ def main() -> None:
     "machine's CPU count. Outputs, lines and report are the same for any N; --merge maps "
     "articles in this process.",
 )
+@click.option(
+    "--html",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also write the review site of this run into DIR (see the preview command).",
+)
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -148,7 +155,11 @@ def export_command(
     report: Path | None,
     verbose: bool,
     jobs: int | None,
+    html: Path | None,
 ) -> None:
+    if html is not None and (out == "-" or merge or format == "ndjson"):
+        raise click.UsageError("--html reviews per-article Bundles: not with --out -, --merge "
+                               "or --format ndjson")
     if recorded is not None and not _is_instant(recorded):
         raise click.BadParameter(
             "must be an instant like 2025-01-01T00:00:00Z", param_hint="--recorded"
@@ -185,6 +196,11 @@ def export_command(
             result = export(sources, Path(out), options)
         if report is not None:
             write_report(result, report)
+        if html is not None:
+            from .review.site import write_review  # imported only for --html
+
+            bundles = [Path(o) for a in result.results for o in a.outputs]
+            review = write_review(Path(out), html, bundles, tuple(e.line() for e in result.errors))
     except ExportError as exc:
         click.echo(exc.line(), err=True)
         sys.exit(int(exc.exit_code))
@@ -205,6 +221,9 @@ def export_command(
     empty = result.empty_line()
     if empty:
         click.echo(empty, err=True)
+    if html is not None:
+        click.echo(display(review.index))
+        click.echo(review.summary, err=True)
     click.echo(result.summary(), err=True)
     sys.exit(int(result.exit_code))
 
@@ -450,6 +469,41 @@ def push_command(
         err=True,
     )
     sys.exit(int(report.exit_code))
+
+
+@main.command("preview")
+@click.argument("output_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the site (default: OUTPUT_DIR/review).",
+)
+@click.option(
+    "--lforms",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="LHC-Forms files (dist/lforms of `npm pack lforms`; default: .cache/lhc/lforms as "
+    "scripts/setup_lhc_forms.sh leaves it, or $FHIR_EXPORT_LFORMS).",
+)
+def preview_command(output_dir: Path, out: Path | None, lforms: Path | None) -> None:
+    """Write a static, offline review site of the Bundles (JSON or XML, R4 or R5) below
+    OUTPUT_DIR: an index of the articles, and per article its text with every fact highlighted
+    and linked to the resource it became, the medicines, and the Questionnaire in LHC-Forms.
+    Prints the index's path."""
+    from .review.site import write_review  # imported only for this command
+
+    try:
+        review = write_review(output_dir, out or output_dir / "review", lforms=lforms)
+    except ExportError as exc:
+        click.echo(exc.line(), err=True)
+        sys.exit(int(exc.exit_code))
+    for line in review.errors:
+        click.echo(line, err=True)
+    click.echo(display(review.index))
+    click.echo(review.summary, err=True)
+    sys.exit(int(ExitCode.INPUT_FAILED if review.errors else ExitCode.OK))
 
 
 @main.group("lexicon")
