@@ -157,6 +157,18 @@ def test_a_sentence_ending_in_an_upper_case_abbreviation_ends() -> None:
     assert texts(med(x, "mitoxantrone").indications) == ["advanced MS"]
 
 
+def test_amounts_pointers_and_dosing_sections_state_no_use() -> None:
+    x = run("Allopurinol is used to treat gout. Allopurinol can cause a fever of 100.4°F (38°C) or "
+            "higher.", ("heading", "Dosing"),
+            "Allopurinol is used for infusion volumes less than 50 mL and for 100 mg doses.",
+            "Allopurinol can cause rash [see Warnings and Precautions (5.1)].")
+    allopurinol = med(x, "allopurinol")
+    assert texts(allopurinol.indications) == ["gout"]
+    assert "fever of 100.4°F (38°C)" in texts(allopurinol.side_effects + allopurinol.warnings)
+    assert not any(f.text in ("higher", "100 mg") or "(5.1)" in f.text
+                   for f in allopurinol.side_effects + allopurinol.warnings)
+
+
 def test_table_columns() -> None:
     x = run(("row", "Generic name | Brand name | Given by | Used for"),
             ("row", "rituximab | Rituxan | intravenous (IV) infusion | non-Hodgkin lymphoma; "

@@ -24,6 +24,15 @@ _DISCUSSED = 3  # mentions (each with a medicine cue) that make a class word a s
 _OWN_FACTS = ("indications", "side_effects", "warnings", "contraindications", "routes")
 
 
+_QUIET_KINDS = frozenset({FindingKind.INDICATION})  # an overdose section names effects
+
+
+def _short_heading(heading: str | None) -> bool:
+    """A heading of a few words ("Dosage", "How to store it"), not a line of capitals that
+    a boxed warning broke into ("FEW MONTHS OF TREATMENT OR AFTER A DOSE CHANGE. FAMILY")."""
+    return heading is not None and len(heading.split()) <= 6 and not heading.rstrip().endswith(".")
+
+
 def _key(finding: Finding) -> str:
     if finding.kind is FindingKind.ROUTE and finding.concept:
         return finding.concept.id  # "intravenous (IV) infusions" names one route
@@ -79,6 +88,15 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             known.append(brand)
         if brand.key not in found.names and brand.key in medications.group_members(brand.key):
             found.names.setdefault(brand.key, brand)
+    # a dosing, storage or ingredients section states no use or effect ("must be diluted prior
+    # to intravenous infusion", "infusion volumes less than 50 mL")
+    quiet = {
+        i
+        for i, t in enumerate(types)
+        if t.kind in sections.NO_FACTS
+        and ((t.rule or "").startswith("code:") or _short_heading(article.sections[i].heading))
+    }
+    findings = [f for f in findings if f.kind not in _QUIET_KINDS or f.span.section not in quiet]
     consumed = {
         normalize(article.text[f.span.start : f.span.end])
         for f in findings

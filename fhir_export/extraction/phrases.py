@@ -15,7 +15,16 @@ from . import rules
 # language this reads, so it stays here: a clause also ends at . ; : ! ? and at a spaced dash,
 # and list parts are also separated by a slash or a bar ("tablets / capsules").
 # a full stop after an initial ("H. pylori", "E. coli") does not end the clause
-_CLAUSE_PUNCTUATION = r"(?<!(?<![\w.])[A-Z])\.|[;:!?]|\s+[–—-]\s+"
+# a full stop ends a clause, but not after an initial ("H. pylori") nor inside a number ("3.5 kg")
+_CLAUSE_PUNCTUATION = r"(?<!(?<![\w.])[A-Z])(?<!\d)\.|(?<=\d)\.(?!\d)|[;:!?]|\s+[–—-]\s+"
+# a label's pointer to another section: "[see Warnings and Precautions (5.1)]"
+_CROSS_REFERENCE = re.compile(r"\(\d+(?:\.\d+)+\)|\]\s*$|^\[?see\b", re.I)
+# an amount, a dose or a rate is never a fact ("100 mg", "3.33 mL", "min")
+_QUANTITY = re.compile(
+    r"^\d+(?:[.,]\d+)?\s*(?:mg|mcg|micrograms?|g|kg|ml|l|min|minutes?|hours?|days?|weeks?|%|"
+    r"units?|mmol|iu)\b|^(?:mg|mcg|ml|min|kg|h)$",
+    re.I,
+)
 _LIST_PUNCTUATION = r"\s*/\s*|\s*\|\s*"
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
 WORD_LISTS = frozenset({"adjective", "first-word"})  # kinds read as sets of words
@@ -155,6 +164,8 @@ def acceptable(phrase: str) -> bool:
     words = phrase.split()
     if phrase.rstrip().endswith(("…", "...")):
         return False  # a teaser cut short: "inappropria…"
+    if _QUANTITY.match(phrase.strip()) or _CROSS_REFERENCE.search(phrase):
+        return False
     if len(words) == 1 and not _ONE_WORD.match(words[0]):
         return False  # "Kt", "MulasURR": a fragment of a formula or of glued text
     if not words or words[0].lower() in _FIRST_WORD_REJECT or phrase.lower() in _ADJECTIVES:
