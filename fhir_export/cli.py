@@ -46,6 +46,24 @@ def main() -> None:
     see `export --help`) to FHIR R4 or R5 Bundles."""
 
 
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def _check_paths(paths: tuple[str, ...]) -> None:
+    """A web address or a path that names nothing is a usage error (exit 2), with a hint,
+    before anything is read or written."""
+    import glob
+
+    for raw in paths:
+        if _URL.match(raw):
+            raise click.UsageError(
+                f"{display(raw)}: fhir-export works offline and reads files, not web addresses; "
+                f"save the page first, e.g. curl -o page.html '{display(raw)}'"
+            )
+        if not os.path.lexists(raw) and not glob.has_magic(raw):
+            raise click.UsageError(f"{display(raw)}: no such file or directory")
+
+
 @main.command(
     "export",
     help="Export articles at PATHS (folders, files or globs; default: source/). Reads "
@@ -63,14 +81,14 @@ def main() -> None:
 @click.option(
     "--format",
     "format",
-    type=click.Choice([f.value for f in OutputFormat]),
+    type=click.Choice([f.value for f in OutputFormat], case_sensitive=False),
     default="json",
     show_default=True,
     help="Output format.",
 )
 @click.option(
     "--bundle-type",
-    type=click.Choice([b.value for b in BundleType]),
+    type=click.Choice([b.value for b in BundleType], case_sensitive=False),
     default="transaction",
     show_default=True,
     help="Bundle.type of every output.",
@@ -78,7 +96,7 @@ def main() -> None:
 @click.option(
     "--fhir-version",
     "fhir_version",
-    type=click.Choice(["R4", "R5"]),
+    type=click.Choice(["R4", "R5"], case_sensitive=False),
     default="R4",
     show_default=True,
     help="FHIR release of the output: R4 (4.0.1) or R5 (5.0.0; side effects, warnings, "
@@ -175,6 +193,9 @@ def export_command(
         jobs=jobs or os.cpu_count() or 1,
     )
     sources = paths or ("source",)
+    _check_paths(sources)
+    if merge and out == "-":
+        raise click.UsageError("--merge writes a corpus Bundle into a folder: not with --out -")
     from .pipeline import export, export_corpus, export_ndjson, export_one, write_report
 
     try:
@@ -242,7 +263,7 @@ def export_command(
 @click.option(
     "--fhir-version",
     "fhir_version",
-    type=click.Choice(["R4", "R5"]),
+    type=click.Choice(["R4", "R5"], case_sensitive=False),
     default=None,
     help="Read as this release (default: R4, else R5, whichever validates).",
 )
@@ -286,7 +307,7 @@ def convert_command(
 @click.option(
     "--fhir-version",
     "fhir_version",
-    type=click.Choice(["R4", "R5"]),
+    type=click.Choice(["R4", "R5"], case_sensitive=False),
     default=None,
     help="Validate as this release (default: detected).",
 )

@@ -296,8 +296,8 @@ def test_default_paths_is_the_source_folder(
 def test_default_source_folder_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = run("export")
-    assert result.exit_code == ExitCode.INPUT_FAILED
-    assert error_lines(result) == ["Error: source: no such file or directory."]
+    assert result.exit_code == ExitCode.USAGE  # a path that names nothing: a usage error
+    assert error_lines(result) == ["Error: source: no such file or directory"]
     assert_no_traceback(result)
 
 
@@ -505,9 +505,9 @@ def test_out_dash_usage_errors(
 def test_out_dash_missing_path(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.txt"
     result = run("export", missing, "--out", "-")
-    assert result.exit_code == ExitCode.INPUT_FAILED
+    assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
-    assert error_lines(result) == [f"Error: {missing}: no such file or directory."]
+    assert error_lines(result) == [f"Error: {missing}: no such file or directory"]
     assert_no_traceback(result)
 
 
@@ -569,16 +569,20 @@ def test_glob_without_match(tmp_path: Path, article: Path) -> None:
     assert_no_traceback(result)
 
 
-def test_missing_path_fails_but_others_are_written(tmp_path: Path, article: Path) -> None:
+def test_a_missing_path_or_a_url_is_a_usage_error(tmp_path: Path, article: Path) -> None:
+    # a typo in a path is the command's mistake: nothing is read or written, exit 2
     missing = tmp_path / "no-such-leaflet.txt"
     out = tmp_path / "out"
     result = run("export", missing, article, "--out", out)
-    assert result.exit_code == ExitCode.INPUT_FAILED
-    assert error_lines(result) == [f"Error: {missing}: no such file or directory."]
-    assert result.stdout == f"{out / 'rituximab-guide.bundle.json'}\n"
-    assert (out / "rituximab-guide.bundle.json").is_file()
-    assert summary(result)[2] == 1
+    assert result.exit_code == ExitCode.USAGE
+    assert error_lines(result) == [f"Error: {missing}: no such file or directory"]
+    assert result.stdout == "" and not out.exists()
     assert_no_traceback(result)
+    result = run("export", "https://example.org/leaflet", "--out", out)
+    assert result.exit_code == ExitCode.USAGE
+    assert "works offline" in result.stderr and "curl -o page.html" in result.stderr
+    assert run("export", article, "--merge", "--out", "-").exit_code == ExitCode.USAGE
+    assert run("export", article, "--out", out, "--fhir-version", "r4").exit_code == 0
 
 
 def test_folder_without_articles_exits_3(tmp_path: Path) -> None:
@@ -964,7 +968,7 @@ MISTAKES: list[tuple[str, list[str], dict[str, str], int]] = [
     ("lexicon-is-folder", ["export", "ARTICLE", "--lexicon", "TMP"], {}, ExitCode.USAGE),
     ("recorded-bad", ["export", "ARTICLE", "--recorded", "now"], {}, ExitCode.USAGE),
     ("epoch-bad", ["export", "ARTICLE"], {"SOURCE_DATE_EPOCH": "soon"}, ExitCode.USAGE),
-    ("missing-path", ["export", "TMP/none.txt"], {}, ExitCode.INPUT_FAILED),
+    ("missing-path", ["export", "TMP/none.txt"], {}, ExitCode.USAGE),
     ("unsupported-file", ["export", "TMP/notes.rtf"], {}, ExitCode.INPUT_FAILED),
     ("empty-folder", ["export", "TMP/empty"], {}, ExitCode.NO_INPUT),
     ("out-is-file", ["export", "ARTICLE", "--out", "TMP/notes.rtf"], {}, ExitCode.OUTPUT_FAILED),
