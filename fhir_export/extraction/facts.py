@@ -105,8 +105,8 @@ def objects(
             concept = whole or (matches[0].concept if len(same) == 1 else None)
             out.append(finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
         elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
-            who = _IN_PEOPLE_WITH.search(phrase) if kind is FindingKind.INDICATION else None
-            if who and _BURDEN.match(phrase) and phrases.acceptable(phrase[who.end() :]):
+            who = phrases.PEOPLE_WITH.search(phrase) if kind is FindingKind.INDICATION else None
+            if who and phrases.BURDEN.match(phrase) and phrases.acceptable(phrase[who.end() :]):
                 # "reduce the frequency of attacks in people with relapsing forms of MS": the
                 # condition of the people it is for
                 a = s + who.end()
@@ -124,17 +124,6 @@ def objects(
     return out
 
 
-# how often or how badly something happens, not the risk of it ("lower the risk of diabetes
-# in people with prediabetes" names diabetes, in those people)
-_BURDEN = re.compile(
-    r"(?:reduce|lower|shorten|decrease)s?\s+(?:the\s+)?(?:duration|severity|frequency|number|"
-    r"length|rate)\b",
-    re.I,
-)
-_IN_PEOPLE_WITH = re.compile(
-    r"\b(?:in|for) (?:people|patients|adults|children|those|individuals) (?:with|who have)\s+",
-    re.I,
-)
 # "hay fever or other upper respiratory allergies": one fact, a named case and its kind
 _OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
 

@@ -14,17 +14,8 @@ from . import rules
 # rules joined in file order, compiled once at import. Punctuation is the same in every
 # language this reads, so it stays here: a clause also ends at . ; : ! ? and at a spaced dash,
 # and list parts are also separated by a slash or a bar ("tablets / capsules").
-# a full stop after an initial ("H. pylori", "E. coli") does not end the clause
 # a full stop ends a clause, but not after an initial ("H. pylori") nor inside a number ("3.5 kg")
 _CLAUSE_PUNCTUATION = r"(?<!(?<![\w.])[A-Z])(?<!\d)\.|(?<=\d)\.(?!\d)|[;:!?]|\s+[–—-]\s+"
-# a label's pointer to another section: "[see Warnings and Precautions (5.1)]"
-_CROSS_REFERENCE = re.compile(r"\(\d+(?:\.\d+)+\)|\]\s*$|^\[?see\b", re.I)
-# an amount, a dose or a rate is never a fact ("100 mg", "3.33 mL", "min")
-_QUANTITY = re.compile(
-    r"^\d+(?:[.,]\d+)?\s*(?:mg|mcg|micrograms?|g|kg|ml|l|min|minutes?|hours?|days?|weeks?|%|"
-    r"units?|mmol|iu)\b|^(?:mg|mcg|ml|min|kg|h)$",
-    re.I,
-)
 _LIST_PUNCTUATION = r"\s*/\s*|\s*\|\s*"
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
 WORD_LISTS = frozenset({"adjective", "first-word"})  # kinds read as sets of words
@@ -64,6 +55,10 @@ _HEDGE = _COMPILED["hedge"]
 _CLAUSEY = _COMPILED["clause"]
 _OBJECT_OF = _COMPILED["object-of"]
 _TAIL = _COMPILED["tail"]
+QUANTITY = _COMPILED["quantity"]  # "100 mg", "3.33 mL": never a fact
+POINTER = _COMPILED["pointer"]  # "[see Warnings and Precautions (5.1)]": never a fact
+BURDEN = _COMPILED["burden"]  # "reduce the frequency of attacks ..."
+PEOPLE_WITH = _COMPILED["people-with"]  # "... in people with X"
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
 _ONE_WORD = re.compile(
@@ -164,7 +159,7 @@ def acceptable(phrase: str) -> bool:
     words = phrase.split()
     if phrase.rstrip().endswith(("…", "...")):
         return False  # a teaser cut short: "inappropria…"
-    if _QUANTITY.match(phrase.strip()) or _CROSS_REFERENCE.search(phrase):
+    if QUANTITY.match(phrase.strip()) or POINTER.search(phrase):
         return False
     if len(words) == 1 and not _ONE_WORD.match(words[0]):
         return False  # "Kt", "MulasURR": a fragment of a formula or of glued text
