@@ -46,6 +46,20 @@ def main() -> None:
     see `export --help`) to FHIR R4 or R5 Bundles."""
 
 
+class _Release(click.Choice[str]):
+    """R4 or R5, in any case ('r4'), shown and passed on as R4 / R5."""
+
+    def __init__(self) -> None:
+        super().__init__(["R4", "R5"])
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        text = value.upper() if isinstance(value, str) else value
+        return str(super().convert(text, param, ctx))
+
+
+_RELEASE = _Release()
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
@@ -96,7 +110,7 @@ def _check_paths(paths: tuple[str, ...]) -> None:
 @click.option(
     "--fhir-version",
     "fhir_version",
-    type=click.Choice(["R4", "R5"], case_sensitive=False),
+    type=_RELEASE,
     default="R4",
     show_default=True,
     help="FHIR release of the output: R4 (4.0.1) or R5 (5.0.0; side effects, warnings, "
@@ -263,7 +277,7 @@ def export_command(
 @click.option(
     "--fhir-version",
     "fhir_version",
-    type=click.Choice(["R4", "R5"], case_sensitive=False),
+    type=_RELEASE,
     default=None,
     help="Read as this release (default: R4, else R5, whichever validates).",
 )
@@ -307,7 +321,7 @@ def convert_command(
 @click.option(
     "--fhir-version",
     "fhir_version",
-    type=click.Choice(["R4", "R5"], case_sensitive=False),
+    type=_RELEASE,
     default=None,
     help="Validate as this release (default: detected).",
 )
