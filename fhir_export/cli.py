@@ -175,7 +175,14 @@ def export_command(
         jobs=jobs or os.cpu_count() or 1,
     )
     sources = paths or ("source",)
-    from .pipeline import export, export_corpus, export_ndjson, export_one, write_report
+    from .pipeline import (
+        clean_run_lines,
+        export,
+        export_corpus,
+        export_ndjson,
+        export_one,
+        write_report,
+    )
 
     try:
         if out == "-":
@@ -218,6 +225,8 @@ def export_command(
     skipped = result.skipped_line()
     if skipped:
         click.echo(skipped, err=True)
+    for line in clean_run_lines(result):
+        click.echo(line, err=True)
     empty = result.empty_line()
     if empty:
         click.echo(empty, err=True)

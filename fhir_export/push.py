@@ -34,8 +34,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from . import convert
+from . import convert, manifest
 from .errors import ExitCode, ExportError, InternalError, NoInputError, SourceError, UsageError
+from .manifest import ManifestError
 from .mapping.ids import relative_references
 
 JSON = dict[str, Any]
@@ -286,21 +287,33 @@ def _read_ndjson(path: Path) -> list[JSON]:
     return resources
 
 
-def _ndjson_files(folder: Path) -> list[Path]:
-    """The folder's NDJSON files, in the order of its manifest.json when there is one."""
-    found = sorted(folder.glob("*.ndjson"))
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        return found
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        named = [folder / str(o["url"]) for o in data.get("output", [])]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        raise SourceError("manifest.json is not a Bulk Data manifest", path=str(manifest)) from None
-    for path in named:
-        if path.resolve().parent != folder.resolve() or not path.is_file():
-            raise SourceError(f"output {path.name} is not a file here", path=str(manifest))
-    return named + [p for p in found if p not in named]
+def _listed(files: list[Path], source: str, chunk_size: int, send_as: str
+            ) -> tuple[list[PlannedRequest], list[ExportError]]:
+    """The files a folder's manifest lists, checked, in its order: its NDJSON files as one
+    input, else its bundles (of `--format both`, the JSON file of each pair, not the XML
+    one, which holds the same bundle)."""
+    ndjson = [p for p in files if p.suffix == ".ndjson"]
+    if ndjson:
+        return _plan_ndjson(ndjson, source, chunk_size, send_as), []
+    names = {p.as_posix() for p in files}
+    bundles = [p for p in files if not (p.name.endswith(".bundle.xml") and (
+        p.as_posix().removesuffix(".xml") + ".json" in names))]
+    return _plan_files(bundles, chunk_size, send_as)
+
+
+def _plan_files(files: list[Path], chunk_size: int, send_as: str
+                ) -> tuple[list[PlannedRequest], list[ExportError]]:
+    """Each file's requests; a file that cannot be sent is an error, the others still go."""
+    requests: list[PlannedRequest] = []
+    errors: list[ExportError] = []
+    for file in files:
+        try:
+            requests += _plan_file(file, chunk_size, send_as)
+        except ExportError as exc:
+            errors.append(exc)
+        except Exception as exc:
+            errors.append(InternalError(exc, path=str(file), stage="push"))
+    return requests, errors
 
 
 def _plan_ndjson(
@@ -355,9 +368,11 @@ def plan(
 ) -> tuple[list[PlannedRequest], list[ExportError]]:
     """The requests that pushing `paths` makes, and the inputs that cannot be sent.
 
-    A folder holding *.ndjson files is one NDJSON input (manifest order); any other folder
-    gives its *.json Bundles (manifest.json aside), or its *.xml ones when it has no JSON,
-    from its subfolders too (export mirrors the input's folders), hidden ones aside."""
+    A folder with a manifest.json (every export writes one) gives exactly the files it
+    lists, in its order, once each is checked against it: a listed file missing or changed
+    raises ManifestError, and nothing is sent. A folder without one: its *.ndjson files as
+    one NDJSON input, else its *.json Bundles, or its *.xml ones when it has no JSON, from
+    its subfolders too (export mirrors the input's folders), hidden ones aside."""
     if chunk_size < 1:
         raise UsageError("the chunk size must be at least 1")
     if send_as not in SEND_AS:
@@ -369,26 +384,32 @@ def plan(
         path = Path(raw)
         try:
             if path.is_dir():
-                ndjson = _ndjson_files(path)
+                listed = manifest.verified_files(path)
+                if listed is not None:
+                    seen = True
+                    planned, failed = _listed(listed, raw, chunk_size, send_as)
+                    requests += planned
+                    errors += failed
+                    continue
+                ndjson = sorted(path.glob("*.ndjson"))
                 if ndjson:
                     seen = True
                     requests += _plan_ndjson(ndjson, raw, chunk_size, send_as)
                     continue
                 files = [p for p in _below(path, "*.json") if p.name != "manifest.json"]
-                for file in files or _below(path, "*.xml"):
-                    seen = True
-                    try:
-                        requests += _plan_file(file, chunk_size, send_as)
-                    except ExportError as exc:
-                        errors.append(exc)
-                    except Exception as exc:
-                        errors.append(InternalError(exc, path=str(file), stage="push"))
+                files = files or _below(path, "*.xml")
+                seen = seen or bool(files)
+                planned, failed = _plan_files(files, chunk_size, send_as)
+                requests += planned
+                errors += failed
             elif path.is_file():
                 seen = True
                 requests += _plan_file(path, chunk_size, send_as)
             else:
                 seen = True
                 errors.append(SourceError("no such file or folder", path=raw))
+        except ManifestError:
+            raise  # the folder disagrees with its manifest: nothing of the run is sent
         except ExportError as exc:
             errors.append(exc)
         except Exception as exc:

@@ -354,7 +354,7 @@ def test_collection_bundle_becomes_transactions_with_relative_references(
     fhir: FakeFhir, tmp_path: Path
 ) -> None:
     out = _export(tmp_path, "--bundle-type", "collection")
-    bundle_file = next(out.glob("*.json"))
+    bundle_file = next(out.glob("*.bundle.json"))
     collection = json.loads(bundle_file.read_text("utf-8"))
     assert collection["type"] == "collection"
     result = _push(str(bundle_file), "--server", fhir.url, "--chunk-size", "5")
