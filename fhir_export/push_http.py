@@ -114,7 +114,7 @@ def exchange(client: httpx.Client, method: str, url: str, body: bytes | None,
             raise TooLarge(f"an answer of {int(declared):,} bytes, over the {cap:,} read")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_raw():
+        for chunk in response.iter_bytes():  # decoded (gzip): the cap bounds what we hold
             size += len(chunk)
             if size > cap:
                 raise TooLarge(f"an answer over the {cap:,} bytes read")

@@ -185,9 +185,10 @@ class Sender:
                 matches = [m.get("resource") for m in resource.get("entry") or []
                            if isinstance(m, dict)]  # a conditional PUT: its search
                 resource = matches[0] if len(matches) == 1 else None
-            mine = relative_references(sent.get("resource"), urls) if urls else sent.get(
-                "resource")
-            theirs = _resource_view(resource)
+            # fullUrl references as Type/id on both sides: a server rewrites them, but HAPI
+            # keeps those inside the extensions of primitive elements as they were sent
+            mine = relative_references(sent.get("resource"), urls)
+            theirs = _resource_view(relative_references(resource, urls))
             if isinstance(theirs, dict) and isinstance(mine, dict) and "id" not in mine:
                 theirs.pop("id", None)
             held.append(theirs is not None and theirs == _resource_view(mine))

@@ -6,6 +6,7 @@ certificate nobody trusts. After each, what the server holds is checked: nothing
 # ruff: noqa: F811 - `sleeps`, the fixture imported from test_push, is a test's parameter
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import socket
@@ -127,6 +128,10 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
                     "diagnostics": f"bad header Authorization: {self.headers['Authorization']}"
                 }]}).encode()
                 self._send(401, echo)
+            elif fault == "gzip":  # as HAPI answers: compressed
+                packed = gzip.compress(answer)
+                self._send(200, packed, {"Content-Encoding": "gzip",
+                                         "Content-Length": str(len(packed))})
             elif fault == "huge":
                 self._send(200, b"", {"Content-Length": str(400 * 1024 * 1024)})
                 self.close_connection = True
@@ -289,3 +294,10 @@ def test_a_refused_certificate_is_not_retried(tmp_path: Path, sleeps: list[float
     assert result.exit_code == 5
     assert f"Error: {url}: TLS certificate refused (" in result.stderr
     assert sleeps == [] and len(handshakes) <= 1
+
+
+def test_a_compressed_answer_is_read(store: Store) -> None:
+    store.faults.append("gzip")
+    result = _push(str(SEED), "--server", store.url)
+    assert result.exit_code == 0, result.stderr
+    assert f"{sum(_seed_counts().values())} created" in result.stderr
