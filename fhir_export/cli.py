@@ -20,6 +20,9 @@ from .errors import ExitCode, ExportError, InternalError, display
 from .options import BundleType, ExportOptions, OutputFormat
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from . import push
     from .report import Yield
 
 
@@ -210,7 +213,14 @@ def export_command(
     _check_paths(sources)
     if merge and out == "-":
         raise click.UsageError("--merge writes a corpus Bundle into a folder: not with --out -")
-    from .pipeline import export, export_corpus, export_ndjson, export_one, write_report
+    from .pipeline import (
+        clean_run_lines,
+        export,
+        export_corpus,
+        export_ndjson,
+        export_one,
+        write_report,
+    )
 
     try:
         if out == "-":
@@ -253,6 +263,8 @@ def export_command(
     skipped = result.skipped_line()
     if skipped:
         click.echo(skipped, err=True)
+    for line in clean_run_lines(result):
+        click.echo(line, err=True)
     empty = result.empty_line()
     if empty:
         click.echo(empty, err=True)
@@ -375,12 +387,31 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--server", required=True, metavar="URL", help="The FHIR server's base URL.")
 @click.option(
+    "--max-entries",
     "--chunk-size",
-    default=100,
+    "max_entries",
+    default=500,
     show_default=True,
     type=click.IntRange(1),
-    help="Entries per request for NDJSON, collection and batch inputs (a transaction is "
-    "always sent whole).",
+    help="Entries per request at most. Larger inputs are split into dependency-ordered "
+    "requests that keep reference cycles whole; a transaction is split only when all its "
+    "entries are PUT Type/id (--chunk-size is the old name).",
+)
+@click.option(
+    "--max-bytes",
+    default=None,
+    type=click.IntRange(1),
+    metavar="N",
+    help="Bytes of JSON per request at most, split as --max-entries is. Default: no limit.",
+)
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    metavar="N",
+    help="Requests in flight at most; each waits for the requests that write what it "
+    "refers to.",
 )
 @click.option(
     "--send-as",
@@ -397,8 +428,9 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     default=4,
     show_default=True,
     type=click.IntRange(0),
-    help="Retries on 429/502/503/504 and connection errors (backoff 0.5 s doubling; "
-    "Retry-After honoured).",
+    help="Retries per request on 429/503 and connection failures (backoff 0.5 s doubling; "
+    "Retry-After honoured). After a timeout, a lost connection or a 502/504 the entries are "
+    "read back first; a bundle with POST entries is never sent again.",
 )
 @click.option(
     "--token-env",
@@ -419,13 +451,16 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="Timeout of each request.",
+    help="Deadline of each request, the whole exchange (a server that trickles its answer "
+    "is cut off).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; connect to nothing.")
 def push_command(
     paths: tuple[str, ...],
     server: str,
-    chunk_size: int,
+    max_entries: int,
+    max_bytes: int | None,
+    concurrency: int,
     send_as: str,
     retries: int,
     token_env: str,
@@ -438,12 +473,19 @@ def push_command(
     each entry as created, updated, unchanged or failed. Exit 1 if anything failed, 5 if the
     server cannot be reached."""
     from . import push as push_module  # imports httpx only for this command
+    from . import push_send
+    from .push_http import Redactor
 
     token = os.environ.get(token_env) or None
+    scrub = Redactor(token)
+
+    def say(line: str) -> None:
+        click.echo(scrub(line), err=True)
+
     try:
-        requests, errors = push_module.plan(paths, chunk_size, send_as)
+        requests, errors = push_module.plan(paths, max_entries, send_as, max_bytes)
         for error in errors:
-            click.echo(error.line(), err=True)
+            say(error.line())
         if dry_run:
             shown = push_module.redact(server.rstrip("/"))
             auth = f"bearer token from ${token_env}" if token else f"no token (${token_env} unset)"
@@ -460,50 +502,56 @@ def push_command(
                 f"dry run: {len(requests)} request{many}, {entries} entries, {auth}", err=True
             )
             sys.exit(int(max((e.exit_code for e in errors), default=ExitCode.OK)))
-        report = push_module.push(
+        report = push_send.push(
             requests,
             server,
             token=token,
             retries=retries,
             timeout=timeout,
             ca_bundle=ca_bundle,
+            concurrency=concurrency,
+            on_result=lambda result: _print_result(result, say),
         )
     except ExportError as exc:
-        click.echo(exc.line(), err=True)
+        say(exc.line())
         sys.exit(int(exc.exit_code))
     report.errors[:0] = errors
-    for result in report.results:
-        planned = result.planned
-        counts = result.counts()
-        tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
-        click.echo(
-            f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
-            f"HTTP {result.http_status}{tries}: "
-            + ", ".join(f"{n} {k}" for k, n in counts.items()),
-            err=True,
-        )
-        if planned.note:
-            click.echo(f"{planned.label}: note: {planned.note}", err=True)
-        if result.error:
-            click.echo(f"Error: {planned.label}: {push_module.one_line(result.error)}", err=True)
-            continue
-        for number, entry in enumerate(result.entries, 1):
-            if entry.outcome == push_module.FAILED:
-                click.echo(
-                    f"Error: {planned.label}: entry {number} ({entry.request}): "
-                    f"{push_module.one_line(entry.status)}: {push_module.one_line(entry.message)}",
-                    err=True,
-                )
     for error in report.errors[len(errors) :]:
-        click.echo(error.line(), err=True)
+        say(error.line())
     total = report.counts()
-    click.echo(
+    say(
         f"{len(report.results)} request{'' if len(report.results) == 1 else 's'} to "
-        f"{report.server}, {sum(total.values())} entries: "
-        + ", ".join(f"{n} {k}" for k, n in total.items()),
-        err=True,
+        f"{report.server}, {sum(total.values())} entries: {_outcomes(total)}"
     )
     sys.exit(int(report.exit_code))
+
+
+def _outcomes(counts: dict[str, int]) -> str:
+    """'3 created, 0 updated, 0 unchanged, 0 failed', then 'verified' and 'unknown' if any."""
+    shown = [(k, n) for i, (k, n) in enumerate(counts.items()) if i < 4 or n]
+    return ", ".join(f"{n} {k}" for k, n in shown)
+
+
+def _print_result(result: push.RequestResult, say: Callable[[str], None]) -> None:
+    """A push request's lines, printed as it finishes: its outcome, a note, and its errors."""
+    from .push import FAILED, UNKNOWN, one_line
+
+    planned = result.planned
+    tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
+    status = f"HTTP {result.http_status}" if result.http_status else "no answer"
+    say(f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
+        f"{status}{tries}: {_outcomes(result.counts())}")
+    if planned.note:
+        say(f"{planned.label}: note: {planned.note}")
+    if result.checked:
+        say(f"{planned.label}: {one_line(result.checked)}")
+    if result.error:
+        say(f"Error: {planned.label}: {one_line(result.error)}")
+        return
+    for number, entry in enumerate(result.entries, 1):
+        if entry.outcome in (FAILED, UNKNOWN):
+            say(f"Error: {planned.label}: entry {number} ({entry.request}): "
+                f"{one_line(entry.status)}: {one_line(entry.message)}")
 
 
 @main.command("preview")

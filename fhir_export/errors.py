@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     NO_INPUT = 3  # nothing to export: no article found at the given paths
     OUTPUT_FAILED = 4  # the output location cannot be written
     SERVER_FAILED = 5  # push: the FHIR server cannot be reached
+    MANIFEST_MISMATCH = 6  # push: a folder's files disagree with its manifest.json
     INTERNAL_ERROR = 123  # a bug: some input raised an unexpected exception (as black does)
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from . import bundling, convert, parallel
+from . import bundling, convert, manifest, parallel
 from .article_export import map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
@@ -28,6 +28,7 @@ from .errors import (
     OutputError,
     SourceError,
     UsageError,
+    display,
 )
 from .identity import glob_root, relative_path
 from .mapping import merge
@@ -225,6 +226,7 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     for result in report.results:
         result.resources = 0
     report.results[0].resources = len(bundle["entry"])
+    _finish_run(out_dir, report, options, "merge")
     return report
 
 
@@ -295,6 +297,7 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
             continue
         _attempt(report, str(item.path), _write_article, item, next(done), out_dir / item.stem,
                  report, seen)
+    _finish_run(out_dir, report, options, "per-article")
     return report
 
 
@@ -373,7 +376,7 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
         out_dir / f"{kind}.ndjson": b"".join(lines.values())
         for kind, lines in sorted(by_type.items())
     }
-    manifest = {
+    bulk = {
         "transactionTime": _transaction_time(options, dates),
         "request": "fhir-export export --format ndjson",
         "requiresAccessToken": False,
@@ -383,9 +386,6 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
         ],
         "error": [],
     }
-    targets[out_dir / "manifest.json"] = (
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    ).encode("utf-8")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -401,6 +401,9 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
             return report
     if report.results:
         report.results[0].outputs += [str(t) for t in targets]
+    written = _finish_run(out_dir, report, options, "ndjson", bulk)
+    if report.results and written is not None:
+        report.results[0].outputs.append(str(written))
     return report
 
 
@@ -476,3 +479,152 @@ def _convert_file(
         raise SourceError(f"cannot read file ({exc.strerror})", path=raw) from None
     write_atomic({target: convert.convert(data, to=to, path=raw, fhir_version=fhir_version)})
     return ArticleResult(path=raw, outputs=[str(target)])
+
+
+# --- the run manifest and clean runs (see manifest.py) ----------------------------------------
+
+_LISTED_FILES = 10  # files named one per line, then "and N more"
+
+
+def _finish_run(
+    out_dir: Path, report: ExportReport, options: ExportOptions, mode: str,
+    bulk: dict[str, Any] | None = None,
+) -> Path | None:
+    """Write the run's manifest.json into out_dir, then clean the folder: a file an earlier
+    run's manifest lists that this run did not write is removed when it still holds the bytes
+    fhir-export wrote; any other file push could pick up (*.json, *.xml, *.ndjson) that this
+    run did not write is left alone and reported. A failed article keeps its previous output,
+    listed again. Returns the manifest's path (None when it cannot be written)."""
+    previous = manifest.read_previous(out_dir)
+    inputs, records, kept = _run_files(out_dir, report, mode, previous)
+    run = manifest.run_record(
+        mode=mode,
+        options={
+            "format": options.output_format.value,
+            "fhirVersion": options.fhir_version,
+            "bundleType": options.bundle_type.value,
+        },
+        files=records,
+        inputs=sorted(inputs, key=lambda i: str(i["path"])),
+        errors=[e.line() for e in report.errors],
+    )
+    target = out_dir / manifest.NAME
+    try:
+        write_atomic({target: manifest.document(run, bulk)})
+    except ExportError as exc:
+        report.errors.append(exc)
+        return None
+    written = {r.name for r in records}
+    _remove_earlier(out_dir, report, previous, written)
+    _report_foreign(out_dir, report, written | kept)
+    return target
+
+
+def _run_files(
+    out_dir: Path, report: ExportReport, mode: str, previous: manifest.Previous | None
+) -> tuple[list[dict[str, Any]], list[manifest.FileRecord], set[str]]:
+    """Per input its status and outputs, and a record (hash, counts) of every file written,
+    read back from disk in the order written (the order push sends them)."""
+    inputs: list[dict[str, Any]] = []
+    records: list[manifest.FileRecord] = []
+    every: list[str] = []
+    for result in report.results:
+        names: list[str] = []
+        counts: tuple[tuple[str, int], ...] | None = None
+        for output in result.outputs:
+            path = Path(output)
+            if path.name == manifest.NAME:
+                continue
+            data = path.read_bytes()
+            if counts is None or not path.name.endswith(".bundle.xml"):
+                counts = manifest.resource_counts(path.name, data)
+            entry = manifest.record(out_dir, path, data, counts)
+            records.append(entry)
+            names.append(entry.path)
+        every += names
+        status = "empty" if result.yielded is not None and result.yielded.empty else "exported"
+        inputs.append({"path": display(result.path), "status": status, "outputs": names})
+    if mode != "per-article":  # one set of files made from every article
+        for row in inputs:
+            row["outputs"] = every
+    kept: set[str] = set()
+    for error in report.errors:
+        if error.path is None or isinstance(error, OutputError):
+            continue
+        row = {"path": display(error.path), "status": "failed", "error": error.line(),
+               "outputs": []}
+        if mode == "per-article" and previous is not None:  # its previous output stays
+            for name in previous.inputs.get(row["path"], []):
+                old = previous.records.get(name)
+                real = manifest.listed_name(old) if old is not None else None
+                member = manifest.safe_member(out_dir, real) if real is not None else None
+                if old is None or member is None or not member.is_file():
+                    continue
+                data = member.read_bytes()
+                if manifest.sha256(data) == old.get("sha256"):
+                    records.append(manifest.record(out_dir, member, data, tuple(
+                        sorted((old.get("resources") or {}).items()))))
+                    row["outputs"].append(name)
+                    kept.add(str(real))
+        inputs.append(row)
+    return inputs, records, kept
+
+
+def _remove_earlier(
+    out_dir: Path, report: ExportReport, previous: manifest.Previous | None, written: set[str]
+) -> None:
+    """Remove what an earlier run wrote and this one did not, if it is still as written."""
+    if previous is None:
+        return
+    for name, digest in previous.files.items():
+        path = manifest.safe_member(out_dir, name)
+        if name in written or path is None or path.is_symlink() or not path.is_file():
+            continue
+        try:
+            if digest is not None and manifest.sha256(path.read_bytes()) != digest:
+                report.left_alone.append(f"{display(path)}, changed since fhir-export wrote it")
+                continue
+            path.unlink()
+        except OSError as exc:
+            report.left_alone.append(f"{display(path)}, cannot be removed ({exc.strerror})")
+            continue
+        report.removed.append(display(path))
+        for folder in path.parents:  # folders the outputs mirrored, when now empty
+            if folder == out_dir or out_dir not in folder.parents:
+                break
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def _report_foreign(out_dir: Path, report: ExportReport, ours: set[str]) -> None:
+    """Files in out_dir that push could take for bundles but this run did not write (its
+    own articles aside, when exported into their folder)."""
+    articles = {Path(r.path).resolve() for r in report.results} | {
+        Path(e.path).resolve() for e in report.errors if e.path}
+    for path in sorted(out_dir.rglob("*")):
+        relative = path.relative_to(out_dir)
+        if (
+            relative.as_posix() in ours
+            or path.name == manifest.NAME
+            or path.suffix.lower() not in (".json", ".xml", ".ndjson")
+            or any(part.startswith(".") for part in relative.parts)
+            or not path.is_file()
+            or path.resolve() in articles
+            or display(path) in report.removed
+        ):
+            continue
+        report.left_alone.append(f"{display(path)}, not written by fhir-export")
+
+
+def clean_run_lines(report: ExportReport) -> list[str]:
+    """The lines that tell what a clean run removed and left alone (stderr)."""
+    lines = [f"removed: {p}, written by an earlier run, not by this one"
+             for p in report.removed[:_LISTED_FILES]]
+    if len(report.removed) > _LISTED_FILES:
+        lines.append(f"removed {len(report.removed) - _LISTED_FILES} more files of earlier runs")
+    lines += [f"left alone: {p}" for p in report.left_alone[:_LISTED_FILES]]
+    if len(report.left_alone) > _LISTED_FILES:
+        lines.append(f"left alone {len(report.left_alone) - _LISTED_FILES} more files")
+    return lines

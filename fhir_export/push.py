@@ -24,7 +24,7 @@ import json
 import re
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,8 +34,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from . import convert
+from . import convert, manifest, push_http
 from .errors import ExitCode, ExportError, InternalError, NoInputError, SourceError, UsageError
+from .manifest import ManifestError
 from .mapping.ids import relative_references
 
 JSON = dict[str, Any]
@@ -44,7 +45,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BASE_DELAY = 0.5
 MAX_DELAY = 30.0  # cap of the exponential backoff
 MAX_RETRY_AFTER = 300.0  # a server's Retry-After is honoured up to this many seconds
-DEFAULT_CHUNK_SIZE = 100
+DEFAULT_MAX_ENTRIES = 500  # entries per request (Azure's limit for a bundle)
 IDEMPOTENT = frozenset({"PUT", "DELETE", "GET", "HEAD"})
 
 
@@ -95,6 +96,30 @@ class PlannedRequest:
 
 
 SEND_AS = ("transaction", "batch")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may carry: entries, and bytes of JSON (None: no byte limit)."""
+
+    entries: int = DEFAULT_MAX_ENTRIES
+    bytes: int | None = None
+
+    def over(self, entries: list[JSON], size: int | None = None) -> bool:
+        if len(entries) > self.entries:
+            return True
+        if self.bytes is None:
+            return False
+        return (size if size is not None else sum(map(_size, entries))) > self.bytes
+
+    def text(self) -> str:
+        limit = f"{self.entries} entries"
+        return limit + (f" or {self.bytes:,} bytes" if self.bytes is not None else "")
+
+
+def _size(entry: JSON) -> int:
+    """An entry's size in a request body (compact JSON, UTF-8), plus its separator."""
+    return len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()) + 1
 _LOCAL_REFERENCE = re.compile(r"([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?")
 
 
@@ -193,20 +218,38 @@ def _as_puts(resources: list[JSON], full_urls: list[str | None], source: str) ->
     ]
 
 
-def _plan_bundle(bundle: JSON, source: str, chunk_size: int, send_as: str) -> list[PlannedRequest]:
+def _plan_bundle(bundle: JSON, source: str, limits: Limits, send_as: str) -> list[PlannedRequest]:
     kind = bundle.get("type")
     entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
     if kind == "transaction":
         for i, entry in enumerate(entries):
             if not isinstance(entry.get("request"), dict):
                 raise SourceError(f"entry {i + 1} of a transaction has no request", path=source)
-        note = None
-        if len(entries) > chunk_size:
+        if not limits.over(entries):
+            return [PlannedRequest(source, bundle)]
+        plain_puts = all(
+            (e.get("request") or {}).get("method") == "PUT"
+            and isinstance(e.get("resource"), dict)
+            and (e.get("request") or {}).get("url")
+            == f"{e['resource'].get('resourceType')}/{e['resource'].get('id')}"
+            for e in entries
+        )
+        if not plain_puts:
             note = (
-                f"transaction of {len(entries)} entries sent whole, over the chunk size "
-                f"{chunk_size}: splitting it would break its atomicity"
+                f"transaction of {len(entries)} entries sent whole, over {limits.text()}: "
+                "its entries are not all PUT Type/id, so splitting it could change its meaning"
             )
-        return [PlannedRequest(source, bundle, note=note)]
+            return [PlannedRequest(source, bundle, note=note)]
+        puts = _as_puts([e["resource"] for e in entries], [e.get("fullUrl") for e in entries],
+                        source)
+        planned = _plan_entries(puts, source, limits, "transaction")
+        if len(planned) > 1:
+            planned[0].note = planned[0].note or (
+                f"transaction of {len(entries)} entries over {limits.text()}: sent as "
+                f"{len(planned)} transactions in dependency order (each atomic; every entry "
+                "is a PUT of its id, so a re-push completes an interrupted one)"
+            )
+        return planned
     if kind == "batch":
         for i, entry in enumerate(entries):
             if not isinstance(entry.get("request"), dict):
@@ -217,10 +260,10 @@ def _plan_bundle(bundle: JSON, source: str, chunk_size: int, send_as: str) -> li
         )
         if send_as == "batch" or not all_puts:
             # As exported: entries of a batch are independent of each other (FHIR 3.3.1).
-            if len(entries) <= chunk_size:
+            if not limits.over(entries):
                 return [PlannedRequest(source, bundle)]
-            return _plan_entries(entries, source, chunk_size, "batch")
-        return _plan_entries(entries, source, chunk_size, send_as)
+            return _plan_entries(entries, source, limits, "batch")
+        return _plan_entries(entries, source, limits, send_as)
     if kind == "collection":
         resources = [e.get("resource") for e in entries]
         if not all(isinstance(r, dict) for r in resources):
@@ -233,7 +276,7 @@ def _plan_bundle(bundle: JSON, source: str, chunk_size: int, send_as: str) -> li
             )
         except SourceError as exc:
             raise SourceError(exc.message, path=source) from None
-        return _plan_entries(puts, source, chunk_size, send_as)
+        return _plan_entries(puts, source, limits, send_as)
     raise SourceError(
         f"a Bundle of type {kind!r} cannot be pushed (transaction, batch or collection)",
         path=source,
@@ -241,23 +284,31 @@ def _plan_bundle(bundle: JSON, source: str, chunk_size: int, send_as: str) -> li
 
 
 def _plan_entries(
-    entries: list[JSON], source: str, chunk_size: int, send_as: str
+    entries: list[JSON], source: str, limits: Limits, send_as: str
 ) -> list[PlannedRequest]:
-    """PUT entries as Bundles of `send_as` type, in dependency order, at most `chunk_size`
-    entries each, never splitting a reference cycle (a larger cycle goes whole, with a note)."""
+    """PUT entries as Bundles of `send_as` type, in dependency order, each within the limits
+    (entries and bytes), never splitting a reference cycle (a larger cycle goes whole, with a
+    note)."""
     parts: list[list[JSON]] = []
     notes: list[str | None] = []
+    sizes: list[int] = []
     for group in dependency_groups(entries):
-        if len(group) > chunk_size:
+        size = sum(_size(e) for e in group)
+        if limits.over(group, size):
             parts.append(group)
+            sizes.append(size)
             notes.append(
                 f"{len(group)} entries that refer to each other in a cycle are sent together, "
-                f"over the chunk size {chunk_size}"
+                f"over {limits.text()}"
             )
-        elif parts and notes[-1] is None and len(parts[-1]) + len(group) <= chunk_size:
+        elif parts and notes[-1] is None and not limits.over(
+            parts[-1] + group, sizes[-1] + size
+        ):
             parts[-1].extend(group)
+            sizes[-1] += size
         else:
             parts.append(list(group))
+            sizes.append(size)
             notes.append(None)
     return [
         PlannedRequest(source, _bundle(send_as, part), part=n, parts=len(parts), note=note)
@@ -286,25 +337,37 @@ def _read_ndjson(path: Path) -> list[JSON]:
     return resources
 
 
-def _ndjson_files(folder: Path) -> list[Path]:
-    """The folder's NDJSON files, in the order of its manifest.json when there is one."""
-    found = sorted(folder.glob("*.ndjson"))
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        return found
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        named = [folder / str(o["url"]) for o in data.get("output", [])]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        raise SourceError("manifest.json is not a Bulk Data manifest", path=str(manifest)) from None
-    for path in named:
-        if path.resolve().parent != folder.resolve() or not path.is_file():
-            raise SourceError(f"output {path.name} is not a file here", path=str(manifest))
-    return named + [p for p in found if p not in named]
+def _listed(files: list[Path], source: str, limits: Limits, send_as: str
+            ) -> tuple[list[PlannedRequest], list[ExportError]]:
+    """The files a folder's manifest lists, checked, in its order: its NDJSON files as one
+    input, else its bundles (of `--format both`, the JSON file of each pair, not the XML
+    one, which holds the same bundle)."""
+    ndjson = [p for p in files if p.suffix == ".ndjson"]
+    if ndjson:
+        return _plan_ndjson(ndjson, source, limits, send_as), []
+    names = {p.as_posix() for p in files}
+    bundles = [p for p in files if not (p.name.endswith(".bundle.xml") and (
+        p.as_posix().removesuffix(".xml") + ".json" in names))]
+    return _plan_files(bundles, limits, send_as)
+
+
+def _plan_files(files: list[Path], limits: Limits, send_as: str
+                ) -> tuple[list[PlannedRequest], list[ExportError]]:
+    """Each file's requests; a file that cannot be sent is an error, the others still go."""
+    requests: list[PlannedRequest] = []
+    errors: list[ExportError] = []
+    for file in files:
+        try:
+            requests += _plan_file(file, limits, send_as)
+        except ExportError as exc:
+            errors.append(exc)
+        except Exception as exc:
+            errors.append(InternalError(exc, path=str(file), stage="push"))
+    return requests, errors
 
 
 def _plan_ndjson(
-    files: list[Path], source: str, chunk_size: int, send_as: str
+    files: list[Path], source: str, limits: Limits, send_as: str
 ) -> list[PlannedRequest]:
     entries: list[JSON] = []
     for path in files:
@@ -313,13 +376,13 @@ def _plan_ndjson(
                 entries.append(_put_entry(resource, f"line {n}"))
             except SourceError as exc:
                 raise SourceError(exc.message, path=str(path)) from None
-    return _plan_entries(entries, source, chunk_size, send_as) if entries else []
+    return _plan_entries(entries, source, limits, send_as) if entries else []
 
 
-def _plan_file(path: Path, chunk_size: int, send_as: str) -> list[PlannedRequest]:
+def _plan_file(path: Path, limits: Limits, send_as: str) -> list[PlannedRequest]:
     source = str(path)
     if path.suffix == ".ndjson":
-        return _plan_ndjson([path], source, chunk_size, send_as)
+        return _plan_ndjson([path], source, limits, send_as)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -334,9 +397,9 @@ def _plan_file(path: Path, chunk_size: int, send_as: str) -> list[PlannedRequest
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise SourceError("JSON without a 'resourceType'", path=source)
     if resource["resourceType"] == "Bundle":
-        return _plan_bundle(resource, source, chunk_size, send_as)
+        return _plan_bundle(resource, source, limits, send_as)
     try:
-        return _plan_entries([_put_entry(resource, "the resource")], source, chunk_size, send_as)
+        return _plan_entries([_put_entry(resource, "the resource")], source, limits, send_as)
     except SourceError as exc:
         raise SourceError(exc.message, path=source) from None
 
@@ -351,15 +414,21 @@ def _below(folder: Path, pattern: str) -> list[Path]:
 
 
 def plan(
-    paths: Iterable[str], chunk_size: int = DEFAULT_CHUNK_SIZE, send_as: str = "transaction"
+    paths: Iterable[str],
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    send_as: str = "transaction",
+    max_bytes: int | None = None,
 ) -> tuple[list[PlannedRequest], list[ExportError]]:
     """The requests that pushing `paths` makes, and the inputs that cannot be sent.
 
-    A folder holding *.ndjson files is one NDJSON input (manifest order); any other folder
-    gives its *.json Bundles (manifest.json aside), or its *.xml ones when it has no JSON,
-    from its subfolders too (export mirrors the input's folders), hidden ones aside."""
-    if chunk_size < 1:
-        raise UsageError("the chunk size must be at least 1")
+    A folder with a manifest.json (every export writes one) gives exactly the files it
+    lists, in its order, once each is checked against it: a listed file missing or changed
+    raises ManifestError, and nothing is sent. A folder without one: its *.ndjson files as
+    one NDJSON input, else its *.json Bundles, or its *.xml ones when it has no JSON, from
+    its subfolders too (export mirrors the input's folders), hidden ones aside."""
+    if max_entries < 1 or (max_bytes is not None and max_bytes < 1):
+        raise UsageError("--max-entries and --max-bytes must be at least 1")
+    limits = Limits(max_entries, max_bytes)
     if send_as not in SEND_AS:
         raise UsageError(f"cannot send as {send_as!r} (transaction or batch)")
     requests: list[PlannedRequest] = []
@@ -369,26 +438,32 @@ def plan(
         path = Path(raw)
         try:
             if path.is_dir():
-                ndjson = _ndjson_files(path)
+                listed = manifest.verified_files(path)
+                if listed is not None:
+                    seen = True
+                    planned, failed = _listed(listed, raw, limits, send_as)
+                    requests += planned
+                    errors += failed
+                    continue
+                ndjson = sorted(path.glob("*.ndjson"))
                 if ndjson:
                     seen = True
-                    requests += _plan_ndjson(ndjson, raw, chunk_size, send_as)
+                    requests += _plan_ndjson(ndjson, raw, limits, send_as)
                     continue
                 files = [p for p in _below(path, "*.json") if p.name != "manifest.json"]
-                for file in files or _below(path, "*.xml"):
-                    seen = True
-                    try:
-                        requests += _plan_file(file, chunk_size, send_as)
-                    except ExportError as exc:
-                        errors.append(exc)
-                    except Exception as exc:
-                        errors.append(InternalError(exc, path=str(file), stage="push"))
+                files = files or _below(path, "*.xml")
+                seen = seen or bool(files)
+                planned, failed = _plan_files(files, limits, send_as)
+                requests += planned
+                errors += failed
             elif path.is_file():
                 seen = True
-                requests += _plan_file(path, chunk_size, send_as)
+                requests += _plan_file(path, limits, send_as)
             else:
                 seen = True
                 errors.append(SourceError("no such file or folder", path=raw))
+        except ManifestError:
+            raise  # the folder disagrees with its manifest: nothing of the run is sent
         except ExportError as exc:
             errors.append(exc)
         except Exception as exc:
@@ -403,7 +478,9 @@ def plan(
 # --- what came back ------------------------------------------------------------------------
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
-OUTCOMES = (CREATED, UPDATED, UNCHANGED, FAILED)
+# after a request got no complete answer: read back equal to what was sent, or not known
+VERIFIED, UNKNOWN = "verified", "unknown"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, FAILED, VERIFIED, UNKNOWN)
 _NO_CHANGE = re.compile(r"no[ _-]?changes?|unchanged|NO_CHANGE", re.IGNORECASE)
 
 
@@ -424,6 +501,7 @@ class RequestResult:
     attempts: int = 0
     entries: list[EntryOutcome] = field(default_factory=list)
     error: str | None = None  # the whole request failed (e.g. a transaction rolled back)
+    checked: str | None = None  # what happened and what a read-back found (no answer)
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(OUTCOMES, 0)
@@ -433,7 +511,8 @@ class RequestResult:
 
     @property
     def failed(self) -> bool:
-        return self.error is not None or any(e.outcome == FAILED for e in self.entries)
+        return self.error is not None or any(
+            e.outcome in (FAILED, UNKNOWN) for e in self.entries)
 
 
 @dataclass
@@ -531,29 +610,26 @@ def classify(request: str, response: Any) -> EntryOutcome:
     return result
 
 
-def _read_body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _result_from_response(
-    planned: PlannedRequest, response: httpx.Response, attempts: int
+def result_from_answer(
+    planned: PlannedRequest, status: int, reason: str, data: bytes, attempts: int
 ) -> RequestResult:
-    result = RequestResult(planned, http_status=response.status_code, attempts=attempts)
-    body = _read_body(response)
+    """A request's result from the server's answer (status and body)."""
+    result = RequestResult(planned, http_status=status, attempts=attempts)
+    try:
+        body = json.loads(data)
+    except ValueError:
+        body = None
     requests = planned.requests()
-    if not response.is_success:
+    if not 200 <= status < 300:
         text = outcome_text(body) if isinstance(body, dict) else ""
-        reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-        if response.status_code in RETRY_STATUSES and attempts > 1:
-            reason += f" after {attempts} attempts"
-        result.error = f"{reason}: {text}" if text else reason
+        shown = f"HTTP {status} {reason}".strip()
+        if status in RETRY_STATUSES and attempts > 1:
+            shown += f" after {attempts} attempts"
+        result.error = f"{shown}: {text}" if text else shown
         result.entries = [EntryOutcome(r, FAILED, message=result.error) for r in requests]
         return result
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-        result.error = f"HTTP {response.status_code}, but the answer is not a FHIR Bundle"
+        result.error = f"HTTP {status}, but the answer is not a FHIR Bundle"
         result.entries = [EntryOutcome(r, FAILED, message=result.error) for r in requests]
         return result
     answers = [e for e in body.get("entry") or [] if isinstance(e, dict)]
@@ -561,9 +637,6 @@ def _result_from_response(
         answer = answers[i].get("response") if i < len(answers) else None
         result.entries.append(classify(request, answer))
     return result
-
-
-# --- sending -------------------------------------------------------------------------------
 
 
 def redact(url: str) -> str:
@@ -577,22 +650,23 @@ def redact(url: str) -> str:
 
 
 def retry_delay(attempt: int, retry_after: str | None, now: datetime | None = None) -> float:
-    """Seconds to wait before retry number `attempt` (1-based): the server's Retry-After
-    (seconds or an HTTP date), else 0.5 s doubling per attempt, capped."""
-    if retry_after:
-        value = retry_after.strip()
-        if value.isdigit():
-            return min(float(value), MAX_RETRY_AFTER)
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            wait = (when - (now or datetime.now(UTC))).total_seconds()
-            return min(max(wait, 0.0), MAX_RETRY_AFTER)
-    return float(min(BASE_DELAY * 2 ** (attempt - 1), MAX_DELAY))
+    """Seconds to wait before retry number `attempt` (1-based): the server's Retry-After,
+    delta-seconds (ASCII digits only) or an HTTP date, else 0.5 s doubling per attempt,
+    capped. Anything else in Retry-After (a superscript digit, a word) is the backoff."""
+    backoff = float(min(BASE_DELAY * 2 ** (attempt - 1), MAX_DELAY))
+    value = (retry_after or "").strip()
+    if not value:
+        return backoff
+    if re.fullmatch(r"[0-9]{1,12}", value):
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        wait = (when - (now or datetime.now(UTC))).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return backoff
+    return min(max(wait, 0.0), MAX_RETRY_AFTER)
 
 
 def verify_setting(ca_bundle: str | None) -> bool | ssl.SSLContext:
@@ -612,94 +686,17 @@ def headers(token: str | None) -> dict[str, str]:
     return out
 
 
-def make_client(token: str | None, *, timeout: float, ca_bundle: str | None) -> httpx.Client:
+def make_client(
+    token: str | None, *, timeout: float, ca_bundle: str | None, connections: int = 1
+) -> httpx.Client:
+    verify = verify_setting(ca_bundle)
     return httpx.Client(
         headers=headers(token),
         timeout=timeout,
-        verify=verify_setting(ca_bundle),
+        verify=verify,
+        transport=push_http.transport(verify, max(connections, 1)),
         follow_redirects=False,  # never carry the token to another host
     )
-
-
-def _connection_error(server: str, exc: httpx.TransportError, timeout: float) -> ServerError:
-    detail = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return ServerError(
-            f"no answer within {timeout:g} s ({type(exc).__name__})",
-            path=server,
-            hint="Raise --timeout or check the server.",
-        )
-    hint = "Check --server and the network."
-    if "CERTIFICATE_VERIFY_FAILED" in detail or "SSL" in detail:
-        hint = "TLS verification failed; give a private CA with --ca-bundle FILE."
-    return ServerError(f"cannot connect ({detail})", path=server, hint=hint)
-
-
-def send(
-    client: httpx.Client,
-    server: str,
-    planned: PlannedRequest,
-    *,
-    retries: int,
-    timeout: float,
-    sleep: Callable[[float], None],
-) -> RequestResult:
-    """POST one Bundle, retrying on 429/502/503/504 and on connection errors (the latter only
-    when nothing could have been applied twice: a connect failure, or idempotent entries)."""
-    body = json.dumps(planned.bundle, ensure_ascii=False).encode("utf-8")
-    idempotent = all(r.split(" ", 1)[0] in IDEMPOTENT for r in planned.requests())
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            response = client.post(server, content=body)
-        except httpx.TransportError as exc:
-            safe = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) or idempotent
-            if attempt > retries or not safe:
-                raise _connection_error(redact(server), exc, timeout) from None
-            sleep(retry_delay(attempt, None))
-            continue
-        if response.status_code in RETRY_STATUSES and attempt <= retries:
-            sleep(retry_delay(attempt, response.headers.get("Retry-After")))
-            continue
-        return _result_from_response(planned, response, attempt)
-
-
-def push(
-    requests: list[PlannedRequest],
-    server: str,
-    *,
-    token: str | None = None,
-    retries: int = 4,
-    timeout: float = 30.0,
-    ca_bundle: str | None = None,
-    sleep: Callable[[float], None] | None = None,
-) -> PushReport:
-    """Send every planned request in order. A server that cannot be reached stops the run
-    (one ServerError in the report); a failed request or entry does not."""
-    if not re.match(r"https?://", server, re.IGNORECASE):
-        raise UsageError("the server must be an http:// or https:// URL", path=redact(server))
-    base = server.rstrip("/")
-    report = PushReport(server=redact(base))
-    with make_client(token, timeout=timeout, ca_bundle=ca_bundle) as client:
-        for planned in requests:
-            try:
-                result = send(
-                    client,
-                    base,
-                    planned,
-                    retries=retries,
-                    timeout=timeout,
-                    sleep=sleep or default_sleep,
-                )
-            except ServerError as exc:
-                report.errors.append(exc)
-                break
-            except Exception as exc:  # a bug: this request is reported, the others still go
-                report.errors.append(InternalError(exc, path=planned.label, stage="push"))
-                continue
-            report.results.append(result)
-    return report
 
 
 def one_line(text: str) -> str:

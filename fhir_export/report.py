@@ -90,6 +90,10 @@ class ExportReport:
     errors: list[ExportError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files found that are not articles
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # clean runs: files of an earlier run removed, and files found in the output folder
+    # that this run did not write, left alone (each with why), see pipeline._finish_run
+    removed: list[str] = field(default_factory=list)
+    left_alone: list[str] = field(default_factory=list)
 
     @property
     def articles(self) -> int:

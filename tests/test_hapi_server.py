@@ -20,6 +20,8 @@ import os
 import queue
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import threading
 import uuid
@@ -403,6 +405,7 @@ class Proxy:
     upstream: str
     fail_first: int = 0  # answer this many POSTs with 503 + Retry-After before forwarding
     token: str | None = None  # require this bearer token
+    drop_after_forward: int = 0  # forward this many POSTs, then reset without an answer
     seen: list[tuple[str, bytes, str | None]] = field(default_factory=list)
     url: str = ""
 
@@ -441,6 +444,13 @@ def _proxy_handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
                 method, proxy.upstream + self.path.removeprefix("/fhir"), content=body,
                 headers={"Content-Type": "application/fhir+json",
                          "Accept": "application/fhir+json"}, timeout=120)
+            if method == "POST" and proxy.drop_after_forward > 0:  # the server committed
+                proxy.drop_after_forward -= 1
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()  # a reset, no answer
+                self.close_connection = True
+                return
             self._answer(upstream.status_code,
                          {"Content-Type": upstream.headers.get("Content-Type", "")},
                          upstream.content)
@@ -487,3 +497,64 @@ def test_token_protected_server(proxy: Proxy, hapi: Hapi) -> None:
     assert accepted.exit_code == 0, accepted.stderr
     assert proxy.seen[-1][2] == f"Bearer {proxy.token}"
     assert proxy.token not in accepted.stderr + accepted.stdout
+
+
+def _tagged(text: str, code: str) -> dict[str, Any]:
+    """A bundle whose every resource carries the tag `code`, to count what the server holds."""
+    bundle: dict[str, Any] = json.loads(text)
+    for entry in bundle["entry"]:
+        entry["resource"]["meta"] = {"tag": [{"system": "urn:fhir-export:test", "code": code}]}
+    return bundle
+
+
+def _held(hapi: Hapi, bundle: dict[str, Any], code: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Per resource type: how many the bundle holds, and how many the server holds tagged."""
+    sent: dict[str, int] = {}
+    for entry in bundle["entry"]:
+        kind = entry["resource"]["resourceType"]
+        sent[kind] = sent.get(kind, 0) + 1
+    held = {kind: int(hapi.get(kind, _tag=f"urn:fhir-export:test|{code}",
+                               _summary="count")["total"]) for kind in sent}
+    return sent, held
+
+
+def test_connection_dropped_after_commit_then_clean_repush_holds_each_resource_once(
+    proxy: Proxy, hapi: Hapi, tmp_path: Path
+) -> None:
+    code = f"dropped-{hapi.release}"
+    bundle = _tagged(_fresh_ids(SEED_GOLDEN[hapi.release], code), code)
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(bundle), "utf-8")
+    proxy.drop_after_forward = 1
+    dropped = _push(str(seed), "--server", proxy.url)
+    assert dropped.exit_code == 0, dropped.stderr
+    assert "the connection was lost after the request was sent" in dropped.stderr
+    assert "cannot connect" not in dropped.stderr
+    n = len(bundle["entry"])
+    assert f"read back: the server holds all {n} entries as sent" in dropped.stderr
+    assert len(proxy.seen) == 2  # the transaction once, then one batch of reads: no re-send
+    again = _push(str(seed), "--server", hapi.url)
+    assert again.exit_code == 0, again.stderr
+    assert f"0 created, 0 updated, {n} unchanged, 0 failed" in _summary(again)
+    sent, held = _held(hapi, bundle, code)
+    assert held == sent
+
+
+def test_a_bundle_of_posts_is_not_sent_again_after_a_dropped_answer(
+    proxy: Proxy, hapi: Hapi, tmp_path: Path
+) -> None:
+    code = f"posts-{hapi.release}"
+    bundle = _tagged(_fresh_ids(SEED_GOLDEN[hapi.release], code), code)
+    for entry in bundle["entry"]:  # a user's own bundle: the server assigns the ids
+        entry["request"] = {"method": "POST", "url": entry["resource"]["resourceType"]}
+        del entry["resource"]["id"]
+    posts = tmp_path / "posts.json"
+    posts.write_text(json.dumps(bundle), "utf-8")
+    proxy.drop_after_forward = 1
+    result = _push(str(posts), "--server", proxy.url)
+    assert result.exit_code == 1
+    assert "outcome unknown; not sent again, as its POST entries would be created twice" \
+        in result.stderr
+    assert len(proxy.seen) == 1
+    sent, held = _held(hapi, bundle, code)
+    assert held == sent  # applied once by the server, never twice

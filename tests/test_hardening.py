@@ -119,7 +119,8 @@ def test_an_unexpected_exception_in_any_stage_stops_only_its_article(
         f"Error: {src[1]}: internal error (ZeroDivisionError: boom in the middle of a stage); "
         "please report it with this file"
     ]
-    assert sorted(p.name for p in out.iterdir()) == ["aspirin.bundle.json", "naproxen.bundle.json"]
+    assert sorted(p.name for p in out.glob("*.bundle.json")) == [
+        "aspirin.bundle.json", "naproxen.bundle.json"]
     assert "1 failed" in result.stderr.splitlines()[-1]
     rows = {Path(a["path"]).name: a for a in json.loads(report.read_text())["articles"]}
     failed = rows["ibuprofen.txt"]
@@ -171,7 +172,7 @@ def test_an_expected_failure_keeps_exit_code_1(tmp_path: Path) -> None:
 def _bundles(tmp_path: Path) -> list[Path]:
     three_articles(tmp_path / "in")
     assert run("export", tmp_path / "in", "--out", tmp_path / "out").exit_code == 0
-    return sorted((tmp_path / "out").glob("*.json"))
+    return sorted((tmp_path / "out").glob("*.bundle.json"))
 
 
 def test_convert_reports_an_unexpected_exception_per_file(
@@ -263,7 +264,7 @@ def export_ok(tmp_path: Path, name: str, data: bytes | str, *args: str) -> dict[
     result = run("export", src, "--out", out, "--format", "both", *args)
     assert_no_traceback(result)
     assert result.exit_code == 0, result.stderr
-    outputs = sorted(out.iterdir())
+    outputs = sorted(out.glob("*.bundle.*"))
     assert len(outputs) == 2
     checked = run("validate", *outputs)
     assert checked.exit_code == 0, checked.stdout + checked.stderr

@@ -241,7 +241,7 @@ def test_bad_pdf_fails_alone_with_one_line(tmp_path: Path, name: str, problem: s
     assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == [
         f"Error: {bad}: {problem}"
     ]
-    assert sorted(p.name for p in out.iterdir()) == ["lisinopril-leaflet.bundle.json"]
+    assert sorted(p.name for p in out.glob("*.bundle.*")) == ["lisinopril-leaflet.bundle.json"]
 
 
 def test_not_a_pdf(tmp_path: Path) -> None:

@@ -186,7 +186,7 @@ def test_503_then_200_is_retried(fhir: FakeFhir, sleeps: list[float]) -> None:
 
 
 def test_429_backs_off_then_succeeds(fhir: FakeFhir, sleeps: list[float]) -> None:
-    fhir.script += [(429, {}, {}), (429, {}, {}), (502, {"Retry-After": "2"}, {})]
+    fhir.script += [(429, {}, {}), (429, {}, {}), (503, {"Retry-After": "2"}, {})]
     result = _push(str(_golden()), "--server", fhir.url)
     assert result.exit_code == 0, result.stderr
     assert sleeps == [0.5, 1.0, 2.0]  # doubling backoff, then the server's Retry-After
@@ -291,11 +291,32 @@ def test_xml_bundle_is_sent_as_json(fhir: FakeFhir) -> None:
     assert fhir.seen[0].body == json.loads(_golden().read_text("utf-8"))
 
 
-def test_large_transaction_is_sent_whole(fhir: FakeFhir) -> None:
-    result = _push(str(_golden()), "--server", fhir.url, "--chunk-size", "5")
+def test_large_transaction_of_puts_is_split_in_dependency_order(fhir: FakeFhir) -> None:
+    result = _push(str(_golden()), "--server", fhir.url, "--max-entries", "5",
+                   "--concurrency", "1")
+    assert result.exit_code == 0, result.stderr
+    bodies = [seen.body for seen in fhir.seen]
+    assert len(bodies) > 1 and all(len(b["entry"]) <= 5 for b in bodies)
+    assert all(b["type"] == "transaction" for b in bodies)
+    assert sum(len(b["entry"]) for b in bodies) == _entries()
+    assert '"reference": "urn:uuid:' not in json.dumps(bodies)  # made Type/id across chunks
+    _written_before_referenced(bodies)
+    assert f"sent as {len(bodies)} transactions in dependency order" in result.stderr
+
+
+def test_transaction_with_post_entries_is_sent_whole(fhir: FakeFhir, tmp_path: Path) -> None:
+    bundle = json.loads(_golden().read_text("utf-8"))
+    for entry in bundle["entry"]:
+        entry["request"] = {"method": "POST", "url": entry["resource"]["resourceType"]}
+    posts = tmp_path / "posts.json"
+    posts.write_text(json.dumps(bundle), "utf-8")
+    fhir.script.append((200, {}, {"resourceType": "Bundle", "type": "transaction-response",
+                                  "entry": [{"response": {"status": "201 Created"}}] * len(
+                                      bundle["entry"])}))
+    result = _push(str(posts), "--server", fhir.url, "--max-entries", "5")
     assert result.exit_code == 0, result.stderr
     assert len(fhir.seen) == 1 and len(fhir.seen[0].body["entry"]) == _entries()
-    assert "splitting it would break its atomicity" in result.stderr
+    assert "splitting it could change its meaning" in result.stderr
 
 
 def _export(tmp_path: Path, *extra: str) -> Path:
@@ -354,7 +375,7 @@ def test_collection_bundle_becomes_transactions_with_relative_references(
     fhir: FakeFhir, tmp_path: Path
 ) -> None:
     out = _export(tmp_path, "--bundle-type", "collection")
-    bundle_file = next(out.glob("*.json"))
+    bundle_file = next(out.glob("*.bundle.json"))
     collection = json.loads(bundle_file.read_text("utf-8"))
     assert collection["type"] == "collection"
     result = _push(str(bundle_file), "--server", fhir.url, "--chunk-size", "5")

@@ -1,0 +1,227 @@
+"""The run manifest (`manifest.json` in the output folder): what a run wrote, from which
+inputs, with sha256 hashes, resource counts per type and the run's errors.
+
+Every export writes one, in every format. With `--format ndjson` it is a FHIR Bulk Data
+`$export` manifest (transactionTime, request, requiresAccessToken, output, error) and our run
+record sits in its `extension` object, the name the Bulk Data IG reserves for this; the other
+formats write the same `extension` object alone, so one reader serves all. The record holds no
+wall-clock time: the same inputs give the same bytes.
+
+Pure functions only: pipeline.py writes the file and cleans the folder; push.py checks a
+folder against it before sending anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree
+
+from . import __version__
+from .errors import ExitCode, ExportError, display
+
+NAME = "manifest.json"
+KEY = "fhir-export"  # our object inside the manifest's `extension`
+VERSION = 1
+OWN_SUFFIXES = (".bundle.json", ".bundle.xml", ".ndjson")  # names our outputs have
+_FHIR_NS = "{http://hl7.org/fhir}"
+
+
+class ManifestError(ExportError):
+    """A folder's files disagree with its manifest.json: push refuses it, sending nothing."""
+
+    exit_code = ExitCode.MANIFEST_MISMATCH
+    stage = "push"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    path: str  # POSIX, relative to the manifest's folder, as display() prints it
+    sha256: str
+    size: int
+    resources: tuple[tuple[str, int], ...]  # (resourceType, count), sorted by type
+    raw: bytes | None = None  # the name's bytes when they are not printable UTF-8
+
+    @property
+    def name(self) -> str:
+        """The relative path as the file system has it."""
+        return os.fsdecode(self.raw) if self.raw is not None else self.path
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            **({"pathBytes": self.raw.hex()} if self.raw is not None else {}),
+            "sha256": self.sha256,
+            "bytes": self.size,
+            "resources": dict(self.resources),
+        }
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def resource_counts(name: str, data: bytes) -> tuple[tuple[str, int], ...]:
+    """Resources per type in one of our output files (a JSON or XML Bundle, or NDJSON)."""
+    counts: Counter[str] = Counter()
+    if name.endswith(".ndjson"):
+        for line in data.splitlines():
+            if line.strip():
+                counts[str(json.loads(line).get("resourceType"))] += 1
+    elif name.endswith(".xml"):
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        root = etree.fromstring(data, parser)
+        for entry in root.iterchildren(f"{_FHIR_NS}entry"):
+            for holder in entry.iterchildren(f"{_FHIR_NS}resource"):
+                for resource in holder:
+                    if isinstance(resource.tag, str):
+                        counts[etree.QName(resource).localname] += 1
+    else:
+        bundle = json.loads(data)
+        for entry in bundle.get("entry") or []:
+            counts[str((entry.get("resource") or {}).get("resourceType"))] += 1
+    return tuple(sorted(counts.items()))
+
+
+def record(out_dir: Path, path: Path, data: bytes,
+           counts: tuple[tuple[str, int], ...] | None = None) -> FileRecord:
+    relative = PurePosixPath(*path.relative_to(out_dir).parts).as_posix()
+    shown = display(relative)
+    return FileRecord(shown, sha256(data), len(data),
+                      counts if counts is not None else resource_counts(path.name, data),
+                      os.fsencode(relative) if shown != relative else None)
+
+
+def listed_name(item: dict[str, Any]) -> str | None:
+    """A file entry's name as the file system has it (pathBytes for names that display()
+    escapes), or None."""
+    raw = item.get("pathBytes")
+    if isinstance(raw, str):
+        try:
+            return os.fsdecode(bytes.fromhex(raw))
+        except ValueError:
+            return None
+    path = item.get("path")
+    return path if isinstance(path, str) else None
+
+
+def run_record(
+    *,
+    mode: str,
+    options: dict[str, str],
+    files: list[FileRecord],
+    inputs: list[dict[str, Any]],
+    errors: list[str],
+) -> dict[str, Any]:
+    """Our part of the manifest: deterministic (no times), files in push order."""
+    return {
+        "version": VERSION,
+        "generator": f"fhir-export {__version__}",
+        "mode": mode,
+        **options,
+        "files": [f.as_json() for f in files],
+        "inputs": inputs,
+        "errors": errors,
+    }
+
+
+def document(run: dict[str, Any], bulk: dict[str, Any] | None = None) -> bytes:
+    data = dict(bulk or {})
+    data["extension"] = {**(data.get("extension") or {}), KEY: run}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """What an earlier run's manifest says it wrote: file system name -> sha256 (None: no
+    hash known, a Bulk Data manifest of an older fhir-export), per input (display path) its
+    outputs, and the file entries by their displayed path."""
+
+    files: dict[str, str | None]
+    inputs: dict[str, list[str]]
+    records: dict[str, dict[str, Any]]
+
+
+def read_previous(out_dir: Path) -> Previous | None:
+    """The manifest an earlier fhir-export run left in out_dir, or None (none, unreadable,
+    or not ours: then nothing in the folder is known to be ours)."""
+    try:
+        data = json.loads((out_dir / NAME).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    extension = data.get("extension")
+    run = extension.get(KEY) if isinstance(extension, dict) else None
+    if isinstance(run, dict) and isinstance(run.get("files"), list):
+        entries = [f for f in run["files"] if isinstance(f, dict)]
+        files: dict[str, str | None] = {name: str(f.get("sha256")) for f in entries
+                 if (name := listed_name(f)) is not None}
+        records = {str(f.get("path")): f for f in entries}  # by the name outputs list
+        inputs = {str(i["path"]): [str(o) for o in i.get("outputs") or []]
+                  for i in run.get("inputs") or []
+                  if isinstance(i, dict) and isinstance(i.get("path"), str)}
+        return Previous(files, inputs, records)
+    if str(data.get("request", "")).startswith("fhir-export export") and isinstance(
+        data.get("output"), list
+    ):  # an NDJSON manifest of an earlier release: file names, no hashes
+        names = [str(o.get("url")) for o in data["output"] if isinstance(o, dict)]
+        return Previous(dict.fromkeys(names), {}, {})
+    return None
+
+
+def safe_member(out_dir: Path, relative: str) -> Path | None:
+    """out_dir/relative when it stays inside out_dir (no absolute path, no '..'), else None."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in relative:
+        return None
+    return out_dir.joinpath(*pure.parts)
+
+
+def verified_files(folder: Path) -> list[Path] | None:
+    """The files folder/manifest.json lists, in its order, after checking each against it:
+    None when the folder has no manifest. Raises ManifestError (nothing may be sent) when a
+    listed file is missing, outside the folder, or not the bytes the manifest hashed."""
+    manifest = folder / NAME
+    if not manifest.is_file():
+        return None
+    where = str(manifest)
+    try:
+        data = json.loads(manifest.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"cannot read the manifest ({exc})", path=where) from None
+    extension = data.get("extension") if isinstance(data, dict) else None
+    run = extension.get(KEY) if isinstance(extension, dict) else None
+    if isinstance(run, dict) and isinstance(run.get("files"), list):
+        listed = [(listed_name(f), f.get("sha256")) for f in run["files"] if isinstance(f, dict)]
+    elif isinstance(data, dict) and isinstance(data.get("output"), list):  # Bulk Data alone
+        listed = [(o.get("url"), None) for o in data["output"] if isinstance(o, dict)]
+    else:
+        raise ManifestError("not a fhir-export or Bulk Data manifest", path=where)
+    hint = "Export again into this folder, or push the files by name."
+    found: list[Path] = []
+    for relative, digest in listed:
+        path = safe_member(folder, relative) if isinstance(relative, str) else None
+        if path is None:
+            raise ManifestError(f"lists {relative!r}, which is not a file in this folder",
+                                path=where)
+        if not path.is_file():
+            raise ManifestError(f"lists {relative}, which is missing", path=where, hint=hint)
+        if digest is not None:
+            try:
+                actual = sha256(path.read_bytes())
+            except OSError as exc:
+                raise ManifestError(f"cannot read {relative} ({exc.strerror})",
+                                    path=where) from None
+            if actual != digest:
+                raise ManifestError(
+                    f"{relative} is not the file it lists (sha256 differs: changed since "
+                    "the export)", path=where, hint=hint)
+        found.append(path)
+    return found
