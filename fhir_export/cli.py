@@ -258,7 +258,7 @@ def convert_command(
         if len(paths) != 1:
             raise click.UsageError("--out - converts exactly one file")
         try:
-            data = Path(paths[0]).read_bytes()
+            data = convert.read_capped(paths[0])
             converted = convert.convert(data, to=to, path=paths[0], fhir_version=fhir_version)
         except ExportError as exc:
             click.echo(exc.line(), err=True)
@@ -303,12 +303,13 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
     from . import validation
+    from .convert import read_capped
 
     failed = False
     crashed = False
     for raw in paths:
         try:
-            data = Path(raw).read_bytes()
+            data = read_capped(raw)  # over the size limit is an issue; /dev/zero is not read
         except OSError as exc:
             click.echo(f"Error: {display(raw)}: cannot read file ({exc.strerror}).", err=True)
             failed = True

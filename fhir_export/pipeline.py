@@ -471,7 +471,7 @@ def _convert_file(
             raise SourceError(
                 f"is already {to.upper()}", path=raw, hint="Convert to the other format."
             )
-        data = path.read_bytes()
+        data = convert.read_capped(raw)
     except OSError as exc:
         raise SourceError(f"cannot read file ({exc.strerror})", path=raw) from None
     write_atomic({target: convert.convert(data, to=to, path=raw, fhir_version=fhir_version)})
