@@ -136,6 +136,12 @@ def main() -> None:
     "articles in this process.",
 )
 @click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Follow symlinks below the given paths that lead out of them, and symlinked "
+    "folders (default: skipped and listed; a path given on the command line is always read).",
+)
+@click.option(
     "--html",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -155,6 +161,7 @@ def export_command(
     report: Path | None,
     verbose: bool,
     jobs: int | None,
+    follow_symlinks: bool,
     html: Path | None,
 ) -> None:
     if html is not None and (out == "-" or merge or format == "ndjson"):
@@ -173,6 +180,7 @@ def export_command(
         lexicons=lexicon,
         fhir_version=fhir_version,
         jobs=jobs or os.cpu_count() or 1,
+        follow_symlinks=follow_symlinks,
     )
     sources = paths or ("source",)
     from .pipeline import export, export_corpus, export_ndjson, export_one, write_report
@@ -215,9 +223,9 @@ def export_command(
         if verbose and article.yielded is not None:
             for line in _nothing_of(article.yielded):
                 click.echo(f"{shown}: {line}", err=True)
-    skipped = result.skipped_line()
-    if skipped:
-        click.echo(skipped, err=True)
+    for passed_over in (result.not_followed_line(), result.skipped_line()):
+        if passed_over:
+            click.echo(passed_over, err=True)
     empty = result.empty_line()
     if empty:
         click.echo(empty, err=True)

@@ -7,12 +7,11 @@ one or the new one, never half-written.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -21,6 +20,7 @@ from . import bundling, convert, parallel
 from .article_export import map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
+from .discovery import Input, discover
 from .errors import (
     ExportError,
     InternalError,
@@ -29,106 +29,25 @@ from .errors import (
     SourceError,
     UsageError,
 )
-from .identity import glob_root, relative_path
 from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport
 from .serialization import SERIALIZERS
-from .sources import is_article
 from .terminology import Lexicon, default_lexicon
 
-# this tool's own outputs: not articles, and not worth a 'skipped' line either
-_OWN_OUTPUTS = (".bundle.json", ".bundle.xml", ".ndjson")
 
-
-def _ignored(path: Path, root: Path) -> bool:
-    """Hidden files and folders (below root), Office lock files (~$leaflet.docx, written
-    beside a document while Word has it open) and this tool's outputs are passed over
-    silently; any other file that is not an article is reported as skipped."""
-    name = path.name.lower()
-    return (
-        any(part.startswith(".") for part in path.relative_to(root).parts)
-        or name.startswith("~$")
-        or name.endswith(_OWN_OUTPUTS)
-        or name == "manifest.json"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Input:
-    """An article file and its path below the input root it was found under (a folder
-    argument, the fixed part of a glob pattern, or a file argument's own folder): the
-    article's identity when it states no URL, and the name of its output files."""
-
-    path: Path
-    relative: str
-
-    @property
-    def stem(self) -> str:
-        """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
-        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
-
-
-def discover(
-    paths: Iterable[str], *, skipped: list[Path] | None = None
-) -> tuple[list[Input], list[ExportError]]:
-    """Articles named by paths: folders (recursively), files, or glob patterns. Files of
-    other types found in folders or by patterns are added to `skipped`."""
-    found: list[Input] = []
-    errors: list[ExportError] = []
-    others: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        try:
-            if path.is_dir():
-                errors += _unreadable_folders(path)
-                files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
-                found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
-                others += [p for p in files if not is_article(p)]
-            elif path.is_file():
-                found.append(Input(path, path.name))
-            elif glob.has_magic(raw):
-                root = glob_root(raw)
-                matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
-                files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
-                found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
-                others += [p for p in files if not is_article(p)]
-                if not matches:
-                    errors.append(SourceError("no file matches this pattern", path=raw))
-            else:
-                errors.append(SourceError("no such file or directory", path=raw))
-        except OSError as exc:  # e.g. under a folder the user may not search
-            errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
-    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
-    if skipped is not None:
-        articles = {i.path for i in unique}
-        skipped += [p for p in dict.fromkeys(others) if p not in articles]
-    return unique, errors
-
-
-def _unreadable_folders(root: Path) -> list[ExportError]:
-    """The folders below root that cannot be listed (no permission): each an error, as the
-    articles in them would otherwise be passed over without a word."""
-    failed: list[ExportError] = []
-
-    def report(exc: OSError) -> None:
-        failed.append(
-            SourceError(f"cannot read folder ({exc.strerror})", path=exc.filename or str(root))
-        )
-
-    for _ in os.walk(root, onerror=report):
-        pass
-    return failed
-
-
-def _articles(paths: Iterable[str], report: ExportReport) -> list[Input]:
+def _articles(paths: Iterable[str], report: ExportReport, options: ExportOptions) -> list[Input]:
     """The article files at paths; paths that name none are errors in the report, and no
     article at all is a NoInputError."""
     paths = list(paths)
     skipped: list[Path] = []
-    files, errors = discover(paths, skipped=skipped)
+    links: list[tuple[Path, str]] = []
+    files, errors = discover(
+        paths, skipped=skipped, not_followed=links, follow_symlinks=options.follow_symlinks
+    )
     report.errors += errors
     report.skipped += [str(p) for p in skipped]
+    report.not_followed += [(str(p), why) for p, why in links]
     if not files and not errors:
         others = f"; skipped {len(skipped)} of other types" if skipped else ""
         raise NoInputError(
@@ -186,7 +105,7 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     per medicine with every article as a source (see mapping/merge.py)."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
-    files = _articles(paths, report)
+    files = _articles(paths, report, options)
     per_article: list[list[dict[str, Any]]] = []
     seen: dict[str, Path] = {}
     for source in files:
@@ -262,7 +181,7 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
     in input order, so the run's files, lines and report do not depend on the jobs."""
     report = ExportReport()
     default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
-    files = _articles(paths, report)
+    files = _articles(paths, report, options)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -357,7 +276,7 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
     default_lexicon(options.lexicons)
-    files = _articles(paths, report)
+    files = _articles(paths, report, options)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
     seen: dict[str, Path] = {}
@@ -416,8 +335,12 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
     skipped: list[Path] = []
-    files, errors = discover([path], skipped=skipped)
+    links: list[tuple[Path, str]] = []
+    files, errors = discover(
+        [path], skipped=skipped, not_followed=links, follow_symlinks=options.follow_symlinks
+    )
     report.skipped += [str(p) for p in skipped]
+    report.not_followed += [(str(p), why) for p, why in links]
     if errors:
         raise errors[0]
     if not files:

@@ -89,6 +89,7 @@ class ExportReport:
     results: list[ArticleResult] = field(default_factory=list)
     errors: list[ExportError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files found that are not articles
+    not_followed: list[tuple[str, str]] = field(default_factory=list)  # symlinks: (path, why)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -135,6 +136,16 @@ class ExportReport:
             f"{_count(len(self.skipped), 'file')} skipped, not of a supported type: "
             f"{', '.join(map(display, self.skipped[:_LISTED]))}{more}"
         )
+
+    def not_followed_line(self) -> str | None:
+        """`1 symlink not followed: in/a.txt (to a file outside the input folder; ...)`."""
+        if not self.not_followed:
+            return None
+        listed = [f"{display(p)} ({why})" for p, why in self.not_followed[:_LISTED]]
+        extra = len(self.not_followed) - _LISTED
+        more = f" and {extra} more" if extra > 0 else ""
+        count = _count(len(self.not_followed), "symlink")
+        return f"{count} not followed: {', '.join(listed)}{more}"
 
     def unmapped_report(self) -> dict[str, Any]:
         """The run's report: per article its status and what it yielded (the quality signal),
@@ -192,7 +203,8 @@ class ExportReport:
                     "reason": f"unsupported file type '{display(PurePath(p).suffix)}'",
                 }
                 for p in self.skipped
-            ],
+            ]
+            + [{"path": display(p), "reason": why} for p, why in self.not_followed],
         }
 
     def summary(self) -> str:

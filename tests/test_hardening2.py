@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_hardening import _bundles, assert_no_traceback, error_lines, run
+from test_hardening import NAMES, _bundles, assert_no_traceback, error_lines, run, three_articles
 
 from fhir_export.errors import ExitCode
 
@@ -150,3 +150,119 @@ def test_validate_reads_no_more_than_its_size_limit(
     assert sizes == [MAX_BYTES + 1]
     assert result.exit_code == ExitCode.INPUT_FAILED
     assert result.stdout == f"{big}: error: (document): file is over the {MAX_BYTES} byte limit\n"
+
+
+# --------------------------------------------------------------------------------------------
+# security: symlinks out of the input root, symlink loops, folders that cannot be listed
+# --------------------------------------------------------------------------------------------
+
+DIARY = "Secret diary: warfarin is a medicine used to prevent clots.\n"
+
+
+def _linked_tree(tmp_path: Path) -> Path:
+    """in/ with three articles, a symlinked file and a symlinked folder leading out of it, and
+    two symlink loops."""
+    root = tmp_path / "in"
+    three_articles(root / "sub")
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "diary.txt").write_text(DIARY, encoding="utf-8")
+    (root / "sub" / "diary.txt").symlink_to(outside / "diary.txt")
+    (root / "private").symlink_to(outside, target_is_directory=True)
+    (root / "sub" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "sub" / "self").symlink_to(root / "sub", target_is_directory=True)
+    return root
+
+
+def _not_followed(root: Path) -> str:
+    return (
+        f"4 symlinks not followed: {root}/private (to a folder outside the input folder; "
+        f"--follow-symlinks follows it), {root}/sub/diary.txt (to a file outside the input "
+        f"folder; --follow-symlinks follows it), {root}/sub/loop (to a folder inside the input "
+        f"folder; --follow-symlinks follows it), {root}/sub/self (to a folder inside the input "
+        f"folder; --follow-symlinks follows it)"
+    )
+
+
+def test_symlinks_out_of_the_input_folder_are_not_followed(tmp_path: Path) -> None:
+    root = _linked_tree(tmp_path)
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    result = run("export", root, "--out", out, "--report", report, "--jobs", "1")
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert sorted(p.name for p in (out / "sub").iterdir()) == [
+        f"{name}.bundle.json" for name in NAMES
+    ]
+    assert not (out / "private").exists()
+    assert "warfarin" not in "".join(p.read_text("utf-8") for p in out.rglob("*.json"))
+    assert result.stderr.splitlines()[-2] == _not_followed(root)
+    rows = json.loads(report.read_text("utf-8"))["skipped"]
+    assert rows[1] == {
+        "path": f"{root}/sub/diary.txt",
+        "reason": "to a file outside the input folder; --follow-symlinks follows it",
+    }
+
+
+def test_a_glob_over_symlink_loops_terminates_and_stays_inside(tmp_path: Path) -> None:
+    root = _linked_tree(tmp_path)
+    result = run("export", f"{root}/**/*.txt", "--out", tmp_path / "out", "--jobs", "1")
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert len(result.stdout.splitlines()) == 3
+    assert "4 symlinks not followed" in result.stderr
+    one_level = run("export", f"{root}/sub/*.txt", "--out", tmp_path / "out2", "--jobs", "1")
+    assert len(one_level.stdout.splitlines()) == 3
+    assert f"1 symlink not followed: {root}/sub/diary.txt (" in one_level.stderr
+
+
+def test_follow_symlinks_reads_them_once_even_over_loops(tmp_path: Path) -> None:
+    root = _linked_tree(tmp_path)
+    out = tmp_path / "out"
+    result = run("export", root, "--out", out, "--follow-symlinks", "--jobs", "1")
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    assert written == [
+        "private/diary.bundle.json",
+        *(f"sub/{n}.bundle.json" for n in NAMES[:1]),
+        "sub/diary.bundle.json",
+        *(f"sub/{n}.bundle.json" for n in NAMES[1:]),
+    ]
+    assert result.stderr.splitlines()[-2] == (
+        f"2 symlinks not followed: {root}/sub/loop (a loop: its folder is already read), "
+        f"{root}/sub/self (a loop: its folder is already read)"
+    )
+
+
+def test_a_symlink_named_on_the_command_line_is_read(tmp_path: Path) -> None:
+    root = _linked_tree(tmp_path)
+    result = run("export", root / "sub" / "diary.txt", "--out", "-")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert "warfarin" in result.stdout
+
+
+def test_a_folder_that_cannot_be_listed_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(As root chmod cannot lock a folder: the listing itself is made to fail.)"""
+    import os
+
+    from fhir_export import discovery
+
+    three_articles(tmp_path / "in" / "ok")
+    locked = tmp_path / "in" / "locked"
+    three_articles(locked)
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(discovery.os, "scandir", scandir)
+    for args in ([tmp_path / "in"], [f"{tmp_path}/in/**/*.txt"]):
+        result = run("export", *args, "--out", tmp_path / "out", "--jobs", "1")
+        assert_no_traceback(result)
+        assert result.exit_code == ExitCode.INPUT_FAILED
+        assert error_lines(result) == [f"Error: {locked}: cannot read folder (Permission denied)."]
+        assert len(result.stdout.splitlines()) == 3
