@@ -218,6 +218,8 @@ def export_command(
         for written in article.outputs:
             click.echo(display(written))
         shown = display(article.path)
+        for note in article.limited:
+            click.echo(f"{shown}: {note}", err=True)
         if verbose and article.unmapped_texts:
             click.echo(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
         if verbose and article.yielded is not None:

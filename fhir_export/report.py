@@ -82,6 +82,7 @@ class ArticleResult:
     unmapped_texts: tuple[str, ...] = ()
     unmapped_sentences: tuple[str, ...] = ()  # the sentence each unmapped term was read in
     yielded: Yield | None = None  # None: not an extracted article (convert)
+    limited: tuple[str, ...] = ()  # the per-article caps it hit (limits.py), one note each
 
 
 @dataclass(slots=True)
@@ -180,6 +181,8 @@ class ExportReport:
                 "outputs": [display(o) for o in result.outputs],
                 "unmapped": terms,
             }
+            if result.limited:
+                entry["limited"] = list(result.limited)
             articles.append(entry | (result.yielded.as_json() if result.yielded else {}))
             for f in result.unmapped:
                 counts[f.text.casefold()] = counts.get(f.text.casefold(), 0) + 1

@@ -266,3 +266,58 @@ def test_a_folder_that_cannot_be_listed_is_reported(
         assert result.exit_code == ExitCode.INPUT_FAILED
         assert error_lines(result) == [f"Error: {locked}: cannot read folder (Permission denied)."]
         assert len(result.stdout.splitlines()) == 3
+
+
+# --------------------------------------------------------------------------------------------
+# bounds: what one article yields is capped, and the cap is reported
+# --------------------------------------------------------------------------------------------
+
+MEDS = ("Aspirin", "Ibuprofen", "Naproxen", "Warfarin", "Metformin", "Lisinopril")
+EFFECTS = ("nausea", "headache", "dizziness", "rash")
+
+
+def test_an_article_of_many_facts_keeps_the_first_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fhir_export import limits
+
+    monkeypatch.setattr(limits, "MAX_FACTS", 5)
+    monkeypatch.setattr(limits, "MAX_MEDICINES", 4)
+    monkeypatch.setattr(limits, "MAX_SCREENING", 2)
+    lines = ["Medicines and side effects", ""]
+    lines += [f"{m} may cause {e}." for m in MEDS for e in EFFECTS]
+    lines += ["", "Before you start", ""]
+    lines += [f"Do you take {m.lower()}?" for m in MEDS]
+    src = tmp_path / "many.txt"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    result = run("export", src, "--out", out, "--report", report, "--jobs", "1")
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    row = json.loads(report.read_text("utf-8"))["articles"][0]
+    notes = [line.removeprefix(f"{src}: ") for line in result.stderr.splitlines()
+             if line.startswith(f"{src}: ")]
+    assert notes == row["limited"]
+    assert notes[0] == "kept the first 4 medicines of 6 (the limit per article)"
+    assert notes[1].startswith("kept the first 5 facts of ")
+    assert notes[2] == "kept the first 2 screening questions of 6 (the limit per article)"
+    assert sum(row["facts"].values()) == 5
+    assert row["screening"] == 2
+    assert row["medicines"]["coded"] + row["medicines"]["uncoded"] <= 4
+    bundle = json.loads((out / "many.bundle.json").read_text("utf-8"))
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds.count("MedicationKnowledge") <= 4
+    assert run("validate", out / "many.bundle.json").exit_code == 0
+    # the first facts in the article's order are the ones kept
+    text = json.dumps(bundle)
+    assert "nausea" in text and "Lisinopril may cause rash" not in text
+
+
+def test_the_caps_are_far_above_any_real_article() -> None:
+    """The largest of ../shared/realworld: 34 medicines, 125 facts, 45 screening questions
+    (measured with --report over every article there and in tests/data/articles)."""
+    from fhir_export import limits
+
+    assert (limits.MAX_MEDICINES, limits.MAX_FACTS, limits.MAX_SCREENING) == (500, 5000, 500)
+    assert limits.MAX_MEDICINES > 10 * 34 and limits.MAX_FACTS > 10 * 125
+    assert limits.MAX_SCREENING > 10 * 45
