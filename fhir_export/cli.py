@@ -37,8 +37,42 @@ def _epoch() -> int | None:
     return seconds
 
 
+def _stdout_gone() -> None:
+    """stdout's reader went away (`| head`): point stdout at /dev/null, so that Python's own
+    flush at exit does not complain again, and exit OUTPUT_FAILED without a word."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's runner)
+        pass
+    sys.exit(int(ExitCode.OUTPUT_FAILED))
+
+
+def _to_stdout(data: bytes) -> None:
+    """A document written to stdout (`--out -`): a closed pipe or a full device is the
+    output failing (exit 4), not a traceback."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_gone()
+    except OSError as exc:
+        click.echo(f"Error: <stdout>: cannot write ({exc.strerror or exc}).", err=True)
+        sys.exit(int(ExitCode.OUTPUT_FAILED))
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # any command's stdout piped into a reader that stopped
+            _stdout_gone()
+            raise  # not reached
+
+
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"}
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"},
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
@@ -192,8 +226,7 @@ def export_command(
             if len(sources) != 1:
                 raise click.UsageError("--out - writes exactly one article")
             data, result = export_one(sources[0], options)
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
+            _to_stdout(data)
         elif merge and format == "ndjson":
             raise click.UsageError("--merge writes a Bundle: choose json, xml or both")
         elif merge:
@@ -279,7 +312,7 @@ def convert_command(
         except Exception as exc:
             click.echo(InternalError(exc, path=paths[0], stage="convert").line(), err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
-        sys.stdout.buffer.write(converted)
+        _to_stdout(converted)
         return
     result = convert_files(paths, to, Path(out) if out else None, fhir_version)
     for error in result.errors:

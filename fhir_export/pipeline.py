@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -147,6 +149,41 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     return report
 
 
+# Temporary files are named '.fhir-export-<8 random>.tmp' beside their target: short, so that a
+# target name of up to 255 bytes still fits, and recognizable, so that the ones a killed run
+# left behind (older than this run) are removed when a run next writes into their folder.
+TEMP_PREFIX, TEMP_SUFFIX = ".fhir-export-", ".tmp"
+_TEMP = re.compile(rf"{re.escape(TEMP_PREFIX)}[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}")
+_RUN_STARTED = time.time()
+_swept: set[Path] = set()
+
+
+def sweep_stale_temporaries(folder: Path, before: float | None = None) -> list[Path]:
+    """Remove our own temporary files in folder that are older than `before` (default: the
+    start of this process): what a run killed while writing left behind. Nothing else is
+    touched. Returns what was removed."""
+    cutoff = _RUN_STARTED if before is None else before
+    removed = []
+    try:
+        with os.scandir(folder) as listing:
+            stale = [
+                Path(e.path)
+                for e in listing
+                if _TEMP.fullmatch(e.name)
+                and e.is_file(follow_symlinks=False)
+                and e.stat(follow_symlinks=False).st_mtime < cutoff
+            ]
+    except OSError:
+        return []
+    for path in stale:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 def write_atomic(targets: dict[Path, bytes]) -> None:
     """Write every target or none: each goes to a temporary file beside it first, and only
     when all are on disk are they renamed into place."""
@@ -156,7 +193,10 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
         for target, data in targets.items():
             current = target
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            if target.parent not in _swept:
+                _swept.add(target.parent)
+                sweep_stale_temporaries(target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
             temps.append((tmp, target))
             os.chmod(tmp, 0o644)
             with os.fdopen(fd, "wb") as handle:

@@ -321,3 +321,114 @@ def test_the_caps_are_far_above_any_real_article() -> None:
     assert (limits.MAX_MEDICINES, limits.MAX_FACTS, limits.MAX_SCREENING) == (500, 5000, 500)
     assert limits.MAX_MEDICINES > 10 * 34 and limits.MAX_FACTS > 10 * 125
     assert limits.MAX_SCREENING > 10 * 45
+
+
+# --------------------------------------------------------------------------------------------
+# operator mistakes: full device, closed pipe, long names, killed runs, a deep lexicon
+# --------------------------------------------------------------------------------------------
+
+
+def _cli(*args: str | Path, stdout: Any) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "fhir_export", *map(str, args)],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_out_dash_into_a_full_device_is_one_line(tmp_path: Path) -> None:
+    src = three_articles(tmp_path / "in")[0]
+    with open("/dev/full", "wb") as full:
+        process = _cli("export", src, "--out", "-", stdout=full)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.OUTPUT_FAILED == 4
+    assert err.decode().splitlines() == ["Error: <stdout>: cannot write (No space left on device)."]
+
+
+def test_out_dash_into_a_pipe_closed_early_fails_quietly(tmp_path: Path) -> None:
+    import subprocess
+
+    src = three_articles(tmp_path / "in")[0]
+    process = _cli("export", src, "--out", "-", stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before anything is written
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.OUTPUT_FAILED
+    assert err == b""
+
+
+def test_writing_onto_a_full_disk_is_one_line_per_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from fhir_export import pipeline
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    three_articles(tmp_path / "in")
+    monkeypatch.setattr(pipeline.os, "fsync", full)
+    out = tmp_path / "out"
+    result = run("export", tmp_path / "in", "--out", out, "--jobs", "1")
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.OUTPUT_FAILED
+    assert error_lines(result) == [
+        f"Error: {out}/{name}.bundle.json: cannot write (No space left on device)."
+        for name in NAMES
+    ]
+    assert list(out.iterdir()) == []  # no temporary left behind
+
+
+@pytest.mark.parametrize("length", [232, 238, 243])
+def test_long_output_names_are_written(tmp_path: Path, length: int) -> None:
+    """Article names of 232-243 characters give output names of up to 251 (of the 255 a name
+    may have): the temporary file's name stays short (it once added 14 to the output's)."""
+    src = tmp_path / "in" / ("a" * (length - len(".txt")) + ".txt")
+    src.parent.mkdir()
+    src.write_text(ARTICLE_TEXT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("export", src, "--out", out, "--format", "both", "--jobs", "1")
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert sorted(len(p.name) for p in out.iterdir()) == [length + 7, length + 8]
+
+
+ARTICLE_TEXT = "Aspirin\n\nAspirin is a medicine used to treat pain. It may cause bleeding.\n"
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".fhir-export-k9x2ab7q.tmp"  # ours, from before this run
+    fresh = out / ".fhir-export-zz00aa11.tmp"  # ours, written during this run (another run)
+    others = [out / ".aspirin.bundle.json.tmp", out / "notes.tmp", out / ".fhir-export-x.tmp"]
+    for path in (stale, fresh, *others):
+        path.write_bytes(b"{")
+    for path in (stale, *others):
+        os.utime(path, (0, 0))
+    three_articles(tmp_path / "in")
+    result = run("export", tmp_path / "in", "--out", out, "--jobs", "1")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert not stale.exists()
+    assert fresh.exists()
+    assert all(p.exists() for p in others)
+
+
+def test_a_deeply_nested_lexicon_is_a_usage_error(tmp_path: Path) -> None:
+    lexicon = tmp_path / "deep.json"
+    lexicon.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    src = three_articles(tmp_path / "in")[0]
+    result = run("export", src, "--out", tmp_path / "out", "--lexicon", lexicon)
+    assert_no_traceback(result)
+    assert result.exit_code == ExitCode.USAGE
+    assert error_lines(result) == [f"Error: {lexicon}: JSON nested too deeply to be a lexicon."]
+    checked = run("lexicon", "check", lexicon, "--no-shipped")
+    assert_no_traceback(checked)
+    assert checked.stdout == f"{lexicon}: error: -: JSON nested too deeply to be a lexicon\n"
