@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import bundling, segmentation
+from . import bundling, limits, segmentation
 from .errors import ExportError, InternalError, UsageError, display
 from .extraction import extract
 from .identity import identify
@@ -139,7 +139,7 @@ def map_article(
         article = segmentation.segment(raw)
         article = replace(article, identifier=identify(article, name))
     with timed(seconds, "extract"):
-        extraction = extract(article, lexicon)
+        extraction, limited = limits.cap(extract(article, lexicon))
     with timed(seconds, "map"):
         mapper = {"R4": r4.map_article, "R5": r5.map_article}.get(options.fhir_version)
         if mapper is None:
@@ -157,6 +157,7 @@ def map_article(
             article.text[f.sentence.start : f.sentence.end].strip() for f in extraction.unmapped
         ),
         yielded=Yield.of(extraction),
+        limited=limited,
     )
     return resources, result
 

@@ -40,8 +40,42 @@ def _epoch() -> int | None:
     return seconds
 
 
+def _stdout_gone() -> None:
+    """stdout's reader went away (`| head`): point stdout at /dev/null, so that Python's own
+    flush at exit does not complain again, and exit OUTPUT_FAILED without a word."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's runner)
+        pass
+    sys.exit(int(ExitCode.OUTPUT_FAILED))
+
+
+def _to_stdout(data: bytes) -> None:
+    """A document written to stdout (`--out -`): a closed pipe or a full device is the
+    output failing (exit 4), not a traceback."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_gone()
+    except OSError as exc:
+        click.echo(f"Error: <stdout>: cannot write ({exc.strerror or exc}).", err=True)
+        sys.exit(int(ExitCode.OUTPUT_FAILED))
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # any command's stdout piped into a reader that stopped
+            _stdout_gone()
+            raise  # not reached
+
+
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"}
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"},
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
@@ -171,6 +205,12 @@ def _check_paths(paths: tuple[str, ...]) -> None:
     "articles in this process.",
 )
 @click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Follow symlinks below the given paths that lead out of them, and symlinked "
+    "folders (default: skipped and listed; a path given on the command line is always read).",
+)
+@click.option(
     "--html",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -190,6 +230,7 @@ def export_command(
     report: Path | None,
     verbose: bool,
     jobs: int | None,
+    follow_symlinks: bool,
     html: Path | None,
 ) -> None:
     if html is not None and (out == "-" or merge or format == "ndjson"):
@@ -208,6 +249,7 @@ def export_command(
         lexicons=lexicon,
         fhir_version=fhir_version,
         jobs=jobs or os.cpu_count() or 1,
+        follow_symlinks=follow_symlinks,
     )
     sources = paths or ("source",)
     _check_paths(sources)
@@ -229,8 +271,7 @@ def export_command(
             if len(sources) != 1:
                 raise click.UsageError("--out - writes exactly one article")
             data, result = export_one(sources[0], options)
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
+            _to_stdout(data)
         elif merge and format == "ndjson":
             raise click.UsageError("--merge writes a Bundle: choose json, xml or both")
         elif merge:
@@ -255,14 +296,16 @@ def export_command(
         for written in article.outputs:
             click.echo(display(written))
         shown = display(article.path)
+        for note in article.limited:
+            click.echo(f"{shown}: {note}", err=True)
         if verbose and article.unmapped_texts:
             click.echo(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
         if verbose and article.yielded is not None:
             for line in _nothing_of(article.yielded):
                 click.echo(f"{shown}: {line}", err=True)
-    skipped = result.skipped_line()
-    if skipped:
-        click.echo(skipped, err=True)
+    for passed_over in (result.not_followed_line(), result.skipped_line()):
+        if passed_over:
+            click.echo(passed_over, err=True)
     for line in clean_run_lines(result):
         click.echo(line, err=True)
     empty = result.empty_line()
@@ -305,7 +348,7 @@ def convert_command(
         if len(paths) != 1:
             raise click.UsageError("--out - converts exactly one file")
         try:
-            data = Path(paths[0]).read_bytes()
+            data = convert.read_capped(paths[0])
             converted = convert.convert(data, to=to, path=paths[0], fhir_version=fhir_version)
         except ExportError as exc:
             click.echo(exc.line(), err=True)
@@ -316,7 +359,7 @@ def convert_command(
         except Exception as exc:
             click.echo(InternalError(exc, path=paths[0], stage="convert").line(), err=True)
             sys.exit(int(ExitCode.INTERNAL_ERROR))
-        sys.stdout.buffer.write(converted)
+        _to_stdout(converted)
         return
     result = convert_files(paths, to, Path(out) if out else None, fhir_version)
     for error in result.errors:
@@ -350,12 +393,13 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
     from . import validation
+    from .convert import read_capped
 
     failed = False
     crashed = False
     for raw in paths:
         try:
-            data = Path(raw).read_bytes()
+            data = read_capped(raw)  # over the size limit is an issue; /dev/zero is not read
         except OSError as exc:
             click.echo(f"Error: {display(raw)}: cannot read file ({exc.strerror}).", err=True)
             failed = True

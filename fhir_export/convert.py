@@ -14,12 +14,17 @@ import json
 from typing import Any
 
 from lxml import etree
+from pydantic import ValidationError
 
 from .bundling import in_spec_order
 from .errors import SourceError
 from .serialization import SERIALIZERS
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 100  # nesting levels (JSON objects and arrays, XML elements)
+# what the models raise on content they refuse (pydantic's ValidationError is a ValueError;
+# fuzzed content also makes them raise the others)
+_REFUSED = (ValueError, KeyError, TypeError, AttributeError, IndexError, etree.XMLSyntaxError)
 _PACKAGES = {"R4": "fhir.resources.R4B", "R5": "fhir.resources"}
 _XML_PARSER_OPTIONS: dict[str, Any] = {
     "resolve_entities": False,
@@ -32,12 +37,43 @@ _XML_PARSER_OPTIONS: dict[str, Any] = {
 }
 
 
+def read_capped(path: str, limit: int = MAX_BYTES) -> bytes:
+    """At most limit + 1 bytes of the file at path: enough to tell that it is over the limit
+    without reading all of /dev/zero or a huge file first."""
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a parsed JSON value (counted without recursion;
+    the count stops a level past MAX_DEPTH)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def xml_depth(root: Any) -> int:
+    """How deeply the elements under root nest."""
+    deepest = depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _model_class(resource_type: str, fhir_version: str) -> Any:
     package = _PACKAGES[fhir_version]
     try:
         module = importlib.import_module(f"{package}.{resource_type.lower()}")
         return getattr(module, resource_type)
-    except (ImportError, AttributeError):
+    except (ImportError, AttributeError, ValueError):  # ValueError: e.g. an empty name
         raise SourceError(
             f"'{resource_type}' is not a FHIR {fhir_version} resource type", path=None
         ) from None
@@ -58,6 +94,21 @@ def _secure_root(data: bytes, path: str) -> Any:
     return root
 
 
+def _too_deep(kind: str, path: str) -> SourceError:
+    return SourceError(f"{kind} nested deeper than {MAX_DEPTH} levels", path=path)
+
+
+def _detail(exc: Exception | None) -> str:
+    """The first complaint of the models, with its location when pydantic gives one."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        more = f"; and {exc.error_count() - 1} more" if exc.error_count() > 1 else ""
+        return f"{where}: {first.get('msg', 'invalid')}{more}" if where else first.get("msg", "")
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else type(exc).__name__ if exc else "unknown"
+
+
 def _div(value: str) -> str:
     """The narrative as XHTML text: fhir.resources' XML reader keeps the whitespace after
     </div> and writes non-ASCII as character references; the content is the same."""
@@ -65,6 +116,38 @@ def _div(value: str) -> str:
         value.strip().encode("utf-8"), etree.XMLParser(**_XML_PARSER_OPTIONS)
     )
     return str(etree.tostring(element, encoding="unicode", with_tail=False))
+
+
+def _narrative_problem(div: Any) -> str | None:
+    """Why a Narrative.div cannot be carried as XHTML (None when it can): it must be one
+    well-formed element, with no DOCTYPE or entity declaration (never expanded)."""
+    if not isinstance(div, str):
+        return "is not a string"
+    if not div.strip():
+        return "is empty"
+    if "<!DOCTYPE" in div.upper() or "<!ENTITY" in div.upper():
+        return "has a DOCTYPE or ENTITY declaration (refused; entities are never expanded)"
+    try:
+        etree.fromstring(div.strip().encode("utf-8"), etree.XMLParser(**_XML_PARSER_OPTIONS))
+    except etree.XMLSyntaxError as exc:
+        return f"is not well-formed XHTML ({exc.msg})"
+    return None
+
+
+def _check_narratives(resource: dict[str, Any], path: str) -> None:
+    """A SourceError naming the first narrative (by its location) that is no XHTML element."""
+    stack: list[tuple[Any, str]] = [(resource, str(resource.get("resourceType", "")))]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, f"{where}[{n}]") for n, item in reversed(list(enumerate(node))))
+        elif isinstance(node, dict):
+            text = node.get("text")
+            if isinstance(text, dict) and "div" in text:
+                problem = _narrative_problem(text["div"])
+                if problem is not None:
+                    raise SourceError(f"the narrative {where}.text.div {problem}", path=path)
+            stack.extend((v, f"{where}.{k}") for k, v in reversed(node.items()) if k != "text")
 
 
 def _normalize_divs(value: Any) -> Any:
@@ -95,8 +178,12 @@ def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[di
     text = data.lstrip()
     versions = [fhir_version] if fhir_version else ["R4", "R5"]
     last: Exception | None = None
+    if len(data) > MAX_BYTES:
+        raise SourceError(f"file is over the {MAX_BYTES} byte limit", path=path)
     if text.startswith(b"<"):
         root = _secure_root(data, path)
+        if xml_depth(root) > MAX_DEPTH:
+            raise _too_deep("XML", path)
         resource_type = etree.QName(root).localname
         for version in versions:
             cls = _model_class(resource_type, version)
@@ -104,34 +191,38 @@ def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[di
                 model = cls.model_validate_xml(
                     data, xmlparser=etree.XMLParser(**_XML_PARSER_OPTIONS)
                 )
-            except (ValueError, KeyError) as exc:
+                dumped = _normalize_divs(
+                    model.model_dump(mode="json", by_alias=True, exclude_none=True)
+                )
+                if version == "R5":
+                    dumped = _integer64_as_string(dumped)
+                return in_spec_order(model, dumped), version
+            except _REFUSED as exc:  # the models' complaints; fuzzed content gives TypeErrors
                 last = exc
-                continue
-            dumped = _normalize_divs(
-                model.model_dump(mode="json", by_alias=True, exclude_none=True)
-            )
-            if version == "R5":
-                dumped = _integer64_as_string(dumped)
-            return in_spec_order(model, dumped), version
     else:
         try:
             raw = json.loads(data)
+        except RecursionError:
+            raise _too_deep("JSON", path) from None
         except ValueError as exc:
             raise SourceError(f"neither FHIR JSON nor XML ({exc})", path=path) from None
+        if json_depth(raw) > MAX_DEPTH:
+            raise _too_deep("JSON", path)
         if not isinstance(raw, dict) or not isinstance(raw.get("resourceType"), str):
             raise SourceError("JSON without a 'resourceType'", path=path)
         for version in versions:
             cls = _model_class(raw["resourceType"], version)
             try:
                 model = cls.model_validate(raw)
-            except (ValueError, KeyError) as exc:
+                return in_spec_order(model, raw), version
+            except _REFUSED as exc:
                 last = exc
-                continue
-            return in_spec_order(model, raw), version
-    detail = str(last).splitlines()[0] if last else "unknown"
-    raise SourceError(f"not valid FHIR {' or '.join(versions)} ({detail})", path=path)
+    raise SourceError(f"not valid FHIR {' or '.join(versions)} ({_detail(last)})", path=path)
 
 
 def convert(data: bytes, *, to: str, path: str, fhir_version: str | None = None) -> bytes:
+    """FHIR JSON or XML bytes -> the other format; content that cannot be carried (invalid for
+    the models, a narrative that is no XHTML element) is a SourceError naming the file."""
     resource, _ = read(data, path=path, fhir_version=fhir_version)
+    _check_narratives(resource, path)
     return SERIALIZERS[to](resource)

@@ -38,4 +38,5 @@ class ExportOptions:
     max_bytes: int = 10 * 1024 * 1024  # larger articles are refused, not truncated
     lexicons: tuple[Path, ...] = ()  # user lexicon files, added to the shipped one
     fhir_version: str = "R4"  # "R4" (4.0.1) or "R5" (5.0.0): the release the bundles are in
+    follow_symlinks: bool = False  # follow symlinks out of the input root, and symlinked folders
     jobs: int = 1  # worker processes for export and --format ndjson (1: in this process)

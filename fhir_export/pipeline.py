@@ -7,12 +7,13 @@ one or the new one, never half-written.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -21,6 +22,7 @@ from . import bundling, convert, manifest, parallel
 from .article_export import map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
+from .discovery import Input, discover
 from .errors import (
     ExportError,
     InternalError,
@@ -30,106 +32,25 @@ from .errors import (
     UsageError,
     display,
 )
-from .identity import glob_root, relative_path
 from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport
 from .serialization import SERIALIZERS
-from .sources import is_article
 from .terminology import Lexicon, default_lexicon
 
-# this tool's own outputs: not articles, and not worth a 'skipped' line either
-_OWN_OUTPUTS = (".bundle.json", ".bundle.xml", ".ndjson")
 
-
-def _ignored(path: Path, root: Path) -> bool:
-    """Hidden files and folders (below root), Office lock files (~$leaflet.docx, written
-    beside a document while Word has it open) and this tool's outputs are passed over
-    silently; any other file that is not an article is reported as skipped."""
-    name = path.name.lower()
-    return (
-        any(part.startswith(".") for part in path.relative_to(root).parts)
-        or name.startswith("~$")
-        or name.endswith(_OWN_OUTPUTS)
-        or name == "manifest.json"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Input:
-    """An article file and its path below the input root it was found under (a folder
-    argument, the fixed part of a glob pattern, or a file argument's own folder): the
-    article's identity when it states no URL, and the name of its output files."""
-
-    path: Path
-    relative: str
-
-    @property
-    def stem(self) -> str:
-        """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
-        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
-
-
-def discover(
-    paths: Iterable[str], *, skipped: list[Path] | None = None
-) -> tuple[list[Input], list[ExportError]]:
-    """Articles named by paths: folders (recursively), files, or glob patterns. Files of
-    other types found in folders or by patterns are added to `skipped`."""
-    found: list[Input] = []
-    errors: list[ExportError] = []
-    others: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        try:
-            if path.is_dir():
-                errors += _unreadable_folders(path)
-                files = sorted(p for p in path.rglob("*") if p.is_file() and not _ignored(p, path))
-                found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
-                others += [p for p in files if not is_article(p)]
-            elif path.is_file():
-                found.append(Input(path, path.name))
-            elif glob.has_magic(raw):
-                root = glob_root(raw)
-                matches = sorted(Path(p) for p in glob.glob(raw, recursive=True))
-                files = [p for p in matches if p.is_file() and not _ignored(p, p.parent)]
-                found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
-                others += [p for p in files if not is_article(p)]
-                if not matches:
-                    errors.append(SourceError("no file matches this pattern", path=raw))
-            else:
-                errors.append(SourceError("no such file or directory", path=raw))
-        except OSError as exc:  # e.g. under a folder the user may not search
-            errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
-    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
-    if skipped is not None:
-        articles = {i.path for i in unique}
-        skipped += [p for p in dict.fromkeys(others) if p not in articles]
-    return unique, errors
-
-
-def _unreadable_folders(root: Path) -> list[ExportError]:
-    """The folders below root that cannot be listed (no permission): each an error, as the
-    articles in them would otherwise be passed over without a word."""
-    failed: list[ExportError] = []
-
-    def report(exc: OSError) -> None:
-        failed.append(
-            SourceError(f"cannot read folder ({exc.strerror})", path=exc.filename or str(root))
-        )
-
-    for _ in os.walk(root, onerror=report):
-        pass
-    return failed
-
-
-def _articles(paths: Iterable[str], report: ExportReport) -> list[Input]:
+def _articles(paths: Iterable[str], report: ExportReport, options: ExportOptions) -> list[Input]:
     """The article files at paths; paths that name none are errors in the report, and no
     article at all is a NoInputError."""
     paths = list(paths)
     skipped: list[Path] = []
-    files, errors = discover(paths, skipped=skipped)
+    links: list[tuple[Path, str]] = []
+    files, errors = discover(
+        paths, skipped=skipped, not_followed=links, follow_symlinks=options.follow_symlinks
+    )
     report.errors += errors
     report.skipped += [str(p) for p in skipped]
+    report.not_followed += [(str(p), why) for p, why in links]
     if not files and not errors:
         others = f"; skipped {len(skipped)} of other types" if skipped else ""
         raise NoInputError(
@@ -187,7 +108,7 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     per medicine with every article as a source (see mapping/merge.py)."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
-    files = _articles(paths, report)
+    files = _articles(paths, report, options)
     per_article: list[list[dict[str, Any]]] = []
     seen: dict[str, Path] = {}
     for source in files:
@@ -230,6 +151,41 @@ def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     return report
 
 
+# Temporary files are named '.fhir-export-<8 random>.tmp' beside their target: short, so that a
+# target name of up to 255 bytes still fits, and recognizable, so that the ones a killed run
+# left behind (older than this run) are removed when a run next writes into their folder.
+TEMP_PREFIX, TEMP_SUFFIX = ".fhir-export-", ".tmp"
+_TEMP = re.compile(rf"{re.escape(TEMP_PREFIX)}[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}")
+_RUN_STARTED = time.time()
+_swept: set[Path] = set()
+
+
+def sweep_stale_temporaries(folder: Path, before: float | None = None) -> list[Path]:
+    """Remove our own temporary files in folder that are older than `before` (default: the
+    start of this process): what a run killed while writing left behind. Nothing else is
+    touched. Returns what was removed."""
+    cutoff = _RUN_STARTED if before is None else before
+    removed = []
+    try:
+        with os.scandir(folder) as listing:
+            stale = [
+                Path(e.path)
+                for e in listing
+                if _TEMP.fullmatch(e.name)
+                and e.is_file(follow_symlinks=False)
+                and e.stat(follow_symlinks=False).st_mtime < cutoff
+            ]
+    except OSError:
+        return []
+    for path in stale:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 def write_atomic(targets: dict[Path, bytes]) -> None:
     """Write every target or none: each goes to a temporary file beside it first, and only
     when all are on disk are they renamed into place."""
@@ -239,7 +195,10 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
         for target, data in targets.items():
             current = target
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            if target.parent not in _swept:
+                _swept.add(target.parent)
+                sweep_stale_temporaries(target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
             temps.append((tmp, target))
             os.chmod(tmp, 0o644)
             with os.fdopen(fd, "wb") as handle:
@@ -264,7 +223,7 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
     in input order, so the run's files, lines and report do not depend on the jobs."""
     report = ExportReport()
     default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
-    files = _articles(paths, report)
+    files = _articles(paths, report, options)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -360,7 +319,7 @@ def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
     default_lexicon(options.lexicons)
-    files = _articles(paths, report)
+    files = _articles(paths, report, options)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
     seen: dict[str, Path] = {}
@@ -419,8 +378,12 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
     skipped: list[Path] = []
-    files, errors = discover([path], skipped=skipped)
+    links: list[tuple[Path, str]] = []
+    files, errors = discover(
+        [path], skipped=skipped, not_followed=links, follow_symlinks=options.follow_symlinks
+    )
     report.skipped += [str(p) for p in skipped]
+    report.not_followed += [(str(p), why) for p, why in links]
     if errors:
         raise errors[0]
     if not files:
@@ -474,7 +437,7 @@ def _convert_file(
             raise SourceError(
                 f"is already {to.upper()}", path=raw, hint="Convert to the other format."
             )
-        data = path.read_bytes()
+        data = convert.read_capped(raw)
     except OSError as exc:
         raise SourceError(f"cannot read file ({exc.strerror})", path=raw) from None
     write_atomic({target: convert.convert(data, to=to, path=raw, fhir_version=fhir_version)})

@@ -82,6 +82,7 @@ class ArticleResult:
     unmapped_texts: tuple[str, ...] = ()
     unmapped_sentences: tuple[str, ...] = ()  # the sentence each unmapped term was read in
     yielded: Yield | None = None  # None: not an extracted article (convert)
+    limited: tuple[str, ...] = ()  # the per-article caps it hit (limits.py), one note each
 
 
 @dataclass(slots=True)
@@ -89,6 +90,7 @@ class ExportReport:
     results: list[ArticleResult] = field(default_factory=list)
     errors: list[ExportError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files found that are not articles
+    not_followed: list[tuple[str, str]] = field(default_factory=list)  # symlinks: (path, why)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     # clean runs: files of an earlier run removed, and files found in the output folder
     # that this run did not write, left alone (each with why), see pipeline._finish_run
@@ -140,6 +142,16 @@ class ExportReport:
             f"{', '.join(map(display, self.skipped[:_LISTED]))}{more}"
         )
 
+    def not_followed_line(self) -> str | None:
+        """`1 symlink not followed: in/a.txt (to a file outside the input folder; ...)`."""
+        if not self.not_followed:
+            return None
+        listed = [f"{display(p)} ({why})" for p, why in self.not_followed[:_LISTED]]
+        extra = len(self.not_followed) - _LISTED
+        more = f" and {extra} more" if extra > 0 else ""
+        count = _count(len(self.not_followed), "symlink")
+        return f"{count} not followed: {', '.join(listed)}{more}"
+
     def unmapped_report(self) -> dict[str, Any]:
         """The run's report: per article its status and what it yielded (the quality signal),
         and the unmapped terms: what was found without a code, where, in which sentence. For
@@ -173,6 +185,8 @@ class ExportReport:
                 "outputs": [display(o) for o in result.outputs],
                 "unmapped": terms,
             }
+            if result.limited:
+                entry["limited"] = list(result.limited)
             articles.append(entry | (result.yielded.as_json() if result.yielded else {}))
             for f in result.unmapped:
                 counts[f.text.casefold()] = counts.get(f.text.casefold(), 0) + 1
@@ -196,7 +210,8 @@ class ExportReport:
                     "reason": f"unsupported file type '{display(PurePath(p).suffix)}'",
                 }
                 for p in self.skipped
-            ],
+            ]
+            + [{"path": display(p), "reason": why} for p, why in self.not_followed],
         }
 
     def summary(self) -> str:

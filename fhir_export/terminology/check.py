@@ -104,6 +104,8 @@ class Issue:
 def _entries(path: Path) -> tuple[list[Any], list[Issue]]:
     try:
         data = json.loads(path.read_text("utf-8"))
+    except RecursionError:
+        return [], [Issue(str(path), "error", "-", "JSON nested too deeply to be a lexicon")]
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return [], [Issue(str(path), "error", "-", f"cannot read ({exc})")]
     entries = data.get("entries") if isinstance(data, dict) else None

@@ -314,6 +314,8 @@ def _problem(entry: Any) -> str | None:
 def _load_json(text: str, where: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise LexiconError("JSON nested too deeply to be a lexicon", path=where) from None
     except ValueError as exc:
         raise LexiconError(f"not valid JSON ({exc})", path=where) from None
     entries = data.get("entries") if isinstance(data, dict) else None

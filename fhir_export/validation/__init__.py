@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..convert import MAX_DEPTH
 from .definitions import definitions
 from .issues import DOCUMENT, SEVERITIES, Issue, has_errors, operation_outcome
 from .narrative import check as check_narrative
-from .reading import MAX_DEPTH, load
+from .reading import load
 from .references import check as check_references
 from .walk import Walk
 

@@ -14,33 +14,20 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from ..convert import _XML_PARSER_OPTIONS, MAX_BYTES, _model_class, _secure_root, read
+from ..convert import (
+    _XML_PARSER_OPTIONS,
+    MAX_BYTES,
+    MAX_DEPTH,
+    _model_class,
+    _secure_root,
+    read,
+)
+from ..convert import json_depth as _json_depth
+from ..convert import xml_depth as _xml_depth
 from ..errors import SourceError
 from .issues import DOCUMENT, Issue
 
-MAX_DEPTH = 100  # nesting levels (JSON objects and arrays, XML elements)
 RELEASES = ("R4", "R5")
-
-
-def _json_depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                break
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def _xml_depth(root: Any) -> int:
-    deepest = depth = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 def _document_error(message: str, code: str) -> list[Issue]:

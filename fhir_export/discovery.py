@@ -1,0 +1,229 @@
+"""Finding the article files at the paths of a run: folders (recursively), files, glob patterns.
+
+Paths named on the command line are read as named (a symlink the user names is followed).
+Below them, a symlink is followed only when it stays inside the input root (the folder given,
+or the fixed part of a glob pattern): a symlink to a file elsewhere, and any symlinked folder,
+is passed over and reported with its reason, unless `follow_symlinks` is set. Folders are
+walked without recursion and a folder already read (by its real path) is never read again,
+so a `**` pattern or a folder over symlink loops terminates. A folder that cannot be listed
+is an error of its own, never passed over silently.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePath
+
+from .errors import ExportError, SourceError
+from .identity import glob_root, relative_path
+from .sources import is_article
+
+# this tool's own outputs: not articles, and not worth a 'skipped' line either
+_OWN_OUTPUTS = (".bundle.json", ".bundle.xml", ".ndjson")
+_HINT = "--follow-symlinks follows it"
+
+
+def ignored(path: Path, root: Path) -> bool:
+    """Hidden files and folders (below root), Office lock files (~$leaflet.docx, written
+    beside a document while Word has it open) and this tool's outputs are passed over
+    silently; any other file that is not an article is reported as skipped."""
+    name = path.name.lower()
+    return (
+        any(part.startswith(".") for part in path.relative_to(root).parts)
+        or name.startswith("~$")
+        or name.endswith(_OWN_OUTPUTS)
+        or name == "manifest.json"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """An article file and its path below the input root it was found under (a folder
+    argument, the fixed part of a glob pattern, or a file argument's own folder): the
+    article's identity when it states no URL, and the name of its output files."""
+
+    path: Path
+    relative: str
+
+    @property
+    def stem(self) -> str:
+        """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
+        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
+
+
+@dataclass(slots=True)
+class Found:
+    """What a walk below one root found."""
+
+    files: list[Path] = field(default_factory=list)
+    not_followed: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
+    errors: list[ExportError] = field(default_factory=list)
+
+    def follows(self, link: Path, real_root: Path, follow: bool) -> bool:
+        """Whether the symlink at link is followed; if not, it is noted with its reason."""
+        problem = _link_problem(link, real_root, follow)
+        if problem is not None:
+            self.not_followed.append((link, problem))
+        return problem is None
+
+
+def _inside(target: Path, root: Path) -> bool:
+    return target == root or root in target.parents
+
+
+def _link_problem(path: Path, real_root: Path, follow: bool) -> str | None:
+    """Why the symlink at path is not followed (None: it is)."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return "broken, or a symlink loop"
+    if follow:
+        return None
+    if target.is_dir():
+        where = "inside" if _inside(target, real_root) else "outside"
+        return f"to a folder {where} the input folder; {_HINT}"
+    if not _inside(target, real_root):
+        return f"to a file outside the input folder; {_HINT}"
+    return None
+
+
+def walk(root: Path, *, follow_symlinks: bool = False) -> Found:
+    """Every file below root (sorted), with the symlinks not followed and the folders that
+    cannot be listed; hidden folders are not entered."""
+    found = Found()
+    real_root = root.resolve()
+    visited = {real_root}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            found.errors.append(
+                SourceError(f"cannot read folder ({exc.strerror})", path=str(folder))
+            )
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_symlink() and not found.follows(path, real_root, follow_symlinks):
+                    continue
+                if entry.is_dir():
+                    real = path.resolve()
+                    if real in visited:
+                        found.not_followed.append((path, "a loop: its folder is already read"))
+                        continue
+                    visited.add(real)
+                    stack.append(path)
+                elif entry.is_file():
+                    found.files.append(path)
+            except (OSError, RuntimeError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                found.errors.append(SourceError(f"cannot read ({reason})", path=str(path)))
+    found.files.sort()
+    return found
+
+
+def _matches(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """glob's rules for one relative path: `**` is any number of folders, `*` and `?` stay
+    within a name and match no leading dot."""
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(
+            _matches(rest, parts[skip:])
+            for skip in range(len(parts) + 1)
+            if not any(p.startswith(".") for p in parts[:skip])
+        )
+    if not parts or (parts[0].startswith(".") and not head.startswith(".")):
+        return False
+    return fnmatchcase(parts[0], head) and _matches(rest, parts[1:])
+
+
+def _glob(raw: str, *, follow_symlinks: bool) -> Found:
+    """The files a glob pattern matches below its fixed folder, found by walk(): never
+    through a symlink out of that folder (unless asked), terminating over loops."""
+    root = glob_root(raw)
+    pattern = PurePath(raw).parts[len(root.parts) :] if root.parts else PurePath(raw).parts
+    if not root.is_dir():
+        return Found()
+    if not any(glob.has_magic(p) for p in pattern[:-1]) and "**" not in pattern:
+        # magic only in the file name: one folder listed, no recursion to bound
+        found = Found()
+        real_root = root.resolve()
+        for name in sorted(glob.glob(raw)):
+            path = Path(name)
+            if path.is_symlink() and not found.follows(path, real_root, follow_symlinks):
+                continue
+            if path.is_file():
+                found.files.append(path)
+        return found
+    found = walk(root, follow_symlinks=follow_symlinks)
+    found.files = [p for p in found.files if _matches(pattern, _parts(p, root))]
+    found.not_followed = [
+        (p, why)
+        for p, why in found.not_followed
+        if "folder" in why or _matches(pattern, _parts(p, root))
+    ]
+    return found
+
+
+def _parts(path: Path, root: Path) -> tuple[str, ...]:
+    return path.relative_to(root).parts if root.parts else path.parts
+
+
+def discover(
+    paths: Iterable[str],
+    *,
+    skipped: list[Path] | None = None,
+    not_followed: list[tuple[Path, str]] | None = None,
+    follow_symlinks: bool = False,
+) -> tuple[list[Input], list[ExportError]]:
+    """Articles named by paths: folders (recursively), files, or glob patterns. Files of
+    other types found in folders or by patterns are added to `skipped`, symlinks not followed
+    to `not_followed` with their reason."""
+    found: list[Input] = []
+    errors: list[ExportError] = []
+    others: list[Path] = []
+    links: list[tuple[Path, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            if path.is_dir():
+                below = walk(path, follow_symlinks=follow_symlinks)
+                errors += below.errors
+                links += below.not_followed
+                files = [p for p in below.files if not ignored(p, path)]
+                found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
+                others += [p for p in files if not is_article(p)]
+            elif path.is_file():
+                found.append(Input(path, path.name))
+            elif glob.has_magic(raw):
+                root = glob_root(raw)
+                matched = _glob(raw, follow_symlinks=follow_symlinks)
+                errors += matched.errors
+                links += matched.not_followed
+                files = [p for p in matched.files if not ignored(p, p.parent)]
+                found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
+                others += [p for p in files if not is_article(p)]
+                if not matched.files and not matched.not_followed and not matched.errors:
+                    errors.append(SourceError("no file matches this pattern", path=raw))
+            else:
+                errors.append(SourceError("no such file or directory", path=raw))
+        except OSError as exc:  # e.g. under a folder the user may not search
+            errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
+    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
+    if skipped is not None:
+        articles = {i.path for i in unique}
+        skipped += [p for p in dict.fromkeys(others) if p not in articles]
+    if not_followed is not None:
+        not_followed += list(dict(links).items())
+    return unique, errors
