@@ -439,3 +439,73 @@ def test_drugs_that_reduce_x_include_a_and_b() -> None:
     )
     assert texts(med(x, "amantadine").indications) == ["fatigue"]
     assert texts(med(x, "pemoline").indications) == ["fatigue"]
+
+
+def test_a_label_prefix_mid_text_is_not_the_fact() -> None:
+    # "Endocrine Disorders: a, b, c" under adverse reactions: the parts, never the label
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Adverse reactions"),
+        "Endocrine Disorders: Lactation, breast engorgement, mastalgia and hyponatremia.",
+        "Respiratory Effects: Laryngospasm, bronchospasm and increased depth of respiration.",
+    )
+    assert texts(med(x, "metformin").side_effects) == [
+        "Lactation",
+        "breast engorgement",
+        "mastalgia",
+        "hyponatremia",
+        "Laryngospasm",
+        "bronchospasm",
+        "increased depth of respiration",
+    ]
+
+
+def test_reported_effects_and_long_runs_in_an_adverse_reactions_section() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Adverse reactions"),
+        "Tachycardia, hypotension, and hypertension have been reported.",
+        "QT prolongation and/or ventricular arrhythmias have also been reported.",
+        "Insomnia, restlessness, anxiety, euphoria, agitation, vertigo, exacerbation of "
+        "psychotic symptoms including hallucinations which may be responsive to withdrawal.",
+    )
+    assert texts(med(x, "metformin").side_effects) == [
+        "Tachycardia",
+        "hypotension",
+        "hypertension",
+        "QT prolongation",
+        "ventricular arrhythmias",
+        "Insomnia",
+        "restlessness",
+        "anxiety",
+        "euphoria",
+        "agitation",
+        "vertigo",
+        "exacerbation of psychotic symptoms",
+        "hallucinations",
+    ]
+
+
+def test_a_sentence_with_a_comma_and_a_verb_is_no_run() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Warnings"),
+        "If an allergic reaction occurs, stop use and get medical help right away.",
+    )
+    assert texts(med(x, "metformin").warnings) == []
+
+
+def test_a_sub_heading_of_adverse_reactions_that_names_an_effect() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Adverse reactions"),
+        ("heading", "Cardiovascular Effects", 3),
+        "The heart rate may change.",
+        ("heading", "6.2 Tardive Dyskinesia", 3),
+        "It may appear in some patients on long-term therapy.",
+        ("heading", "Serious Infections", 3),
+        "Tell your doctor about any infection.",
+    )
+    metformin = med(x, "metformin")
+    assert texts(metformin.side_effects) == ["Tardive Dyskinesia"]
+    assert texts(metformin.warnings) == ["Serious Infections"]

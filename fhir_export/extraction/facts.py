@@ -103,7 +103,7 @@ def objects(
         ):
             same = {m.concept.id for m in matches}
             concept = whole or (matches[0].concept if len(same) == 1 else None)
-            out.append(finding(_escalate(kind, phrase), text, s, e, unit, concept, subject, group))
+            out.append(finding(escalate(kind, phrase), text, s, e, unit, concept, subject, group))
         elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
             who = phrases.PEOPLE_WITH.search(phrase) if kind is FindingKind.INDICATION else None
             if who and phrases.BURDEN.match(phrase) and phrases.acceptable(phrase[who.end() :]):
@@ -163,7 +163,7 @@ _DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
 
 
-def _escalate(kind: FindingKind, phrase: str) -> FindingKind:
+def escalate(kind: FindingKind, phrase: str) -> FindingKind:
     """A side effect the text calls serious is a warning."""
     return (
         FindingKind.WARNING if kind is FindingKind.SIDE_EFFECT and _SERIOUS.search(phrase) else kind
@@ -362,7 +362,11 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     if (
         unit.subject_source == "main"
         and _MED_REF.search(text[start:end]) is None
-        and not (_in_warning_section(unit) or _SERIOUS.search(text[start:end]))
+        and not (
+            _in_warning_section(unit)
+            or unit.section_kind == "side-effect"  # "Tachycardia has been reported."
+            or _SERIOUS.search(text[start:end])
+        )
     ):
         return []
     warning = _in_warning_section(unit) or _DEADLY.search(unit.text)

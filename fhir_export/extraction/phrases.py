@@ -58,6 +58,7 @@ _TAIL = _COMPILED["tail"]
 QUANTITY = _COMPILED["quantity"]  # "100 mg", "3.33 mL": never a fact
 POINTER = _COMPILED["pointer"]  # "[see Warnings and Precautions (5.1)]": never a fact
 BURDEN = _COMPILED["burden"]  # "reduce the frequency of attacks ..."
+TOPIC = _COMPILED["topic"]  # "Cardiovascular Effects": a heading that names no effect
 PEOPLE_WITH = _COMPILED["people-with"]  # "... in people with X"
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
@@ -85,7 +86,10 @@ def parts(
         if head is None or _GENERIC.search(text[head[0] : head[1]]):
             start = such.end()
         elif examples:
-            return [head, *parts(text, such.end(), end, split_or=split_or)]
+            # "insomnia, vertigo, psychotic symptoms including hallucinations": each part
+            # of the list before the examples is one too
+            before = parts(text, head[0], head[1])
+            return [*before, *parts(text, such.end(), end, split_or=split_or)]
         else:
             end = such.start()
     spans: list[tuple[int, int]] = []
@@ -174,3 +178,8 @@ def acceptable(phrase: str) -> bool:
         and not _CLAUSEY.search(phrase)
         and any(ch.isalpha() for ch in phrase)
     )
+
+
+def clausal(phrase: str) -> bool:
+    """The part reads as a clause (a verb of the phrases pack's `clause` kind), not a name."""
+    return bool(_CLAUSEY.search(phrase))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ..model import BlockKind, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import medications, phrases, rules, units
-from .facts import CONDITION_KINDS, ROUTE_KINDS, objects
+from .facts import CONDITION_KINDS, ROUTE_KINDS, escalate, objects
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
 from .triggers import TRIGGERS
@@ -39,11 +39,12 @@ _READ = frozenset(
 )
 _INFOBOX = frozenset({"brand", "route", "class"})  # labels read even from a heading-like line
 _MAX_RUN_WORDS = 12
+_LONG_RUN = 5  # comma parts from which a run of short parts is a list whatever its last part
 # a parenthesis of two or more capitalised words at the end of a line names a publisher
 _CREDIT = re.compile(
     r"\((?:[A-Z][\w.&'-]*,?\s+(?:(?:and|of|for|the|&)\s+)*){1,6}[A-Z][\w.&'-]*\)\s*$"
 )  # a piece of a semicolon run longer than this is prose
-_PREFIX = re.compile(r"^\s*(?:[A-Z][\w -]{1,40}):\s+(?=\S)")  # "Digestive system: ..."
+_PREFIX = re.compile(r"\s*(?:[A-Z][\w -]{1,40}):\s+(?=\S)")  # "Digestive system: ..."
 _BRAND_PART = re.compile(r"[A-Z][\w-]*(?:[ -][A-Z0-9][\w-]*){0,2}[®™]?")
 _NOT_BRANDS = frozenset({"others", "other", "generic", "generics", "various", "many", "and"})
 _TREATMENT_STOP = re.compile(
@@ -93,12 +94,24 @@ def run_pieces(
         return None
     if _CREDIT.search(piece):
         return None  # "Burns (Food and Drug Administration)": a link with its publisher
-    if phrases.acceptable(piece) and len(piece.split()) <= max_words:
-        if lexicon is None or lexicon.scan(tokenize(text, start, end), CONDITION_KINDS):
-            return [(start, end)]
-        return None
+    if (
+        phrases.acceptable(piece)
+        and len(piece.split()) <= max_words
+        and (lexicon is None or lexicon.scan(tokenize(text, start, end), CONDITION_KINDS))
+    ):
+        return [(start, end)]
     commas = _top_level_split(text, start, end, ",")
     if len(commas) >= 3 and all(len(text[s:e].split()) <= 5 for s, e in commas):
+        return [(start, end)]
+    if len(commas) < 2:
+        return None
+    # "Laryngospasm, bronchospasm and increased depth of respiration": the last comma part
+    # is a list too; a long run of short parts may end in a long one ("..., vertigo,
+    # exacerbation of psychotic symptoms including hallucinations"), read by objects()
+    items = [text[s:e] for s, e in commas[:-1]]
+    if len(commas) < _LONG_RUN:
+        items += [text[s:e] for s, e in phrases.parts(text, *commas[-1])]
+    if len(items) >= 3 and all(len(p.split()) <= 5 and phrases.acceptable(p) for p in items):
         return [(start, end)]
     return None
 
@@ -280,9 +293,17 @@ def structured(
             out += found
             brands += labelled
             continue
+        kind = FINDING_OF.get(unit.section_kind or "")
+        if (
+            english
+            and unit.kind is BlockKind.HEADING
+            and kind in _NAMED_BY_HEADING
+            and unit.subject
+            and types[unit.section].rule is None  # a sub-heading; its section's own names it
+        ):
+            out += _heading_effect(unit, text, lexicon, kind, idx in named)
         if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
             continue  # in English, facts.py reads list items with their lead-ins
-        kind = FINDING_OF.get(unit.section_kind or "")
         if unit.kind is not BlockKind.ITEM:
             prose = _prose(unit, text, lexicon, language, group, carried)
             if prose:
@@ -308,6 +329,43 @@ def structured(
             continue
         out += _facts_of(kind, pieces, text, unit, lexicon, unit.subject, group)
     return Structured(findings=tuple(out), brands=tuple(brands))
+
+
+_NAMED_BY_HEADING = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
+_HEADING_NUMBER = re.compile(r"\s*\d+(?:\.\d+)*\.?\s+")  # "5.4 Hearing Loss"
+_HEADING_WORDS = 5
+_HEADING_GLOSS = re.compile(r"\s*\([^()]{1,12}\)\s*$")  # "Extrapyramidal Symptoms (EPS)"
+
+
+def _heading_effect(
+    unit: Unit, text: str, lexicon: Lexicon, kind: FindingKind, names_medicine: bool
+) -> list[Finding]:
+    """A sub-heading of an adverse reactions or warnings section that is, as a whole, a
+    condition the lexicon knows ("Tardive Dyskinesia", "Neuroleptic Malignant Syndrome
+    (NMS)") names an effect of the medicine; "Cardiovascular Effects" names none."""
+    number = _HEADING_NUMBER.match(text, unit.start, unit.end)
+    start = number.end() if number else unit.start
+    gloss = _HEADING_GLOSS.search(text, start, unit.end)
+    end = gloss.start() if gloss else unit.end
+    name = text[start:end].strip()
+    concept = lexicon.lookup(name, CONDITION_KINDS)
+    if concept is None and (
+        len(name.split()) > _HEADING_WORDS
+        or not phrases.acceptable(name)
+        or phrases.TOPIC.search(name)
+        or names_medicine
+    ):
+        return []
+    return [
+        Finding(
+            kind=escalate(kind, name),  # "Serious infections" under "Side effects"
+            text=text[start : unit.end].strip(),
+            span=Span(section=unit.section, start=start, end=unit.end),
+            sentence=unit.span,
+            concept=concept,
+            subject=unit.subject,
+        )
+    ]
 
 
 def _prose(
