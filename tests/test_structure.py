@@ -509,3 +509,16 @@ def test_a_sub_heading_of_adverse_reactions_that_names_an_effect() -> None:
     metformin = med(x, "metformin")
     assert texts(metformin.side_effects) == ["Tardive Dyskinesia"]
     assert texts(metformin.warnings) == ["Serious Infections"]
+
+
+def test_a_use_that_lowers_a_risk_keeps_its_verb_and_is_coded_by_what_it_prevents() -> None:
+    x = run(
+        "Atorvastatin is indicated to:",
+        ("item", "Reduce the risk of non-fatal myocardial infarction"),
+        "It is approved for adults and children 12 years of age and older.",
+        "It should be used with caution in patients with anatomical deformation of the penis.",
+        title="Atorvastatin",
+    )
+    (use,) = med(x, "atorvastatin").indications
+    assert use.text == "Reduce the risk of non-fatal myocardial infarction"
+    assert use.concept is not None and use.concept.id == "myocardial-infarction"

@@ -91,7 +91,7 @@ def objects(
         whole = lexicon.lookup(phrase, kinds)
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
         # "symptoms of X" and "X in adults" are as long as X
-        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", phrase)).split())
+        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", _LOWERS_RISK.sub("", phrase))).split())
         if one or (
             phrases.acceptable(phrase)
             and (
@@ -157,6 +157,10 @@ _IN_WHOM = re.compile(
     re.I,
 )
 _SYMPTOMS_OF = re.compile(r"^(?:the )?symptoms of\s+", re.I)
+# "Reduce the risk of non-fatal myocardial infarction": a use as long as what it prevents
+_LOWERS_RISK = re.compile(
+    r"^(?:to\s+)?(?:reduce|lower|decrease)s?\s+(?:the\s+)?(?:risk|chance)\s+(?:of|for)\s+", re.I
+)
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
 # "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
 _DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
