@@ -522,3 +522,18 @@ def test_a_use_that_lowers_a_risk_keeps_its_verb_and_is_coded_by_what_it_prevent
     (use,) = med(x, "atorvastatin").indications
     assert use.text == "Reduce the risk of non-fatal myocardial infarction"
     assert use.concept is not None and use.concept.id == "myocardial-infarction"
+
+
+def test_a_reporting_section_states_no_fact() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "Adverse reactions"),
+        "Common side effects include nausea and hypersensitivity reactions [see Warnings].",
+        ("heading", "8. Adverse reactions and medication errors reporting requirements"),
+        "Serious adverse events are defined as: death; hospitalization; disability.",
+        "Information to include:",
+        ("item", "Pertinent medical history"),
+        ("item", "Concomitant medications"),
+    )
+    assert texts(med(x, "metformin").side_effects) == ["nausea", "hypersensitivity reactions"]
+    assert texts(med(x, "metformin").warnings) == []

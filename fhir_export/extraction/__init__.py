@@ -96,7 +96,13 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         if t.kind in sections.NO_FACTS
         and ((t.rule or "").startswith("code:") or _short_heading(article.sections[i].heading))
     }
-    findings = [f for f in findings if f.kind not in _QUIET_KINDS or f.span.section not in quiet]
+    silent = {i for i, t in enumerate(types) if t.kind in sections.SILENT}
+    findings = [
+        f
+        for f in findings
+        if (f.kind not in _QUIET_KINDS or f.span.section not in quiet)
+        and f.span.section not in silent
+    ]
     consumed = {
         normalize(article.text[f.span.start : f.span.end])
         for f in findings

@@ -32,6 +32,7 @@ FINDING_OF = {
 # are at most optional), and sections that state no facts at all.
 NO_MEDICINES = frozenset({"ingredients"})
 NO_FACTS = frozenset({"ingredients", "storage", "dosage", "interactions"})
+SILENT = frozenset({"reporting"})  # no fact of any kind: "To report suspected adverse reactions"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
