@@ -537,3 +537,14 @@ def test_a_reporting_section_states_no_fact() -> None:
     )
     assert texts(med(x, "metformin").side_effects) == ["nausea", "hypersensitivity reactions"]
     assert texts(med(x, "metformin").warnings) == []
+
+
+def test_body_system_lines_and_an_adverse_reactions_table() -> None:
+    x = run(
+        "Metformin lowers blood sugar.",
+        ("heading", "6.1 Clinical Trial Adverse Experiences"),
+        "Other adverse reactions reported in placebo-controlled studies include:",
+        "Body as a whole: malaise, pyrexia;",
+        "Nervous system: nightmare;",
+    )
+    assert texts(med(x, "metformin").side_effects) == ["malaise", "pyrexia", "nightmare"]

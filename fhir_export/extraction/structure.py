@@ -79,7 +79,7 @@ def run_pieces(
     """A value or line that is a list: pieces split by semicolons, else the whole if it is a
     comma run of short parts or one short phrase. None: prose. With `lexicon`, a line that is
     one phrase counts only when the lexicon knows a condition in it (a bare line in a typed
-    section may be a sub-heading: "In an emergency")."""
+    section may be a sub-heading: "In an emergency") or a label introduces it."""
     prefix = _PREFIX.match(text, start, end)
     if prefix:
         start = prefix.end()
@@ -89,7 +89,7 @@ def run_pieces(
         if all(_short_phrase(text[s:e].strip(" .")) for s, e in pieces):
             return pieces
         return None  # clauses joined by semicolons: prose
-    piece = text[start:end].strip(" .")
+    piece = text[start:end].strip(" .;")
     if not piece:
         return None
     if _CREDIT.search(piece):
@@ -97,7 +97,12 @@ def run_pieces(
     if (
         phrases.acceptable(piece)
         and len(piece.split()) <= max_words
-        and (lexicon is None or lexicon.scan(tokenize(text, start, end), CONDITION_KINDS))
+        # "Nervous system: nightmare;": a label's value needs no lexicon to be a fact
+        and (
+            lexicon is None
+            or prefix is not None
+            or lexicon.scan(tokenize(text, start, end), CONDITION_KINDS)
+        )
     ):
         return [(start, end)]
     commas = _top_level_split(text, start, end, ",")
@@ -111,7 +116,8 @@ def run_pieces(
     items = [text[s:e] for s, e in commas[:-1]]
     if len(commas) < _LONG_RUN:
         items += [text[s:e] for s, e in phrases.parts(text, *commas[-1])]
-    if len(items) >= 3 and all(len(p.split()) <= 5 and phrases.acceptable(p) for p in items):
+    least = 2 if prefix is not None else 3  # "Body as a whole: malaise, pyrexia"
+    if len(items) >= least and all(len(p.split()) <= 5 and phrases.acceptable(p) for p in items):
         return [(start, end)]
     return None
 

@@ -24,6 +24,10 @@ _KINDS = {
 }
 
 
+# a row of an adverse reactions table that counts reactions or explains a column
+_NO_EFFECT = re.compile(r"\b(?:reactions?|events?|effects?|grades?)\b|=", re.I)
+
+
 def table_facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon) -> list[Finding]:
     out: list[Finding] = []
     for idx, unit in enumerate(units):
@@ -54,6 +58,8 @@ def table_facts(units: list[Unit], found: Found, text: str, lexicon: Lexicon) ->
                         )
                         for m in matches
                     ]
+                elif kind is FindingKind.SIDE_EFFECT and _NO_EFFECT.search(text, ps, pe):
+                    continue  # "Serious adverse reactions", "Grades ≥3", "SOC=Standard of care"
                 elif phrases.acceptable(text[ps:pe]):
                     concept = lexicon.lookup(text[ps:pe], _KINDS[kind]) or (
                         matches[0].concept if len(matches) == 1 else None

@@ -69,7 +69,7 @@ class Unit:
         """Ends like the start of a list: 'Side effects include:', 'Ask a doctor if you have'.
         Only the last sentence before a list is ever taken as its lead."""
         return self.kind is not BlockKind.ITEM and not self.text.rstrip().endswith(
-            (".", "!", "?", ")", '"', "”")
+            (".", "!", "?", ")", '"', "”", ";")  # "Nervous system: nightmare;" ends a line
         )
 
 
