@@ -548,3 +548,8 @@ def test_body_system_lines_and_an_adverse_reactions_table() -> None:
         "Nervous system: nightmare;",
     )
     assert texts(med(x, "metformin").side_effects) == ["malaise", "pyrexia", "nightmare"]
+
+
+def test_a_route_keeps_an_abbreviation_inside_its_wording() -> None:
+    x = run("Metformin is given by intravenous (IV) infusion over 30 minutes.")
+    assert texts(med(x, "metformin").routes) == ["intravenous (IV) infusion"]

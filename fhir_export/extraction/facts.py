@@ -549,8 +549,18 @@ def _routes(
             ),
             subject,
         )
-        out.append(finding(FindingKind.ROUTE, text, m.start, m.end, unit, m.concept, subject))
+        end = route_end(text, m.end, unit.end)
+        out.append(finding(FindingKind.ROUTE, text, m.start, end, unit, m.concept, subject))
     return out
+
+
+# "intravenous (IV) infusion": an abbreviation inside the route's wording stays in its text
+_GLOSSED_ROUTE = re.compile(r"\s*\([A-Z]{2,4}\)\s+(?:infusion|injection|drip)\b")
+
+
+def route_end(text: str, end: int, limit: int) -> int:
+    glossed = _GLOSSED_ROUTE.match(text, end, limit)
+    return glossed.end() if glossed else end
 
 
 def _monitoring(unit: Unit, text: str) -> list[Finding]:

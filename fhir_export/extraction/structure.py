@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ..model import BlockKind, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import medications, phrases, rules, units
-from .facts import CONDITION_KINDS, ROUTE_KINDS, escalate, objects
+from .facts import CONDITION_KINDS, ROUTE_KINDS, escalate, objects, route_end
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
 from .triggers import TRIGGERS
@@ -166,17 +166,20 @@ def _routes_in(
 ) -> list[Finding]:
     s = unit.start if start is None else start
     e = unit.end if end is None else end
-    return [
-        Finding(
-            kind=FindingKind.ROUTE,
-            text=text[m.start : m.end],
-            span=Span(section=unit.section, start=m.start, end=m.end),
-            sentence=unit.span,
-            concept=m.concept,
-            subject=subject,
+    out = []
+    for m in lexicon.scan(tokenize(text, s, e), ROUTE_KINDS):
+        end = route_end(text, m.end, e)
+        out.append(
+            Finding(
+                kind=FindingKind.ROUTE,
+                text=text[m.start : end],
+                span=Span(section=unit.section, start=m.start, end=end),
+                sentence=unit.span,
+                concept=m.concept,
+                subject=subject,
+            )
         )
-        for m in lexicon.scan(tokenize(text, s, e), ROUTE_KINDS)
-    ]
+    return out
 
 
 def _carried(units: list[Unit], idx: int) -> str | None:
