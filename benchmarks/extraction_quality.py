@@ -108,11 +108,11 @@ def vars_of(med: Any) -> list[tuple[Any, ...]]:
             if isinstance(getattr(med, f.name), tuple)]
 
 
-def _table(run: realworld.Run) -> None:
+def _table(run: realworld.Run, which: str = "realworld") -> None:
     print(f"  {'kind':14} {'precision':>20} {'recall':>20}")
     for kind, v in run.kinds.items():
-        print(f"  {kind:14} {_cell('realworld', kind, 'precision', v['precision'])} "
-              f"{_cell('realworld', kind, 'recall', v['recall'])}")
+        print(f"  {kind:14} {_cell(which, kind, 'precision', v['precision'])} "
+              f"{_cell(which, kind, 'recall', v['recall'])}")
 
 
 def real(verbose: bool) -> realworld.Run | None:
@@ -135,8 +135,11 @@ def real(verbose: bool) -> realworld.Run | None:
     for line in run.invented:
         print(f"    {line}")
     spl, pdf = run.subset((".xml",)), run.subset(realworld.PDF_SUFFIXES)
-    print(f"\n  FDA SPL XML ({len(spl.rows)} labels) and PDF ({len(pdf.rows)} articles), not "
-          f"floored yet, and all {len(run.rows)} articles:\n")
+    for which, fmt, what in (("spl", spl, "FDA SPL XML labels"), ("pdf", pdf, "PDFs")):
+        print(f"\n  The {len(fmt.rows)} {what} against their own floors:\n")
+        _table(fmt, which)
+    print(f"\n  FDA SPL XML ({len(spl.rows)} labels), PDF ({len(pdf.rows)} articles) and all "
+          f"{len(run.rows)} articles:\n")
     print(f"  {'kind':14} {'SPL P':>7} {'SPL R':>7} {'PDF P':>7} {'PDF R':>7} {'all P':>7} "
           f"{'all R':>7}")
     for kind, every in run.kinds.items():
