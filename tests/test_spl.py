@@ -167,6 +167,31 @@ def test_otc_drug_facts_sections(tmp_path: Path) -> None:
     }
 
 
+def test_a_combination_otc_product_states_its_use_for_each_active_ingredient(
+    tmp_path: Path,
+) -> None:
+    sunscreen = product("2-10", "Sun Spray", "avobenzone, octocrylene, oxybenzone",
+                        ingredient("AVOBENZONE", "G63QQF2NOX")
+                        + ingredient("OCTOCRYLENE", "5A68WGF6WM")
+                        + ingredient("OXYBENZONE", "95OOS7VE0Y")
+                        + ingredient("WATER", "059QF0KO0R", role="IACT"))
+    body = (
+        section("55106-9", "Active ingredients", "<paragraph>Avobenzone 3%</paragraph>"
+                "<paragraph>Octocrylene 7.7%</paragraph><paragraph>Oxybenzone 3%</paragraph>")
+        + section("34067-9", "Use", "<paragraph>helps prevent sunburn</paragraph>")
+        + section("50567-7", "When using this product",
+                  "<paragraph>avoid spraying in eyes.</paragraph>"
+                  "<paragraph>do not puncture or incinerate.</paragraph>")
+    )
+    doc = _read(tmp_path, spl(body, sunscreen, title="SUN SPRAY", doc_code="34390-5"))
+    result = extract(segment(doc), default_lexicon())
+    uses = {m.key: [f.text for f in m.indications] for m in result.medications}
+    assert uses == {k: ["helps prevent sunburn"] for k in ("avobenzone", "octocrylene",
+                                                           "oxybenzone")}
+    warned = {m.key: [f.text for f in m.warnings] for m in result.medications}
+    assert warned["avobenzone"] == ["avoid spraying in eyes"]
+
+
 def test_encoding_comes_from_the_xml_declaration(tmp_path: Path) -> None:
     text = RX.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace(
         "Slow heart rate.", "Slow heart rate (\u00e9).")

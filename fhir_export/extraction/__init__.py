@@ -50,6 +50,8 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         | units.citation_units(cut),
     )
     main = medications.main_subject(found, article.title, lexicon)
+    if main is None and article.products:
+        main = medications.product_subject(found, article.products)
     found = medications.fold_classes(found, main, lexicon)
     medications.resolve(
         cut,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from ..model import Article, BlockKind, Concept
+from ..model import Article, BlockKind, Concept, Product
 from ..terminology import Lexicon, Match, Token, normalize, tokenize
 from . import rules
 from .units import Unit
@@ -518,6 +518,26 @@ def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
         named = Counter(m.key for ms in found.per_unit.values() for m in ms)
         if all(named[k] == 1 for k in found.names if k != drugs[0]):
             return drugs[0]
+    return None
+
+
+def product_subject(found: Found, products: Sequence[Product]) -> str | None:
+    """A label's product when no one medicine is the article's: its active ingredients (a
+    sunscreen of avobenzone, octocrylene and oxybenzone), as its structured data names them."""
+    actives = {normalize(i.name) for p in products for i in p.ingredients if i.active}
+    keys = [
+        k
+        for k, m in found.names.items()
+        if any(
+            a == n or a.startswith(n + " ")
+            for a in actives
+            for n in (normalize(m.concept.preferred if m.concept else k), normalize(k))
+        )
+    ]
+    if len(keys) == 1:
+        return keys[0]
+    if 1 < len(keys) <= 4:
+        return GROUP + "+".join(keys)
     return None
 
 
