@@ -468,6 +468,16 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     "each other.",
 )
 @click.option(
+    "--id-mode",
+    type=click.Choice(["put", "conditional", "auto"], case_sensitive=False),
+    default="put",
+    show_default=True,
+    help="How entries name what they write: 'put' PUT Type/id (our ids); 'conditional' "
+    "PUT Type?identifier=system|value, for servers that assign ids themselves (Medplum, HAPI "
+    "with client ids NOT_ALLOWED); 'auto' asks the server's CapabilityStatement, else falls "
+    "back to conditional when a PUT is refused for its client-assigned id.",
+)
+@click.option(
     "--retries",
     default=4,
     show_default=True,
@@ -506,6 +516,7 @@ def push_command(
     max_bytes: int | None,
     concurrency: int,
     send_as: str,
+    id_mode: str,
     retries: int,
     token_env: str,
     ca_bundle: str | None,
@@ -555,6 +566,7 @@ def push_command(
             ca_bundle=ca_bundle,
             concurrency=concurrency,
             on_result=lambda result: _print_result(result, say),
+            id_mode=id_mode.lower(),
         )
     except ExportError as exc:
         say(exc.line())

@@ -82,13 +82,14 @@ def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _start(release: str) -> Hapi:
+def _start(release: str, *flags: str) -> Hapi:
+    """A HAPI server of `release`; `flags` as HapiServer takes them (--no-client-ids)."""
     classpath = os.pathsep.join(_need_server())
-    log = PROJECT / "target" / f"server-{release}.log"
+    log = PROJECT / "target" / f"server-{release}{''.join(flags)}.log"
     with log.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(
             ["java", "-Xmx2g", "-cp", classpath, "fhirexport.HapiServer", release, "0",
-             "--watch-stdin"],
+             "--watch-stdin", *flags],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
         )
     assert process.stdout is not None

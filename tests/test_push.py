@@ -459,3 +459,42 @@ def test_bad_inputs(fhir: FakeFhir, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "'searchset' cannot be pushed" in result.stderr
     assert len(fhir.seen) == 1  # the good bundle was still sent
     assert _push(str(_golden()), "--server", "ftp://x").exit_code == 2
+
+
+# --- --id-mode (more in test_push_ids.py) ---
+
+REFUSED = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "processing", "diagnostics":
+               "HAPI-0959: No resource exists on this server resource with ID[x], and "
+               "client-assigned IDs are not enabled."}],
+}
+
+
+def test_conditional_mode_sends_conditional_updates(fhir: FakeFhir) -> None:
+    result = _push(str(_golden()), "--server", fhir.url, "--id-mode", "conditional")
+    assert result.exit_code == 0, result.stderr
+    (seen,) = fhir.seen
+    assert all("?" in e["request"]["url"] for e in seen.body["entry"])
+
+
+def test_auto_falls_back_on_a_refused_client_id(fhir: FakeFhir, sleeps: list[float]) -> None:
+    fhir.script.append((404, {}, REFUSED))
+    result = _push(str(_golden()), "--server", fhir.url, "--id-mode", "auto")
+    assert result.exit_code == 0, result.stderr
+    first, second = fhir.seen
+    assert first.body["entry"][0]["request"]["url"].startswith("DocumentReference/")
+    assert second.body["entry"][0]["request"]["url"].startswith(
+        "DocumentReference?identifier=")
+    assert "note: ids: conditional updates, as the server refused the client-assigned ids" in (
+        result.stderr)
+    assert "Error" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("0 failed")
+
+
+def test_put_mode_does_not_fall_back(fhir: FakeFhir) -> None:
+    fhir.script.append((404, {}, REFUSED))
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 1
+    assert "HAPI-0959" in result.stderr
+    assert len(fhir.seen) == 1
