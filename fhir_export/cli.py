@@ -463,9 +463,9 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     default="transaction",
     show_default=True,
     help="Bundle type of the chunks made from NDJSON, collection and batch inputs (in "
-    "dependency order; a reference cycle stays in one chunk). 'batch' sends batch Bundles as "
-    "exported: a server that enforces referential integrity refuses entries that refer to "
-    "each other.",
+    "dependency order; a reference cycle stays in one chunk). 'batch' (servers without "
+    "transactions) sends every input as batches, level by level, so that each reference "
+    "exists before its entry arrives; a cycle's first member is written reduced first.",
 )
 @click.option(
     "--id-mode",

@@ -155,7 +155,7 @@ def _conditional(planned: PlannedRequest, matches: dict[str, str]) -> PlannedReq
         out.append(made)
     bundle["entry"] = out
     return PlannedRequest(planned.source, bundle, part=planned.part, parts=planned.parts,
-                          note=planned.note)
+                          note=planned.note, only_absent=planned.only_absent)
 
 
 def refused_client_ids(text: str) -> bool:

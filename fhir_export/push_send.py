@@ -91,6 +91,12 @@ class Sender:
                            hint="Check --server and the network.")
 
     def send(self, planned: PlannedRequest) -> RequestResult:
+        if planned.only_absent:
+            absent = self.absent(planned)
+            if absent is not None and not absent.bundle.get("entry"):
+                return RequestResult(planned, http_status=200, checked=(
+                    f"the server holds all {planned.entry_count} already: not sent"))
+            planned = absent or planned
         body = json.dumps(planned.bundle, ensure_ascii=False).encode("utf-8")
         resendable = all(m in IDEMPOTENT for m in _methods(planned))
         history: list[str] = []  # attempts that got no complete answer, and what was found
@@ -154,6 +160,41 @@ class Sender:
                         for r, ok in zip(requests, held, strict=True)]
         return RequestResult(planned, attempts=attempt, error=message, entries=outcomes)
 
+    def get_each(self, entries: list[JSON]) -> list[JSON] | None:
+        """The server's answer to a GET of each entry's request URL (one batch), in order;
+        None when there is no such answer."""
+        gets = [{"request": {"method": "GET", "url": (e.get("request") or {}).get("url")}}
+                for e in entries]
+        body = json.dumps({"resourceType": "Bundle", "type": "batch", "entry": gets}).encode()
+        try:
+            answer = push_http.exchange(self.client, "POST", self.server, body, self.timeout)
+            data = json.loads(answer.body)
+        except (httpx.TransportError, push_http.TooLarge, ValueError):
+            return None
+        if answer.status != 200 or not isinstance(data, dict):
+            return None
+        found = [e for e in data.get("entry") or [] if isinstance(e, dict)]
+        return found if len(found) == len(entries) else None
+
+    def absent(self, planned: PlannedRequest) -> PlannedRequest | None:
+        """`planned` with only the entries whose target the server does not hold (one batch
+        of GETs of their request URLs, Type/id or a conditional update's search); None when
+        that cannot be told."""
+        entries = [e for e in planned.bundle.get("entry") or [] if isinstance(e, dict)]
+        found = self.get_each(entries)
+        if found is None:
+            return None
+        keep = []
+        for entry, got in zip(entries, found, strict=True):
+            status = str((got.get("response") or {}).get("status", ""))
+            resource = got.get("resource")
+            held = status.startswith("200") and isinstance(resource, dict) and (
+                resource.get("resourceType") != "Bundle" or bool(resource.get("entry")))
+            if not held:
+                keep.append(entry)
+        return PlannedRequest(planned.source, {**planned.bundle, "entry": keep},
+                              part=planned.part, parts=planned.parts, note=planned.note)
+
     def capabilities(self) -> Any:
         """The server's CapabilityStatement (GET [base]/metadata), or None."""
         try:
@@ -169,18 +210,8 @@ class Sender:
         entries = [e for e in planned.bundle.get("entry") or [] if isinstance(e, dict)]
         urls = {str(e["fullUrl"]): str((e.get("request") or {}).get("url"))
                 for e in entries if e.get("fullUrl")}
-        gets = [{"request": {"method": "GET", "url": (e.get("request") or {}).get("url")}}
-                for e in entries]
-        body = json.dumps({"resourceType": "Bundle", "type": "batch", "entry": gets}).encode()
-        try:
-            answer = push_http.exchange(self.client, "POST", self.server, body, self.timeout)
-            data = json.loads(answer.body)
-        except (httpx.TransportError, push_http.TooLarge, ValueError):
-            return None
-        if answer.status != 200 or not isinstance(data, dict):
-            return None
-        found = [e for e in data.get("entry") or [] if isinstance(e, dict)]
-        if len(found) != len(entries):
+        found = self.get_each(entries)
+        if found is None:
             return None
         held = []
         for sent, got in zip(entries, found, strict=True):

@@ -331,11 +331,14 @@ def test_collection_export_loads(hapi: Hapi, tmp_path: Path) -> None:
     assert _summary(result).endswith(" 0 failed")
 
 
-def test_batch_of_interdependent_entries_is_refused_entry_by_entry(
+def test_batches_are_sent_so_that_every_reference_exists_first(
     hapi: Hapi, tmp_path: Path
 ) -> None:
-    """Why chunks are transactions by default: HAPI checks each batch entry's references on
-    its own (HAPI-1094), so a batch cannot carry a reference cycle into an empty server."""
+    """--send-as batch (servers without transactions): HAPI checks each batch entry's
+    references on their own (HAPI-1094), so entries go level by level, and a reference cycle
+    (R4 MedicationKnowledge <-> DetectedIssue) is broken by writing one member reduced first.
+    A batch Bundle and a transaction Bundle (sent as batches) load, nothing fails, and a second
+    push changes nothing."""
     fresh = _fresh_ids(SEED_GOLDEN[hapi.release], "batch")
     batch_file = tmp_path / "batch.json"
     batch = json.loads(fresh)
@@ -346,14 +349,24 @@ def test_batch_of_interdependent_entries_is_refused_entry_by_entry(
     for full, relative in _full_urls(json.loads(fresh)).items():
         text = text.replace(f'"{full}"', f'"{relative}"')
     batch_file.write_text(text, "utf-8")
-    result = _push(str(batch_file), "--server", hapi.url, "--send-as", "batch")
-    assert result.exit_code == 1
-    assert "HAPI-1094" in result.stderr
-    failed = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(failed) >= 2 and all("HAPI-1094" in line for line in failed)
-    again = _push(str(batch_file), "--server", hapi.url)  # default: transactions
-    assert again.exit_code == 0, again.stderr
-
+    cycle = tmp_path / "cycle.json"  # R4: two reference cycles
+    cycle.write_text(_fresh_ids(GOLDENS[hapi.release] / "statins-comparison-chart.json",
+                                "batch"), "utf-8")
+    for path in (batch_file, cycle):
+        result = _push(str(path), "--server", hapi.url, "--send-as", "batch")
+        assert result.exit_code == 0, result.stderr
+        assert "Error" not in result.stderr
+        assert "transaction of" not in result.stderr
+        again = _push(str(path), "--server", hapi.url, "--send-as", "batch")
+        assert again.exit_code == 0, again.stderr
+        assert " 0 created, 0 updated, " in _summary(again)
+    if hapi.release == "R4":
+        assert "first written without their references into the cycle" in result.stderr
+    sent = json.loads(cycle.read_text("utf-8"))
+    for entry in sent["entry"]:  # each one held, in full
+        stored = hapi.get(entry["request"]["url"])
+        mine = entry["resource"]
+        assert _normal(stored, _full_urls(sent)).keys() == _normal(mine, {}).keys()
 
 
 def test_invalid_bundle_is_refused_with_the_servers_reason(hapi: Hapi, tmp_path: Path) -> None:
