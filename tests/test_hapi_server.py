@@ -572,3 +572,55 @@ def test_a_bundle_of_posts_is_not_sent_again_after_a_dropped_answer(
     assert len(proxy.seen) == 1
     sent, held = _held(hapi, bundle, code)
     assert held == sent  # applied once by the server, never twice
+
+
+def test_previous_identity_is_reported_then_pruned(hapi: Hapi, tmp_path: Path) -> None:
+    """An article gains a canonical URL (same file name): its resources are keyed anew, and
+    push lists what the server still holds of the old identity (recorded in the folder's
+    manifest) without deleting it; --prune deletes exactly those, never the shared
+    Organization and Device, and leaves the new ones."""
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    articles.mkdir()
+    source = ROOT / "tests" / "data" / "articles" / "atorvastatin-encyclopedia.md"
+    article = articles / "atorvastatin.md"
+    article.write_text(source.read_text("utf-8"), "utf-8")
+
+    def export() -> dict[str, Any]:
+        result = CliRunner().invoke(main, ["export", str(articles), "--out", str(out),
+                                           "--fhir-version", hapi.release])
+        assert result.exit_code == 0, result.stderr
+        return _bundle(out / "atorvastatin.bundle.json")
+
+    old = export()
+    assert _push(str(out), "--server", hapi.url).exit_code == 0
+    article.write_text("---\ncanonical: https://example.org/atorvastatin-pruned\n---\n"
+                       + source.read_text("utf-8"), "utf-8")
+    new = export()
+    shared = {"Organization", "Device"}
+    stale = [e["request"]["url"] for e in old["entry"]
+             if e["resource"]["resourceType"] not in shared]
+    kept = [e["request"]["url"] for e in old["entry"]
+            if e["resource"]["resourceType"] in shared]
+    assert kept and not set(stale) & {e["request"]["url"] for e in new["entry"]}
+
+    def status(url: str) -> int:
+        return httpx.get(f"{hapi.url}/{url}", headers=NO_CACHE, timeout=60).status_code
+
+    listed = _push(str(out), "--server", hapi.url)
+    assert listed.exit_code == 0, listed.stderr
+    assert (f"previous identity urn:uuid:d30eb587-a42c-53b6-9425-5c3233160b53|atorvastatin.md: "
+            f"the server still holds {len(stale)} resources of it") in listed.stderr
+    assert "push --prune deletes them" in listed.stderr
+    assert {status(url) for url in stale} == {200}  # listed, not deleted
+
+    pruned = _push(str(out), "--server", hapi.url, "--prune")
+    assert pruned.exit_code == 0, pruned.stderr
+    assert f"deleted {len(stale)} resources" in pruned.stderr
+    assert {status(url) for url in stale} == {410}  # HAPI: deleted
+    assert {status(url) for url in kept} == {200}
+    assert {status(e["request"]["url"]) for e in new["entry"]} == {200}
+
+    again = _push(str(out), "--server", hapi.url, "--prune")
+    assert again.exit_code == 0, again.stderr
+    assert "the server holds nothing of it" in again.stderr
+    assert " 0 created, 0 updated, " in _summary(again)
