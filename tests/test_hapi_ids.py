@@ -6,18 +6,25 @@ business identifier (or our tag), and the second push creates and changes nothin
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from conftest import ROOT, local_http_server
 from test_hapi_server import (
     GOLDENS,
     NO_CACHE,
     SEED_GOLDEN,
     Hapi,
     _bundle,
+    _fresh_ids,
     _goldens,
     _push,
     _start,
@@ -120,3 +127,59 @@ def test_split_transactions_resolve_conditional_references(no_ids: Hapi) -> None
     whole = _push(path, "--server", no_ids.url, "--id-mode", "conditional")
     assert whole.exit_code == 0, whole.stderr
     assert " 0 created, " in _summary(whole)
+
+
+def test_a_push_killed_after_its_first_request_converges(no_ids: Hapi, tmp_path: Path) -> None:
+    """kill -9 of a conditional push right after the server committed its first request
+    (the answer held back by a proxy): a re-run completes it, and every resource is held
+    exactly once, found by its identifier (or tag): nothing twice, nothing lost."""
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for path in _goldens(no_ids.release)[:8]:
+        (folder / path.name).write_text(_fresh_ids(path, "kill"), "utf-8")
+    committed, release = threading.Event(), threading.Event()
+    posts: list[int] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            posts.append(len(body))
+            httpx.post(no_ids.url, content=body, timeout=120, headers={
+                "Content-Type": "application/fhir+json"}).raise_for_status()
+            committed.set()  # the server has applied it; the client never hears back
+            release.wait(60)
+            self.close_connection = True
+
+        def do_GET(self) -> None:
+            self.send_error(503)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with local_http_server(Proxy) as url:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fhir_export", "push", str(folder), "--server", url,
+             "--id-mode", "conditional", "--concurrency", "1"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert committed.wait(120), "the first request never reached the server"
+            process.kill()  # SIGKILL: no cleanup, no last words
+            assert process.wait(30) == -9
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert len(posts) == 1
+    again = _push(str(folder), "--server", no_ids.url, "--id-mode", "conditional")
+    assert again.exit_code == 0, again.stderr
+    resources = {}
+    for path in folder.glob("*.json"):
+        for entry in _bundle(path)["entry"]:
+            resources[entry["request"]["url"]] = entry["resource"]
+    with httpx.Client(timeout=60) as client:
+        held = {key: _found(client, no_ids, r) for key, r in resources.items()}
+    assert {k: n for k, n in held.items() if n != 1} == {}
+    first = sorted(folder.glob("*.json"))[0]
+    assert f"{first}: transaction of " in again.stderr
+    assert " 0 created, 0 updated, " not in _summary(again)  # the rest was still to do
