@@ -28,12 +28,13 @@ TARGET = ROOT / "tests" / "hapi-server" / "target"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def start_hapi() -> tuple[subprocess.Popen[str], str]:
+def start_hapi(release: str = "R4", *flags: str) -> tuple[subprocess.Popen[str], str]:
+    """The test HAPI server (`flags` as HapiServer takes them: --no-client-ids)."""
     classpath = os.pathsep.join(
         [str(TARGET / "classes"), (TARGET / "classpath.txt").read_text("utf-8").strip()])
     process = subprocess.Popen(  # noqa: S603
-        ["java", "-Xmx2g", "-cp", classpath, "fhirexport.HapiServer", "R4", "0",  # noqa: S607
-         "--watch-stdin"],
+        ["java", "-Xmx2g", "-cp", classpath, "fhirexport.HapiServer", release, "0",  # noqa: S607
+         "--watch-stdin", *flags],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
     for line in process.stdout:

@@ -75,7 +75,9 @@ def export_article(
     except InternalError as exc:
         exc.path = exc.path or shown
         raise
-    identity = str(bundle["entry"][0]["resource"]["identifier"][0]["value"])
+    first = bundle["entry"][0]["resource"]["identifier"][0]
+    identity = str(first["value"])
+    result.identifier = (str(first["system"]), identity)
     return ArticleExport(identity, bundle, outputs, result, seconds)
 
 

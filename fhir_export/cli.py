@@ -463,9 +463,19 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     default="transaction",
     show_default=True,
     help="Bundle type of the chunks made from NDJSON, collection and batch inputs (in "
-    "dependency order; a reference cycle stays in one chunk). 'batch' sends batch Bundles as "
-    "exported: a server that enforces referential integrity refuses entries that refer to "
-    "each other.",
+    "dependency order; a reference cycle stays in one chunk). 'batch' (servers without "
+    "transactions) sends every input as batches, level by level, so that each reference "
+    "exists before its entry arrives; a cycle's first member is written reduced first.",
+)
+@click.option(
+    "--id-mode",
+    type=click.Choice(["put", "conditional", "auto"], case_sensitive=False),
+    default="put",
+    show_default=True,
+    help="How entries name what they write: 'put' PUT Type/id (our ids); 'conditional' "
+    "PUT Type?identifier=system|value, for servers that assign ids themselves (Medplum, HAPI "
+    "with client ids NOT_ALLOWED); 'auto' asks the server's CapabilityStatement, else falls "
+    "back to conditional when a PUT is refused for its client-assigned id.",
 )
 @click.option(
     "--retries",
@@ -499,6 +509,12 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     "is cut off).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; connect to nothing.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete what the server still holds of an article's previous identity (recorded in "
+    "the folder's manifest.json). Without it, push only lists those resources.",
+)
 def push_command(
     paths: tuple[str, ...],
     server: str,
@@ -506,11 +522,13 @@ def push_command(
     max_bytes: int | None,
     concurrency: int,
     send_as: str,
+    id_mode: str,
     retries: int,
     token_env: str,
     ca_bundle: str | None,
     timeout: float,
     dry_run: bool,
+    prune: bool,
 ) -> None:
     """Send bundles at PATHS (transaction/batch/collection Bundles, JSON or XML, NDJSON files,
     or an `export --format ndjson` folder) to the FHIR server at --server, and summarise
@@ -555,7 +573,10 @@ def push_command(
             ca_bundle=ca_bundle,
             concurrency=concurrency,
             on_result=lambda result: _print_result(result, say),
+            id_mode=id_mode.lower(),
         )
+        pruned = ExitCode.OK if report.exit_code is ExitCode.SERVER_FAILED else (
+            _previous_identities(list(paths), server, token, ca_bundle, timeout, prune, say))
     except ExportError as exc:
         say(exc.line())
         sys.exit(int(exc.exit_code))
@@ -567,7 +588,35 @@ def push_command(
         f"{len(report.results)} request{'' if len(report.results) == 1 else 's'} to "
         f"{report.server}, {sum(total.values())} entries: {_outcomes(total)}"
     )
-    sys.exit(int(report.exit_code))
+    sys.exit(int(max(report.exit_code, pruned)))
+
+
+def _previous_identities(
+    paths: list[str], server: str, token: str | None, ca_bundle: str | None, timeout: float,
+    prune: bool, say: Callable[[str], None],
+) -> ExitCode:
+    """Lines for what the server holds of articles' previous identities (push_prune)."""
+    from . import push_prune
+
+    code = ExitCode.OK
+    for held in push_prune.check(paths, server, token=token, ca_bundle=ca_bundle,
+                                 timeout=timeout, prune=prune):
+        old = held.previous
+        where = f"{old.source}: {old.article}: previous identity {old.text}"
+        listed = ", ".join(held.resources[:10]) + (
+            f" and {len(held.resources) - 10} more" if len(held.resources) > 10 else "")
+        if not held.resources:
+            say(f"{where}: the server holds nothing of it")
+        elif held.deleted:
+            say(f"{where}: deleted {len(held.resources)} resources ({listed})")
+        elif held.error:
+            say(f"Error: {where}: cannot delete its {len(held.resources)} resources: "
+                f"{held.error}")
+            code = ExitCode.INPUT_FAILED
+        else:
+            say(f"{where}: the server still holds {len(held.resources)} resources of it "
+                f"({listed}); push --prune deletes them")
+    return code
 
 
 def _outcomes(counts: dict[str, int]) -> str:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -146,6 +146,14 @@ class Previous:
     files: dict[str, str | None]
     inputs: dict[str, list[str]]
     records: dict[str, dict[str, Any]]
+    identities: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
+def identities_of(row: dict[str, Any]) -> list[dict[str, str]]:
+    """An input record's identity, then its previous ones ({system, value} each)."""
+    found = [row.get("identity"), *(row.get("previousIdentities") or [])]
+    return [{"system": str(i["system"]), "value": str(i["value"])} for i in found
+            if isinstance(i, dict) and i.get("system") and i.get("value")]
 
 
 def read_previous(out_dir: Path) -> Previous | None:
@@ -164,10 +172,10 @@ def read_previous(out_dir: Path) -> Previous | None:
         files: dict[str, str | None] = {name: str(f.get("sha256")) for f in entries
                  if (name := listed_name(f)) is not None}
         records = {str(f.get("path")): f for f in entries}  # by the name outputs list
-        inputs = {str(i["path"]): [str(o) for o in i.get("outputs") or []]
-                  for i in run.get("inputs") or []
-                  if isinstance(i, dict) and isinstance(i.get("path"), str)}
-        return Previous(files, inputs, records)
+        rows = [i for i in run.get("inputs") or []
+                if isinstance(i, dict) and isinstance(i.get("path"), str)]
+        inputs = {str(i["path"]): [str(o) for o in i.get("outputs") or []] for i in rows}
+        return Previous(files, inputs, records, {str(i["path"]): identities_of(i) for i in rows})
     if str(data.get("request", "")).startswith("fhir-export export") and isinstance(
         data.get("output"), list
     ):  # an NDJSON manifest of an earlier release: file names, no hashes

@@ -483,6 +483,18 @@ def _finish_run(
     return target
 
 
+def _identities(
+    identifier: tuple[str, str], previous: manifest.Previous | None, path: str
+) -> dict[str, Any]:
+    """An input's identity, and the identities an earlier run gave the same input path (so
+    that push can tell which of an article's resources a server holds under an identity it
+    no longer has, see push_prune)."""
+    now = {"system": identifier[0], "value": identifier[1]}
+    earlier = previous.identities.get(path, []) if previous is not None else []
+    before = [i for n, i in enumerate(earlier) if i != now and i not in earlier[:n]]
+    return {"identity": now, **({"previousIdentities": before} if before else {})}
+
+
 def _run_files(
     out_dir: Path, report: ExportReport, mode: str, previous: manifest.Previous | None
 ) -> tuple[list[dict[str, Any]], list[manifest.FileRecord], set[str]]:
@@ -506,7 +518,10 @@ def _run_files(
             names.append(entry.path)
         every += names
         status = "empty" if result.yielded is not None and result.yielded.empty else "exported"
-        inputs.append({"path": display(result.path), "status": status, "outputs": names})
+        row: dict[str, Any] = {"path": display(result.path), "status": status, "outputs": names}
+        if result.identifier is not None:
+            row.update(_identities(result.identifier, previous, row["path"]))
+        inputs.append(row)
     if mode != "per-article":  # one set of files made from every article
         for row in inputs:
             row["outputs"] = every
@@ -516,6 +531,10 @@ def _run_files(
             continue
         row = {"path": display(error.path), "status": "failed", "error": error.line(),
                "outputs": []}
+        earlier = previous.identities.get(row["path"], []) if previous is not None else []
+        if earlier:  # its identities as they were: the history is not lost
+            row["identity"] = earlier[0]
+            row.update({"previousIdentities": earlier[1:]} if earlier[1:] else {})
         if mode == "per-article" and previous is not None:  # its previous output stays
             for name in previous.inputs.get(row["path"], []):
                 old = previous.records.get(name)

@@ -73,6 +73,7 @@ class PlannedRequest:
     part: int = 1  # chunk number within the source
     parts: int = 1
     note: str | None = None  # e.g. why a large transaction is sent whole
+    only_absent: bool = False  # send only the entries the server does not hold (push_batch)
 
     @property
     def bundle_type(self) -> str:
@@ -225,7 +226,7 @@ def _plan_bundle(bundle: JSON, source: str, limits: Limits, send_as: str) -> lis
         for i, entry in enumerate(entries):
             if not isinstance(entry.get("request"), dict):
                 raise SourceError(f"entry {i + 1} of a transaction has no request", path=source)
-        if not limits.over(entries):
+        if send_as != "batch" and not limits.over(entries):
             return [PlannedRequest(source, bundle)]
         plain_puts = all(
             (e.get("request") or {}).get("method") == "PUT"
@@ -235,13 +236,16 @@ def _plan_bundle(bundle: JSON, source: str, limits: Limits, send_as: str) -> lis
             for e in entries
         )
         if not plain_puts:
+            why = f"over {limits.text()}" if limits.over(entries) else "not as a batch"
             note = (
-                f"transaction of {len(entries)} entries sent whole, over {limits.text()}: "
+                f"transaction of {len(entries)} entries sent whole, {why}: "
                 "its entries are not all PUT Type/id, so splitting it could change its meaning"
             )
             return [PlannedRequest(source, bundle, note=note)]
         puts = _as_puts([e["resource"] for e in entries], [e.get("fullUrl") for e in entries],
                         source)
+        if send_as == "batch":
+            return _plan_entries(puts, source, limits, "batch")
         planned = _plan_entries(puts, source, limits, "transaction")
         if len(planned) > 1:
             planned[0].note = planned[0].note or (
@@ -256,9 +260,11 @@ def _plan_bundle(bundle: JSON, source: str, limits: Limits, send_as: str) -> lis
                 raise SourceError(f"entry {i + 1} of a batch has no request", path=source)
         all_puts = all(
             (e.get("request") or {}).get("method") == "PUT" and isinstance(e.get("resource"), dict)
+            and (e.get("request") or {}).get("url")
+            == f"{e['resource'].get('resourceType')}/{e['resource'].get('id')}"
             for e in entries
         )
-        if send_as == "batch" or not all_puts:
+        if not all_puts:
             # As exported: entries of a batch are independent of each other (FHIR 3.3.1).
             if not limits.over(entries):
                 return [PlannedRequest(source, bundle)]
@@ -289,6 +295,10 @@ def _plan_entries(
     """PUT entries as Bundles of `send_as` type, in dependency order, each within the limits
     (entries and bytes), never splitting a reference cycle (a larger cycle goes whole, with a
     note)."""
+    if send_as == "batch":
+        from .push_batch import plan_batches
+
+        return plan_batches(entries, source, limits)
     parts: list[list[JSON]] = []
     notes: list[str | None] = []
     sizes: list[int] = []

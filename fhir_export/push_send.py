@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from . import push as base
-from . import push_http
+from . import push_http, push_ids
 from .errors import InternalError, UsageError
 from .mapping.ids import relative_references
 from .push import (
@@ -91,6 +91,12 @@ class Sender:
                            hint="Check --server and the network.")
 
     def send(self, planned: PlannedRequest) -> RequestResult:
+        if planned.only_absent:
+            absent = self.absent(planned)
+            if absent is not None and not absent.bundle.get("entry"):
+                return RequestResult(planned, http_status=200, checked=(
+                    f"the server holds all {planned.entry_count} already: not sent"))
+            planned = absent or planned
         body = json.dumps(planned.bundle, ensure_ascii=False).encode("utf-8")
         resendable = all(m in IDEMPOTENT for m in _methods(planned))
         history: list[str] = []  # attempts that got no complete answer, and what was found
@@ -154,12 +160,9 @@ class Sender:
                         for r, ok in zip(requests, held, strict=True)]
         return RequestResult(planned, attempts=attempt, error=message, entries=outcomes)
 
-    def read_back(self, planned: PlannedRequest) -> list[bool] | None:
-        """Per entry, whether the server holds it as sent (PUT: read back equal, meta and
-        narrative aside; DELETE: gone); None when the read-back itself fails."""
-        entries = [e for e in planned.bundle.get("entry") or [] if isinstance(e, dict)]
-        urls = {str(e["fullUrl"]): str((e.get("request") or {}).get("url"))
-                for e in entries if e.get("fullUrl")}
+    def get_each(self, entries: list[JSON]) -> list[JSON] | None:
+        """The server's answer to a GET of each entry's request URL (one batch), in order;
+        None when there is no such answer."""
         gets = [{"request": {"method": "GET", "url": (e.get("request") or {}).get("url")}}
                 for e in entries]
         body = json.dumps({"resourceType": "Bundle", "type": "batch", "entry": gets}).encode()
@@ -171,7 +174,44 @@ class Sender:
         if answer.status != 200 or not isinstance(data, dict):
             return None
         found = [e for e in data.get("entry") or [] if isinstance(e, dict)]
-        if len(found) != len(entries):
+        return found if len(found) == len(entries) else None
+
+    def absent(self, planned: PlannedRequest) -> PlannedRequest | None:
+        """`planned` with only the entries whose target the server does not hold (one batch
+        of GETs of their request URLs, Type/id or a conditional update's search); None when
+        that cannot be told."""
+        entries = [e for e in planned.bundle.get("entry") or [] if isinstance(e, dict)]
+        found = self.get_each(entries)
+        if found is None:
+            return None
+        keep = []
+        for entry, got in zip(entries, found, strict=True):
+            status = str((got.get("response") or {}).get("status", ""))
+            resource = got.get("resource")
+            held = status.startswith("200") and isinstance(resource, dict) and (
+                resource.get("resourceType") != "Bundle" or bool(resource.get("entry")))
+            if not held:
+                keep.append(entry)
+        return PlannedRequest(planned.source, {**planned.bundle, "entry": keep},
+                              part=planned.part, parts=planned.parts, note=planned.note)
+
+    def capabilities(self) -> Any:
+        """The server's CapabilityStatement (GET [base]/metadata), or None."""
+        try:
+            answer = push_http.exchange(self.client, "GET", self.server + "/metadata", None,
+                                        self.timeout)
+            return json.loads(answer.body) if answer.status == 200 else None
+        except (httpx.TransportError, push_http.TooLarge, ValueError):
+            return None
+
+    def read_back(self, planned: PlannedRequest) -> list[bool] | None:
+        """Per entry, whether the server holds it as sent (PUT: read back equal, meta and
+        narrative aside; DELETE: gone); None when the read-back itself fails."""
+        entries = [e for e in planned.bundle.get("entry") or [] if isinstance(e, dict)]
+        urls = {str(e["fullUrl"]): str((e.get("request") or {}).get("url"))
+                for e in entries if e.get("fullUrl")}
+        found = self.get_each(entries)
+        if found is None:
             return None
         held = []
         for sent, got in zip(entries, found, strict=True):
@@ -202,6 +242,22 @@ class Sender:
         return result
 
 
+def _conditional_references(value: Any) -> set[str]:
+    """Every conditional reference ('Type?identifier=...') inside `value`."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("reference")
+            if isinstance(ref, str) and "?" in ref:
+                found.add(ref)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def dependencies(requests: list[PlannedRequest]) -> list[set[int]]:
     """Per request, the earlier requests it waits for: the first writer of each resource it
     writes or refers to (Type/id)."""
@@ -210,7 +266,8 @@ def dependencies(requests: list[PlannedRequest]) -> list[set[int]]:
     for i, planned in enumerate(requests):
         entries = [e for e in planned.bundle.get("entry") or [] if isinstance(e, dict)]
         written = {str((e.get("request") or {}).get("url")) for e in entries}
-        referred = base._references([e.get("resource") for e in entries], set())
+        resources = [e.get("resource") for e in entries]
+        referred = base._references(resources, set()) | _conditional_references(resources)
         waits.append({first[k] for k in written | referred if k in first})
         for key in written:
             first.setdefault(key, i)
@@ -228,18 +285,22 @@ def push(
     sleep: Callable[[float], None] | None = None,
     concurrency: int = 1,
     on_result: Callable[[RequestResult], None] | None = None,
+    id_mode: str = "put",
 ) -> PushReport:
     """Send every planned request, up to `concurrency` at a time, each after the requests it
     depends on; `on_result` hears of each as it finishes. A server that cannot be reached
     stops the run (one ServerError in the report); a failed request or entry does not. The
-    report lists the results in plan order."""
+    report lists the results in plan order. `id_mode`: see push_ids."""
     if not re.match(r"https?://", server, re.IGNORECASE):
         raise UsageError("the server must be an http:// or https:// URL", path=redact(server))
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if id_mode not in push_ids.ID_MODES:
+        raise UsageError(f"no id mode {id_mode!r} (put, conditional or auto)")
     base_url = server.rstrip("/")
     report = PushReport(server=redact(base_url))
-    waits = dependencies(requests)
+    if id_mode == "conditional":
+        requests = push_ids.conditional(requests)
     results: dict[int, RequestResult] = {}
     finished: set[int] = set()
     pending = list(range(len(requests)))
@@ -250,9 +311,22 @@ def push(
                               concurrency, thread_name_prefix="push") as pool:
         sender = Sender(client, base_url, retries=retries, timeout=timeout,
                         sleep=sleep or base.default_sleep, redactor=push_http.Redactor(token))
+        probing = False  # auto, and the server did not say: the first request finds out
+        if id_mode == "auto" and requests:
+            said = push_ids.capability_mode(sender.capabilities(),
+                                            push_ids.written_types(requests))
+            probing = said is None
+            if said == "conditional":
+                requests = push_ids.conditional(requests)
+            requests[0].note = _joined(requests[0].note, (
+                "ids: conditional updates, as the server's CapabilityStatement refuses "
+                "client-assigned ids (updateCreate false)") if said == "conditional" else (
+                "ids: PUT Type/id, as the server's CapabilityStatement allows client-assigned "
+                "ids (updateCreate true)") if said == "put" else None)
+        waits = dependencies(requests)
         while pending or running:
             for i in [] if stopped else list(pending):
-                if len(running) >= concurrency:
+                if len(running) >= (1 if probing else concurrency):
                     break
                 if waits[i] <= finished:
                     running[pool.submit(sender.send, requests[i])] = i
@@ -273,8 +347,29 @@ def push(
                     report.errors.append(InternalError(exc, path=requests[i].label,
                                                        stage="push"))
                     continue
+                if probing:
+                    probing = False
+                    if push_ids.refused_client_ids(_said(result)):
+                        requests = push_ids.conditional(requests)
+                        requests[i].note = _joined(requests[i].note, (
+                            "ids: conditional updates, as the server refused the client-assigned "
+                            f"ids of PUT Type/id ({_said(result)[:200]})"))
+                        waits = dependencies(requests)
+                        finished.discard(i)
+                        pending.insert(0, i)
+                        continue
                 results[i] = result
                 if on_result is not None:
                     on_result(result)
     report.results = [results[i] for i in sorted(results)]
     return report
+
+
+def _joined(note: str | None, more: str | None) -> str | None:
+    return "; ".join(n for n in (note, more) if n) or None
+
+
+def _said(result: RequestResult) -> str:
+    """What the server said about a request: its error, else its entries' messages."""
+    return result.error or " ".join(dict.fromkeys(e.message for e in result.entries
+                                                  if e.message))

@@ -83,6 +83,7 @@ class ArticleResult:
     unmapped_sentences: tuple[str, ...] = ()  # the sentence each unmapped term was read in
     yielded: Yield | None = None  # None: not an extracted article (convert)
     limited: tuple[str, ...] = ()  # the per-article caps it hit (limits.py), one note each
+    identifier: tuple[str, str] | None = None  # the article's identity: (system, value)
 
 
 @dataclass(slots=True)

@@ -82,13 +82,14 @@ def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _start(release: str) -> Hapi:
+def _start(release: str, *flags: str) -> Hapi:
+    """A HAPI server of `release`; `flags` as HapiServer takes them (--no-client-ids)."""
     classpath = os.pathsep.join(_need_server())
-    log = PROJECT / "target" / f"server-{release}.log"
+    log = PROJECT / "target" / f"server-{release}{''.join(flags)}.log"
     with log.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(
             ["java", "-Xmx2g", "-cp", classpath, "fhirexport.HapiServer", release, "0",
-             "--watch-stdin"],
+             "--watch-stdin", *flags],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
         )
     assert process.stdout is not None
@@ -330,11 +331,14 @@ def test_collection_export_loads(hapi: Hapi, tmp_path: Path) -> None:
     assert _summary(result).endswith(" 0 failed")
 
 
-def test_batch_of_interdependent_entries_is_refused_entry_by_entry(
+def test_batches_are_sent_so_that_every_reference_exists_first(
     hapi: Hapi, tmp_path: Path
 ) -> None:
-    """Why chunks are transactions by default: HAPI checks each batch entry's references on
-    its own (HAPI-1094), so a batch cannot carry a reference cycle into an empty server."""
+    """--send-as batch (servers without transactions): HAPI checks each batch entry's
+    references on their own (HAPI-1094), so entries go level by level, and a reference cycle
+    (R4 MedicationKnowledge <-> DetectedIssue) is broken by writing one member reduced first.
+    A batch Bundle and a transaction Bundle (sent as batches) load, nothing fails, and a second
+    push changes nothing."""
     fresh = _fresh_ids(SEED_GOLDEN[hapi.release], "batch")
     batch_file = tmp_path / "batch.json"
     batch = json.loads(fresh)
@@ -345,14 +349,24 @@ def test_batch_of_interdependent_entries_is_refused_entry_by_entry(
     for full, relative in _full_urls(json.loads(fresh)).items():
         text = text.replace(f'"{full}"', f'"{relative}"')
     batch_file.write_text(text, "utf-8")
-    result = _push(str(batch_file), "--server", hapi.url, "--send-as", "batch")
-    assert result.exit_code == 1
-    assert "HAPI-1094" in result.stderr
-    failed = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(failed) >= 2 and all("HAPI-1094" in line for line in failed)
-    again = _push(str(batch_file), "--server", hapi.url)  # default: transactions
-    assert again.exit_code == 0, again.stderr
-
+    cycle = tmp_path / "cycle.json"  # R4: two reference cycles
+    cycle.write_text(_fresh_ids(GOLDENS[hapi.release] / "statins-comparison-chart.json",
+                                "batch"), "utf-8")
+    for path in (batch_file, cycle):
+        result = _push(str(path), "--server", hapi.url, "--send-as", "batch")
+        assert result.exit_code == 0, result.stderr
+        assert "Error" not in result.stderr
+        assert "transaction of" not in result.stderr
+        again = _push(str(path), "--server", hapi.url, "--send-as", "batch")
+        assert again.exit_code == 0, again.stderr
+        assert " 0 created, 0 updated, " in _summary(again)
+    if hapi.release == "R4":
+        assert "first written without their references into the cycle" in result.stderr
+    sent = json.loads(cycle.read_text("utf-8"))
+    for entry in sent["entry"]:  # each one held, in full
+        stored = hapi.get(entry["request"]["url"])
+        mine = entry["resource"]
+        assert _normal(stored, _full_urls(sent)).keys() == _normal(mine, {}).keys()
 
 
 def test_invalid_bundle_is_refused_with_the_servers_reason(hapi: Hapi, tmp_path: Path) -> None:
@@ -558,3 +572,55 @@ def test_a_bundle_of_posts_is_not_sent_again_after_a_dropped_answer(
     assert len(proxy.seen) == 1
     sent, held = _held(hapi, bundle, code)
     assert held == sent  # applied once by the server, never twice
+
+
+def test_previous_identity_is_reported_then_pruned(hapi: Hapi, tmp_path: Path) -> None:
+    """An article gains a canonical URL (same file name): its resources are keyed anew, and
+    push lists what the server still holds of the old identity (recorded in the folder's
+    manifest) without deleting it; --prune deletes exactly those, never the shared
+    Organization and Device, and leaves the new ones."""
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    articles.mkdir()
+    source = ROOT / "tests" / "data" / "articles" / "atorvastatin-encyclopedia.md"
+    article = articles / "atorvastatin.md"
+    article.write_text(source.read_text("utf-8"), "utf-8")
+
+    def export() -> dict[str, Any]:
+        result = CliRunner().invoke(main, ["export", str(articles), "--out", str(out),
+                                           "--fhir-version", hapi.release])
+        assert result.exit_code == 0, result.stderr
+        return _bundle(out / "atorvastatin.bundle.json")
+
+    old = export()
+    assert _push(str(out), "--server", hapi.url).exit_code == 0
+    article.write_text("---\ncanonical: https://example.org/atorvastatin-pruned\n---\n"
+                       + source.read_text("utf-8"), "utf-8")
+    new = export()
+    shared = {"Organization", "Device"}
+    stale = [e["request"]["url"] for e in old["entry"]
+             if e["resource"]["resourceType"] not in shared]
+    kept = [e["request"]["url"] for e in old["entry"]
+            if e["resource"]["resourceType"] in shared]
+    assert kept and not set(stale) & {e["request"]["url"] for e in new["entry"]}
+
+    def status(url: str) -> int:
+        return httpx.get(f"{hapi.url}/{url}", headers=NO_CACHE, timeout=60).status_code
+
+    listed = _push(str(out), "--server", hapi.url)
+    assert listed.exit_code == 0, listed.stderr
+    assert (f"previous identity urn:uuid:d30eb587-a42c-53b6-9425-5c3233160b53|atorvastatin.md: "
+            f"the server still holds {len(stale)} resources of it") in listed.stderr
+    assert "push --prune deletes them" in listed.stderr
+    assert {status(url) for url in stale} == {200}  # listed, not deleted
+
+    pruned = _push(str(out), "--server", hapi.url, "--prune")
+    assert pruned.exit_code == 0, pruned.stderr
+    assert f"deleted {len(stale)} resources" in pruned.stderr
+    assert {status(url) for url in stale} == {410}  # HAPI: deleted
+    assert {status(url) for url in kept} == {200}
+    assert {status(e["request"]["url"]) for e in new["entry"]} == {200}
+
+    again = _push(str(out), "--server", hapi.url, "--prune")
+    assert again.exit_code == 0, again.stderr
+    assert "the server holds nothing of it" in again.stderr
+    assert " 0 created, 0 updated, " in _summary(again)

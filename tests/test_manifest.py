@@ -194,3 +194,24 @@ def test_push_ndjson_sends_only_listed_files(fhir: FakeFhir, tmp_path: Path) -> 
     (out / "manifest.json").write_text(json.dumps(bulk), "utf-8")
     gone = _push(str(out), "--server", fhir.url)
     assert gone.exit_code == 6 and "lists Basic.ndjson, which is missing" in gone.stderr
+
+
+def test_inputs_record_their_identity_and_the_identities_they_had(tmp_path: Path) -> None:
+    """An article whose identity changes (it gains a canonical URL, then another) keeps the
+    earlier ones in its input record, newest first, for push to look for (push_prune)."""
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    text = (ARTICLES / "atorvastatin-encyclopedia.md").read_text("utf-8")
+    article = source / "a.md"
+    path_identity = {"system": "urn:uuid:d30eb587-a42c-53b6-9425-5c3233160b53", "value": "a.md"}
+    seen = []
+    for url in (None, "https://example.org/one", "https://example.org/two",
+                "https://example.org/two"):
+        article.write_text(f"---\ncanonical: {url}\n---\n{text}" if url else text, "utf-8")
+        _export(source, out)
+        (row,) = _run(out)["inputs"]
+        seen.append((row["identity"], row.get("previousIdentities", [])))
+    one = {"system": "urn:ietf:rfc:3986", "value": "https://example.org/one"}
+    two = {"system": "urn:ietf:rfc:3986", "value": "https://example.org/two"}
+    assert seen == [(path_identity, []), (one, [path_identity]), (two, [one, path_identity]),
+                    (two, [one, path_identity])]

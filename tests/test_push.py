@@ -363,12 +363,67 @@ def test_ndjson_folder_becomes_chunked_transactions_in_dependency_order(
     assert _push(str(one), "--server", fhir.url).exit_code == 0
 
 
+def _written_before_sent(bodies: list[dict[str, Any]]) -> None:
+    """Every reference between sent entries points into an earlier request (the entries of
+    a batch are independent): to a version written before, reduced or in full."""
+    first = {}
+    for n, body in enumerate(bodies):
+        for entry in body["entry"]:
+            first.setdefault(entry["request"]["url"], n)
+    for n, body in enumerate(bodies):
+        for entry in body["entry"]:
+            for ref in push_module._references(entry["resource"], set()):
+                if ref in first:
+                    assert first[ref] < n, (entry["request"]["url"], ref)
+
+
 def test_send_as_batch(fhir: FakeFhir, tmp_path: Path) -> None:
     out = _export(tmp_path, "--format", "ndjson")
     result = _push(str(out), "--server", fhir.url, "--send-as", "batch")
     assert result.exit_code == 0, result.stderr
-    assert [seen.body["type"] for seen in fhir.seen] == ["batch"]
-    _written_before_referenced([seen.body for seen in fhir.seen])
+    assert {seen.body["type"] for seen in fhir.seen} == {"batch"}
+    _written_before_sent([seen.body for seen in fhir.seen])
+
+
+def test_a_transaction_sent_as_batches_breaks_its_reference_cycle() -> None:
+    """R4 MedicationKnowledge.contraindication <-> DetectedIssue.implicated: the
+    MedicationKnowledge goes first without its contraindications (only if the server does
+    not hold it), then the DetectedIssues, then the MedicationKnowledge in full."""
+    path = _golden("ibuprofen-paracetamol-nhs-style")
+    requests, errors = push_module.plan([str(path)], 500, "batch")
+    assert not errors
+    assert {p.bundle_type for p in requests} == {"batch"}
+    bodies = [p.bundle for p in requests]
+    _written_before_sent(bodies)
+    (short,) = [p for p in requests if p.only_absent]
+    (entry,) = short.bundle["entry"]
+    assert entry["request"]["url"].startswith("MedicationKnowledge/")
+    assert "contraindication" not in entry["resource"]
+    full = [e for p in requests if not p.only_absent for e in p.bundle["entry"]
+            if e["request"]["url"] == entry["request"]["url"]]
+    assert len(full) == 1 and full[0]["resource"]["contraindication"]
+    sent = json.loads(path.read_text("utf-8"))["entry"]
+    assert sum(len(b["entry"]) for b in bodies) == len(sent) + 1
+
+
+def test_reduced_drops_references_into_a_cycle() -> None:
+    from fhir_export.push_batch import reduced
+
+    resource = {
+        "resourceType": "MedicationKnowledge", "id": "m",
+        "contraindication": [{"reference": "DetectedIssue/d"}],
+        "monograph": [{"type": {"text": "x"}, "source": {"reference": "DocumentReference/a"}}],
+        "_synonym": [{"extension": [{"url": "u", "valueReference": {
+            "reference": "DetectedIssue/d"}}, {"url": "v", "valueString": "kept"}]}],
+        "relatedMedicationKnowledge": [{"type": {"text": "t"}, "reference": [
+            {"reference": "MedicationKnowledge/m"}, {"reference": "DetectedIssue/d"}]}],
+    }
+    assert reduced(resource, {"DetectedIssue/d", "MedicationKnowledge/m"}) == {
+        "resourceType": "MedicationKnowledge", "id": "m",
+        "monograph": resource["monograph"],
+        "_synonym": [{"extension": [{"url": "v", "valueString": "kept"}]}],
+        "relatedMedicationKnowledge": [{"type": {"text": "t"}}],
+    }
 
 
 def test_collection_bundle_becomes_transactions_with_relative_references(
@@ -459,3 +514,42 @@ def test_bad_inputs(fhir: FakeFhir, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "'searchset' cannot be pushed" in result.stderr
     assert len(fhir.seen) == 1  # the good bundle was still sent
     assert _push(str(_golden()), "--server", "ftp://x").exit_code == 2
+
+
+# --- --id-mode (more in test_push_ids.py) ---
+
+REFUSED = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "processing", "diagnostics":
+               "HAPI-0959: No resource exists on this server resource with ID[x], and "
+               "client-assigned IDs are not enabled."}],
+}
+
+
+def test_conditional_mode_sends_conditional_updates(fhir: FakeFhir) -> None:
+    result = _push(str(_golden()), "--server", fhir.url, "--id-mode", "conditional")
+    assert result.exit_code == 0, result.stderr
+    (seen,) = fhir.seen
+    assert all("?" in e["request"]["url"] for e in seen.body["entry"])
+
+
+def test_auto_falls_back_on_a_refused_client_id(fhir: FakeFhir, sleeps: list[float]) -> None:
+    fhir.script.append((404, {}, REFUSED))
+    result = _push(str(_golden()), "--server", fhir.url, "--id-mode", "auto")
+    assert result.exit_code == 0, result.stderr
+    first, second = fhir.seen
+    assert first.body["entry"][0]["request"]["url"].startswith("DocumentReference/")
+    assert second.body["entry"][0]["request"]["url"].startswith(
+        "DocumentReference?identifier=")
+    assert "note: ids: conditional updates, as the server refused the client-assigned ids" in (
+        result.stderr)
+    assert "Error" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("0 failed")
+
+
+def test_put_mode_does_not_fall_back(fhir: FakeFhir) -> None:
+    fhir.script.append((404, {}, REFUSED))
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 1
+    assert "HAPI-0959" in result.stderr
+    assert len(fhir.seen) == 1

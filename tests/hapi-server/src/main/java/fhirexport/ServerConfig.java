@@ -43,12 +43,18 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
   ThreadPoolFactoryConfig.class
 })
 public class ServerConfig {
+  /** System property: "true" makes the server refuse client-assigned ids (NOT_ALLOWED). */
+  public static final String NO_CLIENT_IDS = "fhirexport.noClientIds";
 
   @Bean
   public JpaStorageSettings storageSettings() {
     JpaStorageSettings settings = new JpaStorageSettings();
     // A default HAPI server: client-assigned ids allowed (PUT), no auto-created placeholders.
     settings.setAllowExternalReferences(false);
+    if (Boolean.getBoolean(NO_CLIENT_IDS)) {
+      // A server that assigns every id itself: PUT Type/id of a new resource is refused.
+      settings.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.NOT_ALLOWED);
+    }
     return settings;
   }
 

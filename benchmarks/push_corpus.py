@@ -1,0 +1,95 @@
+"""A 1,000-article corpus into a local HAPI FHIR JPA server: export, push, push again.
+
+The articles are copies of the seed (source/immunotherapy.txt) as Markdown, each with a
+canonical URL of its own in its front matter (so each is its own article, with its own ids
+and identifiers). Exported (R4 by default), pushed into the HAPI server the tests build
+(started here; --no-client-ids starts it with client ids NOT_ALLOWED, pushed with --id-mode
+conditional), pushed again, then counted on the server per type. Prints the figures and
+exits 1 if the second push created or updated anything, or if any type's count on the server
+differs from what was exported (a duplicate or a loss).
+
+    .venv/bin/python benchmarks/push_corpus.py [--articles 1000] [--fhir-version R4]
+        [--no-client-ids] [--concurrency 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from push_throughput import start_hapi  # benchmarks/ is on sys.path when run as a script
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "source" / "immunotherapy.txt"
+
+
+def run(*args: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "fhir_export", *args], capture_output=True, text=True,
+        check=False, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit(f"fhir-export {args[0]} exited {done.returncode}")
+    return seconds, done.stderr.strip().splitlines()[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--fhir-version", default="R4", choices=["R4", "R5"])
+    parser.add_argument("--no-client-ids", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    seed = SEED.read_text("utf-8")
+    with tempfile.TemporaryDirectory(prefix="push-corpus-") as tmp:
+        articles, out = Path(tmp) / "articles", Path(tmp) / "out"
+        articles.mkdir()
+        for n in range(args.articles):
+            (articles / f"a{n:04d}.md").write_text(
+                f"---\ncanonical: https://example.org/corpus/{n:04d}\n---\n{seed}", "utf-8")
+        seconds, line = run("export", str(articles), "--out", str(out), "--fhir-version",
+                            args.fhir_version, "--jobs", "2")
+        print(f"export: {args.articles} articles in {seconds:.1f} s ({line})")
+        exported: Counter[str] = Counter()
+        for path in out.glob("*.bundle.json"):
+            for entry in json.loads(path.read_text("utf-8"))["entry"]:
+                exported[entry["request"]["url"]] += 0  # distinct resources
+        per_type = Counter(key.split("/")[0] for key in exported)
+        flags = ["--no-client-ids"] if args.no_client_ids else []
+        mode = ["--id-mode", "conditional"] if args.no_client_ids else []
+        process, url = start_hapi(args.fhir_version, *flags)
+        try:
+            push = ["push", str(out), "--server", url, "--concurrency", str(args.concurrency),
+                    *mode]
+            first, first_line = run(*push)
+            print(f"push: {first:.1f} s: {first_line}")
+            again, again_line = run(*push)
+            print(f"push again: {again:.1f} s: {again_line}")
+            held = {kind: int(httpx.get(f"{url}/{kind}", params={"_summary": "count"},
+                                        headers={"Cache-Control": "no-cache"},
+                                        timeout=120).json()["total"])
+                    for kind in sorted(per_type)}
+        finally:
+            assert process.stdin is not None
+            process.stdin.close()
+            process.wait(60)
+    print("on the server per type (exported distinct / held): " + ", ".join(
+        f"{kind} {per_type[kind]}/{held[kind]}" for kind in sorted(per_type)))
+    ok = re.search(r" 0 created, 0 updated, \d+ unchanged, 0 failed", again_line) and all(
+        per_type[k] == held[k] for k in per_type)
+    print("converged: " + ("yes" if ok else "NO"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
