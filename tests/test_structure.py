@@ -553,3 +553,19 @@ def test_body_system_lines_and_an_adverse_reactions_table() -> None:
 def test_a_route_keeps_an_abbreviation_inside_its_wording() -> None:
     x = run("Metformin is given by intravenous (IV) infusion over 30 minutes.")
     assert texts(med(x, "metformin").routes) == ["intravenous (IV) infusion"]
+
+
+def test_a_label_list_of_uses_for_patients_with_a_condition() -> None:
+    x = run(
+        "Atorvastatin is indicated:",
+        ("item", "As an adjunct to diet to reduce elevated LDL-C levels in patients with "
+                 "primary hypercholesterolemia (heterozygous familial and nonfamilial);"),
+        ("item", "As an adjunct to diet to reduce LDL-C in children if the following findings "
+                 "are present:"),
+        ("item", "LDL-C remains high or", 2),
+        ("item", "two or more other risk factors are present", 2),
+        title="Atorvastatin",
+    )
+    assert texts(med(x, "atorvastatin").indications) == [
+        "primary hypercholesterolemia (heterozygous familial and nonfamilial)"
+    ]

@@ -91,7 +91,10 @@ def objects(
         whole = lexicon.lookup(phrase, kinds)
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
         # "symptoms of X" and "X in adults" are as long as X
-        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", _LOWERS_RISK.sub("", phrase))).split())
+        # "primary hypercholesterolemia (heterozygous familial and nonfamilial)": a gloss in
+        # brackets adds no length
+        bare = _GLOSS.sub("", _LOWERS_RISK.sub("", phrase))
+        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
         if one or (
             phrases.acceptable(phrase)
             and (
@@ -157,6 +160,7 @@ _IN_WHOM = re.compile(
     re.I,
 )
 _SYMPTOMS_OF = re.compile(r"^(?:the )?symptoms of\s+", re.I)
+_GLOSS = re.compile(r"\s*\([^()]*\)")
 # "Reduce the risk of non-fatal myocardial infarction": a use as long as what it prevents
 _LOWERS_RISK = re.compile(
     r"^(?:to\s+)?(?:reduce|lower|decrease)s?\s+(?:the\s+)?(?:risk|chance)\s+(?:of|for)\s+", re.I
@@ -421,11 +425,17 @@ _INCLUDES = re.compile(r"\b(?:may|can|might|could) include\b|\binclude:?\s*$", r
 # "... in adults who have risk factors such as:": the list names risk factors, whatever the
 # lead-in said before them
 _RISK_FACTORS = re.compile(r"\brisk factors?\b[^.:;]{0,40}:?\s*$", re.I)
+# "... if the following findings are present:": the list holds criteria, not facts
+_CRITERIA = re.compile(
+    r"\b(?:following|these) (?:findings|criteria|conditions)\b[^.:;]{0,30}"
+    r"\b(?:are|is) (?:present|met)\s*:?\s*$",
+    re.I,
+)
 
 
 def _list_kind(unit: Unit) -> FindingKind | None:
     lead: Unit | None = unit.lead
-    if lead is not None and _RISK_FACTORS.search(lead.text):
+    if lead is not None and (_RISK_FACTORS.search(lead.text) or _CRITERIA.search(lead.text)):
         return None
     while lead is not None:
         for kind, pattern in LIST_LEADS:
@@ -479,10 +489,20 @@ def facts(
             elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
                 if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
                     group = unit.lead.subject or group
+                start = unit.start
+                who = phrases.PEOPLE_WITH.search(text, unit.start, unit.end)
+                if (
+                    kind is FindingKind.INDICATION
+                    and who
+                    and not lexicon.scan(tokenize(text, unit.start, who.start()), CONDITION_KINDS)
+                ):
+                    # "to reduce total-C and LDL-C in patients with homozygous familial
+                    # hypercholesterolemia": the use is for the condition of those patients
+                    start = who.end()
                 out += objects(
                     kind,
                     text,
-                    unit.start,
+                    start,
                     unit.end,
                     unit,
                     lexicon,
