@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 import click
@@ -22,8 +22,8 @@ from .options import BundleType, ExportOptions, OutputFormat
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from . import push
-    from .report import Yield
+    from . import progress, push
+    from .report import ArticleResult, ExportReport, Yield
 
 
 def _epoch() -> int | None:
@@ -113,6 +113,113 @@ def _check_paths(paths: tuple[str, ...]) -> None:
             )
         if not os.path.lexists(raw) and not glob.has_magic(raw):
             raise click.UsageError(f"{display(raw)}: no such file or directory")
+
+
+_REPORTING = "fhir_export.reporting"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    ctx.meta.setdefault(_REPORTING, {})[param.name] = value
+    return value
+
+
+def _reporting(command: Callable[..., None]) -> Callable[..., None]:
+    """-q, --log-format and --progress of a long command (export, validate, push); they
+    reach the body through the context (see _reporter), not as parameters."""
+    for option in reversed((
+        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
+                     help="Print nothing but errors (stderr); stdout lists no files."),
+        click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True, expose_value=False, callback=_remember,
+                     help="Lines on stderr as text, or one JSON object per line."),
+        click.option("--progress", type=click.Choice(["auto", "always", "never"]),
+                     default="auto", show_default=True, envvar="FHIR_EXPORT_PROGRESS",
+                     expose_value=False, callback=_remember,
+                     help="A progress bar (counts, rate, ETA) on stderr: auto draws it when "
+                     "stderr is a terminal, else one line per item as it finishes."),
+    )):
+        command = option(command)
+    return command
+
+
+def _reporter(noun: str) -> progress.Reporter:
+    """The stderr reporter of the running command, as -q, --log-format, --progress ask."""
+    from .progress import Reporter, choose_mode
+
+    given = click.get_current_context().meta.get(_REPORTING, {})
+    log_format = str(given.get("log_format") or "text")
+    mode = choose_mode(str(given.get("progress") or "auto"), bool(given.get("quiet")),
+                       log_format, sys.stderr)
+    return Reporter(mode=mode, log_format=log_format, noun=noun, err=sys.stderr, out=sys.stdout)
+
+
+class _ExportLines:
+    """Each article as the run finishes it: its files on stdout, its line (or the bar) on
+    stderr, its notes; and what was written so far, for Ctrl-C."""
+
+    def __init__(self, say: progress.Reporter, verbose: bool) -> None:
+        from .report import RunEvents
+
+        self.say, self.verbose = say, verbose
+        self.told: set[int] = set()  # ids of the results and errors already printed
+        self.written: list[str] = []
+        self.done = self.failed = 0
+        self.events = RunEvents(started=say.start, finished=self.finished)
+
+    def finished(self, item: ArticleResult | ExportError) -> None:
+        from .report import article_record, article_text
+
+        self.told.add(id(item))
+        if isinstance(item, ExportError):
+            self.failed += 1
+        else:
+            self.done += 1
+            for written in item.outputs:
+                self.written.append(written)
+                self.say.out(display(written))
+        label = display(PurePath(item.path or "").name)
+        self.say.item(article_text(item), article_record(item),
+                      failed=isinstance(item, ExportError), label=label)
+        if not isinstance(item, ExportError):
+            self.notes(item)
+
+    def notes(self, article: ArticleResult) -> None:
+        shown = display(article.path)
+        for note in article.limited:
+            self.say.message(f"{shown}: {note}")
+        if self.verbose and article.unmapped_texts:
+            self.say.message(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}")
+        if self.verbose and article.yielded is not None:
+            for line in _nothing_of(article.yielded):
+                self.say.message(f"{shown}: {line}")
+
+    def rest(self, result: ExportReport) -> None:
+        """The errors, files and notes that no event told (printed after the run)."""
+        for error in result.errors:
+            if id(error) not in self.told:
+                self.say.message(error.line(), error=True, **error.fields())
+        printed = set(self.written)
+        for article in result.results:
+            for written in article.outputs:
+                if written not in printed:
+                    self.say.out(display(written))
+            if id(article) not in self.told:
+                self.notes(article)
+
+    def interrupted(self, out: str) -> None:
+        """Ctrl-C: what was written and where, exit 130."""
+        from .progress import plural
+
+        self.say.close()
+        total = f" of {self.say.total}" if self.say.total else ""
+        self.say.message(
+            f"Interrupted: {self.done + self.failed}{total} articles finished "
+            f"({self.done} exported, {self.failed} failed); "
+            f"{plural(len(self.written), 'file')} written into {display(out)} "
+            "(listed above); manifest.json not updated. Run the command again to finish.",
+            error=True, written=[display(w) for w in self.written],
+        )
+        sys.exit(int(ExitCode.INTERRUPTED))
 
 
 @main.command(
@@ -217,6 +324,7 @@ def _check_paths(paths: tuple[str, ...]) -> None:
     metavar="DIR",
     help="Also write the review site of this run into DIR (see the preview command).",
 )
+@_reporting
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -264,6 +372,8 @@ def export_command(
         write_report,
     )
 
+    say = _reporter("article")
+    lines = _ExportLines(say, verbose)
     try:
         if out == "-":
             if format in ("both", "ndjson"):
@@ -275,11 +385,11 @@ def export_command(
         elif merge and format == "ndjson":
             raise click.UsageError("--merge writes a Bundle: choose json, xml or both")
         elif merge:
-            result = export_corpus(sources, Path(out), options)
+            result = export_corpus(sources, Path(out), options, lines.events)
         elif format == "ndjson":
-            result = export_ndjson(sources, Path(out), options)
+            result = export_ndjson(sources, Path(out), options, lines.events)
         else:
-            result = export(sources, Path(out), options)
+            result = export(sources, Path(out), options, lines.events)
         if report is not None:
             write_report(result, report)
         if html is not None:
@@ -288,33 +398,25 @@ def export_command(
             bundles = [Path(o) for a in result.results for o in a.outputs]
             review = write_review(Path(out), html, bundles, tuple(e.line() for e in result.errors))
     except ExportError as exc:
-        click.echo(exc.line(), err=True)
+        say.close()
+        say.message(exc.line(), error=True, **exc.fields())
         sys.exit(int(exc.exit_code))
-    for error in result.errors:
-        click.echo(error.line(), err=True)
-    for article in result.results:
-        for written in article.outputs:
-            click.echo(display(written))
-        shown = display(article.path)
-        for note in article.limited:
-            click.echo(f"{shown}: {note}", err=True)
-        if verbose and article.unmapped_texts:
-            click.echo(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
-        if verbose and article.yielded is not None:
-            for line in _nothing_of(article.yielded):
-                click.echo(f"{shown}: {line}", err=True)
+    except KeyboardInterrupt:
+        lines.interrupted(out)
+    lines.rest(result)  # what no event told: a single article, files written at the end
+    say.close()
     for passed_over in (result.not_followed_line(), result.skipped_line()):
         if passed_over:
-            click.echo(passed_over, err=True)
+            say.message(passed_over)
     for line in clean_run_lines(result):
-        click.echo(line, err=True)
+        say.message(line)
     empty = result.empty_line()
     if empty:
-        click.echo(empty, err=True)
+        say.message(empty, empty=[display(r.path) for r in result.empty])
     if html is not None:
-        click.echo(display(review.index))
-        click.echo(review.summary, err=True)
-    click.echo(result.summary(), err=True)
+        say.out(display(review.index))
+        say.message(review.summary)
+    say.message(result.summary(), counts=result.unmapped_report()["counts"])
     sys.exit(int(result.exit_code))
 
 

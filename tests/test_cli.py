@@ -281,7 +281,10 @@ def test_default_run_writes_json_and_reports(
         f"1 article (1 with content, 0 empty, 0 failed), {count} resources, "
         f"{unmapped} unmapped term{'' if unmapped == 1 else 's'}"
     )
-    assert len(result.stderr.splitlines()) == 1  # no -v: only the summary
+    # off a terminal one line per article as it finishes, then the summary; no -v: no more
+    (line, _) = result.stderr.splitlines()
+    assert line.startswith("exported articles/rituximab-guide.txt: 1 medicine (1 coded), ")
+    assert line.endswith(f" {unmapped} unmapped term{'' if unmapped == 1 else 's'}")
     (med,) = resources(bundle, "MedicationKnowledge")
     assert RITUXIMAB_RXNORM in codes(med)
 
@@ -952,6 +955,8 @@ def test_verbose_is_silent_without_unmapped_terms(tmp_path: Path) -> None:
     listed = [line for line in result.stderr.splitlines() if "unmapped:" in line]
     assert len(listed) == (1 if unmapped else 0)
     assert result.stderr.splitlines()[:-1] == [
+        f"exported {leaflet}: 1 medicine (1 coded), 2 facts, 0 screening questions, "
+        f"{unmapped} unmapped term{'' if unmapped == 1 else 's'}",
         *listed,
         f"{leaflet}: no screening question",  # what it yielded nothing of
     ]
@@ -1028,7 +1033,11 @@ def test_articles_exported_empty_are_named_before_the_summary(tmp_path: Path) ->
         str(tmp_path / "out" / "rituximab-guide.bundle.json"),
     ]
     *before, last = result.stderr.splitlines()
-    assert before == ["1 article yielded no medicine, fact or screening question: about-us.txt"]
+    assert before[0] == f"empty {about}: no medicine, fact or screening question"
+    assert before[1].startswith(f"exported {leaflet}: 1 medicine (1 coded), ")
+    assert before[2:] == [
+        "1 article yielded no medicine, fact or screening question: about-us.txt"
+    ]
     assert re.fullmatch(
         r"2 articles \(1 with content, 1 empty, 0 failed\), \d+ resources, \d+ unmapped terms?",
         last,
