@@ -16,7 +16,7 @@ import click
 # the pipeline, the FHIR models, the readers or the lexicon it needs in its body.
 from . import __version__
 from .article_types import SUFFIXES
-from .errors import ExitCode, ExportError, InternalError, display
+from .errors import ExitCode, ExportError, InternalError, SourceError, display
 from .options import BundleType, ExportOptions, OutputFormat
 
 if TYPE_CHECKING:
@@ -490,6 +490,7 @@ def convert_command(
     show_default=True,
     help="One line per issue, or a FHIR OperationOutcome (JSON) per file.",
 )
+@_reporting
 def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: str) -> None:
     """Validate FHIR Bundles or resources (JSON or XML, R4 or R5): structure through the
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
@@ -499,17 +500,24 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
 
     failed = False
     crashed = False
+    say = _reporter("file")
+    say.start(len(paths))
     for raw in paths:
+        shown = display(raw)
         try:
             data = read_capped(raw)  # over the size limit is an issue; /dev/zero is not read
         except OSError as exc:
-            click.echo(f"Error: {display(raw)}: cannot read file ({exc.strerror}).", err=True)
+            error = SourceError(f"cannot read file ({exc.strerror})", path=raw)
+            say.item(error.line(), {"path": shown, "status": "failed", "error": error.fields()},
+                     failed=True, label=shown)
             failed = True
             continue
         try:
             issues = validation.validate(data, path=raw, fhir_version=fhir_version)
         except Exception as exc:  # a bug: this file is reported, the others still validated
-            click.echo(InternalError(exc, path=raw, stage="validate").line(), err=True)
+            bug = InternalError(exc, path=raw, stage="validate")
+            say.item(bug.line(), {"path": shown, "status": "failed", "error": bug.fields()},
+                     failed=True, label=shown)
             crashed = True
             continue
         failed = failed or validation.has_errors(issues)
@@ -521,9 +529,13 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
             for issue in issues:
                 click.echo(issue.line(raw))
         errors = sum(i.severity == "error" for i in issues)
-        click.echo(
-            f"{display(raw)}: {errors} errors, {len(issues) - errors} other issues", err=True
+        say.item(
+            f"{shown}: {errors} errors, {len(issues) - errors} other issues",
+            {"path": shown, "status": "invalid" if errors else "valid", "error": None,
+             "errors": errors, "other_issues": len(issues) - errors},
+            failed=bool(errors), label=shown,
         )
+    say.close()
     if crashed:
         sys.exit(int(ExitCode.INTERNAL_ERROR))
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
@@ -601,6 +613,7 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     "is cut off).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; connect to nothing.")
+@_reporting
 def push_command(
     paths: tuple[str, ...],
     server: str,
@@ -624,9 +637,13 @@ def push_command(
 
     token = os.environ.get(token_env) or None
     scrub = Redactor(token)
+    bar = _reporter("request")
 
     def say(line: str) -> None:
-        click.echo(scrub(line), err=True)
+        bar.message(scrub(line), error=line.startswith("Error:"))
+
+    def tell(line: str, record: dict[str, object]) -> None:  # a request finished
+        bar.item(scrub(line), record, label=str(record["request"]))
 
     try:
         requests, errors = push_module.plan(paths, max_entries, send_as, max_bytes)
@@ -648,6 +665,7 @@ def push_command(
                 f"dry run: {len(requests)} request{many}, {entries} entries, {auth}", err=True
             )
             sys.exit(int(max((e.exit_code for e in errors), default=ExitCode.OK)))
+        bar.start(len(requests))
         report = push_send.push(
             requests,
             server,
@@ -656,11 +674,20 @@ def push_command(
             timeout=timeout,
             ca_bundle=ca_bundle,
             concurrency=concurrency,
-            on_result=lambda result: _print_result(result, say),
+            on_result=lambda result: _print_result(result, say, tell),
+            on_retry=lambda planned, what: say(f"{planned.label}: {what}"),
         )
     except ExportError as exc:
+        bar.close()
         say(exc.line())
         sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        bar.close()
+        say(f"Error: interrupted: {bar.done} of {bar.total} requests finished (each listed "
+            "above); a request in flight may or may not have been applied. Push again to "
+            "finish (PUT entries already loaded come back unchanged).")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    bar.close()
     report.errors[:0] = errors
     for error in report.errors[len(errors) :]:
         say(error.line())
@@ -678,15 +705,21 @@ def _outcomes(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {k}" for k, n in shown)
 
 
-def _print_result(result: push.RequestResult, say: Callable[[str], None]) -> None:
+def _print_result(
+    result: push.RequestResult, say: Callable[[str], None],
+    tell: Callable[[str, dict[str, object]], None],
+) -> None:
     """A push request's lines, printed as it finishes: its outcome, a note, and its errors."""
     from .push import FAILED, UNKNOWN, one_line
 
     planned = result.planned
     tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
     status = f"HTTP {result.http_status}" if result.http_status else "no answer"
-    say(f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
-        f"{status}{tries}: {_outcomes(result.counts())}")
+    line = (f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
+            f"{status}{tries}: {_outcomes(result.counts())}")
+    tell(line, {"request": planned.label, "status": "failed" if result.error else "done",
+                "http_status": result.http_status, "attempts": result.attempts,
+                "entries": planned.entry_count, "outcomes": result.counts()})
     if planned.note:
         say(f"{planned.label}: note: {planned.note}")
     if result.checked:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -69,6 +70,7 @@ class Reporter:
         self._shown = False  # the bar is on the screen
         self._label = ""
         self._closed = False
+        self._lock = threading.RLock()  # push tells of retries from its sending threads
 
     # -- the bar --------------------------------------------------------------------------
 
@@ -112,6 +114,10 @@ class Reporter:
 
     def _above(self, stream: TextIO, line: str) -> None:
         """A line printed above the bar (which is redrawn below it)."""
+        with self._lock:
+            self._above_unlocked(stream, line)
+
+    def _above_unlocked(self, stream: TextIO, line: str) -> None:
         if self._shown:
             self.err.write(_CLEAR)
             self.err.flush()
@@ -136,7 +142,8 @@ class Reporter:
         if self.mode == LINES or (failed and self.mode in (QUIET, BAR)):
             self._above(self.err, line)
         else:
-            self._draw(force=self.done >= self.total)
+            with self._lock:
+                self._draw(force=self.done >= self.total)
 
     def message(self, text: str, *, error: bool = False, **fields: Any) -> None:
         """A line not tied to one item (a summary, a skipped file, a retry); quiet shows only

@@ -198,3 +198,24 @@ def test_real_sigint_to_the_process_group(tmp_path: Path, jobs: str) -> None:
     assert b"Traceback" not in err
     assert err.splitlines()[-1].startswith(b"Interrupted: ")
     assert len(out.splitlines()) >= 1
+
+
+def test_validate_lines_json_and_quiet(tmp_path: Path) -> None:
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    bad = tmp_path / "observation.json"
+    bad.write_text('{"resourceType": "Observation", "status": "final"}', encoding="utf-8")
+    text = run("validate", golden, bad)
+    assert text.exit_code == ExitCode.INPUT_FAILED
+    first, second = text.stderr.splitlines()
+    assert first == f"{golden}: 0 errors, 0 other issues"
+    assert second.startswith(f"{bad}: 1 errors")
+    as_json = run("validate", golden, bad, "--log-format", "json")
+    a, b = (json.loads(line) for line in as_json.stderr.splitlines())
+    assert a == {"path": str(golden), "status": "valid", "error": None, "errors": 0,
+                 "other_issues": 0}
+    assert b["status"] == "invalid" and b["errors"] == 1
+    quiet = run("validate", golden, bad, "-q")
+    assert quiet.stderr.splitlines() == [second]  # only the file with errors
+    assert quiet.stdout == text.stdout  # the issues are validate's result: still printed
+    bar = run("validate", golden, bad, env={"FHIR_EXPORT_PROGRESS": "always"})
+    assert "2/2 files" in bar.stderr and f"\r\x1b[K{second}\n" in bar.stderr
