@@ -18,6 +18,7 @@ from . import __version__
 from .article_types import SUFFIXES
 from .errors import ExitCode, ExportError, InternalError, SourceError, display
 from .options import BundleType, ExportOptions, OutputFormat
+from .progress import plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -213,7 +214,8 @@ class _ExportLines:
         self.say.close()
         total = f" of {self.say.total}" if self.say.total else ""
         self.say.message(
-            f"Interrupted: {self.done + self.failed}{total} articles finished "
+            f"Interrupted: {self.done + self.failed}{total} "
+            f"article{'' if (self.say.total or self.done + self.failed) == 1 else 's'} finished "
             f"({self.done} exported, {self.failed} failed); "
             f"{plural(len(self.written), 'file')} written into {display(out)} "
             "(listed above); manifest.json not updated. Run the command again to finish.",
@@ -530,7 +532,8 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
                 click.echo(issue.line(raw))
         errors = sum(i.severity == "error" for i in issues)
         say.item(
-            f"{shown}: {errors} errors, {len(issues) - errors} other issues",
+            f"{shown}: {plural(errors, 'error')}, "
+            f"{plural(len(issues) - errors, 'other issue')}",
             {"path": shown, "status": "invalid" if errors else "valid", "error": None,
              "errors": errors, "other_issues": len(issues) - errors},
             failed=bool(errors), label=shown,
@@ -655,14 +658,15 @@ def push_command(
             for planned in requests:
                 click.echo(
                     f"POST {shown} {push_module.FHIR_JSON} {planned.bundle_type} "
-                    f"{planned.entry_count} entries ({planned.label})"
+                    f"{plural(planned.entry_count, 'entry', 'entries')} ({planned.label})"
                 )
                 if planned.note:
                     click.echo(f"  note: {planned.note}")
             entries = sum(p.entry_count for p in requests)
-            many = "" if len(requests) == 1 else "s"
             click.echo(
-                f"dry run: {len(requests)} request{many}, {entries} entries, {auth}", err=True
+                f"dry run: {plural(len(requests), 'request')}, "
+                f"{plural(entries, 'entry', 'entries')}, {auth}",
+                err=True,
             )
             sys.exit(int(max((e.exit_code for e in errors), default=ExitCode.OK)))
         bar.start(len(requests))
@@ -683,9 +687,9 @@ def push_command(
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         bar.close()
-        say(f"Error: interrupted: {bar.done} of {bar.total} requests finished (each listed "
-            "above); a request in flight may or may not have been applied. Push again to "
-            "finish (PUT entries already loaded come back unchanged).")
+        say(f"Error: interrupted: {bar.done} of {plural(bar.total, 'request')} finished "
+            "(each listed above); a request in flight may or may not have been applied. "
+            "Push again to finish (PUT entries already loaded come back unchanged).")
         sys.exit(int(ExitCode.INTERRUPTED))
     bar.close()
     report.errors[:0] = errors
@@ -693,8 +697,8 @@ def push_command(
         say(error.line())
     total = report.counts()
     say(
-        f"{len(report.results)} request{'' if len(report.results) == 1 else 's'} to "
-        f"{report.server}, {sum(total.values())} entries: {_outcomes(total)}"
+        f"{plural(len(report.results), 'request')} to {report.server}, "
+        f"{plural(sum(total.values()), 'entry', 'entries')}: {_outcomes(total)}"
     )
     sys.exit(int(report.exit_code))
 
@@ -715,7 +719,8 @@ def _print_result(
     planned = result.planned
     tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
     status = f"HTTP {result.http_status}" if result.http_status else "no answer"
-    line = (f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
+    line = (f"{planned.label}: {planned.bundle_type} of "
+            f"{plural(planned.entry_count, 'entry', 'entries')}, "
             f"{status}{tries}: {_outcomes(result.counts())}")
     tell(line, {"request": planned.label, "status": "failed" if result.error else "done",
                 "http_status": result.http_status, "attempts": result.attempts,
@@ -791,8 +796,8 @@ def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:
     checked = "shipped lexicon" if not no_shipped else ""
     named = ", ".join(str(f) for f in files)
     click.echo(
-        f"checked {' and '.join(x for x in (checked, named) if x)}: {errors} errors, "
-        f"{warnings} warnings",
+        f"checked {' and '.join(x for x in (checked, named) if x)}: "
+        f"{plural(errors, 'error')}, {plural(warnings, 'warning')}",
         err=True,
     )
     sys.exit(int(ExitCode.INPUT_FAILED if errors else ExitCode.OK))

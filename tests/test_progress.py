@@ -208,7 +208,7 @@ def test_validate_lines_json_and_quiet(tmp_path: Path) -> None:
     assert text.exit_code == ExitCode.INPUT_FAILED
     first, second = text.stderr.splitlines()
     assert first == f"{golden}: 0 errors, 0 other issues"
-    assert second.startswith(f"{bad}: 1 errors")
+    assert second == f"{bad}: 1 error, 0 other issues"  # singular
     as_json = run("validate", golden, bad, "--log-format", "json")
     a, b = (json.loads(line) for line in as_json.stderr.splitlines())
     assert a == {"path": str(golden), "status": "valid", "error": None, "errors": 0,
@@ -219,3 +219,20 @@ def test_validate_lines_json_and_quiet(tmp_path: Path) -> None:
     assert quiet.stdout == text.stdout  # the issues are validate's result: still printed
     bar = run("validate", golden, bad, env={"FHIR_EXPORT_PROGRESS": "always"})
     assert "2/2 files" in bar.stderr and f"\r\x1b[K{second}\n" in bar.stderr
+
+
+def test_one_of_a_kind_is_singular(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [{"fullUrl": "urn:uuid:0b7e1c8e-5a55-4a0e-9a47-6f0b0c1d2e3f",
+                   "resource": {"resourceType": "Organization", "id": "o1", "name": "A"},
+                   "request": {"method": "PUT", "url": "Organization/o1"}}],
+    }), encoding="utf-8")
+    dry = run("push", one, "--server", "http://127.0.0.1:9/fhir", "--dry-run")
+    assert dry.exit_code == ExitCode.OK, dry.stderr
+    assert dry.stdout.startswith("POST http://127.0.0.1:9/fhir application/fhir+json "
+                                 f"transaction 1 entry ({one})")
+    assert dry.stderr.startswith("dry run: 1 request, 1 entry, ")
+    checked = run("validate", one)
+    assert checked.stderr.splitlines()[-1].startswith(f"{one}: 0 errors, ")
