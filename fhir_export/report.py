@@ -199,6 +199,7 @@ class ExportReport:
             entry = {
                 "path": display(result.path),
                 "outputs": [display(o) for o in result.outputs],
+                "resources": result.resources,
                 "unmapped": terms,
             }
             if result.limited:

@@ -1058,6 +1058,9 @@ def test_report_says_per_article_what_it_yielded(tmp_path: Path) -> None:
     assert list(by_path) == [str(about), str(blank), str(leaflet)]
     assert by_path[str(blank)]["status"] == "failed"
     assert by_path[str(blank)]["error"] == f"Error: {blank}: file is empty."
+    failed = {k: v for k, v in by_path[str(blank)].items() if k.startswith(("error_", "exit"))}
+    assert failed == {"error_code": "source", "error_stage": "read", "exit_code": 1,
+                      "error_message": "file is empty", "error_hint": None}
     empty = by_path[str(about)]
     assert (empty["status"], empty["medicines"], empty["screening"]) == (
         "empty", {"coded": 0, "uncoded": 0}, 0)
@@ -1070,4 +1073,6 @@ def test_report_says_per_article_what_it_yielded(tmp_path: Path) -> None:
     assert not full["no_medicine"] and not full["no_fact"] and full["no_screening"]
     assert all(set(s) == {"heading", "kind"} for s in full["empty_sections"])
     assert full["outputs"] == [str(tmp_path / "out" / "rituximab-guide.bundle.json")]
+    bundle = json.loads((tmp_path / "out" / "rituximab-guide.bundle.json").read_text("utf-8"))
+    assert full["resources"] == len(bundle["entry"])
     assert isinstance(full["unmapped"], list)
