@@ -77,6 +77,11 @@ class _Group(click.Group):
 @click.group(
     cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"},
+    epilog="Examples:\n\n\b\n  fhir-export export            # source/ -> output/\n"
+    "  fhir-export validate output\n"
+    "  fhir-export push output --server http://127.0.0.1:8080/fhir\n"
+    "  fhir-export preview output    # then open output/review/index.html\n"
+    "  fhir-export COMMAND --help    # each command's options and examples",
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
@@ -116,6 +121,11 @@ def _check_paths(paths: tuple[str, ...]) -> None:
             raise click.UsageError(f"{display(raw)}: no such file or directory")
 
 
+def _examples(*lines: str) -> str:
+    """A command's --help epilog: its examples, one per line, kept as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
 _REPORTING = "fhir_export.reporting"
 
 
@@ -152,6 +162,84 @@ def _reporter(noun: str) -> progress.Reporter:
     mode = choose_mode(str(given.get("progress") or "auto"), bool(given.get("quiet")),
                        log_format, sys.stderr)
     return Reporter(mode=mode, log_format=log_format, noun=noun, err=sys.stderr, out=sys.stdout)
+
+
+def _export_stdin(
+    sources: tuple[str, ...], out: str, format: str, merge: bool, options: ExportOptions
+) -> None:
+    """`export -`: one article from standard input, to stdout (`--out -`) or into --out."""
+    if sources != ("-",):
+        raise click.UsageError("- (standard input) is one article: give no other path")
+    if merge or format == "ndjson" or (out == "-" and format == "both"):
+        raise click.UsageError("- (standard input) writes one article's Bundle: not with "
+                               "--merge or --format ndjson (nor both with --out -)")
+    from .pipeline import STDIN, export_data
+
+    name = click.get_current_context().meta.get(_REPORTING, {}).get("name") or _STDIN_NAME
+    say = _reporter("article")
+    stream = click.get_binary_stream("stdin")
+    data = stream.read(options.max_bytes + 1)
+    if len(data) > options.max_bytes:
+        say.message(f"Error: {STDIN}: over the {options.max_bytes} byte limit. Raise "
+                    "--max-bytes.", error=True)
+        sys.exit(int(ExitCode.INPUT_FAILED))
+    try:
+        document, result = export_data(data, name, None if out == "-" else Path(out), options)
+    except ExportError as exc:
+        say.message(exc.line(), error=True, **exc.fields())
+        sys.exit(int(exc.exit_code))
+    if out == "-":
+        _to_stdout(document)
+    lines = _ExportLines(say, verbose=False)
+    for article in result.results:
+        lines.finished(article)
+    for error in result.errors:
+        lines.finished(error)
+    say.message(result.summary(), counts=result.unmapped_report()["counts"])
+    sys.exit(int(result.exit_code))
+
+
+def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from .sources.decode import forced_codec
+
+    if forced_codec(value) is None:
+        raise click.BadParameter(
+            f"{value!r} names no text encoding (use a label such as utf-8, windows-1252, "
+            "iso-8859-1, shift_jis, utf-16le)")
+    _remember(ctx, param, value)
+    return value
+
+
+def _check_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = PurePath(value).parts
+    if PurePath(value).is_absolute() or ".." in parts or not parts:
+        raise click.BadParameter("a relative file name such as page.html or a/index.html")
+    if PurePath(value).suffix.lower() not in SUFFIXES:
+        raise click.BadParameter(f"its suffix says how to read it: one of {', '.join(SUFFIXES)}")
+    _remember(ctx, param, value)
+    return value
+
+
+def _input_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--encoding and --name of export; they reach the body through the context."""
+    command = click.option(
+        "--name", default=None, metavar="FILE", expose_value=False, callback=_check_name,
+        help=f"The file name of the article read from '-' (stdin): its suffix picks the "
+        f"reader and it is the article's identity and output name when it states no URL "
+        f"(default: {_STDIN_NAME}).")(command)
+    return click.option(
+        "--encoding", default=None, metavar="LABEL", expose_value=False,
+        callback=_check_encoding,
+        help="Read text, HTML and Markdown articles in this encoding (e.g. windows-1252), "
+        "whatever their byte order mark or <meta> charset say (default: detected; UTF-8).",
+    )(command)
+
+
+_STDIN_NAME = "stdin.txt"
 
 
 class _ExportLines:
@@ -229,6 +317,16 @@ class _ExportLines:
     help="Export articles at PATHS (folders, files or globs; default: source/). Reads "
     f"{', '.join(SUFFIXES)} files; other files in a folder or matched by a glob are listed "
     "as skipped.",
+    epilog=_examples(
+        "fhir-export export                       # source/ -> output/*.bundle.json",
+        "fhir-export export docs/ --out out --format both --report run.json",
+        "fhir-export export page.html --out - > page.bundle.json",
+        "curl -s URL | fhir-export export - --name page.html --out -",
+        "fhir-export export old.txt --encoding windows-1252",
+        "fhir-export export source --format ndjson --out bulk   # FHIR Bulk Data",
+        "fhir-export export source --html review   # and open review/index.html",
+        "fhir-export export source --log-format json 2> run.log",
+    ),
 )
 @click.argument("paths", nargs=-1)
 @click.option(
@@ -326,6 +424,7 @@ class _ExportLines:
     metavar="DIR",
     help="Also write the review site of this run into DIR (see the preview command).",
 )
+@_input_options
 @_reporting
 def export_command(
     paths: tuple[str, ...],
@@ -360,8 +459,11 @@ def export_command(
         fhir_version=fhir_version,
         jobs=jobs or os.cpu_count() or 1,
         follow_symlinks=follow_symlinks,
+        encoding=click.get_current_context().meta.get(_REPORTING, {}).get("encoding"),
     )
     sources = paths or ("source",)
+    if "-" in sources:
+        _export_stdin(sources, out, format, merge, options)
     _check_paths(sources)
     if merge and out == "-":
         raise click.UsageError("--merge writes a corpus Bundle into a folder: not with --out -")
@@ -422,7 +524,11 @@ def export_command(
     sys.exit(int(result.exit_code))
 
 
-@main.command("convert")
+@main.command("convert", epilog=_examples(
+    "fhir-export convert output/a.bundle.json --to xml",
+    "fhir-export convert output/*.xml --to json --out converted",
+    "fhir-export convert a.bundle.xml --to json --out - | jq .type",
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--to", "to", type=click.Choice(["json", "xml"]), required=True, help="The format to write."
@@ -475,7 +581,12 @@ def convert_command(
     sys.exit(int(result.exit_code))
 
 
-@main.command("validate")
+@main.command("validate", epilog=_examples(
+    "fhir-export validate output/a.bundle.json",
+    "fhir-export validate output/           # every .json, .xml, .ndjson below it",
+    "fhir-export validate bulk/Patient.ndjson --fhir-version R4",
+    "fhir-export validate a.json --format operationoutcome > outcome.json",
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--fhir-version",
@@ -503,11 +614,15 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     failed = False
     crashed = False
     say = _reporter("file")
-    say.start(len(paths))
-    for raw in paths:
+    files = [found for raw in paths for found in _fhir_files(raw)]
+    say.start(len(files))
+    for raw in files:
         shown = display(raw)
+        ndjson = raw.lower().endswith(".ndjson")
         try:
-            data = read_capped(raw)  # over the size limit is an issue; /dev/zero is not read
+            # over the size limit is an issue; /dev/zero is not read; NDJSON line by line
+            handle = open(raw, "rb") if ndjson else None  # closed below
+            data = b"" if ndjson else read_capped(raw)
         except OSError as exc:
             error = SourceError(f"cannot read file ({exc.strerror})", path=raw)
             say.item(error.line(), {"path": shown, "status": "failed", "error": error.fields()},
@@ -515,7 +630,12 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
             failed = True
             continue
         try:
-            issues = validation.validate(data, path=raw, fhir_version=fhir_version)
+            if handle is not None:
+                with handle:
+                    issues = validation.validate_ndjson(
+                        handle, path=raw, fhir_version=fhir_version)
+            else:
+                issues = validation.validate(data, path=raw, fhir_version=fhir_version)
         except Exception as exc:  # a bug: this file is reported, the others still validated
             bug = InternalError(exc, path=raw, stage="validate")
             say.item(bug.line(), {"path": shown, "status": "failed", "error": bug.fields()},
@@ -544,7 +664,27 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
 
 
-@main.command("push")
+_FHIR_SUFFIXES = (".json", ".xml", ".ndjson")
+
+
+def _fhir_files(raw: str) -> list[str]:
+    """A path given to validate: a file as it is; a folder, its FHIR files below it (.json,
+    .xml, .ndjson; not manifest.json, not hidden ones), sorted."""
+    if not os.path.isdir(raw):
+        return [raw]
+    root = Path(raw)
+    return sorted(
+        str(p) for p in root.rglob("*")
+        if p.suffix.lower() in _FHIR_SUFFIXES and p.name != "manifest.json"
+        and not any(part.startswith(".") for part in p.relative_to(root).parts) and p.is_file()
+    )
+
+
+@main.command("push", epilog=_examples(
+    "fhir-export push output --server http://127.0.0.1:8080/fhir",
+    "fhir-export push output --server URL --dry-run",
+    "FHIR_EXPORT_TOKEN=... fhir-export push bulk --server https://fhir.example.org/r4",
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--server", required=True, metavar="URL", help="The FHIR server's base URL.")
 @click.option(
@@ -738,7 +878,10 @@ def _print_result(
                 f"{one_line(entry.status)}: {one_line(entry.message)}")
 
 
-@main.command("preview")
+@main.command("preview", epilog=_examples(
+    "fhir-export preview output             # writes output/review/index.html",
+    "fhir-export preview output --out site --lforms node_modules/lforms/dist/lforms",
+))
 @click.argument("output_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--out",
@@ -773,12 +916,16 @@ def preview_command(output_dir: Path, out: Path | None, lforms: Path | None) -> 
     sys.exit(int(ExitCode.INPUT_FAILED if review.errors else ExitCode.OK))
 
 
-@main.group("lexicon")
+@main.group("lexicon", epilog="Examples:\n\n\b\n  fhir-export lexicon check\n"
+            "  fhir-export lexicon check my-terms.json")
 def lexicon_group() -> None:
     """The offline terminology lexicon."""
 
 
-@lexicon_group.command("check")
+@lexicon_group.command("check", epilog=_examples(
+    "fhir-export lexicon check",
+    "fhir-export lexicon check my-terms.json --no-shipped",
+))
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-shipped", is_flag=True, help="Check only FILES, not the shipped lexicon.")
 def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:

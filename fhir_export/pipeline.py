@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ParamSpec, TypeVar
 
 from . import bundling, convert, manifest, parallel
-from .article_export import map_resources, render, timed
+from .article_export import export_article, map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
 from .discovery import Input, discover
@@ -401,6 +401,38 @@ def write_report(report: ExportReport, target: Path) -> None:
     written atomically."""
     data = json.dumps(report.unmapped_report(), indent=2, ensure_ascii=False) + "\n"
     write_atomic({target: data.encode("utf-8")})
+
+
+STDIN = "<stdin>"  # what lines and reports name an article read from standard input
+
+
+def export_data(
+    data: bytes, name: str, out_dir: Path | None, options: ExportOptions
+) -> tuple[bytes, ExportReport]:
+    """One article given as bytes (`export -`, standard input) under the file name `name`
+    (its suffix picks the reader; it is the article's identity when it states no URL): its
+    bundle in the first requested format, and, with out_dir, its files written there as an
+    article file of that name would be (<stem>.bundle.<format>, manifest.json, clean run)."""
+    report = ExportReport()
+    default_lexicon(options.lexicons)
+    exported = export_article(data, name, options, path=STDIN)
+    for stage, seconds in exported.seconds.items():
+        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + seconds
+    result = exported.result
+    report.results.append(result)
+    if out_dir is None:
+        return exported.outputs[options.output_format.suffixes()[0]], report
+    stem = name.rsplit(".", 1)[0] if "." in PurePosixPath(name).name else name
+    targets = {out_dir / f"{stem}.bundle.{fmt}": blob for fmt, blob in exported.outputs.items()}
+    try:
+        write_atomic(targets)
+    except ExportError as exc:
+        report.results.remove(result)
+        report.errors.append(exc)
+        return b"", report
+    result.outputs += [str(t) for t in targets]
+    _finish_run(out_dir, report, options, "per-article")
+    return b"", report
 
 
 def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
