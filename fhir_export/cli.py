@@ -601,7 +601,8 @@ def convert_command(
     type=click.Choice(["lines", "operationoutcome"]),
     default="lines",
     show_default=True,
-    help="One line per issue, or a FHIR OperationOutcome (JSON) per file.",
+    help="One line per issue, or a FHIR OperationOutcome (JSON; several files: a Bundle of "
+    "them).",
 )
 @_reporting
 def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: str) -> None:
@@ -616,6 +617,7 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     say = _reporter("file")
     files = [found for raw in paths for found in _fhir_files(raw)]
     say.start(len(files))
+    outcomes: list[tuple[str, dict[str, object]]] = []  # --format operationoutcome, per file
     for raw in files:
         shown = display(raw)
         ndjson = raw.lower().endswith(".ndjson")
@@ -644,9 +646,7 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
             continue
         failed = failed or validation.has_errors(issues)
         if format == "operationoutcome":
-            click.echo(
-                json.dumps(validation.operation_outcome(issues), indent=2, ensure_ascii=False)
-            )
+            outcomes.append((raw, validation.operation_outcome(issues)))
         else:
             for issue in issues:
                 click.echo(issue.line(raw))
@@ -659,9 +659,25 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
             failed=bool(errors), label=shown,
         )
     say.close()
+    if len(files) == 1 and outcomes:
+        click.echo(json.dumps(outcomes[0][1], indent=2, ensure_ascii=False))
+    elif outcomes:  # several files: one JSON document, a Bundle of their OperationOutcomes
+        click.echo(json.dumps(_outcome_bundle(outcomes), indent=2, ensure_ascii=False))
     if crashed:
         sys.exit(int(ExitCode.INTERNAL_ERROR))
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
+
+
+def _outcome_bundle(outcomes: list[tuple[str, dict[str, object]]]) -> dict[str, object]:
+    """A collection Bundle of each file's OperationOutcome, its fullUrl the file's URI."""
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": Path(raw).resolve().as_uri(), "resource": outcome}
+            for raw, outcome in outcomes
+        ],
+    }
 
 
 _FHIR_SUFFIXES = (".json", ".xml", ".ndjson")

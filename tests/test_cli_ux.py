@@ -160,3 +160,22 @@ def test_validate_reads_ndjson_and_folders(tmp_path: Path) -> None:
     empty.write_text("\n", encoding="utf-8")
     assert run("validate", empty).stdout == (
         f"{empty}: error: (document): no resource: the NDJSON file is empty\n")
+
+
+def test_operationoutcome_of_several_files_is_one_valid_bundle(tmp_path: Path) -> None:
+    from fhir_export import validation
+
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    bad = tmp_path / "observation.json"
+    bad.write_text('{"resourceType": "Observation", "status": "final"}', encoding="utf-8")
+    result = run("validate", golden, bad, "--format", "operationoutcome")
+    assert result.exit_code == ExitCode.INPUT_FAILED
+    bundle = json.loads(result.stdout)  # one JSON document, not two
+    assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "collection")
+    assert [e["fullUrl"] for e in bundle["entry"]] == [golden.resolve().as_uri(),
+                                                       bad.resolve().as_uri()]
+    assert bundle["entry"][1]["resource"]["issue"][0]["severity"] == "error"
+    issues = validation.validate(result.stdout_bytes, path="outcomes.json")
+    assert not validation.has_errors(issues), issues
+    single = run("validate", bad, "--format", "operationoutcome")
+    assert json.loads(single.stdout)["resourceType"] == "OperationOutcome"  # as before
