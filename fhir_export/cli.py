@@ -609,15 +609,37 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     """Validate FHIR Bundles or resources (JSON or XML, R4 or R5): structure through the
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
-    from . import validation
-    from .convert import read_capped
-
-    failed = False
-    crashed = False
     say = _reporter("file")
     files = [found for raw in paths for found in _fhir_files(raw)]
     say.start(len(files))
     outcomes: list[tuple[str, dict[str, object]]] = []  # --format operationoutcome, per file
+    try:
+        failed, crashed = _validate_files(files, fhir_version, format, say, outcomes)
+    except KeyboardInterrupt:
+        say.close()
+        say.message(f"Interrupted: {say.done} of {plural(len(files), 'file')} validated "
+                    "(each listed above).", error=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    say.close()
+    if len(files) == 1 and outcomes:
+        click.echo(json.dumps(outcomes[0][1], indent=2, ensure_ascii=False))
+    elif outcomes:  # several files: one JSON document, a Bundle of their OperationOutcomes
+        click.echo(json.dumps(_outcome_bundle(outcomes), indent=2, ensure_ascii=False))
+    if crashed:
+        sys.exit(int(ExitCode.INTERNAL_ERROR))
+    sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
+
+
+def _validate_files(
+    files: list[str], fhir_version: str | None, format: str, say: progress.Reporter,
+    outcomes: list[tuple[str, dict[str, object]]],
+) -> tuple[bool, bool]:
+    """Validate each file: its issues on stdout (or its OperationOutcome into `outcomes`),
+    its line on stderr. Returns (some file has an error, some file hit a bug)."""
+    from . import validation
+    from .convert import read_capped
+
+    failed = crashed = False
     for raw in files:
         shown = display(raw)
         ndjson = raw.lower().endswith(".ndjson")
@@ -658,14 +680,7 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
              "errors": errors, "other_issues": len(issues) - errors},
             failed=bool(errors), label=shown,
         )
-    say.close()
-    if len(files) == 1 and outcomes:
-        click.echo(json.dumps(outcomes[0][1], indent=2, ensure_ascii=False))
-    elif outcomes:  # several files: one JSON document, a Bundle of their OperationOutcomes
-        click.echo(json.dumps(_outcome_bundle(outcomes), indent=2, ensure_ascii=False))
-    if crashed:
-        sys.exit(int(ExitCode.INTERNAL_ERROR))
-    sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
+    return failed, crashed
 
 
 def _outcome_bundle(outcomes: list[tuple[str, dict[str, object]]]) -> dict[str, object]:

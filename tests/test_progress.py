@@ -236,3 +236,25 @@ def test_one_of_a_kind_is_singular(tmp_path: Path) -> None:
     assert dry.stderr.startswith("dry run: 1 request, 1 entry, ")
     checked = run("validate", one)
     assert checked.stderr.splitlines()[-1].startswith(f"{one}: 0 errors, ")
+
+
+def test_ctrl_c_in_validate_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fhir_export import validation
+
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    real = validation.validate
+    calls: list[str] = []
+
+    def interrupted(data: bytes, **kwargs: Any) -> Any:
+        calls.append(kwargs["path"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(validation, "validate", interrupted)
+    result = run("validate", golden, golden, golden)
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert result.stderr.splitlines() == [
+        f"{golden}: 0 errors, 0 other issues",
+        "Interrupted: 1 of 3 files validated (each listed above).",
+    ]
