@@ -165,7 +165,8 @@ def _reporter(noun: str) -> progress.Reporter:
 
 
 def _export_stdin(
-    sources: tuple[str, ...], out: str, format: str, merge: bool, options: ExportOptions
+    sources: tuple[str, ...], out: str, format: str, merge: bool, options: ExportOptions,
+    report: Path | None,
 ) -> None:
     """`export -`: one article from standard input, to stdout (`--out -`) or into --out."""
     if sources != ("-",):
@@ -173,7 +174,7 @@ def _export_stdin(
     if merge or format == "ndjson" or (out == "-" and format == "both"):
         raise click.UsageError("- (standard input) writes one article's Bundle: not with "
                                "--merge or --format ndjson (nor both with --out -)")
-    from .pipeline import STDIN, export_data
+    from .pipeline import STDIN, export_data, write_report
 
     name = click.get_current_context().meta.get(_REPORTING, {}).get("name") or _STDIN_NAME
     say = _reporter("article")
@@ -185,6 +186,8 @@ def _export_stdin(
         sys.exit(int(ExitCode.INPUT_FAILED))
     try:
         document, result = export_data(data, name, None if out == "-" else Path(out), options)
+        if report is not None:
+            write_report(result, report)
     except ExportError as exc:
         say.message(exc.line(), error=True, **exc.fields())
         sys.exit(int(exc.exit_code))
@@ -463,7 +466,10 @@ def export_command(
     )
     sources = paths or ("source",)
     if "-" in sources:
-        _export_stdin(sources, out, format, merge, options)
+        if html is not None:
+            raise click.UsageError("--html with - (standard input): run `fhir-export preview "
+                                   "OUT` on the output folder instead")
+        _export_stdin(sources, out, format, merge, options, report)
     _check_paths(sources)
     if merge and out == "-":
         raise click.UsageError("--merge writes a corpus Bundle into a folder: not with --out -")

@@ -179,3 +179,16 @@ def test_operationoutcome_of_several_files_is_one_valid_bundle(tmp_path: Path) -
     assert not validation.has_errors(issues), issues
     single = run("validate", bad, "--format", "operationoutcome")
     assert json.loads(single.stdout)["resourceType"] == "OperationOutcome"  # as before
+
+
+def test_stdin_honours_report_and_refuses_html(tmp_path: Path) -> None:
+    report = tmp_path / "run.json"
+    result = run("export", "-", "--out", "-", "--report", report, stdin=LEAFLET)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    (row,) = json.loads(report.read_text("utf-8"))["articles"]
+    assert (row["path"], row["status"], row["medicines"]) == (
+        "<stdin>", "exported", {"coded": 1, "uncoded": 0})
+    html = run("export", "-", "--out", tmp_path / "out", "--html", tmp_path / "site",
+               stdin=LEAFLET)
+    assert html.exit_code == ExitCode.USAGE
+    assert "run `fhir-export preview OUT` on the output folder instead" in html.stderr
