@@ -4,7 +4,8 @@ commands have, its table of contents lists every section.
 Every `fhir-export` command in a ```sh block is run in README order, in a scratch folder holding
 a copy of source/: export, validate, convert, preview, --help and --version as written; push
 with --dry-run added (it connects to nothing), except those that need a file the README only
-names (--ca-bundle corp-ca.pem). `make export` runs the Makefile's export recipe. Synopsis lines
+names (--ca-bundle corp-ca.pem). Files the README asks to save ("Save this as `x`:" and the
+block after it) are written first. `make export` runs the Makefile's export recipe. Synopsis lines
 (`[OPTIONS]`, `PATH...`, `json|xml`) are not run: each option they name must be in that
 command's --help."""
 
@@ -22,7 +23,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
-RUN = {"export", "validate", "convert", "preview", "push", "--help", "--version"}
+RUN = {"export", "validate", "convert", "preview", "push", "lexicon", "--help", "--version"}
 
 
 def _sh_lines() -> list[str]:
@@ -72,6 +73,8 @@ def test_readme_has_commands_to_run() -> None:
 @pytest.mark.slow
 def test_readme_commands_run_offline(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "source", tmp_path / "source")
+    for name, text in _saved_files():  # "Save this as `my-terms.json`:" and its block
+        (tmp_path / name).write_text(text, encoding="utf-8")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            "FHIR_BASE": "http://127.0.0.1:9/fhir", "FHIR_EXPORT_PROGRESS": "never"}
     env.pop("FHIR_EXPORT_TOKEN", None)
@@ -94,6 +97,14 @@ def test_readme_commands_run_offline(tmp_path: Path) -> None:
     assert len(ran) >= 12, ran
     assert {_subcommand(c) for c in ran} == RUN  # every kind of command was run
     assert (tmp_path / "output" / "review" / "index.html").is_file()  # the review page
+    mouth = (tmp_path / "mouth.bundle.json").read_text("utf-8")  # the user lexicon's code
+    assert '"code": "MMW-1"' in mouth
+
+
+def _saved_files() -> list[tuple[str, str]]:
+    files = re.findall(r"as `([\w.-]+)`:\n\n```\w*\n(.*?)```", README, re.S)
+    assert [name for name, _ in files] == ["my-terms.json", "mouth.txt"]
+    return files
 
 
 def test_synopsis_names_only_real_options() -> None:
