@@ -139,7 +139,8 @@ def _reporting(command: Callable[..., None]) -> Callable[..., None]:
     reach the body through the context (see _reporter), not as parameters."""
     for option in reversed((
         click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
-                     help="Print nothing but errors (stderr); stdout lists no files."),
+                     help="Print nothing on stderr but errors; export lists no written files "
+                     "(validate's issues are still printed)."),
         click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
                      show_default=True, expose_value=False, callback=_remember,
                      help="Lines on stderr as text, or one JSON object per line."),
