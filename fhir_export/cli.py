@@ -256,6 +256,8 @@ class _ExportLines:
         self.say, self.verbose = say, verbose
         self.told: set[int] = set()  # ids of the results and errors already printed
         self.written: list[str] = []
+        self.results: list[ArticleResult] = []  # as told, for a report of an interrupted run
+        self.errors: list[ExportError] = []
         self.done = self.failed = 0
         self.events = RunEvents(started=say.start, finished=self.finished)
 
@@ -265,8 +267,10 @@ class _ExportLines:
         self.told.add(id(item))
         if isinstance(item, ExportError):
             self.failed += 1
+            self.errors.append(item)
         else:
             self.done += 1
+            self.results.append(item)
             for written in item.outputs:
                 self.written.append(written)
                 self.say.out(display(written))
@@ -299,9 +303,17 @@ class _ExportLines:
             if id(article) not in self.told:
                 self.notes(article)
 
-    def interrupted(self, out: str) -> None:
-        """Ctrl-C: what was written and where, exit 130."""
+    def interrupted(self, out: str, report: Path | None) -> None:
+        """Ctrl-C: what was written and where (and --report of the articles finished), 130."""
+        from .pipeline import write_report
         from .progress import plural
+        from .report import ExportReport
+
+        if report is not None:
+            try:
+                write_report(ExportReport(results=self.results, errors=self.errors), report)
+            except ExportError as exc:
+                self.say.message(exc.line(), error=True, **exc.fields())
 
         self.say.close()
         total = f" of {self.say.total}" if self.say.total else ""
@@ -513,7 +525,7 @@ def export_command(
         say.message(exc.line(), error=True, **exc.fields())
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
-        lines.interrupted(out)
+        lines.interrupted(out, report)
     lines.rest(result)  # what no event told: a single article, files written at the end
     say.close()
     for passed_over in (result.not_followed_line(), result.skipped_line()):

@@ -163,8 +163,13 @@ def test_ctrl_c_lists_what_was_written_and_exits_130(
         return real(source, options)
 
     monkeypatch.setattr(parallel, "run_one", interrupted)
-    result = run("export", src, "--out", tmp_path / "out", "--jobs", "1")
+    result = run("export", src, "--out", tmp_path / "out", "--jobs", "1",
+                 "--report", tmp_path / "run.json")
     assert result.exit_code == ExitCode.INTERRUPTED == 130
+    # the report holds the articles finished before Ctrl-C
+    report = json.loads((tmp_path / "run.json").read_text("utf-8"))
+    assert [(a["path"], a["status"]) for a in report["articles"]] == [
+        (str(src / "a.txt"), "exported")]
     written = tmp_path / "out" / "a.bundle.json"
     assert result.stdout == f"{written}\n"
     assert result.stderr.splitlines()[-1] == (
