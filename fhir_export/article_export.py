@@ -135,7 +135,8 @@ def map_article(
     lexicon = lexicon or default_lexicon(options.lexicons)
     with timed(seconds, "read"):
         raw = parse_article(
-            data, name=name.rsplit("/", 1)[-1], shown=display(shown), max_bytes=options.max_bytes
+            data, name=name.rsplit("/", 1)[-1], shown=display(shown), max_bytes=options.max_bytes,
+            encoding=options.encoding,
         )
     with timed(seconds, "segment"):
         article = segmentation.segment(raw)

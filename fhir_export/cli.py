@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 import click
@@ -16,14 +16,15 @@ import click
 # the pipeline, the FHIR models, the readers or the lexicon it needs in its body.
 from . import __version__
 from .article_types import SUFFIXES
-from .errors import ExitCode, ExportError, InternalError, display
+from .errors import ExitCode, ExportError, InternalError, SourceError, display
 from .options import BundleType, ExportOptions, OutputFormat
+from .progress import plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from . import push
-    from .report import Yield
+    from . import progress, push
+    from .report import ArticleResult, ExportReport, Yield
 
 
 def _epoch() -> int | None:
@@ -76,6 +77,11 @@ class _Group(click.Group):
 @click.group(
     cls=_Group,
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "FHIR_EXPORT"},
+    epilog="Examples:\n\n\b\n  fhir-export export            # source/ -> output/\n"
+    "  fhir-export validate output\n"
+    "  fhir-export push output --server http://127.0.0.1:8080/fhir\n"
+    "  fhir-export preview output    # then open output/review/index.html\n"
+    "  fhir-export COMMAND --help    # each command's options and examples",
 )
 @click.version_option(__version__, prog_name="fhir-export")
 def main() -> None:
@@ -115,11 +121,228 @@ def _check_paths(paths: tuple[str, ...]) -> None:
             raise click.UsageError(f"{display(raw)}: no such file or directory")
 
 
+def _examples(*lines: str) -> str:
+    """A command's --help epilog: its examples, one per line, kept as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+_REPORTING = "fhir_export.reporting"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    ctx.meta.setdefault(_REPORTING, {})[param.name] = value
+    return value
+
+
+def _reporting(command: Callable[..., None]) -> Callable[..., None]:
+    """-q, --log-format and --progress of a long command (export, validate, push); they
+    reach the body through the context (see _reporter), not as parameters."""
+    for option in reversed((
+        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
+                     help="Print nothing on stderr but errors; export lists no written files "
+                     "(validate's issues are still printed)."),
+        click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True, expose_value=False, callback=_remember,
+                     help="Lines on stderr as text, or one JSON object per line."),
+        click.option("--progress", type=click.Choice(["auto", "always", "never"]),
+                     default="auto", show_default=True, envvar="FHIR_EXPORT_PROGRESS",
+                     expose_value=False, callback=_remember,
+                     help="A progress bar (counts, rate, ETA) on stderr: auto draws it when "
+                     "stderr is a terminal, else one line per item as it finishes."),
+    )):
+        command = option(command)
+    return command
+
+
+def _reporter(noun: str) -> progress.Reporter:
+    """The stderr reporter of the running command, as -q, --log-format, --progress ask."""
+    from .progress import Reporter, choose_mode
+
+    given = click.get_current_context().meta.get(_REPORTING, {})
+    log_format = str(given.get("log_format") or "text")
+    mode = choose_mode(str(given.get("progress") or "auto"), bool(given.get("quiet")),
+                       log_format, sys.stderr)
+    return Reporter(mode=mode, log_format=log_format, noun=noun, err=sys.stderr, out=sys.stdout)
+
+
+def _export_stdin(
+    sources: tuple[str, ...], out: str, format: str, merge: bool, options: ExportOptions,
+    report: Path | None,
+) -> None:
+    """`export -`: one article from standard input, to stdout (`--out -`) or into --out."""
+    if sources != ("-",):
+        raise click.UsageError("- (standard input) is one article: give no other path")
+    if merge or format == "ndjson" or (out == "-" and format == "both"):
+        raise click.UsageError("- (standard input) writes one article's Bundle: not with "
+                               "--merge or --format ndjson (nor both with --out -)")
+    from .pipeline import STDIN, export_data, write_report
+
+    name = click.get_current_context().meta.get(_REPORTING, {}).get("name") or _STDIN_NAME
+    say = _reporter("article")
+    stream = click.get_binary_stream("stdin")
+    data = stream.read(options.max_bytes + 1)
+    if len(data) > options.max_bytes:
+        say.message(f"Error: {STDIN}: over the {options.max_bytes} byte limit. Raise "
+                    "--max-bytes.", error=True)
+        sys.exit(int(ExitCode.INPUT_FAILED))
+    try:
+        document, result = export_data(data, name, None if out == "-" else Path(out), options)
+        if report is not None:
+            write_report(result, report)
+    except ExportError as exc:
+        say.message(exc.line(), error=True, **exc.fields())
+        sys.exit(int(exc.exit_code))
+    if out == "-":
+        _to_stdout(document)
+    lines = _ExportLines(say, verbose=False)
+    for article in result.results:
+        lines.finished(article)
+    for error in result.errors:
+        lines.finished(error)
+    say.message(result.summary(), counts=result.unmapped_report()["counts"])
+    sys.exit(int(result.exit_code))
+
+
+def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from .sources.decode import forced_codec
+
+    if forced_codec(value) is None:
+        raise click.BadParameter(
+            f"{value!r} names no text encoding (use a label such as utf-8, windows-1252, "
+            "iso-8859-1, shift_jis, utf-16le)")
+    _remember(ctx, param, value)
+    return value
+
+
+def _check_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = PurePath(value).parts
+    if PurePath(value).is_absolute() or ".." in parts or not parts:
+        raise click.BadParameter("a relative file name such as page.html or a/index.html")
+    if PurePath(value).suffix.lower() not in SUFFIXES:
+        raise click.BadParameter(f"its suffix says how to read it: one of {', '.join(SUFFIXES)}")
+    _remember(ctx, param, value)
+    return value
+
+
+def _input_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--encoding and --name of export; they reach the body through the context."""
+    command = click.option(
+        "--name", default=None, metavar="FILE", expose_value=False, callback=_check_name,
+        help=f"The file name of the article read from '-' (stdin): its suffix picks the "
+        f"reader and it is the article's identity and output name when it states no URL "
+        f"(default: {_STDIN_NAME}).")(command)
+    return click.option(
+        "--encoding", default=None, metavar="LABEL", expose_value=False,
+        callback=_check_encoding,
+        help="Read text, HTML and Markdown articles in this encoding (e.g. windows-1252), "
+        "whatever their byte order mark or <meta> charset say (default: detected; UTF-8).",
+    )(command)
+
+
+_STDIN_NAME = "stdin.txt"
+
+
+class _ExportLines:
+    """Each article as the run finishes it: its files on stdout, its line (or the bar) on
+    stderr, its notes; and what was written so far, for Ctrl-C."""
+
+    def __init__(self, say: progress.Reporter, verbose: bool) -> None:
+        from .report import RunEvents
+
+        self.say, self.verbose = say, verbose
+        self.told: set[int] = set()  # ids of the results and errors already printed
+        self.written: list[str] = []
+        self.results: list[ArticleResult] = []  # as told, for a report of an interrupted run
+        self.errors: list[ExportError] = []
+        self.done = self.failed = 0
+        self.events = RunEvents(started=say.start, finished=self.finished)
+
+    def finished(self, item: ArticleResult | ExportError) -> None:
+        from .report import article_record, article_text
+
+        self.told.add(id(item))
+        if isinstance(item, ExportError):
+            self.failed += 1
+            self.errors.append(item)
+        else:
+            self.done += 1
+            self.results.append(item)
+            for written in item.outputs:
+                self.written.append(written)
+                self.say.out(display(written))
+        label = display(PurePath(item.path or "").name)
+        self.say.item(article_text(item), article_record(item),
+                      failed=isinstance(item, ExportError), label=label)
+        if not isinstance(item, ExportError):
+            self.notes(item)
+
+    def notes(self, article: ArticleResult) -> None:
+        shown = display(article.path)
+        for note in article.limited:
+            self.say.message(f"{shown}: {note}")
+        if self.verbose and article.unmapped_texts:
+            self.say.message(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}")
+        if self.verbose and article.yielded is not None:
+            for line in _nothing_of(article.yielded):
+                self.say.message(f"{shown}: {line}")
+
+    def rest(self, result: ExportReport) -> None:
+        """The errors, files and notes that no event told (printed after the run)."""
+        for error in result.errors:
+            if id(error) not in self.told:
+                self.say.message(error.line(), error=True, **error.fields())
+        printed = set(self.written)
+        for article in result.results:
+            for written in article.outputs:
+                if written not in printed:
+                    self.say.out(display(written))
+            if id(article) not in self.told:
+                self.notes(article)
+
+    def interrupted(self, out: str, report: Path | None) -> None:
+        """Ctrl-C: what was written and where (and --report of the articles finished), 130."""
+        from .pipeline import write_report
+        from .progress import plural
+        from .report import ExportReport
+
+        if report is not None:
+            try:
+                write_report(ExportReport(results=self.results, errors=self.errors), report)
+            except ExportError as exc:
+                self.say.message(exc.line(), error=True, **exc.fields())
+
+        self.say.close()
+        total = f" of {self.say.total}" if self.say.total else ""
+        self.say.message(
+            f"Interrupted: {self.done + self.failed}{total} "
+            f"article{'' if (self.say.total or self.done + self.failed) == 1 else 's'} finished "
+            f"({self.done} exported, {self.failed} failed); "
+            f"{plural(len(self.written), 'file')} written into {display(out)} "
+            "(listed above); manifest.json not updated. Run the command again to finish.",
+            error=True, written=[display(w) for w in self.written],
+        )
+        sys.exit(int(ExitCode.INTERRUPTED))
+
+
 @main.command(
     "export",
     help="Export articles at PATHS (folders, files or globs; default: source/). Reads "
     f"{', '.join(SUFFIXES)} files; other files in a folder or matched by a glob are listed "
     "as skipped.",
+    epilog=_examples(
+        "fhir-export export                       # source/ -> output/*.bundle.json",
+        "fhir-export export docs/ --out out --format both --report run.json",
+        "fhir-export export page.html --out - > page.bundle.json",
+        "curl -s URL | fhir-export export - --name page.html --out -",
+        "fhir-export export old.txt --encoding windows-1252",
+        "fhir-export export source --format ndjson --out bulk   # FHIR Bulk Data",
+        "fhir-export export source --html review   # and open review/index.html",
+        "fhir-export export source --log-format json 2> run.log",
+    ),
 )
 @click.argument("paths", nargs=-1)
 @click.option(
@@ -217,6 +440,8 @@ def _check_paths(paths: tuple[str, ...]) -> None:
     metavar="DIR",
     help="Also write the review site of this run into DIR (see the preview command).",
 )
+@_input_options
+@_reporting
 def export_command(
     paths: tuple[str, ...],
     out: str,
@@ -250,8 +475,14 @@ def export_command(
         fhir_version=fhir_version,
         jobs=jobs or os.cpu_count() or 1,
         follow_symlinks=follow_symlinks,
+        encoding=click.get_current_context().meta.get(_REPORTING, {}).get("encoding"),
     )
     sources = paths or ("source",)
+    if "-" in sources:
+        if html is not None:
+            raise click.UsageError("--html with - (standard input): run `fhir-export preview "
+                                   "OUT` on the output folder instead")
+        _export_stdin(sources, out, format, merge, options, report)
     _check_paths(sources)
     if merge and out == "-":
         raise click.UsageError("--merge writes a corpus Bundle into a folder: not with --out -")
@@ -264,6 +495,8 @@ def export_command(
         write_report,
     )
 
+    say = _reporter("article")
+    lines = _ExportLines(say, verbose)
     try:
         if out == "-":
             if format in ("both", "ndjson"):
@@ -275,11 +508,11 @@ def export_command(
         elif merge and format == "ndjson":
             raise click.UsageError("--merge writes a Bundle: choose json, xml or both")
         elif merge:
-            result = export_corpus(sources, Path(out), options)
+            result = export_corpus(sources, Path(out), options, lines.events)
         elif format == "ndjson":
-            result = export_ndjson(sources, Path(out), options)
+            result = export_ndjson(sources, Path(out), options, lines.events)
         else:
-            result = export(sources, Path(out), options)
+            result = export(sources, Path(out), options, lines.events)
         if report is not None:
             write_report(result, report)
         if html is not None:
@@ -288,37 +521,33 @@ def export_command(
             bundles = [Path(o) for a in result.results for o in a.outputs]
             review = write_review(Path(out), html, bundles, tuple(e.line() for e in result.errors))
     except ExportError as exc:
-        click.echo(exc.line(), err=True)
+        say.close()
+        say.message(exc.line(), error=True, **exc.fields())
         sys.exit(int(exc.exit_code))
-    for error in result.errors:
-        click.echo(error.line(), err=True)
-    for article in result.results:
-        for written in article.outputs:
-            click.echo(display(written))
-        shown = display(article.path)
-        for note in article.limited:
-            click.echo(f"{shown}: {note}", err=True)
-        if verbose and article.unmapped_texts:
-            click.echo(f"{shown}: unmapped: {'; '.join(article.unmapped_texts)}", err=True)
-        if verbose and article.yielded is not None:
-            for line in _nothing_of(article.yielded):
-                click.echo(f"{shown}: {line}", err=True)
+    except KeyboardInterrupt:
+        lines.interrupted(out, report)
+    lines.rest(result)  # what no event told: a single article, files written at the end
+    say.close()
     for passed_over in (result.not_followed_line(), result.skipped_line()):
         if passed_over:
-            click.echo(passed_over, err=True)
+            say.message(passed_over)
     for line in clean_run_lines(result):
-        click.echo(line, err=True)
+        say.message(line)
     empty = result.empty_line()
     if empty:
-        click.echo(empty, err=True)
+        say.message(empty, empty=[display(r.path) for r in result.empty])
     if html is not None:
-        click.echo(display(review.index))
-        click.echo(review.summary, err=True)
-    click.echo(result.summary(), err=True)
+        say.out(display(review.index))
+        say.message(review.summary)
+    say.message(result.summary(), counts=result.unmapped_report()["counts"])
     sys.exit(int(result.exit_code))
 
 
-@main.command("convert")
+@main.command("convert", epilog=_examples(
+    "fhir-export convert output/a.bundle.json --to xml",
+    "fhir-export convert output/*.xml --to json --out converted",
+    "fhir-export convert a.bundle.xml --to json --out - | jq .type",
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--to", "to", type=click.Choice(["json", "xml"]), required=True, help="The format to write."
@@ -371,7 +600,12 @@ def convert_command(
     sys.exit(int(result.exit_code))
 
 
-@main.command("validate")
+@main.command("validate", epilog=_examples(
+    "fhir-export validate output/a.bundle.json",
+    "fhir-export validate output/           # every .json, .xml, .ndjson below it",
+    "fhir-export validate bulk/Patient.ndjson --fhir-version R4",
+    "fhir-export validate a.json --format operationoutcome > outcome.json",
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--fhir-version",
@@ -386,48 +620,121 @@ def convert_command(
     type=click.Choice(["lines", "operationoutcome"]),
     default="lines",
     show_default=True,
-    help="One line per issue, or a FHIR OperationOutcome (JSON) per file.",
+    help="One line per issue, or a FHIR OperationOutcome (JSON; several files: a Bundle of "
+    "them).",
 )
+@_reporting
 def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: str) -> None:
     """Validate FHIR Bundles or resources (JSON or XML, R4 or R5): structure through the
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
-    from . import validation
-    from .convert import read_capped
-
-    failed = False
-    crashed = False
-    for raw in paths:
-        try:
-            data = read_capped(raw)  # over the size limit is an issue; /dev/zero is not read
-        except OSError as exc:
-            click.echo(f"Error: {display(raw)}: cannot read file ({exc.strerror}).", err=True)
-            failed = True
-            continue
-        try:
-            issues = validation.validate(data, path=raw, fhir_version=fhir_version)
-        except Exception as exc:  # a bug: this file is reported, the others still validated
-            click.echo(InternalError(exc, path=raw, stage="validate").line(), err=True)
-            crashed = True
-            continue
-        failed = failed or validation.has_errors(issues)
-        if format == "operationoutcome":
-            click.echo(
-                json.dumps(validation.operation_outcome(issues), indent=2, ensure_ascii=False)
-            )
-        else:
-            for issue in issues:
-                click.echo(issue.line(raw))
-        errors = sum(i.severity == "error" for i in issues)
-        click.echo(
-            f"{display(raw)}: {errors} errors, {len(issues) - errors} other issues", err=True
-        )
+    say = _reporter("file")
+    files = [found for raw in paths for found in _fhir_files(raw)]
+    say.start(len(files))
+    outcomes: list[tuple[str, dict[str, object]]] = []  # --format operationoutcome, per file
+    try:
+        failed, crashed = _validate_files(files, fhir_version, format, say, outcomes)
+    except KeyboardInterrupt:
+        say.close()
+        say.message(f"Interrupted: {say.done} of {plural(len(files), 'file')} validated "
+                    "(each listed above).", error=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    say.close()
+    if len(files) == 1 and outcomes:
+        click.echo(json.dumps(outcomes[0][1], indent=2, ensure_ascii=False))
+    elif outcomes:  # several files: one JSON document, a Bundle of their OperationOutcomes
+        click.echo(json.dumps(_outcome_bundle(outcomes), indent=2, ensure_ascii=False))
     if crashed:
         sys.exit(int(ExitCode.INTERNAL_ERROR))
     sys.exit(int(ExitCode.INPUT_FAILED if failed else ExitCode.OK))
 
 
-@main.command("push")
+def _validate_files(
+    files: list[str], fhir_version: str | None, format: str, say: progress.Reporter,
+    outcomes: list[tuple[str, dict[str, object]]],
+) -> tuple[bool, bool]:
+    """Validate each file: its issues on stdout (or its OperationOutcome into `outcomes`),
+    its line on stderr. Returns (some file has an error, some file hit a bug)."""
+    from . import validation
+    from .convert import read_capped
+
+    failed = crashed = False
+    for raw in files:
+        shown = display(raw)
+        ndjson = raw.lower().endswith(".ndjson")
+        try:
+            # over the size limit is an issue; /dev/zero is not read; NDJSON line by line
+            handle = open(raw, "rb") if ndjson else None  # closed below
+            data = b"" if ndjson else read_capped(raw)
+        except OSError as exc:
+            error = SourceError(f"cannot read file ({exc.strerror})", path=raw)
+            say.item(error.line(), {"path": shown, "status": "failed", "error": error.fields()},
+                     failed=True, label=shown)
+            failed = True
+            continue
+        try:
+            if handle is not None:
+                with handle:
+                    issues = validation.validate_ndjson(
+                        handle, path=raw, fhir_version=fhir_version)
+            else:
+                issues = validation.validate(data, path=raw, fhir_version=fhir_version)
+        except Exception as exc:  # a bug: this file is reported, the others still validated
+            bug = InternalError(exc, path=raw, stage="validate")
+            say.item(bug.line(), {"path": shown, "status": "failed", "error": bug.fields()},
+                     failed=True, label=shown)
+            crashed = True
+            continue
+        failed = failed or validation.has_errors(issues)
+        if format == "operationoutcome":
+            outcomes.append((raw, validation.operation_outcome(issues)))
+        else:
+            for issue in issues:
+                click.echo(issue.line(raw))
+        errors = sum(i.severity == "error" for i in issues)
+        say.item(
+            f"{shown}: {plural(errors, 'error')}, "
+            f"{plural(len(issues) - errors, 'other issue')}",
+            {"path": shown, "status": "invalid" if errors else "valid", "error": None,
+             "errors": errors, "other_issues": len(issues) - errors},
+            failed=bool(errors), label=shown,
+        )
+    return failed, crashed
+
+
+def _outcome_bundle(outcomes: list[tuple[str, dict[str, object]]]) -> dict[str, object]:
+    """A collection Bundle of each file's OperationOutcome, its fullUrl the file's URI."""
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": Path(raw).resolve().as_uri(), "resource": outcome}
+            for raw, outcome in outcomes
+        ],
+    }
+
+
+_FHIR_SUFFIXES = (".json", ".xml", ".ndjson")
+
+
+def _fhir_files(raw: str) -> list[str]:
+    """A path given to validate: a file as it is; a folder, its FHIR files below it (.json,
+    .xml, .ndjson; not manifest.json, not hidden ones), sorted."""
+    if not os.path.isdir(raw):
+        return [raw]
+    root = Path(raw)
+    return sorted(
+        str(p) for p in root.rglob("*")
+        if p.suffix.lower() in _FHIR_SUFFIXES and p.name != "manifest.json"
+        and not any(part.startswith(".") for part in p.relative_to(root).parts) and p.is_file()
+    )
+
+
+@main.command("push", epilog=_examples(
+    "fhir-export push output --server http://127.0.0.1:8080/fhir",
+    "fhir-export push output --server URL --dry-run",
+    "FHIR_EXPORT_TOKEN=... fhir-export push bulk --server https://fhir.example.org/r4",
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--server", required=True, metavar="URL", help="The FHIR server's base URL.")
 @click.option(
@@ -515,6 +822,7 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     help="Delete what the server still holds of an article's previous identity (recorded in "
     "the folder's manifest.json). Without it, push only lists those resources.",
 )
+@_reporting
 def push_command(
     paths: tuple[str, ...],
     server: str,
@@ -540,9 +848,13 @@ def push_command(
 
     token = os.environ.get(token_env) or None
     scrub = Redactor(token)
+    bar = _reporter("request")
 
     def say(line: str) -> None:
-        click.echo(scrub(line), err=True)
+        bar.message(scrub(line), error=line.startswith("Error:"))
+
+    def tell(line: str, record: dict[str, object]) -> None:  # a request finished
+        bar.item(scrub(line), record, label=str(record["request"]))
 
     try:
         requests, errors = push_module.plan(paths, max_entries, send_as, max_bytes)
@@ -554,16 +866,18 @@ def push_command(
             for planned in requests:
                 click.echo(
                     f"POST {shown} {push_module.FHIR_JSON} {planned.bundle_type} "
-                    f"{planned.entry_count} entries ({planned.label})"
+                    f"{plural(planned.entry_count, 'entry', 'entries')} ({planned.label})"
                 )
                 if planned.note:
                     click.echo(f"  note: {planned.note}")
             entries = sum(p.entry_count for p in requests)
-            many = "" if len(requests) == 1 else "s"
             click.echo(
-                f"dry run: {len(requests)} request{many}, {entries} entries, {auth}", err=True
+                f"dry run: {plural(len(requests), 'request')}, "
+                f"{plural(entries, 'entry', 'entries')}, {auth}",
+                err=True,
             )
             sys.exit(int(max((e.exit_code for e in errors), default=ExitCode.OK)))
+        bar.start(len(requests))
         report = push_send.push(
             requests,
             server,
@@ -572,21 +886,30 @@ def push_command(
             timeout=timeout,
             ca_bundle=ca_bundle,
             concurrency=concurrency,
-            on_result=lambda result: _print_result(result, say),
+            on_result=lambda result: _print_result(result, say, tell),
+            on_retry=lambda planned, what: say(f"{planned.label}: {what}"),
             id_mode=id_mode.lower(),
         )
         pruned = ExitCode.OK if report.exit_code is ExitCode.SERVER_FAILED else (
             _previous_identities(list(paths), server, token, ca_bundle, timeout, prune, say))
     except ExportError as exc:
+        bar.close()
         say(exc.line())
         sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        bar.close()
+        say(f"Error: interrupted: {bar.done} of {plural(bar.total, 'request')} finished "
+            "(each listed above); a request in flight may or may not have been applied. "
+            "Push again to finish (PUT entries already loaded come back unchanged).")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    bar.close()
     report.errors[:0] = errors
     for error in report.errors[len(errors) :]:
         say(error.line())
     total = report.counts()
     say(
-        f"{len(report.results)} request{'' if len(report.results) == 1 else 's'} to "
-        f"{report.server}, {sum(total.values())} entries: {_outcomes(total)}"
+        f"{plural(len(report.results), 'request')} to {report.server}, "
+        f"{plural(sum(total.values()), 'entry', 'entries')}: {_outcomes(total)}"
     )
     sys.exit(int(max(report.exit_code, pruned)))
 
@@ -625,15 +948,22 @@ def _outcomes(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {k}" for k, n in shown)
 
 
-def _print_result(result: push.RequestResult, say: Callable[[str], None]) -> None:
+def _print_result(
+    result: push.RequestResult, say: Callable[[str], None],
+    tell: Callable[[str, dict[str, object]], None],
+) -> None:
     """A push request's lines, printed as it finishes: its outcome, a note, and its errors."""
     from .push import FAILED, UNKNOWN, one_line
 
     planned = result.planned
     tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
     status = f"HTTP {result.http_status}" if result.http_status else "no answer"
-    say(f"{planned.label}: {planned.bundle_type} of {planned.entry_count} entries, "
-        f"{status}{tries}: {_outcomes(result.counts())}")
+    line = (f"{planned.label}: {planned.bundle_type} of "
+            f"{plural(planned.entry_count, 'entry', 'entries')}, "
+            f"{status}{tries}: {_outcomes(result.counts())}")
+    tell(line, {"request": planned.label, "status": "failed" if result.error else "done",
+                "http_status": result.http_status, "attempts": result.attempts,
+                "entries": planned.entry_count, "outcomes": result.counts()})
     if planned.note:
         say(f"{planned.label}: note: {planned.note}")
     if result.checked:
@@ -647,7 +977,10 @@ def _print_result(result: push.RequestResult, say: Callable[[str], None]) -> Non
                 f"{one_line(entry.status)}: {one_line(entry.message)}")
 
 
-@main.command("preview")
+@main.command("preview", epilog=_examples(
+    "fhir-export preview output             # writes output/review/index.html",
+    "fhir-export preview output --out site --lforms node_modules/lforms/dist/lforms",
+))
 @click.argument("output_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--out",
@@ -682,12 +1015,16 @@ def preview_command(output_dir: Path, out: Path | None, lforms: Path | None) -> 
     sys.exit(int(ExitCode.INPUT_FAILED if review.errors else ExitCode.OK))
 
 
-@main.group("lexicon")
+@main.group("lexicon", epilog="Examples:\n\n\b\n  fhir-export lexicon check\n"
+            "  fhir-export lexicon check my-terms.json")
 def lexicon_group() -> None:
     """The offline terminology lexicon."""
 
 
-@lexicon_group.command("check")
+@lexicon_group.command("check", epilog=_examples(
+    "fhir-export lexicon check",
+    "fhir-export lexicon check my-terms.json --no-shipped",
+))
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-shipped", is_flag=True, help="Check only FILES, not the shipped lexicon.")
 def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:
@@ -705,8 +1042,8 @@ def lexicon_check(files: tuple[Path, ...], no_shipped: bool) -> None:
     checked = "shipped lexicon" if not no_shipped else ""
     named = ", ".join(str(f) for f in files)
     click.echo(
-        f"checked {' and '.join(x for x in (checked, named) if x)}: {errors} errors, "
-        f"{warnings} warnings",
+        f"checked {' and '.join(x for x in (checked, named) if x)}: "
+        f"{plural(errors, 'error')}, {plural(warnings, 'warning')}",
         err=True,
     )
     sys.exit(int(ExitCode.INPUT_FAILED if errors else ExitCode.OK))

@@ -32,6 +32,7 @@ class ExitCode(IntEnum):
     SERVER_FAILED = 5  # push: the FHIR server cannot be reached
     MANIFEST_MISMATCH = 6  # push: a folder's files disagree with its manifest.json
     INTERNAL_ERROR = 123  # a bug: some input raised an unexpected exception (as black does)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it): what was written is listed
 
 
 class ExportError(Exception):
@@ -51,6 +52,23 @@ class ExportError(Exception):
         text = self.message.rstrip(".")
         hint = f" {self.hint}" if self.hint else ""
         return f"Error: {where}{text}.{hint}"
+
+    @property
+    def code(self) -> str:
+        """The error's kind as a stable word for machines: `source`, `usage`, `no-input`,
+        `output`, `lexicon`, `internal`, `server`, ... (the class name, kebab-cased)."""
+        name = type(self).__name__.removesuffix("Error") or "export"
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+    def fields(self) -> dict[str, Any]:
+        """The error as JSON fields (the `--report` row's and `--log-format json`'s)."""
+        return {
+            "code": self.code,
+            "stage": self.stage,
+            "exit_code": int(self.exit_code),
+            "message": display(self.message),
+            "hint": self.hint,
+        }
 
 
 class SourceError(ExportError):

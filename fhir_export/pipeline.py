@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, ParamSpec, TypeVar
 
 from . import bundling, convert, manifest, parallel
-from .article_export import map_resources, render, timed
+from .article_export import export_article, map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
 from .discovery import Input, discover
@@ -34,14 +34,17 @@ from .errors import (
 )
 from .mapping import merge
 from .options import BundleType, ExportOptions
-from .report import ArticleResult, ExportReport
+from .report import ArticleResult, ExportReport, RunEvents
 from .serialization import SERIALIZERS
 from .terminology import Lexicon, default_lexicon
 
 
-def _articles(paths: Iterable[str], report: ExportReport, options: ExportOptions) -> list[Input]:
-    """The article files at paths; paths that name none are errors in the report, and no
-    article at all is a NoInputError."""
+def _articles(
+    paths: Iterable[str], report: ExportReport, options: ExportOptions,
+    events: RunEvents | None = None,
+) -> list[Input]:
+    """The article files at paths; paths that name none are errors in the report (and told
+    to `events` as finished), and no article at all is a NoInputError."""
     paths = list(paths)
     skipped: list[Path] = []
     links: list[tuple[Path, str]] = []
@@ -57,7 +60,21 @@ def _articles(paths: Iterable[str], report: ExportReport, options: ExportOptions
             f"no article found (looked for {', '.join(SUFFIXES)} files{others})",
             path=", ".join(map(str, paths)),
         )
+    if events is not None:
+        events.started(len(files) + len(errors))
+        for error in errors:
+            events.finished(error)
     return files
+
+
+def _announce(report: ExportReport, events: RunEvents | None, results: int, errors: int) -> None:
+    """Tell `events` of the results and errors added to the report since these counts."""
+    if events is None:
+        return
+    for result in report.results[results:]:
+        events.finished(result)
+    for error in report.errors[errors:]:
+        events.finished(error)
 
 
 _T = TypeVar("_T")
@@ -103,23 +120,27 @@ def _check_identity(seen: dict[str, Path], identity: str, path: Path) -> None:
     seen[identity] = path
 
 
-def export_corpus(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
+def export_corpus(
+    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
+) -> ExportReport:
     """--merge: one Bundle (corpus.bundle.<format>) for all articles, one MedicationKnowledge
     per medicine with every article as a source (see mapping/merge.py)."""
     report = ExportReport()
     lexicon = default_lexicon(options.lexicons)
-    files = _articles(paths, report, options)
+    files = _articles(paths, report, options, events)
     per_article: list[list[dict[str, Any]]] = []
     seen: dict[str, Path] = {}
     for source in files:
+        before = len(report.errors)
         mapped = _attempt(
             report, str(source.path), _mapped_checked, source, options, report, lexicon, seen
         )
+        if mapped is not None:
+            report.results.append(mapped[1])
+        _announce(report, events, len(report.results) - (mapped is not None), before)
         if mapped is None:
             continue
-        resources, result = mapped
-        per_article.append(resources)
-        report.results.append(result)
+        per_article.append(mapped[0])
     if not per_article:
         return report
     with timed(report.stage_seconds, "bundle"):
@@ -216,14 +237,16 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
         raise
 
 
-def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
+def export(
+    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
+) -> ExportReport:
     """Export every article found at paths into out_dir as <relative stem>.bundle.<format>:
     an article's path below its input root, mirrored ('a/index.html' -> 'a/index.bundle.json').
     With options.jobs > 1 articles are exported in worker processes; files are written here,
     in input order, so the run's files, lines and report do not depend on the jobs."""
     report = ExportReport()
     default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
-    files = _articles(paths, report, options)
+    files = _articles(paths, report, options, events)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -251,11 +274,13 @@ def export(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> Expor
     done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
     seen: dict[str, Path] = {}
     for item in todo:
+        counts = len(report.results), len(report.errors)
         if isinstance(item, ExportError):
             report.errors.append(item)
-            continue
-        _attempt(report, str(item.path), _write_article, item, next(done), out_dir / item.stem,
-                 report, seen)
+        else:
+            _attempt(report, str(item.path), _write_article, item, next(done),
+                     out_dir / item.stem, report, seen)
+        _announce(report, events, *counts)
     _finish_run(out_dir, report, options, "per-article")
     return report
 
@@ -313,24 +338,29 @@ def _transaction_time(options: ExportOptions, dates: list[str]) -> str:
     return f"{full[-1]}T00:00:00Z" if full else "1970-01-01T00:00:00Z"
 
 
-def export_ndjson(paths: Iterable[str], out_dir: Path, options: ExportOptions) -> ExportReport:
+def export_ndjson(
+    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
+) -> ExportReport:
     """FHIR Bulk Data output for the whole run: <Type>.ndjson (one resource per line, relative
     references, each resource once) and manifest.json in the shape of an $export manifest."""
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
     default_lexicon(options.lexicons)
-    files = _articles(paths, report, options)
+    files = _articles(paths, report, options, events)
     by_type: dict[str, dict[str, bytes]] = {}
     dates: list[str] = []
     seen: dict[str, Path] = {}
     for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
+        counts = len(report.results), len(report.errors)
         result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
         if result is None:
+            _announce(report, events, *counts)
             continue
         for kind, rid, line in outcome.lines:
             by_type.setdefault(kind, {}).setdefault(rid, line)
         dates += [outcome.date] if outcome.date is not None else []
         report.results.append(result)
+        _announce(report, events, *counts)
     targets = {
         out_dir / f"{kind}.ndjson": b"".join(lines.values())
         for kind, lines in sorted(by_type.items())
@@ -371,6 +401,38 @@ def write_report(report: ExportReport, target: Path) -> None:
     written atomically."""
     data = json.dumps(report.unmapped_report(), indent=2, ensure_ascii=False) + "\n"
     write_atomic({target: data.encode("utf-8")})
+
+
+STDIN = "<stdin>"  # what lines and reports name an article read from standard input
+
+
+def export_data(
+    data: bytes, name: str, out_dir: Path | None, options: ExportOptions
+) -> tuple[bytes, ExportReport]:
+    """One article given as bytes (`export -`, standard input) under the file name `name`
+    (its suffix picks the reader; it is the article's identity when it states no URL): its
+    bundle in the first requested format, and, with out_dir, its files written there as an
+    article file of that name would be (<stem>.bundle.<format>, manifest.json, clean run)."""
+    report = ExportReport()
+    default_lexicon(options.lexicons)
+    exported = export_article(data, name, options, path=STDIN)
+    for stage, seconds in exported.seconds.items():
+        report.stage_seconds[stage] = report.stage_seconds.get(stage, 0.0) + seconds
+    result = exported.result
+    report.results.append(result)
+    if out_dir is None:
+        return exported.outputs[options.output_format.suffixes()[0]], report
+    stem = name.rsplit(".", 1)[0] if "." in PurePosixPath(name).name else name
+    targets = {out_dir / f"{stem}.bundle.{fmt}": blob for fmt, blob in exported.outputs.items()}
+    try:
+        write_atomic(targets)
+    except ExportError as exc:
+        report.results.remove(result)
+        report.errors.append(exc)
+        return b"", report
+    result.outputs += [str(t) for t in targets]
+    _finish_run(out_dir, report, options, "per-article")
+    return b"", report
 
 
 def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:

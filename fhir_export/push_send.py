@@ -74,9 +74,18 @@ class Sender:
     def __init__(
         self, client: httpx.Client, server: str, *, retries: int, timeout: float,
         sleep: Callable[[float], None], redactor: push_http.Redactor,
+        on_retry: Callable[[PlannedRequest, str], None] | None = None,
     ) -> None:
         self.client, self.server, self.retries = client, server, retries
         self.timeout, self.sleep, self.redact = timeout, sleep, redactor
+        self.on_retry = on_retry
+
+    def _wait(self, planned: PlannedRequest, why: str, attempt: int, delay: float) -> None:
+        """Before sending again: tell `on_retry` (`HTTP 503, retry 2/4 in 2 s`), then wait."""
+        if self.on_retry is not None:
+            self.on_retry(planned, f"{self.redact(why)}, retry {attempt}/{self.retries} "
+                                   f"in {delay:g} s")
+        self.sleep(delay)
 
     def _server_error(self, exc: Exception) -> ServerError:
         detail = self.redact(" ".join(str(exc).split()) or type(exc).__name__)
@@ -109,12 +118,14 @@ class Sender:
                 if isinstance(exc, httpx.TransportError) and push_http.nothing_sent(exc):
                     if push_http.certificate_failed(exc) or attempt > self.retries:
                         raise self._server_error(exc) from None
-                    self.sleep(retry_delay(attempt, None))
+                    self._wait(planned, f"cannot connect ({type(exc).__name__})", attempt,
+                               retry_delay(attempt, None))
                     continue
                 what = push_http.what_happened(exc, self.timeout)
             else:
                 if answer.status in NOT_PROCESSED and attempt <= self.retries:
-                    self.sleep(retry_delay(attempt, answer.headers.get("Retry-After")))
+                    self._wait(planned, f"HTTP {answer.status}", attempt,
+                               retry_delay(attempt, answer.headers.get("Retry-After")))
                     continue
                 if answer.status not in GATEWAY:
                     done = result_from_answer(
@@ -125,7 +136,7 @@ class Sender:
             result = self._no_answer(planned, what, attempt, resendable, history)
             if result is not None:
                 return self._scrub(result)
-            self.sleep(retry_delay(attempt, None))
+            self._wait(planned, what, attempt, retry_delay(attempt, None))
 
     def _no_answer(
         self, planned: PlannedRequest, what: str, attempt: int, resendable: bool,
@@ -286,9 +297,11 @@ def push(
     concurrency: int = 1,
     on_result: Callable[[RequestResult], None] | None = None,
     id_mode: str = "put",
+    on_retry: Callable[[PlannedRequest, str], None] | None = None,
 ) -> PushReport:
     """Send every planned request, up to `concurrency` at a time, each after the requests it
-    depends on; `on_result` hears of each as it finishes. A server that cannot be reached
+    depends on; `on_result` hears of each as it finishes, `on_retry` (from the sending
+    thread) of each retry before its wait. A server that cannot be reached
     stops the run (one ServerError in the report); a failed request or entry does not. The
     report lists the results in plan order. `id_mode`: see push_ids."""
     if not re.match(r"https?://", server, re.IGNORECASE):
@@ -310,7 +323,8 @@ def push(
                           connections=concurrency) as client, ThreadPoolExecutor(
                               concurrency, thread_name_prefix="push") as pool:
         sender = Sender(client, base_url, retries=retries, timeout=timeout,
-                        sleep=sleep or base.default_sleep, redactor=push_http.Redactor(token))
+                        sleep=sleep or base.default_sleep, redactor=push_http.Redactor(token),
+                        on_retry=on_retry)
         probing = False  # auto, and the server did not say: the first request finds out
         if id_mode == "auto" and requests:
             said = push_ids.capability_mode(sender.capabilities(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -70,6 +71,16 @@ class Yield:
             "no_screening": self.no_screening,
             "empty_sections": [{"heading": s.heading, "kind": s.kind} for s in self.empty_sections],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvents:
+    """What a run tells its caller while it runs (cli.py draws progress from it): the number
+    of articles found, then each article as it finishes (its result, or its error), in input
+    order, from the run's own process."""
+
+    started: Callable[[int], None] = lambda total: None
+    finished: Callable[[ArticleResult | ExportError], None] = lambda item: None
 
 
 @dataclass(slots=True)
@@ -164,6 +175,11 @@ class ExportReport:
                 "path": display(error.path or ""),
                 "status": "failed",
                 "error": error.line(),
+                "error_code": error.code,
+                "error_stage": error.stage,
+                "error_message": display(error.message),
+                "error_hint": error.hint,
+                "exit_code": int(error.exit_code),
                 "outputs": [],
                 "unmapped": [],
             }
@@ -184,6 +200,7 @@ class ExportReport:
             entry = {
                 "path": display(result.path),
                 "outputs": [display(o) for o in result.outputs],
+                "resources": result.resources,
                 "unmapped": terms,
             }
             if result.limited:
@@ -223,6 +240,47 @@ class ExportReport:
             f"{empty} empty, {len(self.errors)} failed), {_count(self.resources, 'resource')}, "
             f"{_count(self.unmapped, 'unmapped term')}"
         )
+
+
+def article_text(item: ArticleResult | ExportError) -> str:
+    """An article's line as it finishes (stderr, off a terminal): `exported a.html: 2 medicines
+    (1 coded), 7 facts, 3 screening questions, 1 unmapped term`, `empty b.html: no medicine,
+    fact or screening question`, or a failed article's error line."""
+    if isinstance(item, ExportError):
+        return item.line()
+    shown = display(item.path)
+    yielded = item.yielded
+    if yielded is None:
+        return f"done {shown}"
+    if yielded.empty:
+        return f"empty {shown}: no medicine, fact or screening question"
+    medicines = yielded.coded + yielded.uncoded
+    facts = sum(n for _, n in yielded.facts)
+    return (
+        f"exported {shown}: {_count(medicines, 'medicine')} ({yielded.coded} coded), "
+        f"{_count(facts, 'fact')}, {_count(yielded.screening, 'screening question')}, "
+        f"{_count(len(item.unmapped), 'unmapped term')}"
+    )
+
+
+def article_record(item: ArticleResult | ExportError) -> dict[str, Any]:
+    """An article's line as JSON (`--log-format json`): path, status, error (code, stage,
+    exit_code, message, hint) or null, counts, outputs."""
+    if isinstance(item, ExportError):
+        return {"path": display(item.path or ""), "status": "failed", "error": item.fields(),
+                "counts": None, "outputs": []}
+    yielded = item.yielded
+    counts: dict[str, Any] | None = None
+    if yielded is not None:
+        counts = {
+            "medicines": {"coded": yielded.coded, "uncoded": yielded.uncoded},
+            "facts": dict(yielded.facts),
+            "screening": yielded.screening,
+            "unmapped": len(item.unmapped),
+        }
+    status = "empty" if yielded is not None and yielded.empty else "exported"
+    return {"path": display(item.path), "status": status, "error": None, "counts": counts,
+            "outputs": [display(o) for o in item.outputs]}
 
 
 def _count(n: int, noun: str) -> str:

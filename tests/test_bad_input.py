@@ -173,28 +173,28 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         "cafe.txt",
         b"caf\xe9 au lait is fine to drink before your rituximab infusion.\n",
         "not valid UTF-8 (byte 0xe9 at offset 3). "
-        "Convert the file to UTF-8 or declare its charset.",
+        "Convert the file to UTF-8, declare its charset or give --encoding.",
     ),
     (
         "invalid-utf8-md",
         "cafe-notes.md",
         b"# Visiting the ward\n\nThe caf\xe9 is on the ground floor.\n",
         "not valid UTF-8 (byte 0xe9 at offset 28). "
-        "Convert the file to UTF-8 or declare its charset.",
+        "Convert the file to UTF-8, declare its charset or give --encoding.",
     ),
     (
         "invalid-utf8-declared-html",
         "cafe-page.html",
         b'<html><head><meta charset="utf-8"></head><body><p>caf\xe9</p></body></html>',
         "not valid UTF-8 (byte 0xe9 at offset 53). "
-        "Convert the file to UTF-8 or declare its charset.",
+        "Convert the file to UTF-8, declare its charset or give --encoding.",
     ),
     (
         "invalid-windows-1252-declared-html",
         "cp1252.html",
         b'<html><head><meta charset="windows-1252"></head><body><p>na\x81ve</p></body></html>',
         "not valid WINDOWS-1252 (byte 0x81 at offset 59). "
-        "Convert the file to UTF-8 or declare its charset.",
+        "Convert the file to UTF-8, declare its charset or give --encoding.",
     ),
     (  # a label that is no WHATWG charset is ignored (as browsers do): read as UTF-8
         "unknown-charset-html",
@@ -202,7 +202,7 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         b'<html><head><meta charset="x-klingon"></head><body><p>Rituximab caf\xe9</p>'
         b"</body></html>",
         "not valid UTF-8 (byte 0xe9 at offset 67; 'x-klingon' is not a charset label). "
-        "Convert the file to UTF-8 or declare its charset.",
+        "Convert the file to UTF-8, declare its charset or give --encoding.",
     ),
     (
         "unknown-charset-http-equiv",
@@ -210,7 +210,7 @@ BAD_FILES: list[tuple[str, str, bytes, str]] = [
         b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=tlh-8">'
         b"</head><body><p>Rituximab caf\xe9</p></body></html>",
         "not valid UTF-8 (byte 0xe9 at offset 108; 'tlh-8' is not a charset label). "
-        "Convert the file to UTF-8 or declare its charset.",
+        "Convert the file to UTF-8, declare its charset or give --encoding.",
     ),
     (
         "unsupported-suffix",

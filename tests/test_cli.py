@@ -281,7 +281,10 @@ def test_default_run_writes_json_and_reports(
         f"1 article (1 with content, 0 empty, 0 failed), {count} resources, "
         f"{unmapped} unmapped term{'' if unmapped == 1 else 's'}"
     )
-    assert len(result.stderr.splitlines()) == 1  # no -v: only the summary
+    # off a terminal one line per article as it finishes, then the summary; no -v: no more
+    (line, _) = result.stderr.splitlines()
+    assert line.startswith("exported articles/rituximab-guide.txt: 1 medicine (1 coded), ")
+    assert line.endswith(f" {unmapped} unmapped term{'' if unmapped == 1 else 's'}")
     (med,) = resources(bundle, "MedicationKnowledge")
     assert RITUXIMAB_RXNORM in codes(med)
 
@@ -952,6 +955,8 @@ def test_verbose_is_silent_without_unmapped_terms(tmp_path: Path) -> None:
     listed = [line for line in result.stderr.splitlines() if "unmapped:" in line]
     assert len(listed) == (1 if unmapped else 0)
     assert result.stderr.splitlines()[:-1] == [
+        f"exported {leaflet}: 1 medicine (1 coded), 2 facts, 0 screening questions, "
+        f"{unmapped} unmapped term{'' if unmapped == 1 else 's'}",
         *listed,
         f"{leaflet}: no screening question",  # what it yielded nothing of
     ]
@@ -1028,7 +1033,11 @@ def test_articles_exported_empty_are_named_before_the_summary(tmp_path: Path) ->
         str(tmp_path / "out" / "rituximab-guide.bundle.json"),
     ]
     *before, last = result.stderr.splitlines()
-    assert before == ["1 article yielded no medicine, fact or screening question: about-us.txt"]
+    assert before[0] == f"empty {about}: no medicine, fact or screening question"
+    assert before[1].startswith(f"exported {leaflet}: 1 medicine (1 coded), ")
+    assert before[2:] == [
+        "1 article yielded no medicine, fact or screening question: about-us.txt"
+    ]
     assert re.fullmatch(
         r"2 articles \(1 with content, 1 empty, 0 failed\), \d+ resources, \d+ unmapped terms?",
         last,
@@ -1049,6 +1058,9 @@ def test_report_says_per_article_what_it_yielded(tmp_path: Path) -> None:
     assert list(by_path) == [str(about), str(blank), str(leaflet)]
     assert by_path[str(blank)]["status"] == "failed"
     assert by_path[str(blank)]["error"] == f"Error: {blank}: file is empty."
+    failed = {k: v for k, v in by_path[str(blank)].items() if k.startswith(("error_", "exit"))}
+    assert failed == {"error_code": "source", "error_stage": "read", "exit_code": 1,
+                      "error_message": "file is empty", "error_hint": None}
     empty = by_path[str(about)]
     assert (empty["status"], empty["medicines"], empty["screening"]) == (
         "empty", {"coded": 0, "uncoded": 0}, 0)
@@ -1061,4 +1073,6 @@ def test_report_says_per_article_what_it_yielded(tmp_path: Path) -> None:
     assert not full["no_medicine"] and not full["no_fact"] and full["no_screening"]
     assert all(set(s) == {"heading", "kind"} for s in full["empty_sections"])
     assert full["outputs"] == [str(tmp_path / "out" / "rituximab-guide.bundle.json")]
+    bundle = json.loads((tmp_path / "out" / "rituximab-guide.bundle.json").read_text("utf-8"))
+    assert full["resources"] == len(bundle["entry"])
     assert isinstance(full["unmapped"], list)

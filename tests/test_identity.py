@@ -182,7 +182,7 @@ def test_two_files_with_one_canonical_url_are_refused(tmp_path: Path) -> None:
     for extra in ((), ("--merge",), ("--format", "ndjson")):
         result = run("export", tmp_path / "in", "--out", tmp_path / "out", *extra)
         assert result.exit_code == ExitCode.INPUT_FAILED
-        assert result.stderr.splitlines()[0] == (
+        assert next(x for x in result.stderr.splitlines() if x.startswith("Error:")) == (
             f"Error: {second}: has the same identity as {first} ({url}), so their resources "
             "would share ids. Export their common folder (paths below it tell them apart), "
             "or one of them.")
@@ -192,11 +192,11 @@ def test_two_file_arguments_with_one_name_are_refused(site: Path, tmp_path: Path
     a, b = site / "a" / "index.html", site / "b" / "index.html"
     result = run("export", a, b, "--out", tmp_path / "out")
     assert result.exit_code == ExitCode.INPUT_FAILED
-    assert result.stderr.splitlines()[0] == (
+    assert next(x for x in result.stderr.splitlines() if x.startswith("Error:")) == (
         f"Error: {b}: has the same name as {a}, so their outputs would collide. "
         "Export their common folder (outputs mirror the paths below it).")
     result = run("export", a, b, "--out", tmp_path / "out2", "--format", "ndjson")
-    assert result.stderr.splitlines()[0] == (
+    assert next(x for x in result.stderr.splitlines() if x.startswith("Error:")) == (
         f"Error: {b}: has the same identity as {a} (index.html), so their resources would "
         "share ids. Export their common folder (paths below it tell them apart), or one of them.")
 

@@ -191,6 +191,28 @@ def test_429_backs_off_then_succeeds(fhir: FakeFhir, sleeps: list[float]) -> Non
     assert result.exit_code == 0, result.stderr
     assert sleeps == [0.5, 1.0, 2.0]  # doubling backoff, then the server's Retry-After
     assert len(fhir.seen) == 4
+    # each retry is told when it happens, before its wait
+    label = str(_golden())
+    assert [line for line in result.stderr.splitlines() if "retry" in line] == [
+        f"{label}: HTTP 429, retry 1/4 in 0.5 s",
+        f"{label}: HTTP 429, retry 2/4 in 1 s",
+        f"{label}: HTTP 503, retry 3/4 in 2 s",
+    ]
+
+
+def test_push_progress_json_lines_and_quiet(fhir: FakeFhir, sleeps: list[float]) -> None:
+    fhir.script.append((503, {"Retry-After": "0"}, {}))
+    result = _push(str(_golden()), "--server", fhir.url, "--log-format", "json")
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert records[0] == {"message": f"{_golden()}: HTTP 503, retry 1/4 in 0 s"}
+    assert records[1]["request"] == str(_golden()) and records[1]["http_status"] == 200
+    assert records[1]["attempts"] == 2 and records[1]["outcomes"]["created"] == _entries()
+    assert records[-1]["message"].startswith("1 request to ")
+    quiet = _push(str(_golden()), "--server", fhir.url, "-q")
+    assert (quiet.exit_code, quiet.stderr, quiet.stdout) == (0, "", "")
+    bar = _push(str(_golden()), "--server", fhir.url, env={"FHIR_EXPORT_PROGRESS": "always"})
+    assert "\r\x1b[K[####################]  1/1 request  " in bar.stderr
 
 
 def test_retries_exhausted_fail_with_exit_1(fhir: FakeFhir, sleeps: list[float]) -> None:

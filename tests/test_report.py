@@ -128,6 +128,11 @@ def test_json_report_has_every_article_with_its_status() -> None:
         "path": "in/a-blank.txt",
         "status": "failed",
         "error": "Error: in/a-blank.txt: file is empty.",
+        "error_code": "source",  # the error's parts as fields, to filter and count on
+        "error_stage": "read",
+        "error_message": "file is empty",
+        "error_hint": None,
+        "exit_code": 1,
         "outputs": [],
         "unmapped": [],
     }

@@ -139,7 +139,8 @@ def index_page(rows: list[tuple[str, ArticleView]], errors: list[str]) -> bytes:
         body.append(el("tr", None, *cells))
     total = sum(len(v.medicines) for _, v in rows)
     without = sum("no medicine" in v.flags for _, v in rows)
-    summary = (f"{len(rows)} articles, {total} medicines; {without} with no medicine. "
+    summary = (f"{len(rows)} article{'' if len(rows) == 1 else 's'}, {total} "
+               f"medicine{'' if total == 1 else 's'}; {without} with no medicine. "
                "Click a column header to sort.")
     content: list[Html | None] = [
         el("h1", None, "fhir-export review"),

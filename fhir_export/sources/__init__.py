@@ -66,7 +66,9 @@ def read_file(path: Path, *, max_bytes: int) -> bytes:
         raise SourceError(f"cannot read file ({exc.strerror})", path=shown) from exc
 
 
-def parse_article(data: bytes, *, name: str, shown: str, max_bytes: int) -> RawDocument:
+def parse_article(
+    data: bytes, *, name: str, shown: str, max_bytes: int, encoding: str | None = None
+) -> RawDocument:
     """An article's bytes, read by the reader of its file name's suffix. `name` is the file
     name (the article's key), `shown` what error lines name (its path)."""
     reader, binary = _readers(PurePosixPath(name).suffix, shown)
@@ -76,7 +78,7 @@ def parse_article(data: bytes, *, name: str, shown: str, max_bytes: int) -> RawD
     if reader is None:
         assert binary is not None  # noqa: S101 (refused by _readers when both are None)
         return _checked(shown, binary[1](shown, name, data))
-    content, charset = decode(data, path=shown, media_type=reader[0])
+    content, charset = decode(data, path=shown, media_type=reader[0], encoding=encoding)
     return _call(reader[1], shown, name, data, content, charset)
 
 

@@ -70,10 +70,42 @@ def _declared(head: bytes) -> tuple[str | None, str | None]:
     return (codec, None) if codec else (None, label)
 
 
-def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
-    """Decode an article's bytes; return (text, the charset its bytes are in)."""
+_UTF16 = ("utf-16", "utf-16le", "utf-16be")
+
+
+def forced_codec(label: str) -> str | None:
+    """The codec an `--encoding` label names (a WHATWG label, or utf-16/utf-16le/utf-16be
+    meaning just that), None when it names no text encoding."""
+    label = label.strip().lower()
+    return label if label in _UTF16 else charsets.codec(label)
+
+
+def decode(
+    raw: bytes, *, path: str, media_type: str, encoding: str | None = None
+) -> tuple[str, str]:
+    """Decode an article's bytes; return (text, the charset its bytes are in). `encoding`
+    (a label, see forced_codec) overrides the byte order mark, a <meta> charset and UTF-8."""
     if not raw.strip():
         raise SourceError("file is empty", path=path)
+    if encoding is not None:
+        text, charset = _forced(raw, path, encoding)
+    else:
+        text, charset = _detected(raw, path, media_type)
+    sample = _ANSI.sub("", text[:8192])
+    controls = len(_C0.findall(sample))
+    if controls > 8 and controls * 50 > len(sample):  # over 2% of the characters
+        raise SourceError("binary file, not a text article", path=path)
+    if _MOJIBAKE.search(text):
+        text = ftfy.fix_text(text, _FTFY)
+    if media_type == "text/html":
+        text = text.replace("\f", " ")
+    if _NOT_XML.search(text):  # sanitized at the boundary: no reader sees what XML refuses
+        text = _NOT_XML.sub("", text)
+    return text, charset
+
+
+def _detected(raw: bytes, path: str, media_type: str) -> tuple[str, str]:
+    """The byte order mark, else (HTML) the <meta> charset, else UTF-8."""
     charset = None
     body = raw
     for bom, name in _BOMS:
@@ -97,19 +129,26 @@ def decode(raw: bytes, *, path: str, media_type: str) -> tuple[str, str]:
             f"not valid {charset.upper()} (byte 0x{exc.object[exc.start]:02x} at offset "
             f"{exc.start + len(raw) - len(body)}{unknown})",
             path=path,
-            hint="Convert the file to UTF-8 or declare its charset.",
+            hint="Convert the file to UTF-8, declare its charset or give --encoding.",
         ) from None
-    sample = _ANSI.sub("", text[:8192])
-    controls = len(_C0.findall(sample))
-    if controls > 8 and controls * 50 > len(sample):  # over 2% of the characters
-        raise SourceError("binary file, not a text article", path=path)
-    if _MOJIBAKE.search(text):
-        text = ftfy.fix_text(text, _FTFY)
-    if media_type == "text/html":
-        text = text.replace("\f", " ")
-    if _NOT_XML.search(text):  # sanitized at the boundary: no reader sees what XML refuses
-        text = _NOT_XML.sub("", text)
     return text, charset
+
+
+def _forced(raw: bytes, path: str, label: str) -> tuple[str, str]:
+    """--encoding: the bytes in that codec, whatever they declare."""
+    codec = forced_codec(label)
+    if codec is None:
+        raise SourceError(f"--encoding {label!r} names no text encoding", path=path)
+    body = raw.removeprefix(b"\xef\xbb\xbf") if codec == "utf-8" else raw
+    try:
+        return body.decode(codec), codec
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"not valid {codec.upper()} as --encoding says (byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start})",
+            path=path,
+            hint="Check --encoding, or leave it out to detect the encoding.",
+        ) from None
 
 
 def normalize_text(text: str) -> str:

@@ -19,6 +19,8 @@ Everything runs offline from fhir_export/validation_data/ (scripts/build_validat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from ..convert import MAX_DEPTH
@@ -37,6 +39,7 @@ __all__ = [
     "has_errors",
     "operation_outcome",
     "validate",
+    "validate_ndjson",
 ]
 
 _ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
@@ -66,6 +69,26 @@ def validate(data: bytes, *, path: str, fhir_version: str | None = None) -> list
         return [
             Issue("error", DOCUMENT, f"validation failed: {type(exc).__name__}: {exc}", "exception")
         ]
+
+
+def validate_ndjson(
+    lines: Iterable[bytes], *, path: str, fhir_version: str | None = None
+) -> list[Issue]:
+    """Every issue of an NDJSON file (FHIR Bulk Data: one resource per line, any type), each
+    line validated as `validate` does a file; an issue's message starts `line N: `."""
+    issues: list[Issue] = []
+    resources = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        resources += 1
+        issues += [
+            replace(issue, message=f"line {number}: {issue.message}")
+            for issue in validate(line, path=f"{path}:{number}", fhir_version=fhir_version)
+        ]
+    if not resources:
+        issues.append(Issue("error", DOCUMENT, "no resource: the NDJSON file is empty"))
+    return sorted(issues, key=lambda i: _ORDER.get(i.severity, len(_ORDER)))
 
 
 def _validate(data: bytes, path: str, fhir_version: str | None) -> list[Issue]:

@@ -1,0 +1,265 @@
+"""Progress and per-article lines (issue 14): the bar on a terminal, one line per article off
+it (text or JSON), -q, Ctrl-C's summary."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fhir_export import parallel
+from fhir_export.cli import main
+from fhir_export.errors import ExitCode
+from fhir_export.progress import BAR, LINES, QUIET, Reporter, choose_mode, duration, plural
+
+ARTICLES = Path(__file__).parent / "data" / "articles"
+LEAFLET = "Rituximab (Rituxan) is a medicine given as an infusion into a vein.\n"
+
+
+def run(*args: object, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, prog_name="fhir-export")
+
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "a-leaflet.txt").write_text(LEAFLET, encoding="utf-8")
+    (folder / "b-blank.txt").write_text("", encoding="utf-8")
+    shutil.copy(ARTICLES / "knee-arthroscopy.txt", folder / "c-knee.txt")
+    return folder
+
+
+def test_off_a_terminal_one_text_line_per_article_in_input_order(tmp_path: Path) -> None:
+    src = corpus(tmp_path / "in")
+    result = run("export", src, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.INPUT_FAILED
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        f"exported {src / 'a-leaflet.txt'}: 1 medicine (1 coded), 2 facts, "
+        "0 screening questions, 0 unmapped terms"
+    )
+    assert lines[1] == f"Error: {src / 'b-blank.txt'}: file is empty."
+    assert lines[2] == f"empty {src / 'c-knee.txt'}: no medicine, fact or screening question"
+    assert lines[-1].startswith("3 articles (1 with content, 1 empty, 1 failed)")
+    assert "\r" not in result.stderr  # no bar off a terminal
+
+
+def test_json_log_is_one_object_per_line_with_error_code_and_counts(tmp_path: Path) -> None:
+    src = corpus(tmp_path / "in")
+    result = run("export", src, "--out", tmp_path / "out", "--log-format", "json")
+    records = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
+    a, b, c = records[:3]
+    assert a == {
+        "path": str(src / "a-leaflet.txt"),
+        "status": "exported",
+        "error": None,
+        "counts": {
+            "medicines": {"coded": 1, "uncoded": 0},
+            "facts": {"brand": 1, "drug-class": 0, "indication": 0, "side-effect": 0,
+                      "warning": 0, "contraindication": 0, "route": 1, "monitoring": 0},
+            "screening": 0,
+            "unmapped": 0,
+        },
+        "outputs": [str(tmp_path / "out" / "a-leaflet.bundle.json")],
+    }
+    assert b["status"] == "failed" and b["counts"] is None
+    assert b["error"] == {"code": "source", "stage": "read", "exit_code": 1,
+                          "message": "file is empty", "hint": None}
+    assert c["status"] == "empty"
+    assert records[-1]["counts"] == {"articles": 3, "with_content": 1, "empty": 1, "failed": 1}
+    assert records[-1]["message"].startswith("3 articles (1 with content")
+
+
+def test_jobs_do_not_change_the_lines(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for article in sorted(ARTICLES.glob("*.txt"))[:8]:
+        shutil.copy(article, src / article.name)
+    one = run("export", src, "--out", tmp_path / "o1", "--jobs", "1")
+    two = run("export", src, "--out", tmp_path / "o2", "--jobs", "2")
+    assert one.exit_code == two.exit_code == ExitCode.OK
+    assert len(one.stderr.splitlines()) == 8 + 1 + ("yielded no" in one.stderr)
+    assert one.stderr == two.stderr.replace(str(tmp_path / "o2"), str(tmp_path / "o1"))
+
+
+def test_quiet_prints_errors_only(tmp_path: Path) -> None:
+    src = corpus(tmp_path / "in")
+    result = run("export", src, "--out", tmp_path / "out", "-q")
+    assert result.exit_code == ExitCode.INPUT_FAILED
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {src / 'b-blank.txt'}: file is empty.\n"
+    assert (tmp_path / "out" / "a-leaflet.bundle.json").is_file()
+
+
+def test_progress_bar_when_forced(tmp_path: Path) -> None:
+    src = corpus(tmp_path / "in")
+    result = run("export", src, "--out", tmp_path / "out",
+                 env={"FHIR_EXPORT_PROGRESS": "always"})
+    err = result.stderr
+    assert "\r\x1b[K[" in err  # a bar redrawn in place
+    assert "0/3 articles" in err and "3/3 articles" in err and "/s" in err
+    # the error is printed above the bar, on its own line; no per-article lines
+    assert f"\r\x1b[KError: {src / 'b-blank.txt'}: file is empty.\n" in err
+    assert "exported " not in err
+    assert err.splitlines()[-1].startswith("3 articles (1 with content")
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "out" / "a-leaflet.bundle.json"),
+        str(tmp_path / "out" / "c-knee.bundle.json"),
+    ]
+
+
+def test_progress_option_never_and_auto_off_a_terminal() -> None:
+    assert choose_mode("auto", False, "text", io.StringIO()) == LINES
+    assert choose_mode("always", False, "text", io.StringIO()) == BAR
+    assert choose_mode("always", True, "text", io.StringIO()) == QUIET
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert choose_mode("auto", False, "text", Tty()) == BAR
+    assert choose_mode("never", False, "text", Tty()) == LINES
+    assert choose_mode("auto", False, "json", Tty()) == LINES
+
+
+def test_bar_counts_rate_and_eta() -> None:
+    now = [0.0]
+    err = io.StringIO()
+    say = Reporter(mode=BAR, err=err, out=io.StringIO(), clock=lambda: now[0])
+    say.start(10)
+    for _ in range(4):
+        now[0] += 0.5
+        say.item("", {}, label="x.html")
+    text = say.bar_text()
+    assert "4/10 articles" in text and "2.0/s" in text and "ETA 0:03" in text
+    assert text.startswith("[########------------]") and text.endswith("x.html")
+    assert duration(3725) == "1:02:05"
+    assert plural(1, "unmapped term") == "1 unmapped term"
+    assert plural(0, "medicine") == "0 medicines"
+
+
+def test_ctrl_c_lists_what_was_written_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        (src / f"{name}.txt").write_text(LEAFLET, encoding="utf-8")
+    real = parallel.run_one
+    calls: list[Any] = []
+
+    def interrupted(source: Any, options: Any) -> Any:
+        calls.append(source)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(source, options)
+
+    monkeypatch.setattr(parallel, "run_one", interrupted)
+    result = run("export", src, "--out", tmp_path / "out", "--jobs", "1",
+                 "--report", tmp_path / "run.json")
+    assert result.exit_code == ExitCode.INTERRUPTED == 130
+    # the report holds the articles finished before Ctrl-C
+    report = json.loads((tmp_path / "run.json").read_text("utf-8"))
+    assert [(a["path"], a["status"]) for a in report["articles"]] == [
+        (str(src / "a.txt"), "exported")]
+    written = tmp_path / "out" / "a.bundle.json"
+    assert result.stdout == f"{written}\n"
+    assert result.stderr.splitlines()[-1] == (
+        f"Interrupted: 1 of 3 articles finished (1 exported, 0 failed); 1 file written "
+        f"into {tmp_path / 'out'} (listed above); manifest.json not updated. Run the "
+        "command again to finish."
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SIGINT to a process group")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_real_sigint_to_the_process_group(tmp_path: Path, jobs: str) -> None:
+    """As a terminal's Ctrl-C: SIGINT to the whole group (workers too); no traceback."""
+    src = tmp_path / "in"
+    src.mkdir()
+    article = (ARTICLES / "warfarin-hospital-guide.html").read_bytes()
+    for n in range(400):
+        (src / f"a{n:03d}.html").write_bytes(article)
+    exe = Path(sys.executable).parent / "fhir-export"
+    proc = subprocess.Popen(
+        [exe, "export", src, "--out", tmp_path / "out", "--jobs", jobs],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        env={**os.environ, "FHIR_EXPORT_PROGRESS": "never"},
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # an article finished: the run is under way
+    assert first.startswith(b"exported ")
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+    assert err.splitlines()[-1].startswith(b"Interrupted: ")
+    assert len(out.splitlines()) >= 1
+
+
+def test_validate_lines_json_and_quiet(tmp_path: Path) -> None:
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    bad = tmp_path / "observation.json"
+    bad.write_text('{"resourceType": "Observation", "status": "final"}', encoding="utf-8")
+    text = run("validate", golden, bad)
+    assert text.exit_code == ExitCode.INPUT_FAILED
+    first, second = text.stderr.splitlines()
+    assert first == f"{golden}: 0 errors, 0 other issues"
+    assert second == f"{bad}: 1 error, 0 other issues"  # singular
+    as_json = run("validate", golden, bad, "--log-format", "json")
+    a, b = (json.loads(line) for line in as_json.stderr.splitlines())
+    assert a == {"path": str(golden), "status": "valid", "error": None, "errors": 0,
+                 "other_issues": 0}
+    assert b["status"] == "invalid" and b["errors"] == 1
+    quiet = run("validate", golden, bad, "-q")
+    assert quiet.stderr.splitlines() == [second]  # only the file with errors
+    assert quiet.stdout == text.stdout  # the issues are validate's result: still printed
+    bar = run("validate", golden, bad, env={"FHIR_EXPORT_PROGRESS": "always"})
+    assert "2/2 files" in bar.stderr and f"\r\x1b[K{second}\n" in bar.stderr
+
+
+def test_one_of_a_kind_is_singular(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [{"fullUrl": "urn:uuid:0b7e1c8e-5a55-4a0e-9a47-6f0b0c1d2e3f",
+                   "resource": {"resourceType": "Organization", "id": "o1", "name": "A"},
+                   "request": {"method": "PUT", "url": "Organization/o1"}}],
+    }), encoding="utf-8")
+    dry = run("push", one, "--server", "http://127.0.0.1:9/fhir", "--dry-run")
+    assert dry.exit_code == ExitCode.OK, dry.stderr
+    assert dry.stdout.startswith("POST http://127.0.0.1:9/fhir application/fhir+json "
+                                 f"transaction 1 entry ({one})")
+    assert dry.stderr.startswith("dry run: 1 request, 1 entry, ")
+    checked = run("validate", one)
+    assert checked.stderr.splitlines()[-1].startswith(f"{one}: 0 errors, ")
+
+
+def test_ctrl_c_in_validate_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fhir_export import validation
+
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    real = validation.validate
+    calls: list[str] = []
+
+    def interrupted(data: bytes, **kwargs: Any) -> Any:
+        calls.append(kwargs["path"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(validation, "validate", interrupted)
+    result = run("validate", golden, golden, golden)
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert result.stderr.splitlines() == [
+        f"{golden}: 0 errors, 0 other issues",
+        "Interrupted: 1 of 3 files validated (each listed above).",
+    ]
