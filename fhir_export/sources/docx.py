@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import replace
 from typing import Any
 
@@ -157,7 +158,8 @@ def _xml_parts(path: str, raw: bytes) -> dict[str, Any]:
             try:
                 with package.open(info) as member:
                     data = member.read(info.file_size + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            # zlib.error: a deflated entry whose data is damaged (the directory is sound)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 raise _fail(
                     path, f"the .docx zip package is damaged or truncated ({exc})"
                 ) from None
