@@ -80,3 +80,60 @@ def test_furniture_stays_dropped_when_the_page_is_flattened(tmp_path: Path) -> N
     text = " ".join(b.text for b in read_article(path, max_bytes=10**8).blocks)
     assert "Aspirin is used to treat pain." in text
     assert "Home page" not in text
+
+
+# --------------------------------------------------------------------------------------------
+# cost: one sentence of repeated facts was quadratic (each trigger read every part after it)
+# --------------------------------------------------------------------------------------------
+
+REPEATED = "aspirin may cause nausea, "
+MIXED = "aspirin may cause nausea or headache, and ibuprofen is used to treat fever and pain, "
+
+
+def _facts(text: str) -> set[tuple[str, str, str]]:
+    from fhir_export import segmentation
+    from fhir_export.extraction import extract
+    from fhir_export.sources import parse_article
+    from fhir_export.terminology import default_lexicon
+
+    raw = parse_article(text.encode(), name="a.txt", shown="a.txt", max_bytes=10**8)
+    extraction = extract(segmentation.segment(raw), default_lexicon(()))
+    return {
+        (m.key, kind, f.text)
+        for m in extraction.medications
+        for kind in ("indications", "side_effects", "warnings")
+        for f in getattr(m, kind)
+    }
+
+
+def test_a_sentence_of_repeated_facts_reads_each_part_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """'aspirin may cause nausea, ' x 400 took 7 s, x 2,500 minutes: each 'may cause' read
+    every part to the sentence's end. Now a trigger's objects stop before the part that holds
+    the next trigger: the characters split into parts grow with the text (2x), not 4x."""
+    from fhir_export.extraction import phrases
+
+    original = phrases.parts
+    counted = [0]
+
+    def parts(text: str, start: int, end: int, **kwargs: bool) -> list[tuple[int, int]]:
+        counted[0] += end - start
+        return original(text, start, end, **kwargs)
+
+    monkeypatch.setattr(phrases, "parts", parts)
+    split = []
+    for repeats in (200, 400):
+        counted[0] = 0
+        assert _facts("Aspirin\n\n" + REPEATED * repeats) == {("aspirin", "side_effects", "nausea")}
+        split.append(counted[0])
+    assert split[1] < 2.2 * split[0], split
+    assert split[1] < 400 * len(REPEATED), "each character split about once"
+
+
+def test_each_trigger_of_a_run_on_sentence_reads_its_own_objects() -> None:
+    """The first trigger no longer reads (and claims) the objects of those after it."""
+    assert _facts("Aspirin and ibuprofen\n\n" + MIXED * 60) == {
+        ("aspirin", "side_effects", "nausea"),
+        ("aspirin", "side_effects", "headache"),
+        ("ibuprofen", "indications", "fever"),
+        ("ibuprofen", "indications", "pain"),
+    }

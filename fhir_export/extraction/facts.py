@@ -189,6 +189,12 @@ class _Nearest:
         return self.mentions[max(self.order[lo:hi])].key if hi > lo else None
 
 
+def _trigger_starts(unit: Unit, text: str) -> list[int]:
+    """Where every trigger phrase of any kind starts in the unit, in order."""
+    found = TRIGGERS.values()
+    return sorted({m.start() for p in found for m in p.finditer(text, unit.start, unit.end)})
+
+
 def _triggered(
     unit: Unit,
     text: str,
@@ -203,6 +209,11 @@ def _triggered(
     # one kind these spans never overlap, so marking them all costs a few passes at most)
     taken = bytearray(unit.end - unit.start)
     nearest = _Nearest(mentions or []) if run_on else None
+    # In a run-on text a trigger's objects end before the part that holds the next trigger
+    # ('aspirin may cause nausea, ibuprofen may cause headache, ...': 'nausea'); that part and
+    # what follows are the next trigger's to read. Each part is read once, not once for every
+    # trigger before it (the cost was the square of the text's length).
+    starts = _trigger_starts(unit, text) if run_on else []
     opening = len(text) - len(text[unit.start : unit.end].lstrip()) - (len(text) - unit.end)
     for kind, pattern in TRIGGERS.items():
         for trig in pattern.finditer(text, unit.start, unit.end):
@@ -241,11 +252,16 @@ def _triggered(
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
+            end = unit.end
+            if starts:
+                following = bisect_left(starts, trig.end())
+                if following < len(starts):
+                    end = phrases.before_part(text, trig.end(), starts[following], unit.end)
             found = objects(
                 kind,
                 text,
                 trig.end(),
-                unit.end,
+                end,
                 unit,
                 lexicon,
                 subject,
