@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 from ..errors import SourceError
 from ..model import BlockKind, RawBlock, RawDocument
 from . import html_metadata, main_content
-from .decode import collapse
+from .decode import collapse, without_bad_references
 from .markup import Role, flat_text
 
 # huge_tree: libxml2 keeps elements nested up to 2048 deep (not 256: deeper text was dropped
@@ -265,6 +265,7 @@ def _first(root: Any, xpath: str) -> Any:
 
 def _parse(path: str, content: str) -> Any:
     content = _XML_DECLARATION.sub("", content, count=1)  # XHTML: the text is decoded already
+    content = without_bad_references(content)  # '&#xFFFE;' would be a character XML refuses
     root = None
     for flatten in (None, *_FLATTEN):
         if flatten is not None:
