@@ -171,3 +171,20 @@ def test_a_reference_to_a_character_xml_refuses_is_dropped(
     assert "It may cause stomach bleeding." in xml
     validated = CliRunner().invoke(main, ["validate", str(out / "refs.bundle.json")])
     assert validated.exit_code == 0, validated.output
+
+
+def test_a_long_run_of_punctuation_inside_a_word_costs_no_backtracking() -> None:
+    """'Interfer[[[[...[[[on alfa-2b is used to treat': the pattern asking whether a sentence
+    names its medicine ('It', 'This medicine' after up to three words) split the run of
+    brackets between its repeated groups every way (39 KB: 30 s, fuzz). Now one way."""
+    import importlib
+    import time
+
+    facts = importlib.import_module("fhir_export.extraction.facts")  # not the function
+    text = "Interfer" + "[" * 20_000 + "on alfa-2b is used to treat cancer."
+    start = time.perf_counter()
+    assert not facts._names_the_medicine(text, 0, text.index("used"))
+    assert time.perf_counter() - start < 1.0
+    assert facts._names_the_medicine("So far, it is used to treat pain.", 0, 12)
+    assert facts._names_the_medicine("It is used to treat pain.", 0, 6)
+    assert not facts._names_the_medicine("  it is used to treat pain.", 0, 8)  # as before

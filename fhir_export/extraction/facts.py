@@ -136,7 +136,7 @@ _DEFINES = re.compile(
 )
 _RELATIVE = re.compile(r"\b(?:that|which)\s+(?:\w+\s+){0,2}$", re.I)
 _MED_REF = re.compile(
-    r"^(?:\W*\w+\W+){0,3}?(?:it|this (?:medicine|drug|medication|treatment|injection|"
+    r"^(?:\W*\w+\W+(?:\w+\W+){0,2}?)?(?:it|this (?:medicine|drug|medication|treatment|injection|"
     r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
     r"\b(?:side effects?|adverse (?:effects|reactions))\b|"
     r"^\s*(?:route|drug class|brand names?|generic name|(?:common |main )?uses?|"
