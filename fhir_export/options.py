@@ -40,3 +40,4 @@ class ExportOptions:
     fhir_version: str = "R4"  # "R4" (4.0.1) or "R5" (5.0.0): the release the bundles are in
     follow_symlinks: bool = False  # follow symlinks out of the input root, and symlinked folders
     jobs: int = 1  # worker processes for export and --format ndjson (1: in this process)
+    article_timeout: float = 300.0  # seconds one article may take (read to serialize); 0: none

@@ -8,10 +8,18 @@ sentences whose cost grew with the square of their length, and an article over i
 
 from __future__ import annotations
 
+import json
+import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from test_hardening import JOBS, error_lines, run, three_articles
 
+from fhir_export import article_export
+from fhir_export.cli import main
+from fhir_export.errors import ExitCode
 from fhir_export.sources import read_article
 
 
@@ -152,10 +160,6 @@ def test_a_reference_to_a_character_xml_refuses_is_dropped(
 ) -> None:
     """libxml2 turns '&#xFFFE;' into U+FFFE; beside an element we drop (a button, a script)
     lxml then refused to join the text around it ('All strings must be XML compatible')."""
-    from click.testing import CliRunner
-
-    from fhir_export.cli import main
-
     body = (
         "<h1>Aspirin</h1><p>Aspirin is used to treat pain.</p>"
         f"<{reference * 3}button>OK</button>{reference}<script>x()</script>{reference}"
@@ -188,3 +192,88 @@ def test_a_long_run_of_punctuation_inside_a_word_costs_no_backtracking() -> None
     assert facts._names_the_medicine("So far, it is used to treat pain.", 0, 12)
     assert facts._names_the_medicine("It is used to treat pain.", 0, 6)
     assert not facts._names_the_medicine("  it is used to treat pain.", 0, 8)  # as before
+
+
+# --------------------------------------------------------------------------------------------
+# --article-timeout: one article over its time fails alone, nothing of it written
+# --------------------------------------------------------------------------------------------
+
+def _stuck_on_ibuprofen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Extraction never ends for the ibuprofen article: a loop that even swallows every
+    Exception, as a stage or library might (the limit must get through anyway)."""
+    original = article_export.extract
+
+    def extract(article: Any, lexicon: Any) -> Any:
+        if "Ibuprofen" in article.text:
+            while True:
+                try:
+                    while True:
+                        pass
+                except Exception:  # noqa: S112 (the point: an except that catches everything)
+                    continue
+        return original(article, lexicon)
+
+    monkeypatch.setattr(article_export, "extract", extract)
+
+
+@pytest.mark.parametrize("jobs", JOBS)
+def test_an_article_over_its_time_fails_alone_and_keeps_its_previous_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    src = three_articles(tmp_path / "in")
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    first = run("export", tmp_path / "in", "--out", out, "--jobs", jobs)
+    assert first.exit_code == 0, first.output
+    before = (out / "ibuprofen.bundle.json").read_bytes()
+    _stuck_on_ibuprofen(monkeypatch)
+    result = run("export", tmp_path / "in", "--out", out, "--report", report, "--jobs", jobs,
+                  "--article-timeout", "0.3")
+    assert "Traceback" not in result.output
+    assert result.exit_code == ExitCode.INPUT_FAILED == 1
+    assert error_lines(result) == [f"Error: {src[1]}: timed out after 0.3 s (--article-timeout)."]
+    assert (out / "ibuprofen.bundle.json").read_bytes() == before  # nothing half-written
+    assert sorted(p.name for p in out.glob("*.bundle.json")) == [
+        "aspirin.bundle.json", "ibuprofen.bundle.json", "naproxen.bundle.json"]
+    assert not list(out.glob(".fhir-export-*"))
+    rows = {Path(r["path"]).name: r for r in json.loads(report.read_text())["articles"]}
+    assert rows["ibuprofen.txt"]["status"] == "failed"
+    assert "timed out after 0.3 s" in json.dumps(rows["ibuprofen.txt"])
+    assert rows["naproxen.txt"]["status"] != "failed"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left behind
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+
+
+@pytest.mark.parametrize("mode", ["--merge", "ndjson", "stdout"])
+def test_the_time_limit_holds_in_every_export_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    src = three_articles(tmp_path / "in")
+    _stuck_on_ibuprofen(monkeypatch)
+    out = tmp_path / "out"
+    args: list[str | Path] = ["export", "--article-timeout", "0.3", "--jobs", "1"]
+    if mode == "stdout":
+        args += [src[1], "--out", "-"]
+    else:
+        args += [tmp_path / "in", "--out", out]
+        args += ["--merge"] if mode == "--merge" else ["--format", "ndjson"]
+    result = run(*args)
+    assert "Traceback" not in result.output
+    assert result.exit_code == ExitCode.INPUT_FAILED
+    assert error_lines(result) == [f"Error: {src[1]}: timed out after 0.3 s (--article-timeout)."]
+    if mode == "--merge":
+        corpus = (out / "corpus.bundle.json").read_text(encoding="utf-8")
+        assert "Naproxen" in corpus and "Ibuprofen" not in corpus
+
+
+def test_no_limit_with_zero_and_a_generous_default() -> None:
+    from fhir_export.deadline import deadline
+    from fhir_export.options import ExportOptions
+
+    assert ExportOptions().article_timeout == 300
+    with deadline(0, "a.txt"):
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with deadline(60, "a.txt"):
+        assert 59 < signal.getitimer(signal.ITIMER_REAL)[0] <= 60
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    help_text = run("export", "--help").output
+    assert "--article-timeout SECONDS" in help_text
