@@ -277,3 +277,33 @@ def test_no_limit_with_zero_and_a_generous_default() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     help_text = run("export", "--help").output
     assert "--article-timeout SECONDS" in help_text
+
+
+def test_a_huge_word_is_no_typing_slip_of_a_medicine_name() -> None:
+    """A 40,000-letter word: its one-letter deletions (what a slip is looked up by) were
+    40,000 strings of 40,000 letters (30 s). No name is that long: it is no slip of any."""
+    import time
+
+    from fhir_export.terminology import default_lexicon
+
+    lexicon = default_lexicon(())
+    start = time.perf_counter()
+    assert lexicon.near("chlorphenirami" + "n" * 40_000) is None
+    assert time.perf_counter() - start < 1.0
+    assert lexicon.near("chlorpheniramin") is not None  # a slip of chlorpheniramine
+
+
+def test_a_long_lead_in_is_read_once_for_all_its_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each item of a list asked its lead-in's whole text what the items are: 500 items under
+    a 40 KB lead-in scanned 20 MB (fuzz: 10 s for 50 KB). The answer is kept per lead-in."""
+    import importlib
+
+    facts = importlib.import_module("fhir_export.extraction.facts")  # not the function
+    asked = []
+    original = facts._lead_says
+    monkeypatch.setattr(facts, "_lead_says", lambda lead: asked.append(1) or original(lead))
+    lead = "Aspirin may cause " + "very " * 8_000 + "many side effects, including:"
+    items = "".join(f"\n- side effect number {i}" for i in range(500))
+    found = _facts(f"Aspirin\n\n{lead}{items}\n")
+    assert len(asked) == 1
+    assert ("aspirin", "side_effects", "side effect number 7") in found

@@ -256,7 +256,8 @@ def _triggered(
             if starts:
                 following = bisect_left(starts, trig.end())
                 if following < len(starts):
-                    end = phrases.before_part(text, trig.end(), starts[following], unit.end)
+                    after = starts[following + 1] if following + 1 < len(starts) else unit.end
+                    end = phrases.before_part(text, trig.end(), starts[following], after)
             found = objects(
                 kind,
                 text,
@@ -431,22 +432,38 @@ _INCLUDES = re.compile(r"\b(?:may|can|might|could) include\b|\binclude:?\s*$", r
 _RISK_FACTORS = re.compile(r"\brisk factors?\b[^.:;]{0,40}:?\s*$", re.I)
 
 
-def _list_kind(unit: Unit) -> FindingKind | None:
-    lead: Unit | None = unit.lead
-    if lead is not None and _RISK_FACTORS.search(lead.text):
-        return None
+def _list_kind(
+    unit: Unit, lead_kinds: dict[int, tuple[bool, FindingKind | None]]
+) -> FindingKind | None:
+    """What the items of a list are; `lead_kinds` keeps what each lead-in says (read once,
+    not once per item: a long lead-in over many items cost the square of its length)."""
+    if unit.lead is None:
+        return _section_fact(unit)
+    if id(unit.lead) not in lead_kinds:
+        lead_kinds[id(unit.lead)] = _lead_says(unit.lead)
+    decided, kind = lead_kinds[id(unit.lead)]
+    return kind if decided else _section_fact(unit)
+
+
+def _lead_says(first: Unit) -> tuple[bool, FindingKind | None]:
+    """(True, the kind or None) when a lead-in (or the chain of items above a nested list)
+    says what its items are or that they are nothing; (False, None) to leave it to the
+    section."""
+    lead: Unit | None = first
+    if _RISK_FACTORS.search(first.text):
+        return True, None
     while lead is not None:
         for kind, pattern in LIST_LEADS:
             if pattern.search(lead.text + " ") or pattern.search(lead.text.rstrip(":; ") + " "):
-                return kind
+                return True, kind
         if lead.kind is not BlockKind.ITEM and not (
             _FREQUENCY.search(lead.text) or _INCLUDES.search(lead.text)
         ):
-            return None  # a lead-in that says nothing about its list
+            return True, None  # a lead-in that says nothing about its list
         if lead.kind is not BlockKind.ITEM:
             break  # "Common (may affect up to 1 in 10 people):": the section says what
         lead = lead.lead  # a nested list under "- relieves aches due to:" inherits its kind
-    return _section_fact(unit)
+    return False, None
 
 
 def facts(
@@ -455,6 +472,7 @@ def facts(
     out: list[Finding] = []
     context: dict[int, str | None] = {}
     last_kind: FindingKind | None = None
+    lead_kinds: dict[int, tuple[bool, FindingKind | None]] = {}  # per lead-in (its id)
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
@@ -471,7 +489,7 @@ def facts(
         if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING or unit.is_credit_link:
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
-            kind = _list_kind(unit)
+            kind = _list_kind(unit, lead_kinds)
             own = (
                 _triggered(unit, text, lexicon, group, mentions)
                 or _used_to(unit, text, lexicon)

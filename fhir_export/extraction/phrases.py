@@ -75,7 +75,7 @@ def clause(text: str, start: int, end: int) -> tuple[int, int]:
 def before_part(text: str, start: int, at: int, end: int) -> int:
     """Where the list parts read from `start` end before the part that holds `at`: at the
     last separator before `at`; with none, that part is the first and ends at the next
-    separator (or at `end`)."""
+    separator (or at `end`, where the trigger after the next one starts)."""
     last = None
     for match in _SEP.finditer(text, start, at):
         last = match
