@@ -214,6 +214,15 @@ def _damaged_entry() -> bytes:
     return bytes(data)
 
 
+def _version_needed(version: int) -> bytes:
+    """A package whose central directory says a newer zip version is needed to extract it
+    (fuzz: NotImplementedError 'zip file version 24.2' from zipfile)."""
+    data = bytearray(_package_with())
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 6, version)
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
@@ -232,8 +241,11 @@ def _damaged_entry() -> bytes:
         (b"Lisinopril notes, not a package\n", "is not a Word document (a .docx is a zip package)"),
         (_damaged_entry(), "the .docx zip package is damaged or truncated (Error -3 while "
                            "decompressing data: invalid block type)"),
+        (_version_needed(242), "the .docx zip package is damaged or truncated (zip file "
+                               "version 24.2)"),
     ],
-    ids=["entries", "bzip2", "nesting", "malformed", "external-dtd", "text", "damaged-entry"],
+    ids=["entries", "bzip2", "nesting", "malformed", "external-dtd", "text", "damaged-entry",
+         "zip-version"],
 )
 def test_more_bad_packages(tmp_path: Path, data: bytes, problem: str) -> None:
     path = tmp_path / "bad.docx"

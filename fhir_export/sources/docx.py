@@ -107,7 +107,8 @@ def _open(path: str, raw: bytes) -> zipfile.ZipFile:
         )
     try:
         return zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
+            NotImplementedError) as exc:  # a zip 'version needed' above what zipfile reads
         if raw.startswith(b"PK"):
             raise _fail(path, f"the .docx zip package is damaged or truncated ({exc})") from None
         raise _fail(path, "is not a Word document (a .docx is a zip package)") from None
