@@ -5,10 +5,10 @@ A benchmark, not a test: it asserts nothing and pytest never collects it. Run it
     cd /path/to/repo && .venv/bin/python benchmarks/linear_cost.py [--kb 16] [--steps 7]
 
 For each shape of article below (a run-on paragraph in lower case, lower-case sentences full
-of side effects, ordinary sentences), it builds an article of --kb kilobytes, doubles it
---steps times, and exports each size in memory (JSON, the whole pipeline through serialization,
-nothing written; best of --repeat). It prints the size, the seconds and the ratio to the size
-before: about 2 means linear, about 4 quadratic.
+of side effects, ordinary sentences, one sentence of repeated facts), it builds an article of
+--kb kilobytes, doubles it --steps times, and exports each size in memory (JSON, the whole
+pipeline through serialization, nothing written; best of --repeat). It prints the size, the
+seconds and the ratio to the size before: about 2 means linear, about 4 quadratic.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ SHAPES = {
     "lower-case": "aspirin may cause bleeding, nausea and headache; ibuprofen can cause ulcers. ",
     # ordinary sentences
     "sentences": "Aspirin may cause bleeding, nausea and headache. It is used to treat pain. ",
+    # one sentence of repeated facts: every 'may cause' read every part after it (quadratic)
+    "repeated": "aspirin may cause nausea, ",
 }
 
 

@@ -428,6 +428,15 @@ class _ExportLines:
     "articles in this process.",
 )
 @click.option(
+    "--article-timeout",
+    type=click.FloatRange(0),
+    default=300,
+    show_default=True,
+    metavar="SECONDS",
+    help="Fail an article that takes longer than this to export (one error line, nothing of "
+    "it written; the others go on). 0: no limit.",
+)
+@click.option(
     "--follow-symlinks",
     is_flag=True,
     help="Follow symlinks below the given paths that lead out of them, and symlinked "
@@ -455,6 +464,7 @@ def export_command(
     report: Path | None,
     verbose: bool,
     jobs: int | None,
+    article_timeout: float,
     follow_symlinks: bool,
     html: Path | None,
 ) -> None:
@@ -476,6 +486,7 @@ def export_command(
         jobs=jobs or os.cpu_count() or 1,
         follow_symlinks=follow_symlinks,
         encoding=click.get_current_context().meta.get(_REPORTING, {}).get("encoding"),
+        article_timeout=article_timeout,
     )
     sources = paths or ("source",)
     if "-" in sources:

@@ -77,6 +77,12 @@ class SourceError(ExportError):
     stage = "read"
 
 
+class TimeLimitError(ExportError):
+    """An article took longer than --article-timeout: it fails alone, nothing of it written."""
+
+    stage = "timeout"
+
+
 class UsageError(ExportError):
     """The command asks for something that cannot be done as asked."""
 

@@ -41,3 +41,4 @@ class ExportOptions:
     follow_symlinks: bool = False  # follow symlinks out of the input root, and symlinked folders
     jobs: int = 1  # worker processes for export and --format ndjson (1: in this process)
     encoding: str | None = None  # --encoding: text articles' codec, over BOM, <meta> and UTF-8
+    article_timeout: float = 300.0  # seconds one article may take (read to serialize); 0: none

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .article_export import export_article, timed
+from .deadline import deadline
 from .errors import ExportError, InternalError
 from .options import ExportOptions, OutputFormat
 from .report import ArticleResult
@@ -102,14 +103,16 @@ def run_chunk(sources: Sequence[Source], options: ExportOptions) -> list[Outcome
 
 
 def run_one(source: Source, options: ExportOptions) -> Outcome:
-    """One article file through export_article; any failure, expected or not, is its
-    outcome's error (an unexpected one an InternalError naming the stage), never raised."""
+    """One article file through export_article within options.article_timeout; any failure,
+    expected or not, is its outcome's error (an unexpected one an InternalError naming the
+    stage, one over its time a TimeLimitError), never raised."""
     outcome = Outcome()
     path = str(source.path)
     try:
-        with timed(outcome.seconds, "read"):
-            data = read_file(source.path, max_bytes=options.max_bytes)
-        exported = export_article(data, source.relative, options, path=path)
+        with deadline(options.article_timeout, path):
+            with timed(outcome.seconds, "read"):
+                data = read_file(source.path, max_bytes=options.max_bytes)
+            exported = export_article(data, source.relative, options, path=path)
     except InternalError as exc:
         exc.path = exc.path or path
         outcome.error = exc

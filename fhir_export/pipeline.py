@@ -22,6 +22,7 @@ from . import bundling, convert, manifest, parallel
 from .article_export import export_article, map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
+from .deadline import deadline
 from .discovery import Input, discover
 from .errors import (
     ExportError,
@@ -305,10 +306,12 @@ def _mapped_checked(
     lexicon: Lexicon,
     seen: dict[str, Path],
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
-    """map_resources for one input, refused when an earlier article of the run had its identity."""
-    resources, result = map_resources(
-        source.path, options, report, lexicon, relative=source.relative
-    )
+    """map_resources for one input within options.article_timeout, refused when an earlier
+    article of the run had its identity."""
+    with deadline(options.article_timeout, str(source.path)):
+        resources, result = map_resources(
+            source.path, options, report, lexicon, relative=source.relative
+        )
     _check_identity(seen, _identity(resources[0]), source.path)
     return resources, result
 
@@ -456,13 +459,20 @@ def export_one(path: str, options: ExportOptions) -> tuple[bytes, ExportReport]:
             path=path,
             hint="Name one file.",
         )
-    rendered = _attempt(report, str(files[0].path), render, files[0].path, options, report,
-                        lexicon, relative=files[0].relative)
+    rendered = _attempt(report, str(files[0].path), _render_in_time, files[0], options, report,
+                        lexicon)
     if rendered is None:
         raise report.errors[-1]
     outputs, result = rendered
     report.results.append(result)
     return outputs[options.output_format.suffixes()[0]], report
+
+
+def _render_in_time(
+    source: Input, options: ExportOptions, report: ExportReport, lexicon: Lexicon
+) -> tuple[dict[str, bytes], ArticleResult]:
+    with deadline(options.article_timeout, str(source.path)):
+        return render(source.path, options, report, lexicon, relative=source.relative)
 
 
 def convert_files(

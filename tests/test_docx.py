@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -203,6 +204,25 @@ def _package_with(**parts: str) -> bytes:
     return fx.package({**fx.word(fx.document(fx.p("Lisinopril")), None), **parts})
 
 
+def _damaged_entry() -> bytes:
+    """A sound zip directory over a deflated document.xml whose data is not deflate: its
+    first block says 'reserved block type' (issue #15: zlib.error, not one error line)."""
+    data = bytearray(_package_with())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("word/document.xml")
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    data[info.header_offset + 30 + name_length + extra_length] = 0xFF
+    return bytes(data)
+
+
+def _version_needed(version: int) -> bytes:
+    """A package whose central directory says a newer zip version is needed to extract it
+    (fuzz: NotImplementedError 'zip file version 24.2' from zipfile)."""
+    data = bytearray(_package_with())
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 6, version)
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
@@ -219,8 +239,13 @@ def _package_with(**parts: str) -> bytes:
             "<w:styles", '<!DOCTYPE x SYSTEM "http://example.org/x.dtd"><w:styles')}),
          "the .docx part word/styles.xml has a DOCTYPE"),
         (b"Lisinopril notes, not a package\n", "is not a Word document (a .docx is a zip package)"),
+        (_damaged_entry(), "the .docx zip package is damaged or truncated (Error -3 while "
+                           "decompressing data: invalid block type)"),
+        (_version_needed(242), "the .docx zip package is damaged or truncated (zip file "
+                               "version 24.2)"),
     ],
-    ids=["entries", "bzip2", "nesting", "malformed", "external-dtd", "text"],
+    ids=["entries", "bzip2", "nesting", "malformed", "external-dtd", "text", "damaged-entry",
+         "zip-version"],
 )
 def test_more_bad_packages(tmp_path: Path, data: bytes, problem: str) -> None:
     path = tmp_path / "bad.docx"

@@ -8,6 +8,7 @@ classes come from the language's `words` rule pack.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import rules
 
@@ -18,7 +19,9 @@ _OTHER = re.compile(r"other\s+", re.I)
 _JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
 
 
+@lru_cache(maxsize=1 << 16)
 def _kind(word: str, language: str) -> str | None:
+    """The word class of a word (cached: every part of every list asks, mostly the same)."""
     rule = rules.load("words", language).first(word.strip().lower())
     return rule.kind if rule else None
 

@@ -139,7 +139,7 @@ _DEFINES = re.compile(
 )
 _RELATIVE = re.compile(r"\b(?:that|which)\s+(?:\w+\s+){0,2}$", re.I)
 _MED_REF = re.compile(
-    r"^(?:\W*\w+\W+){0,3}?(?:it|this (?:medicine|drug|medication|treatment|injection|"
+    r"^(?:\W*\w+\W+(?:\w+\W+){0,2}?)?(?:it|this (?:medicine|drug|medication|treatment|injection|"
     r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
     r"\b(?:side effects?|adverse (?:effects|reactions))\b|"
     r"^\s*(?:route|drug class|brand names?|generic name|(?:common |main )?uses?|"
@@ -197,6 +197,12 @@ class _Nearest:
         return self.mentions[max(self.order[lo:hi])].key if hi > lo else None
 
 
+def _trigger_starts(unit: Unit, text: str) -> list[int]:
+    """Where every trigger phrase of any kind starts in the unit, in order."""
+    found = TRIGGERS.values()
+    return sorted({m.start() for p in found for m in p.finditer(text, unit.start, unit.end)})
+
+
 def _triggered(
     unit: Unit,
     text: str,
@@ -211,6 +217,11 @@ def _triggered(
     # one kind these spans never overlap, so marking them all costs a few passes at most)
     taken = bytearray(unit.end - unit.start)
     nearest = _Nearest(mentions or []) if run_on else None
+    # In a run-on text a trigger's objects end before the part that holds the next trigger
+    # ('aspirin may cause nausea, ibuprofen may cause headache, ...': 'nausea'); that part and
+    # what follows are the next trigger's to read. Each part is read once, not once for every
+    # trigger before it (the cost was the square of the text's length).
+    starts = _trigger_starts(unit, text) if run_on else []
     opening = len(text) - len(text[unit.start : unit.end].lstrip()) - (len(text) - unit.end)
     for kind, pattern in TRIGGERS.items():
         for trig in pattern.finditer(text, unit.start, unit.end):
@@ -249,11 +260,17 @@ def _triggered(
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
+            end = unit.end
+            if starts:
+                following = bisect_left(starts, trig.end())
+                if following < len(starts):
+                    after = starts[following + 1] if following + 1 < len(starts) else unit.end
+                    end = phrases.before_part(text, trig.end(), starts[following], after)
             found = objects(
                 kind,
                 text,
                 trig.end(),
-                unit.end,
+                end,
                 unit,
                 lexicon,
                 subject,
@@ -433,22 +450,38 @@ _CRITERIA = re.compile(
 )
 
 
-def _list_kind(unit: Unit) -> FindingKind | None:
-    lead: Unit | None = unit.lead
-    if lead is not None and (_RISK_FACTORS.search(lead.text) or _CRITERIA.search(lead.text)):
-        return None
+def _list_kind(
+    unit: Unit, lead_kinds: dict[int, tuple[bool, FindingKind | None]]
+) -> FindingKind | None:
+    """What the items of a list are; `lead_kinds` keeps what each lead-in says (read once,
+    not once per item: a long lead-in over many items cost the square of its length)."""
+    if unit.lead is None:
+        return _section_fact(unit)
+    if id(unit.lead) not in lead_kinds:
+        lead_kinds[id(unit.lead)] = _lead_says(unit.lead)
+    decided, kind = lead_kinds[id(unit.lead)]
+    return kind if decided else _section_fact(unit)
+
+
+def _lead_says(first: Unit) -> tuple[bool, FindingKind | None]:
+    """(True, the kind or None) when a lead-in (or the chain of items above a nested list)
+    says what its items are or that they are nothing; (False, None) to leave it to the
+    section."""
+    lead: Unit | None = first
+    if _RISK_FACTORS.search(first.text) or _CRITERIA.search(first.text):
+        return True, None
     while lead is not None:
         for kind, pattern in LIST_LEADS:
             if pattern.search(lead.text + " ") or pattern.search(lead.text.rstrip(":; ") + " "):
-                return kind
+                return True, kind
         if lead.kind is not BlockKind.ITEM and not (
             _FREQUENCY.search(lead.text) or _INCLUDES.search(lead.text)
         ):
-            return None  # a lead-in that says nothing about its list
+            return True, None  # a lead-in that says nothing about its list
         if lead.kind is not BlockKind.ITEM:
             break  # "Common (may affect up to 1 in 10 people):": the section says what
         lead = lead.lead  # a nested list under "- relieves aches due to:" inherits its kind
-    return _section_fact(unit)
+    return False, None
 
 
 def facts(
@@ -457,6 +490,7 @@ def facts(
     out: list[Finding] = []
     context: dict[int, str | None] = {}
     last_kind: FindingKind | None = None
+    lead_kinds: dict[int, tuple[bool, FindingKind | None]] = {}  # per lead-in (its id)
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
@@ -473,7 +507,7 @@ def facts(
         if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING or unit.is_credit_link:
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
-            kind = _list_kind(unit)
+            kind = _list_kind(unit, lead_kinds)
             own = (
                 _triggered(unit, text, lexicon, group, mentions)
                 or _used_to(unit, text, lexicon)

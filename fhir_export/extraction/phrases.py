@@ -73,6 +73,19 @@ def clause(text: str, start: int, end: int) -> tuple[int, int]:
     return start, (match.start() if match else end)
 
 
+def before_part(text: str, start: int, at: int, end: int) -> int:
+    """Where the list parts read from `start` end before the part that holds `at`: at the
+    last separator before `at`; with none, that part is the first and ends at the next
+    separator (or at `end`, where the trigger after the next one starts)."""
+    last = None
+    for match in _SEP.finditer(text, start, at):
+        last = match
+    if last is not None:
+        return last.start()
+    after = _SEP.search(text, at, end)
+    return after.start() if after else end
+
+
 def parts(
     text: str, start: int, end: int, *, split_or: bool = False, examples: bool = False
 ) -> list[tuple[int, int]]:

@@ -564,7 +564,7 @@ def heading_conditions(
         if heading is None:
             continue
         for mention in mentions:
-            if mention.brand or not any(r.match(text[mention.end : unit.end]) for r in helps):
+            if mention.brand or not any(r.match(text, mention.end, unit.end) for r in helps):
                 continue
             named = lexicon.scan(heading.tokens, CONDITION_KINDS)
             if named:

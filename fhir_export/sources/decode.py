@@ -151,6 +151,29 @@ def _forced(raw: bytes, path: str, label: str) -> tuple[str, str]:
         ) from None
 
 
+# a numeric character reference (HTML: the semicolon is optional, zeros may lead)
+_REFERENCE = re.compile(r"&#(?:[xX]0*([0-9a-fA-F]{1,8})(?![0-9a-fA-F])|0*([0-9]{1,10})(?![0-9]));?")
+
+
+def without_bad_references(text: str) -> str:
+    """Numeric character references to characters XML refuses (C0 controls but tab and line
+    breaks, noncharacters such as U+FFFE) dropped, a form feed made a space: an HTML parser
+    turns `&#xFFFE;` into the character itself, which no XML tree or output then takes."""
+    if "&#" not in text:
+        return text
+
+    def kept(match: re.Match[str]) -> str:
+        hexadecimal, decimal = match.groups()
+        code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        if code == 0x0C:
+            return " "
+        if code < 0x110000 and _NOT_XML.match(chr(code)):
+            return ""
+        return match.group()
+
+    return _REFERENCE.sub(kept, text)
+
+
 def normalize_text(text: str) -> str:
     """Unicode NFC; terminal escapes, control characters, noncharacters (U+FFFE, ...), lone
     surrogates and invisible marks dropped (C1 characters read as windows-1252 first); Latin

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import replace
 from typing import Any
 
@@ -106,7 +107,8 @@ def _open(path: str, raw: bytes) -> zipfile.ZipFile:
         )
     try:
         return zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
+            NotImplementedError) as exc:  # a zip 'version needed' above what zipfile reads
         if raw.startswith(b"PK"):
             raise _fail(path, f"the .docx zip package is damaged or truncated ({exc})") from None
         raise _fail(path, "is not a Word document (a .docx is a zip package)") from None
@@ -157,7 +159,8 @@ def _xml_parts(path: str, raw: bytes) -> dict[str, Any]:
             try:
                 with package.open(info) as member:
                     data = member.read(info.file_size + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            # zlib.error: a deflated entry whose data is damaged (the directory is sound)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 raise _fail(
                     path, f"the .docx zip package is damaged or truncated ({exc})"
                 ) from None

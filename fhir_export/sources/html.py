@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 from ..errors import SourceError
 from ..model import BlockKind, RawBlock, RawDocument
 from . import html_metadata, main_content
-from .decode import collapse
+from .decode import collapse, without_bad_references
 from .markup import Role, flat_text
 
 # huge_tree: libxml2 keeps elements nested up to 2048 deep (not 256: deeper text was dropped
@@ -37,8 +37,9 @@ _PARSER = lxml_html.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, recover=True, huge_tree=True
 )
 # Nested deeper than libxml2 goes: tags that only wrap text are taken out first, then divs, so
-# the text stays (its formatting does not matter to extraction), then lists and tables; past
-# that, what libxml2 read is kept.
+# the text stays (its formatting does not matter to extraction), then lists and tables, then
+# any other element but headings and paragraphs, then those; only furniture and the elements
+# dropped unread (scripts, forms, ...) nested that deep lose what lies deeper.
 _FLATTEN = (
     re.compile(
         r"</?(?:b|i|u|s|em|strong|span|font|small|big|sub|sup|mark|strike|tt|abbr|cite|q|a)"
@@ -47,6 +48,15 @@ _FLATTEN = (
     ),
     re.compile(r"</?(?:div|section|article|aside|blockquote|center)(?:\s[^<>]*)?/?>", re.I),
     re.compile(r"</?(?:ul|ol|li|dl|dt|dd|table|thead|tbody|tr|td|th)(?:\s[^<>]*)?/?>", re.I),
+    # any other element but the page's frame, headings, paragraphs and the elements dropped
+    # unread (_UNSAFE_TAGS): an unknown tag nested 3,000 deep keeps its text too
+    re.compile(
+        r"</?(?!(?:html|head|body|title|meta|link|base|h[1-6]|p|br|pre|script|style|noscript|"
+        r"nav|aside|footer|template|iframe|object|embed|svg|canvas|form|button|input|select|"
+        r"textarea|video|audio|picture|img|map|dialog)[\s/>])[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>",
+        re.I,
+    ),
+    re.compile(r"</?(?:h[1-6]|p|pre)(?:\s[^<>]*)?/?>", re.I),  # and last headings, paragraphs
 )
 _UNSAFE_TAGS = (
     "script",
@@ -255,6 +265,7 @@ def _first(root: Any, xpath: str) -> Any:
 
 def _parse(path: str, content: str) -> Any:
     content = _XML_DECLARATION.sub("", content, count=1)  # XHTML: the text is decoded already
+    content = without_bad_references(content)  # '&#xFFFE;' would be a character XML refuses
     root = None
     for flatten in (None, *_FLATTEN):
         if flatten is not None:

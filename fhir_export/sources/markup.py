@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -17,24 +17,27 @@ class Role(Enum):
 
 
 def flat_text(el: Any, role: Callable[[Any], Role]) -> str:
-    """The element's text: each child read as `role` says; tails always kept."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            kind = role(child)
-            if kind is Role.BREAK:
-                parts.append(" ")
-            elif kind is Role.BLOCK:
-                parts.append(" ")
-                walk(child)
-                parts.append(" ")
-            elif kind is Role.INLINE:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
+    """The element's text: each child read as `role` says; tails always kept. Iterative, so
+    that markup nested as deep as the parser keeps (2048) costs no Python recursion."""
+    parts: list[str] = [el.text or ""]
+    # per open element: its children still to read, and what follows its own text (a block's
+    # closing word break, its tail)
+    stack: list[tuple[Iterator[Any], str]] = [(iter(el), "")]
+    while stack:
+        children, after = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            parts.append(after)
+            continue
+        kind = role(child)
+        tail = child.tail or ""
+        if kind is Role.BREAK:
+            parts.append(" " + tail)
+        elif kind is Role.SKIP:
+            parts.append(tail)
+        else:
+            space = " " if kind is Role.BLOCK else ""
+            parts.append(space + (child.text or ""))
+            stack.append((iter(child), space + tail))
     return collapse("".join(parts))

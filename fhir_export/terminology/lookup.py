@@ -120,6 +120,7 @@ class Lexicon:
         self._first: dict[str, int] = {}  # first token of any term -> its longest term
         self.max_len = 1
         self._near: dict[str, tuple[str, ...]] | None = None
+        self._near_longest = 0  # letters of the longest name in the near index
         self._near_seen: dict[str, Entry | None] = {}  # near()'s answers, bounded
         for data in entries:
             self._add(data)
@@ -222,6 +223,8 @@ class Lexicon:
         if word in self._near_seen:  # the same long words come back in every article
             return self._near_seen[word]
         index = self._near_index()
+        if len(word) > self._near_longest + 1:
+            return None  # no slip away from any name (and its deletions would cost len**2)
         hits = {name for variant in (word, *_deletions(word)) for name in index.get(variant, ())}
         entries = {self._index[(name,)] for name in sorted(hits) if _one_slip(word, name)}
         found = (
@@ -249,6 +252,7 @@ class Lexicon:
                     for variant in (name, *_deletions(name)):
                         index.setdefault(variant, []).append(name)
             self._near = {k: tuple(sorted(set(v))) for k, v in index.items()}
+            self._near_longest = max((len(k) for k in self._near), default=0)
         return self._near
 
     def lookup(self, phrase: str, kinds: frozenset[str] | None = None) -> Concept | None:

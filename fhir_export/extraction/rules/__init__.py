@@ -25,6 +25,7 @@ sources of a kind's rules joined with `|` in file order into one pattern (`Pack.
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,12 +82,14 @@ class Rule:
         kind's rules into one pattern and never needs most of them one by one."""
         return _compiled(self.source, self.flags)
 
-    def match(self, text: str) -> re.Match[str] | None:
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        """The rule on text[pos:endpos], without copying it: a long text's tail read once per
+        mention would cost the square of its length (the pattern's `$` matches at endpos)."""
         if self.anchor == "start":
-            return self.pattern.match(text)
+            return self.pattern.match(text, pos, endpos)
         if self.anchor == "full":
-            return self.pattern.fullmatch(text)
-        return self.pattern.search(text)
+            return self.pattern.fullmatch(text, pos, endpos)
+        return self.pattern.search(text, pos, endpos)
 
     def fires(self, text: str) -> bool:
         return self.match(text) is not None
