@@ -569,3 +569,15 @@ def test_a_label_list_of_uses_for_patients_with_a_condition() -> None:
     assert texts(med(x, "atorvastatin").indications) == [
         "primary hypercholesterolemia (heterozygous familial and nonfamilial)"
     ]
+
+
+def test_a_label_whose_title_names_no_medicine_is_about_the_one_it_names_most() -> None:
+    x = run(
+        *["Metformin lowers blood sugar."] * 10,
+        "Do not take metformin with cimetidine.",
+        ("heading", "Adverse reactions"),
+        "Nausea has been reported.",
+        title="HIGHLIGHTS OF PRESCRIBING INFORMATION",
+    )
+    assert texts(med(x, "metformin").side_effects) == ["Nausea"]
+    assert texts(med(x, "cimetidine").side_effects) == []

@@ -518,7 +518,18 @@ def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
         named = Counter(m.key for ms in found.per_unit.values() for m in ms)
         if all(named[k] == 1 for k in found.names if k != drugs[0]):
             return drugs[0]
+    # a label or leaflet whose title names no medicine ("HIGHLIGHTS OF PRESCRIBING
+    # INFORMATION"): the medicine it names far more often than any other
+    counts = Counter(m.key for ms in found.per_unit.values() for m in ms).most_common(2)
+    if counts and counts[0][0] in drugs and counts[0][1] >= _DOMINANT_MIN and (
+        len(counts) == 1 or counts[0][1] >= _DOMINANT_RATIO * counts[1][1]
+    ):
+        return counts[0][0]
     return None
+
+
+_DOMINANT_MIN = 10  # mentions
+_DOMINANT_RATIO = 4
 
 
 def product_subject(found: Found, products: Sequence[Product]) -> str | None:
