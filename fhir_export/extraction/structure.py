@@ -349,9 +349,10 @@ _HEADING_GLOSS = re.compile(r"\s*\([^()]{1,12}\)\s*$")  # "Extrapyramidal Sympto
 def _heading_effect(
     unit: Unit, text: str, lexicon: Lexicon, kind: FindingKind, names_medicine: bool
 ) -> list[Finding]:
-    """A sub-heading of an adverse reactions or warnings section that is, as a whole, a
-    condition the lexicon knows ("Tardive Dyskinesia", "Neuroleptic Malignant Syndrome
-    (NMS)") names an effect of the medicine; "Cardiovascular Effects" names none."""
+    """A sub-heading of an adverse reactions or warnings section that names an effect of the
+    medicine: a condition the lexicon knows, or a short name that is no topic and no medicine
+    ("Tardive Dyskinesia", "Neuroleptic Malignant Syndrome (NMS)"); "Cardiovascular Effects"
+    names none. Its number ("5.4") is left out; "Serious ..." makes it a warning."""
     number = _HEADING_NUMBER.match(text, unit.start, unit.end)
     start = number.end() if number else unit.start
     gloss = _HEADING_GLOSS.search(text, start, unit.end)
