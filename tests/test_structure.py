@@ -581,3 +581,25 @@ def test_a_label_whose_title_names_no_medicine_is_about_the_one_it_names_most() 
     )
     assert texts(med(x, "metformin").side_effects) == ["Nausea"]
     assert texts(med(x, "cimetidine").side_effects) == []
+
+
+def test_a_term_and_its_gloss_in_a_long_clause_are_one_fact() -> None:
+    x = run(
+        "Metformin is used for the treatment of suspected or laboratory confirmed coronavirus "
+        "disease 2019 (COVID-19) in hospitalized pediatric patients weighing at least 3.5 kg.",
+    )
+    assert texts(med(x, "metformin").indications) == ["coronavirus disease 2019 (COVID-19)"]
+
+
+def test_label_wording_that_states_no_fact_of_the_medicine() -> None:
+    x = run(
+        "There is no known treatment for established cases of tardive dyskinesia.",
+        "Tell your doctor if you take other medicines or treatments for gout.",
+        "It has been postulated that lethargy may result in dehydration.",
+        "Concomitant use can lead to increased plasma levels of metformin.",
+        "Metformin can lower the risk for heart attack in patients with risk factors such as:",
+        "Metformin is used to control mania in cyclic disorders, there may be a mood swing.",
+    )
+    m = med(x, "metformin")
+    assert texts(m.indications) == ["heart attack", "control mania in cyclic disorders"]
+    assert texts(m.side_effects) == [] and texts(m.warnings) == []

@@ -8,11 +8,12 @@ and hedged statements are skipped. Every Finding points at its phrase and its se
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_left, bisect_right
 
 from ..model import BlockKind, Finding, FindingKind
-from ..terminology import Lexicon, tokenize
+from ..terminology import Lexicon, Match, tokenize
 from . import coordination, phrases
 from .instructions import instructions
 from .medications import Found, Mention, group_of
@@ -119,13 +120,33 @@ def objects(
                     named = next(iter(inner.values()))  # "relapsing forms of MS": MS
                 out.append(finding(kind, text, a, e, unit, named, subject, group))
                 continue
-            for m in matches:
+            for m in _glossed(text, matches):
                 if not phrases._HEDGE.search(text[s : m.start]):
                     out.append(
                         finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
                     )
     return out
 
+
+def _glossed(text: str, matches: list[Match]) -> list[Match]:
+    """Lexicon terms of a long clause, a term and its gloss in brackets as one: 'coronavirus
+    disease 2019 (COVID-19) in hospitalized patients' is one fact, not two."""
+    out: list[Match] = []
+    for m in matches:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.concept.id == m.concept.id
+            and _GLOSS_GAP.fullmatch(text, last.end, m.start)
+            and text.startswith(")", m.end)
+        ):
+            out[-1] = dataclasses.replace(last, end=m.end + 1)
+        else:
+            out.append(m)
+    return out
+
+
+_GLOSS_GAP = re.compile(r"\s*\(\s*")
 
 # "hay fever or other upper respiratory allergies": one fact, a named case and its kind
 _OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
