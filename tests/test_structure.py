@@ -603,3 +603,21 @@ def test_label_wording_that_states_no_fact_of_the_medicine() -> None:
     m = med(x, "metformin")
     assert texts(m.indications) == ["heart attack", "control mania in cyclic disorders"]
     assert texts(m.side_effects) == [] and texts(m.warnings) == []
+
+
+def test_a_numbered_part_of_a_warnings_section_reads_the_signs_of_its_reaction() -> None:
+    # a PDF's layout gives "5.1 ..." the level of "5 ...": the numbering says whose part it is
+    x = run(
+        "Metformin is used to treat type 2 diabetes.",
+        ("heading", "5 WARNINGS AND PRECAUTIONS"),
+        ("heading", "5.1 Hypersensitivity Including Infusion-related Reactions"),
+        "Hypersensitivity reactions have been observed during administration. Signs and "
+        "symptoms may include hypotension, tachycardia and wheezing.",
+        ("heading", "8 USE IN SPECIFIC POPULATIONS"),
+        ("heading", "8.1 Lactation"),
+        "Signs and symptoms may include poor feeding.",
+        ("heading", "Flu"),
+        "Signs and symptoms may include fever.",
+    )
+    m = med(x, "metformin")
+    assert texts(m.side_effects + m.warnings) == ["hypotension", "tachycardia", "wheezing"]

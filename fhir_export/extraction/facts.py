@@ -170,6 +170,10 @@ _MED_REF = re.compile(
 )
 
 
+# the kind of finding a section's own sentences state without naming the medicine
+_SECTION_OF = {**FINDING_OF, "warning": FindingKind.SIDE_EFFECT}
+
+
 def _names_the_medicine(text: str, start: int, trigger: int) -> bool:
     """A sentence that names no medicine speaks of the article's medicine only when it says
     so ('It can cause', 'This medicine is used for', 'Side effects include')."""
@@ -269,8 +273,9 @@ def _triggered(
                 unit.subject_source in ("main", "section")
                 and kind in _NEEDS_REFERENCE
                 and not _names_the_medicine(text, lo, at)
-                # under "Uses", a sentence that starts with its verb ("temporarily relieves")
-                and not (FINDING_OF.get(unit.section_kind or "") is kind and opening >= at)
+                # under "Uses", a sentence that starts with its verb ("temporarily relieves");
+                # under "Warnings", one that starts with the signs of its reaction
+                and not (_SECTION_OF.get(unit.section_kind or "") is kind and opening >= at)
             ):
                 continue
             if (

@@ -59,6 +59,7 @@ def classify(article: Article) -> tuple[SectionType, ...]:
     pack = rules.load("sections", article.language)
     out: list[SectionType] = []
     stack: list[tuple[int, SectionType]] = []
+    numbered: dict[str, SectionType] = {}  # "5" -> the type of "5 WARNINGS AND PRECAUTIONS"
     for section in article.sections:
         own: SectionType | None = None
         if section.topic:  # the markup states it (an SPL LOINC section code): before the heading
@@ -78,6 +79,16 @@ def classify(article: Article) -> tuple[SectionType, ...]:
                 )
         while stack and stack[-1][0] >= section.level:
             stack.pop()
+        number = _NUMBER.match(section.heading or "")
+        if own is None and number and "." in number.group(1):
+            # "5.1 Hypersensitivity" under "5 WARNINGS AND PRECAUTIONS" when the layout gave
+            # both the same level (a PDF): the numbering says whose part it is
+            parent_type = numbered.get(number.group(1).rsplit(".", 1)[0])
+            if parent_type is not None and parent_type.kind in _NUMBERED_KINDS:
+                own = SectionType(
+                    index=section.index, kind=parent_type.kind, rule=None,
+                    condition=parent_type.condition,
+                )
         if own is None:
             parent = stack[-1][1] if stack else None
             own = SectionType(
@@ -88,8 +99,16 @@ def classify(article: Article) -> tuple[SectionType, ...]:
             )
         out.append(own)
         stack.append((section.level, own))
+        if number:
+            numbered[number.group(1)] = own
     return tuple(out)
 
+
+# a label's numbered heading: "5 WARNINGS AND PRECAUTIONS", "5.1 Hypersensitivity"
+_NUMBER = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?=[A-Za-z])")
+# the kinds whose numbered parts are of the same kind ("2.1 Testing Before Initiating" under
+# "2 DOSAGE AND ADMINISTRATION" states no route)
+_NUMBERED_KINDS = frozenset({"indication", "side-effect", "warning", "contraindication"})
 
 _EXPLICIT = re.compile(r"[:|\t–—-]|\s{2,}")
 _VALUE_TRIM = re.compile(r"^[\s:|\-–—.]+")
