@@ -621,3 +621,17 @@ def test_a_numbered_part_of_a_warnings_section_reads_the_signs_of_its_reaction()
     )
     m = med(x, "metformin")
     assert texts(m.side_effects + m.warnings) == ["hypotension", "tachycardia", "wheezing"]
+
+
+def test_items_and_parts_that_state_no_fact() -> None:
+    x = run(
+        ("heading", "Warnings"),
+        "Metformin can cause the following:",
+        ("item", "See the Full Prescribing Information for complete dosage and administration."),
+        ("item", "The recommended dosage for adults is 500 mg twice daily."),
+        "Serious adverse reactions have been associated with Metformin.",
+        "Call your doctor right away if your child gets any of the following signs:",
+        "A rare disease called pulmonary arterial hypertension is treated with Metformin.",
+    )
+    m = med(x, "metformin")
+    assert texts(m.side_effects + m.warnings) == []

@@ -15,8 +15,8 @@ from bisect import bisect_left, bisect_right
 from ..model import BlockKind, Finding, FindingKind
 from ..terminology import Lexicon, Match, tokenize
 from . import coordination, phrases
-from .instructions import instructions
-from .medications import Found, Mention, group_of
+from .instructions import instructions, states_nothing
+from .medications import DRUG_KINDS, Found, Mention, group_of
 from .sections import FINDING_OF
 from .triggers import (
     BEFORE_TREATMENT,
@@ -90,6 +90,8 @@ def objects(
         phrase = text[s:e]
         matches = lexicon.scan(tokenize(text, s, e), kinds)
         whole = lexicon.lookup(phrase, kinds)
+        if whole is None and kind in _NAMES_NO_MEDICINE and lexicon.lookup(phrase, DRUG_KINDS):
+            continue  # "adverse reactions have been associated with VEKLURY": not an effect
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
         # "symptoms of X" and "X in adults" are as long as X
         # "primary hypercholesterolemia (heterozygous familial and nonfamilial)": a gloss in
@@ -147,6 +149,11 @@ def _glossed(text: str, matches: list[Match]) -> list[Match]:
 
 
 _GLOSS_GAP = re.compile(r"\s*\(\s*")
+
+# a use, a side effect or a warning is never a medicine's name
+_NAMES_NO_MEDICINE = frozenset(
+    {FindingKind.INDICATION, FindingKind.SIDE_EFFECT, FindingKind.WARNING}
+)
 
 # "hay fever or other upper respiratory allergies": one fact, a named case and its kind
 _OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
@@ -546,7 +553,11 @@ def facts(
             )
             if own or said:
                 out += own or said
-            elif kind is not None and (unit.subject or kind is FindingKind.SCREENING):
+            elif (
+                kind is not None
+                and (unit.subject or kind is FindingKind.SCREENING)
+                and not states_nothing(unit, text, "en")
+            ):
                 if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
                     group = unit.lead.subject or group
                 start = unit.start

@@ -48,3 +48,15 @@ def instructions(unit: Unit, text: str, subject: str, language: str) -> list[Fin
             continue
         out.append(finding(FindingKind.WARNING, text, start, end, unit, None, subject, whole=True))
     return out
+
+
+@cache
+def _none(language: str) -> re.Pattern[str] | None:
+    source = rules.load("instructions", language).joined("none")
+    return re.compile(rf"\s*(?:{source})", re.I) if source else None
+
+
+def states_nothing(unit: Unit, text: str, language: str) -> bool:
+    """A list item that sends the reader elsewhere or gives a dose: no fact of its section."""
+    pattern = _none(language.split("-")[0].lower())
+    return bool(pattern and pattern.match(text, unit.start, unit.end))
