@@ -438,6 +438,93 @@ def test_unlistable_value_sets_are_checked_for_syntax(release: str, path: list[A
     assert errors(check(bundle)) == [(location, message)]
 
 
+# Hand-written resources of types fhir-export never writes, each with one code outside its
+# required value set: (resource, location of the bad code, the value set's URL).
+_UUID = "urn:uuid:6f1d3c1e-0b7a-4c55-9a43-0c7f5f2d1e{:02d}"
+FOREIGN = {
+    "R4": [
+        ({"resourceType": "Patient", "gender": "often", "birthDate": "1970-01-01"},
+         "gender", "administrative-gender"),
+        ({"resourceType": "Observation", "status": "done",
+          "code": {"text": "Blood pressure"}}, "status", "observation-status"),
+        ({"resourceType": "MedicationRequest", "status": "active", "intent": "wish",
+          "subject": {"display": "A patient"}, "medicationCodeableConcept": {"text": "x"}},
+         "intent", "medicationrequest-intent"),
+        ({"resourceType": "AllergyIntolerance", "criticality": "very",
+          "patient": {"display": "A patient"}}, "criticality", "allergy-intolerance-criticality"),
+        ({"resourceType": "Encounter", "status": "in-progress", "class": {"code": "AMB"},
+          "location": [{"location": {"display": "Ward 1"}, "status": "here"}]},
+         "location[0].status", "encounter-location-status"),
+    ],
+    "R5": [
+        ({"resourceType": "Patient", "gender": "often", "birthDate": "1970-01-01"},
+         "gender", "administrative-gender"),
+        ({"resourceType": "Observation", "status": "done",
+          "code": {"text": "Blood pressure"}}, "status", "observation-status"),
+        ({"resourceType": "Encounter", "status": "finished"},  # R4's code, renamed in R5
+         "status", "encounter-status"),
+        ({"resourceType": "Transport", "status": "in-progress", "intent": "order",
+          "priority": "soonest", "requestedLocation": {"display": "Ward 2"},
+          "currentLocation": {"display": "Ward 1"}}, "priority", "request-priority"),  # R5 only
+        ({"resourceType": "MedicationRequest", "status": "active", "intent": "wish",
+          "subject": {"display": "A patient"},
+          "medication": {"concept": {"text": "x"}}}, "intent", "medicationrequest-intent"),
+    ],
+}
+GOOD = {"often": "female", "done": "final", "wish": "order", "very": "high", "here": "active",
+        "finished": "completed", "soonest": "urgent"}
+
+
+def _foreign_bundle(release: str, fix: bool = False) -> dict[str, Any]:
+    entries = []
+    for number, (resource, where, _) in enumerate(FOREIGN[release]):
+        resource = copy.deepcopy(resource)
+        if fix:
+            node: Any = resource
+            steps = where.replace("[0]", ".0").split(".")
+            for step in steps[:-1]:
+                node = node[int(step)] if step.isdigit() else node[step]
+            node[steps[-1]] = GOOD[node[steps[-1]]]
+        entries.append({"fullUrl": _UUID.format(number), "resource": resource})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+def test_codes_of_every_resource_type_are_checked(release: str) -> None:
+    """Patient, Observation, Encounter, ...: none is written by fhir-export, yet each one's
+    required codes are checked against the official value sets."""
+    issues = check(_foreign_bundle(release), fhir_version=release)
+    expected = [
+        (f"Bundle.entry[{n}].resource.{where}", f"http://hl7.org/fhir/ValueSet/{value_set}")
+        for n, (_, where, value_set) in enumerate(FOREIGN[release])
+    ]
+    found = [(i.location, i.message.split(" value set ")[1].split(" ")[0])
+             for i in issues if i.code == "code-invalid"]
+    assert sorted(found) == sorted(expected)
+    assert len(errors(issues)) == len(expected)
+    fixed = check(_foreign_bundle(release, fix=True), fhir_version=release)
+    assert errors(fixed) == []
+    assert {i.message.split(";")[0] for i in fixed} >= {
+        "no invariants are shipped for Patient"}
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+def test_codes_are_reported_after_a_structural_error(release: str) -> None:
+    """The models refuse the resource (a bad date, an unknown element); its bad codes are
+    reported too, not hidden behind the first structural error."""
+    patient = {"resourceType": "Patient", "gender": "often", "birthDate": "yesterday",
+               "name": [{"use": "nickname2", "family": "Doe"}], "shoeSize": 44}
+    issues = check(patient, fhir_version=release)
+    locations = {i.location for i in issues if i.severity == "error"}
+    assert {"Patient.birthDate", "Patient.shoeSize", "Patient.gender",
+            "Patient.name[0].use"} <= locations
+    bundle = _foreign_bundle(release)
+    bundle["entry"][1]["resource"]["effectiveDateTime"] = "last week"
+    issues = check(bundle, fhir_version=release)
+    assert "Bundle.entry[1].resource.effectiveDateTime" in {i.location for i in issues}
+    assert len([i for i in issues if i.code == "code-invalid"]) == len(FOREIGN[release])
+
+
 # --- (4) references -------------------------------------------------------------------------
 
 

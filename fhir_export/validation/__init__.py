@@ -19,6 +19,7 @@ Everything runs offline from fhir_export/validation_data/ (scripts/build_validat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -91,6 +92,20 @@ def validate_ndjson(
     return sorted(issues, key=lambda i: _ORDER.get(i.severity, len(_ORDER)))
 
 
+def _codes_of_broken(data: bytes, release: str | None) -> list[Issue]:
+    """The required-code issues of a JSON resource whose structure the models refused: a bad
+    code is reported even when something else in the same resource is broken too."""
+    if release is None or data.lstrip().startswith(b"<"):
+        return []
+    walk = Walk(release)
+    try:
+        raw = json.loads(data)
+        walk.resource(raw, str(raw.get("resourceType")))
+    except Exception:  # noqa: S110 (the structure is broken: keep what the walk found so far)
+        pass
+    return [issue for issue in walk.issues if issue.code == "code-invalid"]
+
+
 def _validate(data: bytes, path: str, fhir_version: str | None) -> list[Issue]:
     resource, release, issues = load(data, path=path, fhir_version=fhir_version)
     if (
@@ -104,7 +119,7 @@ def _validate(data: bytes, path: str, fhir_version: str | None) -> list[Issue]:
         if again is not None:
             resource, release = again, release_again
     if resource is None or release is None:
-        return issues
+        return issues + _codes_of_broken(data, release)
     walk = Walk(release)
     walk.resource(resource, str(resource.get("resourceType")))
     issues = list(walk.issues)

@@ -34,6 +34,8 @@ class Element:
     constraints: tuple[Constraint, ...]
     binding: Binding | None
     scope: str  # where its children are defined (its own path, a contentReference, or "")
+    min: int = 0
+    max: str = "1"  # "1", "*" or a number: anything but "1" is a JSON array
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class TypeDef:
     name: str
     kind: str
     constraints: tuple[Constraint, ...]
+    regex: str | None = None  # a primitive type's lexical form
 
 
 class Definitions:
@@ -53,26 +56,29 @@ class Definitions:
         self.resource_types: frozenset[str] = frozenset(data["resourceTypes"])
         self.types: dict[str, TypeDef] = {}
         self.children: dict[str, dict[str, tuple[Element, str]]] = {}
+        value_sets = {
+            url: Binding(url, frozenset(entry["codes"]) if "codes" in entry else None)
+            for url, entry in data["valueSets"].items()
+        }
         raw_elements: dict[str, dict[str, Any]] = {}
         for name, entry in data["types"].items():
-            self.types[name] = TypeDef(name, entry["kind"], _constraints(entry["constraints"]))
+            self.types[name] = TypeDef(
+                name, entry["kind"], _constraints(entry["constraints"]), entry.get("regex")
+            )
             raw_elements.update(entry.get("elements", {}))
         parents = {path.rsplit(".", 1)[0] for path in raw_elements}
         for path, raw in raw_elements.items():
             target = raw.get("contentReference")
             types = tuple(raw_elements[target]["types"] if target else raw.get("types", ()))
             scope = target or (path if path in parents else "")
-            binding = raw.get("binding")
             element = Element(
                 path=path,
                 types=types,
                 constraints=_constraints(raw.get("constraints", ())),
-                binding=Binding(
-                    binding["valueSet"], frozenset(binding["codes"]) if "codes" in binding else None
-                )
-                if binding
-                else None,
+                binding=value_sets[raw["binding"]] if "binding" in raw else None,
                 scope=scope,
+                min=raw.get("min", 0),
+                max=raw.get("max", "1"),
             )
             parent, name = path.rsplit(".", 1)
             index = self.children.setdefault(parent, {})

@@ -218,29 +218,28 @@ class Walk:
     ) -> None:
         resource_type = value.get("resourceType")
         root = root or value
-        if resource_type not in self.defs.types or not isinstance(resource_type, str):
+        if resource_type not in self.defs.resource_types or not isinstance(resource_type, str):
             self._scan(value, location)
-            if resource_type not in self.defs.resource_types:
-                self.issues.append(
-                    Issue(
-                        "error",
-                        location,
-                        f"{resource_type} is not a FHIR {self.defs.fhir_version} resource type",
-                        "structure",
-                    )
+            self.issues.append(
+                Issue(
+                    "error",
+                    location,
+                    f"{resource_type} is not a FHIR {self.defs.fhir_version} resource type",
+                    "structure",
                 )
-            elif resource_type not in self._unshipped:
-                self._unshipped.add(str(resource_type))
-                self.issues.append(
-                    Issue(
-                        "information",
-                        location,
-                        f"no invariants or value sets are shipped for {resource_type}; only its "
-                        "structure, references and narrative were checked",
-                        "informational",
-                    )
-                )
+            )
             return
+        if resource_type not in self.defs.resources and resource_type not in self._unshipped:
+            self._unshipped.add(resource_type)
+            self.issues.append(
+                Issue(
+                    "information",
+                    location,
+                    f"no invariants are shipped for {resource_type}; its structure, required "
+                    "codes, references and narrative were checked",
+                    "informational",
+                )
+            )
         self._constraints(
             self.defs.types[resource_type].constraints, value, resource_type, location, value, root
         )
