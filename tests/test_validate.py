@@ -287,7 +287,7 @@ def test_period_and_enable_when_checked_in_python() -> None:
                                            "operator": "exists", "answerString": "x"}]
 
     index = entry_of(seed(), "Questionnaire")[0]
-    assert [(loc, msg.split(":")[0]) for loc, msg in errors(broken(inverted))] == [
+    assert sorted((loc, msg.split(":")[0]) for loc, msg in errors(broken(inverted))) == [
         (f"Bundle.entry[{index}].resource.effectivePeriod", "per-1"),
         (f"Bundle.entry[{index}].resource.item[0].item[1].enableWhen[0]", "que-7"),
     ]

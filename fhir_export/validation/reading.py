@@ -1,9 +1,12 @@
 """Step 1: read the bytes safely and check the structure through fhir.resources' models.
 
-Reading is convert.read(): JSON or XML, R4 (fhir.resources.R4B) else R5, XML with no DTD, no
-entities, no network and libxml2's size limits. Before it, the file size and the nesting depth
-are bounded (a deep JSON document would otherwise exhaust the recursion limit). When the models
-refuse the content, each of pydantic's errors becomes one issue at its FHIRPath location.
+JSON whose structure structure.conforms() accepts (R4 first unless a release is forced) is
+taken as it is: the models would accept it too, and skipping them is most of the speed.
+Otherwise reading is convert.read(): JSON or XML, R4 (fhir.resources.R4B) else R5, XML with
+no DTD, no entities, no network and libxml2's size limits. Before it, the file size and the
+nesting depth are bounded (a deep JSON document would otherwise exhaust the recursion limit).
+When the models refuse the content, each of pydantic's errors becomes one issue at its FHIRPath
+location.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..convert import json_depth as _json_depth
 from ..convert import xml_depth as _xml_depth
 from ..errors import SourceError
 from .issues import DOCUMENT, Issue
+from .structure import conforms
 
 RELEASES = ("R4", "R5")
 
@@ -127,6 +131,9 @@ def load(
     if not isinstance(resource_type, str):
         return None, None, _document_error("JSON without a 'resourceType'", "structure")
 
+    if not is_xml and conforms(raw, fhir_version or "R4"):
+        # the structure the models would accept (structure.py): the models are skipped
+        return raw, fhir_version or "R4", []
     releases = [fhir_version] if fhir_version else list(RELEASES)
     models = []
     for order, release in enumerate(releases):
