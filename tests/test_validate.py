@@ -347,6 +347,7 @@ def test_an_evaluation_error_is_information_never_a_crash(
         raise Exception("Not implemented: somethingNew")  # as fhirpathpy does
 
     monkeypatch.setattr(walk_module, "evaluate", boom)
+    monkeypatch.setattr(walk_module, "compiled", lambda expression: None)  # fhirpathpy only
     issues = check(SEED_GOLDEN.read_bytes())
     assert issues
     assert {i.severity for i in issues} == {"information"}
@@ -796,3 +797,79 @@ def test_python_invariants_agree_with_fhirpathpy(monkeypatch: pytest.MonkeyPatch
     assert len(compared) == 3 and min(compared.values()) > 100
     assert found.count("ext-1") == 4  # both and neither, in R4 and R5
     assert found.count("ref-1") == 2  # "#nowhere", in R4 and R5 ("#" alone is empty)
+
+
+def _constraint_cases() -> list[tuple[str, bytes]]:
+    """The goldens, the ext-1/ref-1 cases, the foreign resources, and variants that make the
+    Bundle, Questionnaire and resource-wide invariants (bdl-*, que-*, dom-*) go either way."""
+    from test_validate_structure import _variants
+
+    cases = _fast_cases()
+    cases += [(release, json.dumps(_foreign_bundle(release)).encode()) for release in FOREIGN]
+    for release, folder in (("R4", GOLDEN), ("R5", GOLDEN_R5)):
+        seed_bundle = json.loads((folder / "immunotherapy.json").read_text("utf-8"))
+        for bundle_type in ("batch", "history", "searchset", "document", "message",
+                            "transaction-response", "collection"):
+            bundle = copy.deepcopy(seed_bundle)
+            bundle["type"] = bundle_type
+            bundle["total"] = 3
+            bundle["entry"][1]["fullUrl"] = bundle["entry"][0]["fullUrl"]
+            bundle["entry"][2]["search"] = {"mode": "match"}
+            bundle["entry"][3]["response"] = {"status": "200"}
+            bundle["entry"][4]["request"]["method"] = "PATCH"
+            cases.append((release, json.dumps(bundle).encode()))
+        bundle = copy.deepcopy(seed_bundle)
+        questionnaire = entry_of(bundle, "Questionnaire")[1]
+        group = questionnaire["item"][0]
+        group["item"][0]["type"] = "display"
+        group["item"][0]["item"] = [{"linkId": group["item"][1]["linkId"], "text": "x",
+                                     "type": "string", "maxLength": 3}]
+        group["item"][1]["enableWhen"] = [{"question": "a", "operator": "=",
+                                           "answerString": "x"}] * 3
+        group["item"][1]["initial"] = [{"valueString": "a"}, {"valueString": "b"}]
+        questionnaire["item"].append({"linkId": "empty-group", "type": "group"})
+        doc = bundle["entry"][0]["resource"]
+        doc["contained"] = [{"resourceType": "Organization", "id": "o1", "name": "X",
+                             "meta": {"versionId": "2"}, "text": {
+                                 "status": "generated",
+                                 "div": f'<div xmlns="{XHTML}">x</div>'}}]
+        doc["author"] = [{"reference": "#o1"}]
+        cases.append((release, json.dumps(bundle).encode()))
+        small = copy.deepcopy(seed_bundle)
+        small["entry"] = small["entry"][:5]
+        for number, variant in enumerate(_variants(small)):
+            if number % 9 == 0:
+                cases.append((release, json.dumps(variant).encode()))
+    return cases
+
+
+def test_compiled_constraints_agree_with_fhirpathpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Constraints are evaluated by compiled closures (compiled.py) where they can; on every
+    evaluation the goldens and the broken variants make, fhirpathpy gives the same value."""
+    from fhir_export.validation.compiled import Unsupported, compiled
+
+    compared: dict[str, int] = {}
+    disagree: list[str] = []
+
+    def both(expression: str, value: Any, base: str, release: str,
+             scope: tuple[Any, Any, Any]) -> list[Any]:
+        resource, root, extra = scope
+        theirs = evaluate(expression, value, base, release, resource=resource, root=root,
+                          extension=extra)
+        function = compiled(expression) if extra is None else None
+        if function is not None:
+            try:
+                mine = function([value], (value, resource, root))
+            except Unsupported:
+                return theirs
+            compared[expression] = compared.get(expression, 0) + 1
+            if mine != theirs:
+                disagree.append(f"{expression!r} on {json.dumps(value)[:300]}: "
+                                f"{mine} != {theirs}")
+        return theirs
+
+    monkeypatch.setattr(walk_module, "constraint_value", both)
+    for release, data in _constraint_cases():
+        validate(data, path="case.json", fhir_version=release)
+    assert disagree == []
+    assert sum(compared.values()) > 20_000 and len(compared) >= 60, (len(compared))

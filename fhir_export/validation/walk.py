@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from .compiled import compiled
 from .definitions import INLINE, Binding, Constraint, Element, definitions
 from .fhirpath import SKIPPED, evaluate
 from .issues import Issue
@@ -197,6 +198,24 @@ FAST: dict[str, Callable[[Any, Mapping[str, Any], Mapping[str, Any]], bool | Non
 }
 
 
+def constraint_value(
+    expression: str, value: Any, base: str, release: str, scope: tuple[Any, Any, Any]
+) -> list[Any]:
+    """The constraint's value on `value` (typed `base`), with scope = (%resource,
+    %rootResource, the primitive's `_x`): compiled (compiled.py) when it can, else
+    fhirpathpy's."""
+    resource, root, extra = scope
+    function = compiled(expression) if extra is None else None
+    if function is not None:
+        try:
+            return function([value], (value, resource, root))
+        except Exception:  # noqa: S110 (Unsupported, or a surprise: fhirpathpy decides)
+            pass
+    return evaluate(
+        expression, value, base, release, resource=resource, root=root, extension=extra
+    )
+
+
 @dataclass
 class Walk:
     """One walk over one resource (and everything in it)."""
@@ -361,14 +380,8 @@ class Walk:
                 ok = [] if fast is None else [fast]
             else:
                 try:
-                    ok = evaluate(
-                        c.expression,
-                        value,
-                        base,
-                        self.release,
-                        resource=resource,
-                        root=root,
-                        extension=extra,
+                    ok = constraint_value(
+                        c.expression, value, base, self.release, (resource, root, extra)
                     )
                 except Exception as exc:  # fhirpathpy raises bare Exception
                     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
