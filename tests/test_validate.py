@@ -374,7 +374,8 @@ def test_every_shipped_constraint_evaluates_in_fhirpathpy() -> None:
             for c in typedef.constraints:
                 if c.key not in SKIPPED[release]:
                     evaluate(c.expression, node, name, release, resource={}, root={})
-        for children in defs.children.values():
+        scopes = {path.rsplit(".", 1)[0] for path in defs._raw}
+        for children in (defs.children.get(scope) for scope in sorted(scopes)):
             for element, type_name in children.values():
                 value: Any = "x" if type_name[:1].islower() else {}
                 base = element.scope if element.scope and type_name in INLINE else type_name

@@ -38,7 +38,7 @@ _DATE_LIKE = re.compile(r"^\d{4}(-|$)|^\d{2}:\d{2}")
 def _member(name: str, items: list[Any]) -> list[Any]:
     out: list[Any] = []
     for item in items:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             if name in ("extension", "id"):  # a primitive's own extensions
                 raise Unsupported
             continue
@@ -63,7 +63,7 @@ def _descendants(items: list[Any]) -> list[Any]:
     todo = list(items)
     while todo:
         item = todo.pop()
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         for key, value in item.items():
             if key == "resourceType":
@@ -100,7 +100,7 @@ def _boolean(items: list[Any]) -> bool | None:
 
 
 def _primitive(value: Any) -> Any:
-    if isinstance(value, Mapping | list):
+    if isinstance(value, dict | list):
         raise Unsupported
     if isinstance(value, str) and _DATE_LIKE.match(value):
         raise Unsupported
@@ -187,7 +187,7 @@ def _compile(node: dict[str, Any]) -> Fn:
         if name[:1].isupper():  # a leading type name: the context resource itself
             def typed(focus: list[Any], env: Env) -> list[Any]:
                 this = env[0]
-                if isinstance(this, Mapping) and this.get("resourceType") == name:
+                if isinstance(this, dict) and this.get("resourceType") == name:
                     return [this]
                 raise Unsupported
             return typed
@@ -332,7 +332,7 @@ def _function(node: dict[str, Any]) -> Callable[[list[Any], Env], list[Any]]:
             item = _single(items)
             if item is None:
                 return []
-            if not isinstance(item, Mapping) or "resourceType" not in item:
+            if not isinstance(item, dict) or "resourceType" not in item:
                 raise Unsupported
             return [item["resourceType"] == wanted]
         return is_type
@@ -345,7 +345,7 @@ def _function(node: dict[str, Any]) -> Callable[[list[Any], Env], list[Any]]:
             return [re.search(re.compile(str(regex), re.DOTALL), str(text)) is not None]
         return matches
     if name == "hasValue" and not args:
-        return lambda items, env: [len(items) == 1 and not isinstance(items[0], Mapping | list)]
+        return lambda items, env: [len(items) == 1 and not isinstance(items[0], dict | list)]
     if name in ("startsWith", "contains") and len(args) == 1:
         def text_test(items: list[Any], env: Env) -> list[Any]:
             text, other = _string(items), _string(args[0]([env[0]], env))

@@ -67,7 +67,7 @@ class _Checker:
         return type_name in _SYSTEM or (typedef is not None and typedef.kind == "primitive-type")
 
     def resource(self, value: Any) -> bool:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             return False
         resource_type = value.get("resourceType")
         if not isinstance(resource_type, str) or resource_type not in self.defs.resource_types:
@@ -109,13 +109,13 @@ class _Checker:
 
     def _primitive_extra(self, item: Any) -> bool:
         """A primitive's `_x`: an object with an id and/or extensions only."""
-        if not isinstance(item, Mapping) or not item or not set(item) <= _PRIMITIVE_EXTRA:
+        if not isinstance(item, dict) or not item or not set(item) <= _PRIMITIVE_EXTRA:
             return False
         if "id" in item and not self._primitive(item["id"], "string"):
             return False
         extensions = item.get("extension", [])
         return isinstance(extensions, list) and all(
-            isinstance(e, Mapping) and self._object(e, "Extension") for e in extensions
+            isinstance(e, dict) and self._object(e, "Extension") for e in extensions
         )
 
     def _value(self, item: Any, element: Element, type_name: str) -> bool:
@@ -132,13 +132,13 @@ class _Checker:
             type_name in self.defs.resource_types
         ):
             return self.resource(item)
-        if not isinstance(item, Mapping) or not item:
+        if not isinstance(item, dict) or not item:
             return False
         inline = element.scope and type_name in INLINE
         return self._object(item, element.scope if inline else type_name)
 
     def _primitive(self, value: Any, type_name: str) -> bool:
-        if isinstance(value, list | Mapping):
+        if isinstance(value, list | dict):
             return False
         key = (type_name, type(value), value)
         known = self.seen.get(key)

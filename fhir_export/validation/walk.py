@@ -91,7 +91,7 @@ def _bounds(text: Any) -> tuple[datetime, datetime] | None:
 
 def _per_1(node: Any) -> bool:
     """start's low boundary <= end's high boundary (R5's wording of per-1)."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return True
     start, end = _bounds(node.get("start")), _bounds(node.get("end"))
     if start is None or end is None:
@@ -105,7 +105,7 @@ def _per_1(node: Any) -> bool:
 def _que_7(node: Any) -> bool:
     """operator = 'exists' implies (answer is boolean)."""
     return not (
-        isinstance(node, Mapping)
+        isinstance(node, dict)
         and node.get("operator") == "exists"
         and "answerBoolean" not in node
     )
@@ -113,10 +113,10 @@ def _que_7(node: Any) -> bool:
 
 def _rng_2(node: Any) -> bool:
     """low <= high, when both have a value in the same unit (no unit conversion)."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return True
     low, high = node.get("low"), node.get("high")
-    if not (isinstance(low, Mapping) and isinstance(high, Mapping)):
+    if not (isinstance(low, dict) and isinstance(high, dict)):
         return True
     low_value, high_value = low.get("value"), high.get("value")
     if not isinstance(low_value, int | float) or not isinstance(high_value, int | float):
@@ -135,7 +135,7 @@ NATIVE = {"per-1": _per_1, "que-7": _que_7, "rng-2": _rng_2}
 # tests/test_validate.py proves each gives what fhirpathpy gives.
 def _ext_1(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
     """extension.exists() != value.exists()"""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return None
     return bool(node.get("extension")) != any(_is_value_key(k) for k in node)
 
@@ -150,13 +150,13 @@ def _contained_ids(root: Mapping[str, Any]) -> list[Any]:
     contained = root.get("contained")
     if not isinstance(contained, list):
         return []
-    return [c.get("id") for c in contained if isinstance(c, Mapping) and "id" in c]
+    return [c.get("id") for c in contained if isinstance(c, dict) and "id" in c]
 
 
 def _ref_1_r4(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
     """reference.startsWith('#').not() or (reference.substring(1) in
     %rootResource.contained.id)"""
-    reference = node.get("reference") if isinstance(node, Mapping) else None
+    reference = node.get("reference") if isinstance(node, dict) else None
     if not isinstance(reference, str):
         return None  # empty: neither true nor false
     return _or(not reference.startswith("#"), _in_contained(reference, root))
@@ -165,7 +165,7 @@ def _ref_1_r4(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -
 def _ref_1_r5(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
     """reference.exists() implies (reference.startsWith('#').not() or (reference.substring(1)
     in %rootResource.contained.id) or (reference='#' and %rootResource!=%resource))"""
-    reference = node.get("reference") if isinstance(node, Mapping) else None
+    reference = node.get("reference") if isinstance(node, dict) else None
     if not isinstance(reference, str):
         return True
     return _or(
@@ -269,15 +269,15 @@ class Walk:
         if isinstance(node, list):
             for index, item in enumerate(node):
                 self._scan(item, f"{location}[{index}]")
-        elif isinstance(node, Mapping):
+        elif isinstance(node, dict):
             if isinstance(node.get("reference"), str):
                 self.references.append((f"{location}.reference", node["reference"]))
             if isinstance(node.get("div"), str) and location.endswith(".text"):
                 self.narratives.append((f"{location}.div", node["div"]))
             for key, child in node.items():
-                if isinstance(child, Mapping) and "resourceType" in child:
+                if isinstance(child, dict) and "resourceType" in child:
                     self.resource(child, f"{location}.{key}")
-                elif isinstance(child, list | Mapping):
+                elif isinstance(child, list | dict):
                     self._scan(child, f"{location}.{key}")
 
     # -- elements ------------------------------------------------------------------------
@@ -290,11 +290,12 @@ class Walk:
         resource: Mapping[str, Any],
         root: Mapping[str, Any],
     ) -> None:
+        children = self.defs.children.get(scope, {})
         for key, value in node.items():
             if key in ("resourceType", "fhir_comments"):
                 continue
             name = key[1:] if key.startswith("_") else key
-            found = self.defs.child(scope, name)
+            found = children.get(name)
             where = f"{location}.{name}"
             if found is None:
                 self.issues.append(
@@ -320,7 +321,7 @@ class Walk:
                 extra = None
                 if isinstance(companion, list) and index < len(companion):
                     extra = companion[index]
-                elif isinstance(companion, Mapping):
+                elif isinstance(companion, dict):
                     extra = companion
                 self._element(item, element, type_name, at, resource, root, extra)
 
@@ -334,14 +335,14 @@ class Walk:
         root: Mapping[str, Any],
         extra: Any,
     ) -> None:
-        if isinstance(value, Mapping) and "resourceType" in value:
+        if isinstance(value, dict) and "resourceType" in value:
             contained = element.path.endswith(".contained")
             self.resource(value, location, root if contained else None)
             return
         inline = element.scope and type_name in INLINE
         scope = element.scope if inline else type_name
         typedef = self.defs.types.get(type_name)
-        if isinstance(value, Mapping) and not any(k not in ("id", "fhir_comments") for k in value):
+        if isinstance(value, dict) and not any(k not in ("id", "fhir_comments") for k in value):
             self.issues.append(Issue("error", location, _ELE_1, "invariant"))
         self._constraints(element.constraints, value, scope, location, resource, root, extra)
         if typedef is not None:
@@ -352,11 +353,11 @@ class Walk:
             self.narratives.append((location, value))
         elif (
             type_name == "Reference"
-            and isinstance(value, Mapping)
+            and isinstance(value, dict)
             and isinstance(value.get("reference"), str)
         ):
             self.references.append((f"{location}.reference", value["reference"]))
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             self._children(value, scope, location, resource, root)
 
     def _constraints(
@@ -369,6 +370,8 @@ class Walk:
         root: Mapping[str, Any],
         extra: Any = None,
     ) -> None:
+        if not constraints:
+            return
         for c in constraints:
             if c.key in self.skipped:
                 native = NATIVE.get(c.key)
