@@ -7,10 +7,15 @@
 The checks, in order (the later ones run only when the structure is valid):
 
 1. reading and structure (reading.py): size and depth bounds, XML without DTD or entities,
-   then fhir.resources' models (required elements, types, formats such as dates);
-2. FHIR invariants (walk.py, fhirpath.py): every constraint of the official StructureDefinitions
-   for the shipped resource types and their data types, evaluated with fhirpathpy;
-3. required bindings of `code` elements against the official value sets (walk.py);
+   then the structure: JSON that structure.py accepts (elements, cardinality, required
+   elements, choice types, primitives through fhir_core's own validators) is taken as it is,
+   anything else (and all XML) goes through fhir.resources' models, whose complaints are the
+   issues (structure.py never accepts what the models refuse: tests/test_validate_structure.py);
+2. FHIR invariants (walk.py, compiled.py, fhirpath.py): every constraint of the official
+   StructureDefinitions for the written resource types and their data types, compiled to
+   Python where it can be, else evaluated with fhirpathpy (both give the same values);
+3. required bindings of `code` elements of every resource type against the official value
+   sets (walk.py), also in a JSON resource whose structure is broken;
 4. reference integrity inside a Bundle (references.py);
 5. narrative safety (narrative.py).
 

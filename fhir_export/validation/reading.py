@@ -80,6 +80,15 @@ def _model_issues(cls: Any, raw: Any, data: bytes, is_xml: bool) -> list[Issue]:
     return []
 
 
+def _r4_refuses(raw: dict[str, Any]) -> bool:
+    """Whether R4's models refuse the resource (then detection falls to R5)."""
+    try:
+        _model_class(str(raw["resourceType"]), "R4").model_validate(raw)
+    except Exception:
+        return True
+    return False
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -103,6 +112,10 @@ def load(
             resource_type: Any = etree.QName(root).localname
         else:
             raw = json.loads(data)
+            if conforms(raw, fhir_version or "R4"):
+                # the structure the models would accept (structure.py, which also bounds the
+                # depth): the models are skipped
+                return raw, fhir_version or "R4", []
             if _json_depth(raw) > MAX_DEPTH:
                 return None, None, _document_error(f"JSON {too_deep}", "too-costly")
             resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
@@ -131,9 +144,8 @@ def load(
     if not isinstance(resource_type, str):
         return None, None, _document_error("JSON without a 'resourceType'", "structure")
 
-    if not is_xml and conforms(raw, fhir_version or "R4"):
-        # the structure the models would accept (structure.py): the models are skipped
-        return raw, fhir_version or "R4", []
+    if not is_xml and fhir_version is None and conforms(raw, "R5") and _r4_refuses(raw):
+        return raw, "R5", []  # as convert.read() decides: R4 first, else R5
     releases = [fhir_version] if fhir_version else list(RELEASES)
     models = []
     for order, release in enumerate(releases):

@@ -12,7 +12,8 @@ broken variants the models refuse and shows it refuses each one):
   primitive its value or its `_x`; a choice element has one type at most;
 * a complex element is an object, a resource an object with a known `resourceType`;
 * a primitive value passes fhir_core's own validator of its type (the one the models use:
-  JSON type, lexical form, real dates, integer ranges).
+  JSON type, lexical form, real dates, integer ranges);
+* objects nest no deeper than MAX_DEPTH allows (deeper JSON goes to the depth check).
 
 It reports nothing itself: a no means "let the models say why".
 """
@@ -23,12 +24,15 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from ..convert import MAX_DEPTH
 from .definitions import INLINE, Definitions, Element, definitions
 
 # FHIRPath system types some R4 elements (Element.id, Extension.url) are typed with.
 _SYSTEM = {"System.String": "string", "System.Boolean": "boolean", "System.Integer": "integer",
            "System.Decimal": "decimal"}
 _PRIMITIVE_EXTRA = frozenset({"id", "extension"})
+# Objects nested at most: with an array between each two, JSON's depth stays under MAX_DEPTH.
+_DEPTH = MAX_DEPTH // 2 - 1
 
 
 @cache
@@ -47,6 +51,7 @@ class _Checker:
         self.defs = defs
         self.seen: dict[tuple[str, type, Any], bool] = {}
         self.required: dict[str, list[tuple[str, ...]]] = {}
+        self.depth = 0  # objects nested: at most _DEPTH (JSON's depth stays under MAX_DEPTH)
 
     def _required(self, scope: str) -> list[tuple[str, ...]]:
         """Per required element of scope, the JSON names that can carry it."""
@@ -75,6 +80,13 @@ class _Checker:
         return self._object(value, resource_type, resource=True)
 
     def _object(self, node: Mapping[str, Any], scope: str, resource: bool = False) -> bool:
+        self.depth += 1
+        try:
+            return self.depth <= _DEPTH and self._members(node, scope, resource)
+        finally:
+            self.depth -= 1
+
+    def _members(self, node: Mapping[str, Any], scope: str, resource: bool) -> bool:
         children = self.defs.children.get(scope, {})
         choices: set[str] = set()
         for key, value in node.items():
@@ -158,7 +170,4 @@ class _Checker:
 
 def conforms(resource: Any, release: str) -> bool:
     """True when `resource` (parsed FHIR JSON) has a structure the release's models accept."""
-    try:
-        return _Checker(definitions(release)).resource(resource)
-    except RecursionError:
-        return False
+    return _Checker(definitions(release)).resource(resource)
