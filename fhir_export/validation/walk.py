@@ -216,6 +216,9 @@ def constraint_value(
     )
 
 
+_ACTIVE: dict[str, dict[int, tuple[Constraint, ...]]] = {}
+
+
 @dataclass
 class Walk:
     """One walk over one resource (and everything in it)."""
@@ -229,6 +232,9 @@ class Walk:
         self.defs = definitions(self.release)
         self.skipped = SKIPPED[self.release]
         self._unshipped: set[str] = set()
+        # the definitions' constraint tuples (alive as long as the cached definitions) ->
+        # those that run
+        self._active: dict[int, tuple[Constraint, ...]] = _ACTIVE.setdefault(self.release, {})
 
     # -- resources -----------------------------------------------------------------------
 
@@ -335,7 +341,20 @@ class Walk:
         root: Mapping[str, Any],
         extra: Any,
     ) -> None:
-        if isinstance(value, dict) and "resourceType" in value:
+        if not isinstance(value, dict):  # a primitive: its constraints and code, nothing below
+            if element.constraints:
+                self._constraints(element.constraints, value, type_name, location, resource,
+                                  root, extra)
+            typedef = self.defs.types.get(type_name)
+            if typedef is not None and typedef.constraints:
+                self._constraints(typedef.constraints, value, type_name, location, resource,
+                                  root, extra)
+            if element.binding is not None:
+                self._binding(element.binding, value, location)
+            if type_name == "xhtml" and isinstance(value, str):
+                self.narratives.append((location, value))
+            return
+        if "resourceType" in value:
             contained = element.path.endswith(".contained")
             self.resource(value, location, root if contained else None)
             return
@@ -372,7 +391,12 @@ class Walk:
     ) -> None:
         if not constraints:
             return
-        for c in constraints:
+        active = self._active.get(id(constraints))
+        if active is None:  # skipped ones without a Python check never run: dropped once
+            active = self._active[id(constraints)] = tuple(
+                c for c in constraints if c.key not in self.skipped or c.key in NATIVE
+            )
+        for c in active:
             if c.key in self.skipped:
                 native = NATIVE.get(c.key)
                 if native is None or native(value):
