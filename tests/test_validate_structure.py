@@ -154,3 +154,21 @@ def test_validate_reports_what_the_models_say_when_the_check_refuses(tmp_path: P
     patient = {"resourceType": "Patient", "birthDate": "1970-02-30"}
     issues = validate(json.dumps(patient).encode(), path="p.json", fhir_version="R4")
     assert [(i.severity, i.location) for i in issues] == [("error", "Patient.birthDate")]
+
+
+def test_r5_is_detected_without_the_r5_models_only_when_r4_refuses() -> None:
+    """Detection tries R4 first: an R5 file skips the models only when the R4 models refuse
+    it; `_r4_lacks` (a type or property the R4 models lack) is checked against them."""
+    from fhir_export.validation.reading import _r4_lacks, load
+
+    r5 = sorted((GOLDEN.parent / "golden-r5").glob("*.json"))
+    r4 = sorted(GOLDEN.glob("*.json"))
+    for path in r5:
+        resource = json.loads(path.read_text("utf-8"))
+        assert _r4_lacks(resource) and not _models_accept(resource, "R4"), path.name
+        assert load(path.read_bytes(), path=str(path), fhir_version=None)[1:] == ("R5", [])
+    for path in r4:
+        resource = json.loads(path.read_text("utf-8"))
+        assert not _r4_lacks(resource), path.name
+        resource["entry"][1]["resource"]["shoeSize"] = 44  # no R4 (nor R5) property
+        assert _r4_lacks(resource) and not _models_accept(resource, "R4")

@@ -81,12 +81,41 @@ def _model_issues(cls: Any, raw: Any, data: bytes, is_xml: bool) -> list[Issue]:
 
 
 def _r4_refuses(raw: dict[str, Any]) -> bool:
-    """Whether R4's models refuse the resource (then detection falls to R5)."""
+    """Whether R4's models refuse the resource (then detection falls to R5): at once when it
+    or a resource in it has a type or a property the R4 models lack (they forbid extra
+    properties), else by running them."""
+    if _r4_lacks(raw):
+        return True
     try:
         _model_class(str(raw["resourceType"]), "R4").model_validate(raw)
     except Exception:
         return True
     return False
+
+
+def _r4_lacks(resource: dict[str, Any]) -> bool:
+    try:
+        cls = _model_class(str(resource.get("resourceType")), "R4")
+    except SourceError:
+        return True
+    if not set(resource) - {"resourceType"} <= _properties(cls):
+        return True
+    inner = [e.get("resource") for e in resource.get("entry") or () if isinstance(e, dict)]
+    inner += list(resource.get("contained") or ())
+    return any(isinstance(r, dict) and _r4_lacks(r) for r in inner)
+
+
+_PROPERTIES: dict[Any, frozenset[str]] = {}
+
+
+def _properties(cls: Any) -> frozenset[str]:
+    """The JSON properties a model class accepts (its fields' aliases)."""
+    found = _PROPERTIES.get(cls)
+    if found is None:
+        found = _PROPERTIES[cls] = frozenset(
+            field.alias or name for name, field in cls.model_fields.items()
+        )
+    return found
 
 
 def _first_line(exc: BaseException) -> str:
