@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -135,7 +135,8 @@ def _remember(ctx: click.Context, param: click.Parameter, value: object) -> obje
 
 
 def _reporting(command: Callable[..., None]) -> Callable[..., None]:
-    """-q, --log-format and --progress of a long command (export, validate, push); they
+    """-q, --log-format and --progress of a long command (export, validate, push, convert,
+    preview); they
     reach the body through the context (see _reporter), not as parameters."""
     for option in reversed((
         click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember,
@@ -163,6 +164,13 @@ def _reporter(noun: str) -> progress.Reporter:
     mode = choose_mode(str(given.get("progress") or "auto"), bool(given.get("quiet")),
                        log_format, sys.stderr)
     return Reporter(mode=mode, log_format=log_format, noun=noun, err=sys.stderr, out=sys.stdout)
+
+
+def _interrupted(say: progress.Reporter, done: str) -> NoReturn:
+    """Ctrl-C in a command that counts items: the bar ends, one line says what was done."""
+    say.close()
+    say.message(f"Interrupted: {done}.", error=True)
+    sys.exit(int(ExitCode.INTERRUPTED))
 
 
 def _export_stdin(
@@ -576,6 +584,7 @@ def export_command(
     default=None,
     help="Read as this release (default: R4, else R5, whichever validates).",
 )
+@_reporting
 def convert_command(
     paths: tuple[str, ...], to: str, out: str | None, fhir_version: str | None
 ) -> None:
@@ -601,13 +610,31 @@ def convert_command(
             sys.exit(int(ExitCode.INTERNAL_ERROR))
         _to_stdout(converted)
         return
-    result = convert_files(paths, to, Path(out) if out else None, fhir_version)
-    for error in result.errors:
-        click.echo(error.line(), err=True)
-    for article in result.results:
-        for written in article.outputs:
-            click.echo(display(written))
-    click.echo(f"{len(result.results)} converted, {len(result.errors)} failed", err=True)
+    say = _reporter("file")
+    say.start(len(paths))
+
+    def finished(raw: str, outcome: ArticleResult | ExportError) -> None:
+        shown = display(raw)
+        if isinstance(outcome, ExportError):
+            say.item(outcome.line(), {"path": shown, "status": "failed",
+                                      "error": outcome.fields(), "outputs": []},
+                     failed=True, label=shown)
+            return
+        outputs = [display(written) for written in outcome.outputs]
+        for written in outputs:
+            say.out(written)
+        say.item(f"converted {shown} to {', '.join(outputs)}",
+                 {"path": shown, "status": "converted", "error": None, "outputs": outputs},
+                 label=shown)
+
+    try:
+        result = convert_files(paths, to, Path(out) if out else None, fhir_version, finished)
+    except KeyboardInterrupt:
+        _interrupted(say, f"{say.done} of {plural(len(paths), 'file')} converted "
+                     "(each listed above)")
+    say.close()
+    say.message(f"{len(result.results)} converted, {len(result.errors)} failed",
+                converted=len(result.results), failed=len(result.errors))
     sys.exit(int(result.exit_code))
 
 
@@ -646,10 +673,8 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     try:
         failed, crashed = _validate_files(files, fhir_version, format, say, outcomes)
     except KeyboardInterrupt:
-        say.close()
-        say.message(f"Interrupted: {say.done} of {plural(len(files), 'file')} validated "
-                    "(each listed above).", error=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _interrupted(say, f"{say.done} of {plural(len(files), 'file')} validated "
+                     "(each listed above)")
     say.close()
     if len(files) == 1 and outcomes:
         click.echo(json.dumps(outcomes[0][1], indent=2, ensure_ascii=False))
@@ -1007,22 +1032,39 @@ def _print_result(
     help="LHC-Forms files (dist/lforms of `npm pack lforms`; default: .cache/lhc/lforms as "
     "scripts/setup_lhc_forms.sh leaves it, or $FHIR_EXPORT_LFORMS).",
 )
+@_reporting
 def preview_command(output_dir: Path, out: Path | None, lforms: Path | None) -> None:
     """Write a static, offline review site of the Bundles (JSON or XML, R4 or R5) below
     OUTPUT_DIR: an index of the articles, and per article its text with every fact highlighted
     and linked to the resource it became, the medicines, and the Questionnaire in LHC-Forms.
     Prints the index's path."""
-    from .review.site import write_review  # imported only for this command
+    from .review.site import Events, write_review  # imported only for this command
+
+    say = _reporter("bundle")
+
+    def page(path: Path, name: str) -> None:
+        shown = display(str(path))
+        say.item(f"page {name} of {shown}",
+                 {"path": shown, "status": "page", "error": None, "page": name}, label=shown)
+
+    def failed(path: Path, error: ExportError) -> None:
+        shown = display(str(path))
+        say.item(error.line(), {"path": shown, "status": "failed", "error": error.fields(),
+                                "page": None}, failed=True, label=shown)
 
     try:
-        review = write_review(output_dir, out or output_dir / "review", lforms=lforms)
+        review = write_review(output_dir, out or output_dir / "review", lforms=lforms,
+                              events=Events(started=say.start, page=page, failed=failed))
     except ExportError as exc:
-        click.echo(exc.line(), err=True)
+        say.close()
+        say.message(exc.line(), error=True, **exc.fields())
         sys.exit(int(exc.exit_code))
-    for line in review.errors:
-        click.echo(line, err=True)
-    click.echo(display(review.index))
-    click.echo(review.summary, err=True)
+    except KeyboardInterrupt:
+        _interrupted(say, f"{say.done} of {plural(say.total, 'bundle')} read, no site written")
+    say.close()
+    say.out(display(review.index))
+    say.message(review.summary, pages=say.done - len(review.errors),
+                failed=len(review.errors))
     sys.exit(int(ExitCode.INPUT_FAILED if review.errors else ExitCode.OK))
 
 

@@ -14,11 +14,8 @@ import json
 from typing import Any
 
 from lxml import etree
-from pydantic import ValidationError
 
-from .bundling import in_spec_order
 from .errors import SourceError
-from .serialization import SERIALIZERS
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_DEPTH = 100  # nesting levels (JSON objects and arrays, XML elements)
@@ -55,7 +52,8 @@ def json_depth(value: Any) -> int:
             if depth > MAX_DEPTH:
                 break
             children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, dict | list))
     return deepest
 
 
@@ -100,6 +98,8 @@ def _too_deep(kind: str, path: str) -> SourceError:
 
 def _detail(exc: Exception | None) -> str:
     """The first complaint of the models, with its location when pydantic gives one."""
+    from pydantic import ValidationError  # imported on first use: validate's fast path
+
     if isinstance(exc, ValidationError) and exc.errors():
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
@@ -175,6 +175,8 @@ def _integer64_as_string(value: Any) -> Any:
 
 def read(data: bytes, *, path: str, fhir_version: str | None = None) -> tuple[dict[str, Any], str]:
     """Bytes of FHIR JSON or XML -> (FHIR JSON dict in specification order, release)."""
+    from .bundling import in_spec_order  # the models: imported on first use
+
     text = data.lstrip()
     versions = [fhir_version] if fhir_version else ["R4", "R5"]
     last: Exception | None = None
@@ -225,4 +227,6 @@ def convert(data: bytes, *, to: str, path: str, fhir_version: str | None = None)
     the models, a narrative that is no XHTML element) is a SourceError naming the file."""
     resource, _ = read(data, path=path, fhir_version=fhir_version)
     _check_narratives(resource, path)
+    from .serialization import SERIALIZERS
+
     return SERIALIZERS[to](resource)

@@ -476,16 +476,20 @@ def _render_in_time(
 
 
 def convert_files(
-    paths: Iterable[str], to: str, out_dir: Path | None, fhir_version: str | None
+    paths: Iterable[str], to: str, out_dir: Path | None, fhir_version: str | None,
+    finished: Callable[[str, ArticleResult | ExportError], None] | None = None,
 ) -> ExportReport:
     """FHIR JSON <-> XML for each file; written beside it (or into out_dir), atomically. Two
-    inputs that would be written to one file are refused (the second), never overwritten."""
+    inputs that would be written to one file are refused (the second), never overwritten.
+    `finished` hears of each file as it is done: its result or its error."""
     report = ExportReport()
     written: dict[Path, str] = {}
     for raw in paths:
         converted = _attempt(report, raw, _convert_file, raw, to, out_dir, fhir_version, written)
         if converted is not None:
             report.results.append(converted)
+        if finished is not None:
+            finished(raw, converted if converted is not None else report.errors[-1])
     return report
 
 

@@ -311,20 +311,35 @@ def functions_in(node: Any) -> set[str]:
     return found
 
 
+def _regex(element: dict[str, Any]) -> str | None:
+    """The regex of a primitive type's `value` element (an extension on its type)."""
+    for t in element.get("type", []):
+        for ext in t.get("extension", []) + t.get("_code", {}).get("extension", []):
+            if ext.get("url") == "http://hl7.org/fhir/StructureDefinition/regex":
+                return str(ext["valueString"])
+    return None
+
+
 def build_release(release: str, sds: dict[str, Any], value_sets: dict[str, Any],
                   code_systems: dict[str, Any]) -> dict[str, Any]:
     from fhirpathpy.parser import parse
 
-    names = closure(sds, RESOURCES[release])
     missing = [r for r in RESOURCES[release] if r not in sds]
     if missing:
         fail(f"{release}: no StructureDefinition for {missing}")
+    resource_types = sorted(n for n, sd in sds.items()
+                            if sd["kind"] == "resource" and not sd.get("abstract"))
+    # Constraints for the written types and the types they reach; structure and required
+    # codes for every resource type of the release and every type it reaches.
+    checked = set(closure(sds, RESOURCES[release]))
+    names = closure(sds, [*RESOURCES[release], *resource_types])
     root_keys = {
         name: {c["key"] for c in sds[name]["snapshot"]["element"][0].get("constraint", [])}
         for name in names
     }
     known = supported_functions()
     types: dict[str, Any] = {}
+    bound: dict[str, Any] = {}
     used: set[str] = set()
     for name in names:
         sd = sds[name]
@@ -334,13 +349,17 @@ def build_release(release: str, sds: dict[str, Any], value_sets: dict[str, Any],
         entry: dict[str, Any] = {"kind": sd["kind"]}
         if sd.get("baseDefinition"):
             entry["base"] = type_name(sd["baseDefinition"])
-        entry["constraints"] = [constraint(c) for c in snapshot[0].get("constraint", [])]
+        entry["constraints"] = ([constraint(c) for c in snapshot[0].get("constraint", [])]
+                                if name in checked else [])
         elements: dict[str, Any] = {}
         for element in snapshot[1:]:
             path = element["path"]
             if release == "R4" and path in MEDPLUM_ADDITIONS:
                 continue
             if sd["kind"] == "primitive-type":
+                regex = _regex(element) if path == f"{name}.value" else None
+                if regex is not None:
+                    entry["regex"] = regex
                 continue  # primitives have no children in JSON
             record: dict[str, Any] = {}
             element_types = [type_name(t["code"]) for t in element.get("type", [])]
@@ -348,18 +367,24 @@ def build_release(release: str, sds: dict[str, Any], value_sets: dict[str, Any],
                 record["types"] = element_types
             if "contentReference" in element:
                 record["contentReference"] = element["contentReference"].split("#", 1)[1]
+            if element.get("min", 0):
+                record["min"] = element["min"]
+            if element.get("max", "1") != "1":
+                record["max"] = element["max"]
             inherited = set().union(*(root_keys.get(t, set()) for t in element_types))
             own = [constraint(c) for c in element.get("constraint", [])
                    if c["key"] not in inherited and c["key"] != "ele-1"]
-            if own:
+            if own and name in checked:
                 record["constraints"] = own
             binding = element.get("binding", {})
             if (binding.get("strength") == "required" and element_types == ["code"]
                     and binding.get("valueSet")):
                 url = binding["valueSet"].split("|")[0]
-                codes, why = expand(url, value_sets, code_systems)
-                record["binding"] = ({"valueSet": url, "unexpandable": why} if codes is None
-                                     else {"valueSet": url, "codes": sorted(codes)})
+                if url not in bound:
+                    codes, why = expand(url, value_sets, code_systems)
+                    bound[url] = {"unexpandable": why} if codes is None else {
+                        "codes": sorted(codes)}
+                record["binding"] = url
             elements[path] = record
         if elements:
             entry["elements"] = elements
@@ -384,9 +409,9 @@ def build_release(release: str, sds: dict[str, Any], value_sets: dict[str, Any],
         "source": {"package": spec["name"], "version": spec["version"],
                    "sha256": spec["sha256"], "licence": spec["licence"]},
         "resources": RESOURCES[release],
-        "resourceTypes": sorted(n for n, sd in sds.items()
-                                if sd["kind"] == "resource" and not sd.get("abstract")),
+        "resourceTypes": resource_types,
         "types": types,
+        "valueSets": bound,
     }
 
 

@@ -52,6 +52,7 @@ def test_two_inputs_for_one_output_file_are_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == f"{out / 'x.xml'}\n"
     assert result.stderr.splitlines() == [
+        f"converted {first} to {out / 'x.xml'}",
         f"Error: {second}: would be written to {out / 'x.xml'}, as {first} is. "
         "Convert them into different folders, or one at a time.",
         "1 converted, 1 failed",

@@ -263,3 +263,86 @@ def test_ctrl_c_in_validate_exits_130(tmp_path: Path, monkeypatch: pytest.Monkey
         f"{golden}: 0 errors, 0 other issues",
         "Interrupted: 1 of 3 files validated (each listed above).",
     ]
+
+
+def test_convert_lines_json_quiet_and_bar(tmp_path: Path) -> None:
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    good = tmp_path / "good.json"
+    good.write_bytes(golden.read_bytes())
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceType": "Organization", "active": "perhaps"}', encoding="utf-8")
+    out = tmp_path / "out"
+    text = run("convert", good, bad, "--to", "xml", "--out", out)
+    assert text.exit_code == ExitCode.INPUT_FAILED
+    first, second, summary = text.stderr.splitlines()
+    assert first == f"converted {good} to {out / 'good.xml'}"
+    assert second.startswith(f"Error: {bad}: not valid FHIR R4")
+    assert summary == "1 converted, 1 failed"
+    assert text.stdout == f"{out / 'good.xml'}\n"
+    as_json = run("convert", good, bad, "--to", "xml", "--out", out, "--log-format", "json")
+    a, b, c = (json.loads(line) for line in as_json.stderr.splitlines())
+    assert a == {"path": str(good), "status": "converted", "error": None,
+                 "outputs": [str(out / "good.xml")]}
+    assert b["status"] == "failed" and b["error"]["code"] == "source"
+    assert b["error"]["exit_code"] == 1 and b["outputs"] == []
+    assert c == {"message": "1 converted, 1 failed", "converted": 1, "failed": 1}
+    quiet = run("convert", good, bad, "--to", "xml", "--out", out, "-q")
+    assert quiet.stderr.splitlines() == [second]
+    assert quiet.stdout == ""
+    bar = run("convert", good, bad, "--to", "xml", "--out", out, "--progress", "always")
+    assert "\r\x1b[K[" in bar.stderr and "2/2 files" in bar.stderr
+    assert f"\r\x1b[K{second}\n" in bar.stderr and "converted " not in bar.stderr
+
+
+def test_ctrl_c_in_convert_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fhir_export import convert
+
+    golden = Path(__file__).parent / "data" / "golden" / "immunotherapy.json"
+    files = []
+    for name in ("a", "b", "c"):
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_bytes(golden.read_bytes())
+    real = convert.convert
+
+    def interrupted(data: bytes, **kwargs: Any) -> Any:
+        if kwargs["path"].endswith("b.json"):
+            raise KeyboardInterrupt
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(convert, "convert", interrupted)
+    result = run("convert", *files, "--to", "xml")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert result.stderr.splitlines() == [
+        f"converted {files[0]} to {tmp_path / 'a.xml'}",
+        "Interrupted: 1 of 3 files converted (each listed above).",
+    ]
+    assert not (tmp_path / "b.xml").exists()
+
+
+def test_preview_lines_json_quiet_and_bar(tmp_path: Path) -> None:
+    src = corpus(tmp_path / "in")
+    out = tmp_path / "out"
+    run("export", src, "--out", out, "-q")
+    (out / "broken.bundle.json").write_text("{", encoding="utf-8")
+    site = tmp_path / "site"
+    env = {"FHIR_EXPORT_LFORMS": None}
+    text = run("preview", out, "--out", site, env=env)
+    assert text.exit_code == ExitCode.INPUT_FAILED
+    lines = text.stderr.splitlines()
+    assert lines[0] == f"page articles/a-leaflet.html of {out / 'a-leaflet.bundle.json'}"
+    assert lines[1].startswith(f"Error: {out / 'broken.bundle.json'}: neither FHIR JSON nor XML")
+    assert lines[2] == f"page articles/c-knee.html of {out / 'c-knee.bundle.json'}"
+    assert lines[3].startswith("review site: 2 article pages in ")
+    assert text.stdout == f"{site / 'index.html'}\n"
+    as_json = run("preview", out, "--out", site, "--log-format", "json", env=env)
+    a, b, c, d = (json.loads(line) for line in as_json.stderr.splitlines())
+    assert a == {"path": str(out / "a-leaflet.bundle.json"), "status": "page", "error": None,
+                 "page": "articles/a-leaflet.html"}
+    assert b["status"] == "failed" and b["error"]["exit_code"] == 1
+    assert c["status"] == "page"
+    assert d["pages"] == 2 and d["failed"] == 1 and d["message"].startswith("review site: ")
+    quiet = run("preview", out, "--out", site, "-q", env=env)
+    assert quiet.stderr.splitlines() == [lines[1]] and quiet.stdout == ""
+    bar = run("preview", out, "--out", site, "--progress", "always", env=env)
+    assert "0/3 bundles" in bar.stderr and "3/3 bundles" in bar.stderr
+    assert f"\r\x1b[K{lines[1]}\n" in bar.stderr and "page articles/" not in bar.stderr

@@ -4,10 +4,11 @@ commands have, its table of contents lists every section.
 Every `fhir-export` command in a ```sh block is run in README order, in a scratch folder holding
 a copy of source/: export, validate, convert, preview, --help and --version as written; push
 with --dry-run added (it connects to nothing), except those that need a file the README only
-names (--ca-bundle corp-ca.pem). Files the README asks to save ("Save this as `x`:" and the
-block after it) are written first. `make export` runs the Makefile's export recipe. Synopsis lines
-(`[OPTIONS]`, `PATH...`, `json|xml`) are not run: each option they name must be in that
-command's --help."""
+names (--ca-bundle corp-ca.pem). A second run sends the pushes for real, into a HAPI FHIR
+server started for it (skipped when Java or the built server is missing). Files the README
+asks to save ("Save this as `x`:" and the block after it) are written first. `make export` runs
+the Makefile's export recipe. Synopsis lines (`[OPTIONS]`, `PATH...`, `json|xml`) are not
+run: each option they name must be in that command's --help."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
+README_SERVER = "http://127.0.0.1:8080/fhir"  # the README's example server
 RUN = {"export", "validate", "convert", "preview", "push", "lexicon", "--help", "--version"}
 
 
@@ -72,11 +74,43 @@ def test_readme_has_commands_to_run() -> None:
 
 @pytest.mark.slow
 def test_readme_commands_run_offline(tmp_path: Path) -> None:
+    ran = _run_readme(tmp_path, "http://127.0.0.1:9/fhir", live=False)
+    assert len(ran) >= 12, ran
+    assert {_subcommand(c) for c in ran} == RUN  # every kind of command was run
+    assert (tmp_path / "output" / "review" / "index.html").is_file()  # the review page
+    mouth = (tmp_path / "mouth.bundle.json").read_text("utf-8")  # the user lexicon's code
+    assert '"code": "MMW-1"' in mouth
+
+
+@pytest.mark.slow
+def test_readme_push_loads_a_live_server(tmp_path: Path) -> None:
+    """The README's commands again, its pushes for real: into a HAPI FHIR R4 JPA server
+    started here (tests/test_hapi_server.py's; skipped when Java or the built server is
+    missing), its URL in place of the README's http://127.0.0.1:8080/fhir and $FHIR_BASE."""
+    from test_hapi_server import _start, _stop
+
+    hapi = _start("R4")
+    try:
+        ran = _run_readme(tmp_path, hapi.url, live=True)
+        pushed = [c for c in ran if _subcommand(c) == "push" and "--dry-run" not in c]
+        assert len(pushed) >= 3, ran
+        documents = hapi.get("DocumentReference", _summary="count")["total"]
+        knowledge = hapi.get("MedicationKnowledge", _summary="count")["total"]
+    finally:
+        _stop(hapi)
+    exported = [b for b in (tmp_path / "output").glob("*.bundle.json")]
+    assert documents == len(exported) > 0  # one DocumentReference per article, none twice
+    assert knowledge > 0
+
+
+def _run_readme(tmp_path: Path, server: str, *, live: bool) -> list[str]:
+    """Run the README's commands in order in tmp_path; `server` replaces the README's example
+    server URL and is $FHIR_BASE; pushes get --dry-run unless `live`. Each must exit 0."""
     shutil.copytree(ROOT / "source", tmp_path / "source")
     for name, text in _saved_files():  # "Save this as `my-terms.json`:" and its block
         (tmp_path / name).write_text(text, encoding="utf-8")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "FHIR_BASE": "http://127.0.0.1:9/fhir", "FHIR_EXPORT_PROGRESS": "never"}
+           "FHIR_BASE": server, "FHIR_EXPORT_PROGRESS": "never"}
     env.pop("FHIR_EXPORT_TOKEN", None)
     ran = []
     for command in _commands():
@@ -87,18 +121,15 @@ def test_readme_commands_run_offline(tmp_path: Path) -> None:
         if _subcommand(command) == "push":
             if "--ca-bundle" in command:
                 continue
-            if "--dry-run" not in command:
+            command = command.replace(README_SERVER, server)
+            if not live and "--dry-run" not in command:
                 command += " --dry-run"
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
+                              capture_output=True, text=True, timeout=600, check=False)
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, command
         ran.append(command)
-    assert len(ran) >= 12, ran
-    assert {_subcommand(c) for c in ran} == RUN  # every kind of command was run
-    assert (tmp_path / "output" / "review" / "index.html").is_file()  # the review page
-    mouth = (tmp_path / "mouth.bundle.json").read_text("utf-8")  # the user lexicon's code
-    assert '"code": "MMW-1"' in mouth
+    return ran
 
 
 def _saved_files() -> list[tuple[str, str]]:

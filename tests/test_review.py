@@ -285,7 +285,12 @@ def test_preview_command(runs: dict[str, Path], tmp_path: Path) -> None:
     result = _run("preview", runs["R4"], "--out", tmp_path / "site")
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{tmp_path / 'site' / 'index.html'}\n"
-    assert result.stderr.startswith("review site: 3 article pages in ")
+    lines = result.stderr.splitlines()
+    assert lines[:3] == [
+        f"page articles/{name}.html of {runs['R4'] / name}.bundle.json"
+        for name in sorted(p.name.split(".")[0] for p in runs["R4"].glob("*.bundle.json"))
+    ]
+    assert lines[3].startswith("review site: 3 article pages in ")
     assert (tmp_path / "site" / "articles" / "immunotherapy.html").is_file()
 
     (tmp_path / "empty").mkdir()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -67,18 +68,33 @@ def bundles_in(folder: Path, paths: list[Path] | None = None) -> list[Path]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Events:
+    """What `preview` hears while the site is made: how many Bundles, then each one's page
+    (its name in the site) or its error."""
+
+    started: Callable[[int], None]
+    page: Callable[[Path, str], None]
+    failed: Callable[[Path, ExportError], None]
+
+
 def build(
     folder: Path,
     lforms: Path | None,
     bundles: list[Path] | None = None,
     errors: tuple[str, ...] = (),
+    events: Events | None = None,
 ) -> Site:
     """The site of `bundles` (default: every Bundle below `folder`); `errors`: lines about
-    articles of the run that have no Bundle, listed on the index."""
+    articles of the run that have no Bundle, listed on the index. `events` hears of each
+    Bundle as its page is made (or refused)."""
     site = Site()
     views: list[tuple[str, ArticleView]] = []
     used: set[str] = set()
-    for path in bundles_in(folder, bundles):
+    found = bundles_in(folder, bundles)
+    if events is not None:
+        events.started(len(found))
+    for path in found:
         try:
             relative = display(path.resolve().relative_to(folder.resolve()).as_posix())
         except ValueError:
@@ -87,17 +103,21 @@ def build(
             bundle, release = convert.read(path.read_bytes(), path=str(path))
         except ExportError as exc:
             site.errors.append(exc)
-            continue
         except OSError as exc:
             site.errors.append(ExportError(f"cannot read file ({exc.strerror})", path=str(path)))
-            continue
-        if bundle.get("resourceType") != "Bundle":
-            site.errors.append(ExportError("not a Bundle", path=str(path)))
-            continue
-        view = read_bundle(bundle, relative, release)
-        name = _page_name(relative, view, used)
-        site.files[f"articles/{name}"] = article_page(view, lforms is not None)
-        views.append((f"articles/{name}", view))
+        else:
+            if bundle.get("resourceType") != "Bundle":
+                site.errors.append(ExportError("not a Bundle", path=str(path)))
+            else:
+                view = read_bundle(bundle, relative, release)
+                name = _page_name(relative, view, used)
+                site.files[f"articles/{name}"] = article_page(view, lforms is not None)
+                views.append((f"articles/{name}", view))
+                if events is not None:
+                    events.page(path, f"articles/{name}")
+                continue
+        if events is not None:
+            events.failed(path, site.errors[-1])
     site.files["index.html"] = index_page(views, [*errors, *(e.line() for e in site.errors)])
     for asset in ASSETS:
         site.files[f"assets/{asset}"] = (
@@ -125,10 +145,11 @@ def write_site(
     lforms: Path | None,
     bundles: list[Path] | None = None,
     errors: tuple[str, ...] = (),
+    events: Events | None = None,
 ) -> Site:
     """Build the site of the Bundles below `folder` (or `bundles` in it) and write it into
     `out`; files already holding the same bytes are left alone."""
-    site = build(folder, lforms, bundles, errors)
+    site = build(folder, lforms, bundles, errors, events)
     for name, data in sorted(site.files.items()):
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +179,7 @@ def write_review(
     bundles: list[Path] | None = None,
     errors: tuple[str, ...] = (),
     lforms: Path | None = None,
+    events: Events | None = None,
 ) -> Review:
     """The review site of the Bundles below `folder` (or of `bundles`, a run's outputs),
     written into `out`. `lforms`: LHC-Forms files to ship (default: `default_lforms()`)."""
@@ -170,7 +192,7 @@ def write_review(
         raise NoInputError("holds no *.bundle.json or *.bundle.xml", path=str(folder),
                            hint="Give the --out folder of an export.")
     try:
-        site = write_site(folder, out, found, bundles, errors)
+        site = write_site(folder, out, found, bundles, errors, events)
     except OSError as exc:
         raise OutputError(f"cannot write the review site ({exc.strerror})",
                           path=str(exc.filename or out)) from None

@@ -7,10 +7,15 @@
 The checks, in order (the later ones run only when the structure is valid):
 
 1. reading and structure (reading.py): size and depth bounds, XML without DTD or entities,
-   then fhir.resources' models (required elements, types, formats such as dates);
-2. FHIR invariants (walk.py, fhirpath.py): every constraint of the official StructureDefinitions
-   for the shipped resource types and their data types, evaluated with fhirpathpy;
-3. required bindings of `code` elements against the official value sets (walk.py);
+   then the structure: JSON that structure.py accepts (elements, cardinality, required
+   elements, choice types, primitives through fhir_core's own validators) is taken as it is,
+   anything else (and all XML) goes through fhir.resources' models, whose complaints are the
+   issues (structure.py never accepts what the models refuse: tests/test_validate_structure.py);
+2. FHIR invariants (walk.py, compiled.py, fhirpath.py): every constraint of the official
+   StructureDefinitions for the written resource types and their data types, compiled to
+   Python where it can be, else evaluated with fhirpathpy (both give the same values);
+3. required bindings of `code` elements of every resource type against the official value
+   sets (walk.py), also in a JSON resource whose structure is broken;
 4. reference integrity inside a Bundle (references.py);
 5. narrative safety (narrative.py).
 
@@ -19,6 +24,7 @@ Everything runs offline from fhir_export/validation_data/ (scripts/build_validat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -91,6 +97,20 @@ def validate_ndjson(
     return sorted(issues, key=lambda i: _ORDER.get(i.severity, len(_ORDER)))
 
 
+def _codes_of_broken(data: bytes, release: str | None) -> list[Issue]:
+    """The required-code issues of a JSON resource whose structure the models refused: a bad
+    code is reported even when something else in the same resource is broken too."""
+    if release is None or data.lstrip().startswith(b"<"):
+        return []
+    walk = Walk(release)
+    try:
+        raw = json.loads(data)
+        walk.resource(raw, str(raw.get("resourceType")))
+    except Exception:  # noqa: S110 (the structure is broken: keep what the walk found so far)
+        pass
+    return [issue for issue in walk.issues if issue.code == "code-invalid"]
+
+
 def _validate(data: bytes, path: str, fhir_version: str | None) -> list[Issue]:
     resource, release, issues = load(data, path=path, fhir_version=fhir_version)
     if (
@@ -104,7 +124,7 @@ def _validate(data: bytes, path: str, fhir_version: str | None) -> list[Issue]:
         if again is not None:
             resource, release = again, release_again
     if resource is None or release is None:
-        return issues
+        return issues + _codes_of_broken(data, release)
     walk = Walk(release)
     walk.resource(resource, str(resource.get("resourceType")))
     issues = list(walk.issues)

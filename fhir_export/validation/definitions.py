@@ -4,6 +4,7 @@ an instance: which element a JSON property is, its type, constraints and require
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -34,6 +35,8 @@ class Element:
     constraints: tuple[Constraint, ...]
     binding: Binding | None
     scope: str  # where its children are defined (its own path, a contentReference, or "")
+    min: int = 0
+    max: str = "1"  # "1", "*" or a number: anything but "1" is a JSON array
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class TypeDef:
     name: str
     kind: str
     constraints: tuple[Constraint, ...]
+    regex: str | None = None  # a primitive type's lexical form
 
 
 class Definitions:
@@ -52,38 +56,66 @@ class Definitions:
         self.resources: frozenset[str] = frozenset(data["resources"])
         self.resource_types: frozenset[str] = frozenset(data["resourceTypes"])
         self.types: dict[str, TypeDef] = {}
-        self.children: dict[str, dict[str, tuple[Element, str]]] = {}
-        raw_elements: dict[str, dict[str, Any]] = {}
+        self.children: dict[str, dict[str, tuple[Element, str]]] = _Index(self._index)
+        self._value_sets = {
+            url: Binding(url, frozenset(entry["codes"]) if "codes" in entry else None)
+            for url, entry in data["valueSets"].items()
+        }
+        self._raw: dict[str, dict[str, Any]] = {}
         for name, entry in data["types"].items():
-            self.types[name] = TypeDef(name, entry["kind"], _constraints(entry["constraints"]))
-            raw_elements.update(entry.get("elements", {}))
-        parents = {path.rsplit(".", 1)[0] for path in raw_elements}
-        for path, raw in raw_elements.items():
+            self.types[name] = TypeDef(
+                name, entry["kind"], _constraints(entry["constraints"]), entry.get("regex")
+            )
+            self._raw.update(entry.get("elements", {}))
+        self._by_parent: dict[str, list[str]] = {}
+        for path in self._raw:
+            self._by_parent.setdefault(path.rsplit(".", 1)[0], []).append(path)
+
+    def _index(self, scope: str) -> dict[str, tuple[Element, str]]:
+        """The children of one scope, built when the scope is first met (a release ships
+        thousands of elements; a file meets a few hundred)."""
+        index: dict[str, tuple[Element, str]] = {}
+        for path in self._by_parent.get(scope, ()):
+            raw = self._raw[path]
             target = raw.get("contentReference")
-            types = tuple(raw_elements[target]["types"] if target else raw.get("types", ()))
-            scope = target or (path if path in parents else "")
-            binding = raw.get("binding")
+            types = tuple(self._raw[target]["types"] if target else raw.get("types", ()))
             element = Element(
                 path=path,
                 types=types,
                 constraints=_constraints(raw.get("constraints", ())),
-                binding=Binding(
-                    binding["valueSet"], frozenset(binding["codes"]) if "codes" in binding else None
-                )
-                if binding
-                else None,
-                scope=scope,
+                binding=self._value_sets[raw["binding"]] if "binding" in raw else None,
+                scope=target or (path if path in self._by_parent else ""),
+                min=raw.get("min", 0),
+                max=raw.get("max", "1"),
             )
-            parent, name = path.rsplit(".", 1)
-            index = self.children.setdefault(parent, {})
+            name = path.rsplit(".", 1)[1]
             if name.endswith("[x]"):
                 for type_name in types:
                     index[name[:-3] + type_name[0].upper() + type_name[1:]] = (element, type_name)
             else:
                 index[name] = (element, types[0] if types else "")
+        return index
 
     def child(self, scope: str, name: str) -> tuple[Element, str] | None:
         return self.children.get(scope, {}).get(name)
+
+
+class _Index(dict[str, dict[str, tuple[Element, str]]]):
+    """scope -> its children, each built on first use."""
+
+    def __init__(self, build: Callable[[str], dict[str, tuple[Element, str]]]) -> None:
+        super().__init__()
+        self._build = build
+
+    def get(self, scope: str, default: Any = None) -> Any:
+        found = super().get(scope)
+        if found is None:
+            found = self[scope] = self._build(scope)
+        return found
+
+    def __missing__(self, scope: str) -> dict[str, tuple[Element, str]]:
+        found = self[scope] = self._build(scope)
+        return found
 
 
 def _constraints(raw: Any) -> tuple[Constraint, ...]:

@@ -1,9 +1,12 @@
 """Step 1: read the bytes safely and check the structure through fhir.resources' models.
 
-Reading is convert.read(): JSON or XML, R4 (fhir.resources.R4B) else R5, XML with no DTD, no
-entities, no network and libxml2's size limits. Before it, the file size and the nesting depth
-are bounded (a deep JSON document would otherwise exhaust the recursion limit). When the models
-refuse the content, each of pydantic's errors becomes one issue at its FHIRPath location.
+JSON whose structure structure.conforms() accepts (R4 first unless a release is forced) is
+taken as it is: the models would accept it too, and skipping them is most of the speed.
+Otherwise reading is convert.read(): JSON or XML, R4 (fhir.resources.R4B) else R5, XML with
+no DTD, no entities, no network and libxml2's size limits. Before it, the file size and the
+nesting depth are bounded (a deep JSON document would otherwise exhaust the recursion limit).
+When the models refuse the content, each of pydantic's errors becomes one issue at its FHIRPath
+location.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..convert import json_depth as _json_depth
 from ..convert import xml_depth as _xml_depth
 from ..errors import SourceError
 from .issues import DOCUMENT, Issue
+from .structure import conforms
 
 RELEASES = ("R4", "R5")
 
@@ -76,6 +80,44 @@ def _model_issues(cls: Any, raw: Any, data: bytes, is_xml: bool) -> list[Issue]:
     return []
 
 
+def _r4_refuses(raw: dict[str, Any]) -> bool:
+    """Whether R4's models refuse the resource (then detection falls to R5): at once when it
+    or a resource in it has a type or a property the R4 models lack (they forbid extra
+    properties), else by running them."""
+    if _r4_lacks(raw):
+        return True
+    try:
+        _model_class(str(raw["resourceType"]), "R4").model_validate(raw)
+    except Exception:
+        return True
+    return False
+
+
+def _r4_lacks(resource: dict[str, Any]) -> bool:
+    try:
+        cls = _model_class(str(resource.get("resourceType")), "R4")
+    except SourceError:
+        return True
+    if not set(resource) - {"resourceType"} <= _properties(cls):
+        return True
+    inner = [e.get("resource") for e in resource.get("entry") or () if isinstance(e, dict)]
+    inner += list(resource.get("contained") or ())
+    return any(isinstance(r, dict) and _r4_lacks(r) for r in inner)
+
+
+_PROPERTIES: dict[Any, frozenset[str]] = {}
+
+
+def _properties(cls: Any) -> frozenset[str]:
+    """The JSON properties a model class accepts (its fields' aliases)."""
+    found = _PROPERTIES.get(cls)
+    if found is None:
+        found = _PROPERTIES[cls] = frozenset(
+            field.alias or name for name, field in cls.model_fields.items()
+        )
+    return found
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -99,6 +141,10 @@ def load(
             resource_type: Any = etree.QName(root).localname
         else:
             raw = json.loads(data)
+            if conforms(raw, fhir_version or "R4"):
+                # the structure the models would accept (structure.py, which also bounds the
+                # depth): the models are skipped
+                return raw, fhir_version or "R4", []
             if _json_depth(raw) > MAX_DEPTH:
                 return None, None, _document_error(f"JSON {too_deep}", "too-costly")
             resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
@@ -127,6 +173,8 @@ def load(
     if not isinstance(resource_type, str):
         return None, None, _document_error("JSON without a 'resourceType'", "structure")
 
+    if not is_xml and fhir_version is None and conforms(raw, "R5") and _r4_refuses(raw):
+        return raw, "R5", []  # as convert.read() decides: R4 first, else R5
     releases = [fhir_version] if fhir_version else list(RELEASES)
     models = []
     for order, release in enumerate(releases):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from .compiled import compiled
 from .definitions import INLINE, Binding, Constraint, Element, definitions
 from .fhirpath import SKIPPED, evaluate
 from .issues import Issue
@@ -90,7 +91,7 @@ def _bounds(text: Any) -> tuple[datetime, datetime] | None:
 
 def _per_1(node: Any) -> bool:
     """start's low boundary <= end's high boundary (R5's wording of per-1)."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return True
     start, end = _bounds(node.get("start")), _bounds(node.get("end"))
     if start is None or end is None:
@@ -104,7 +105,7 @@ def _per_1(node: Any) -> bool:
 def _que_7(node: Any) -> bool:
     """operator = 'exists' implies (answer is boolean)."""
     return not (
-        isinstance(node, Mapping)
+        isinstance(node, dict)
         and node.get("operator") == "exists"
         and "answerBoolean" not in node
     )
@@ -112,10 +113,10 @@ def _que_7(node: Any) -> bool:
 
 def _rng_2(node: Any) -> bool:
     """low <= high, when both have a value in the same unit (no unit conversion)."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return True
     low, high = node.get("low"), node.get("high")
-    if not (isinstance(low, Mapping) and isinstance(high, Mapping)):
+    if not (isinstance(low, dict) and isinstance(high, dict)):
         return True
     low_value, high_value = low.get("value"), high.get("value")
     if not isinstance(low_value, int | float) or not isinstance(high_value, int | float):
@@ -134,7 +135,7 @@ NATIVE = {"per-1": _per_1, "que-7": _que_7, "rng-2": _rng_2}
 # tests/test_validate.py proves each gives what fhirpathpy gives.
 def _ext_1(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
     """extension.exists() != value.exists()"""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return None
     return bool(node.get("extension")) != any(_is_value_key(k) for k in node)
 
@@ -149,13 +150,13 @@ def _contained_ids(root: Mapping[str, Any]) -> list[Any]:
     contained = root.get("contained")
     if not isinstance(contained, list):
         return []
-    return [c.get("id") for c in contained if isinstance(c, Mapping) and "id" in c]
+    return [c.get("id") for c in contained if isinstance(c, dict) and "id" in c]
 
 
 def _ref_1_r4(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
     """reference.startsWith('#').not() or (reference.substring(1) in
     %rootResource.contained.id)"""
-    reference = node.get("reference") if isinstance(node, Mapping) else None
+    reference = node.get("reference") if isinstance(node, dict) else None
     if not isinstance(reference, str):
         return None  # empty: neither true nor false
     return _or(not reference.startswith("#"), _in_contained(reference, root))
@@ -164,7 +165,7 @@ def _ref_1_r4(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -
 def _ref_1_r5(node: Any, resource: Mapping[str, Any], root: Mapping[str, Any]) -> bool | None:
     """reference.exists() implies (reference.startsWith('#').not() or (reference.substring(1)
     in %rootResource.contained.id) or (reference='#' and %rootResource!=%resource))"""
-    reference = node.get("reference") if isinstance(node, Mapping) else None
+    reference = node.get("reference") if isinstance(node, dict) else None
     if not isinstance(reference, str):
         return True
     return _or(
@@ -197,6 +198,27 @@ FAST: dict[str, Callable[[Any, Mapping[str, Any], Mapping[str, Any]], bool | Non
 }
 
 
+def constraint_value(
+    expression: str, value: Any, base: str, release: str, scope: tuple[Any, Any, Any]
+) -> list[Any]:
+    """The constraint's value on `value` (typed `base`), with scope = (%resource,
+    %rootResource, the primitive's `_x`): compiled (compiled.py) when it can, else
+    fhirpathpy's."""
+    resource, root, extra = scope
+    function = compiled(expression) if extra is None else None
+    if function is not None:
+        try:
+            return function([value], (value, resource, root))
+        except Exception:  # noqa: S110 (Unsupported, or a surprise: fhirpathpy decides)
+            pass
+    return evaluate(
+        expression, value, base, release, resource=resource, root=root, extension=extra
+    )
+
+
+_ACTIVE: dict[str, dict[int, tuple[Constraint, ...]]] = {}
+
+
 @dataclass
 class Walk:
     """One walk over one resource (and everything in it)."""
@@ -210,6 +232,9 @@ class Walk:
         self.defs = definitions(self.release)
         self.skipped = SKIPPED[self.release]
         self._unshipped: set[str] = set()
+        # the definitions' constraint tuples (alive as long as the cached definitions) ->
+        # those that run
+        self._active: dict[int, tuple[Constraint, ...]] = _ACTIVE.setdefault(self.release, {})
 
     # -- resources -----------------------------------------------------------------------
 
@@ -218,29 +243,28 @@ class Walk:
     ) -> None:
         resource_type = value.get("resourceType")
         root = root or value
-        if resource_type not in self.defs.types or not isinstance(resource_type, str):
+        if resource_type not in self.defs.resource_types or not isinstance(resource_type, str):
             self._scan(value, location)
-            if resource_type not in self.defs.resource_types:
-                self.issues.append(
-                    Issue(
-                        "error",
-                        location,
-                        f"{resource_type} is not a FHIR {self.defs.fhir_version} resource type",
-                        "structure",
-                    )
+            self.issues.append(
+                Issue(
+                    "error",
+                    location,
+                    f"{resource_type} is not a FHIR {self.defs.fhir_version} resource type",
+                    "structure",
                 )
-            elif resource_type not in self._unshipped:
-                self._unshipped.add(str(resource_type))
-                self.issues.append(
-                    Issue(
-                        "information",
-                        location,
-                        f"no invariants or value sets are shipped for {resource_type}; only its "
-                        "structure, references and narrative were checked",
-                        "informational",
-                    )
-                )
+            )
             return
+        if resource_type not in self.defs.resources and resource_type not in self._unshipped:
+            self._unshipped.add(resource_type)
+            self.issues.append(
+                Issue(
+                    "information",
+                    location,
+                    f"no invariants are shipped for {resource_type}; its structure, required "
+                    "codes, references and narrative were checked",
+                    "informational",
+                )
+            )
         self._constraints(
             self.defs.types[resource_type].constraints, value, resource_type, location, value, root
         )
@@ -251,15 +275,15 @@ class Walk:
         if isinstance(node, list):
             for index, item in enumerate(node):
                 self._scan(item, f"{location}[{index}]")
-        elif isinstance(node, Mapping):
+        elif isinstance(node, dict):
             if isinstance(node.get("reference"), str):
                 self.references.append((f"{location}.reference", node["reference"]))
             if isinstance(node.get("div"), str) and location.endswith(".text"):
                 self.narratives.append((f"{location}.div", node["div"]))
             for key, child in node.items():
-                if isinstance(child, Mapping) and "resourceType" in child:
+                if isinstance(child, dict) and "resourceType" in child:
                     self.resource(child, f"{location}.{key}")
-                elif isinstance(child, list | Mapping):
+                elif isinstance(child, list | dict):
                     self._scan(child, f"{location}.{key}")
 
     # -- elements ------------------------------------------------------------------------
@@ -272,11 +296,12 @@ class Walk:
         resource: Mapping[str, Any],
         root: Mapping[str, Any],
     ) -> None:
+        children = self.defs.children.get(scope, {})
         for key, value in node.items():
             if key in ("resourceType", "fhir_comments"):
                 continue
             name = key[1:] if key.startswith("_") else key
-            found = self.defs.child(scope, name)
+            found = children.get(name)
             where = f"{location}.{name}"
             if found is None:
                 self.issues.append(
@@ -302,7 +327,7 @@ class Walk:
                 extra = None
                 if isinstance(companion, list) and index < len(companion):
                     extra = companion[index]
-                elif isinstance(companion, Mapping):
+                elif isinstance(companion, dict):
                     extra = companion
                 self._element(item, element, type_name, at, resource, root, extra)
 
@@ -316,14 +341,27 @@ class Walk:
         root: Mapping[str, Any],
         extra: Any,
     ) -> None:
-        if isinstance(value, Mapping) and "resourceType" in value:
+        if not isinstance(value, dict):  # a primitive: its constraints and code, nothing below
+            if element.constraints:
+                self._constraints(element.constraints, value, type_name, location, resource,
+                                  root, extra)
+            typedef = self.defs.types.get(type_name)
+            if typedef is not None and typedef.constraints:
+                self._constraints(typedef.constraints, value, type_name, location, resource,
+                                  root, extra)
+            if element.binding is not None:
+                self._binding(element.binding, value, location)
+            if type_name == "xhtml" and isinstance(value, str):
+                self.narratives.append((location, value))
+            return
+        if "resourceType" in value:
             contained = element.path.endswith(".contained")
             self.resource(value, location, root if contained else None)
             return
         inline = element.scope and type_name in INLINE
         scope = element.scope if inline else type_name
         typedef = self.defs.types.get(type_name)
-        if isinstance(value, Mapping) and not any(k not in ("id", "fhir_comments") for k in value):
+        if isinstance(value, dict) and not any(k not in ("id", "fhir_comments") for k in value):
             self.issues.append(Issue("error", location, _ELE_1, "invariant"))
         self._constraints(element.constraints, value, scope, location, resource, root, extra)
         if typedef is not None:
@@ -334,11 +372,11 @@ class Walk:
             self.narratives.append((location, value))
         elif (
             type_name == "Reference"
-            and isinstance(value, Mapping)
+            and isinstance(value, dict)
             and isinstance(value.get("reference"), str)
         ):
             self.references.append((f"{location}.reference", value["reference"]))
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             self._children(value, scope, location, resource, root)
 
     def _constraints(
@@ -351,7 +389,14 @@ class Walk:
         root: Mapping[str, Any],
         extra: Any = None,
     ) -> None:
-        for c in constraints:
+        if not constraints:
+            return
+        active = self._active.get(id(constraints))
+        if active is None:  # skipped ones without a Python check never run: dropped once
+            active = self._active[id(constraints)] = tuple(
+                c for c in constraints if c.key not in self.skipped or c.key in NATIVE
+            )
+        for c in active:
             if c.key in self.skipped:
                 native = NATIVE.get(c.key)
                 if native is None or native(value):
@@ -362,14 +407,8 @@ class Walk:
                 ok = [] if fast is None else [fast]
             else:
                 try:
-                    ok = evaluate(
-                        c.expression,
-                        value,
-                        base,
-                        self.release,
-                        resource=resource,
-                        root=root,
-                        extension=extra,
+                    ok = constraint_value(
+                        c.expression, value, base, self.release, (resource, root, extra)
                     )
                 except Exception as exc:  # fhirpathpy raises bare Exception
                     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
