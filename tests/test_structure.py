@@ -635,3 +635,8 @@ def test_items_and_parts_that_state_no_fact() -> None:
     )
     m = med(x, "metformin")
     assert texts(m.side_effects + m.warnings) == []
+
+
+def test_an_or_inside_brackets_splits_no_part() -> None:
+    x = run("Metformin can cause stomach upset (nausea or vomiting) or a rash.")
+    assert texts(med(x, "metformin").side_effects) == ["stomach upset (nausea or vomiting)", "rash"]

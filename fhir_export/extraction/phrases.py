@@ -115,7 +115,16 @@ def parts(
     if split_or:
         out = []
         for s, e in spans:
-            cut = _OR.search(text, s, e)
+            # the first "or" outside brackets ("saquinavir (Fortovase or Invirase) or
+            # atazanavir") that is no comparison ("greater than or equal to")
+            cut = next(
+                (
+                    m
+                    for m in _OR.finditer(text, s, e)
+                    if _balanced(text[s : m.start()]) and not _COMPARISON.search(text, s, m.start())
+                ),
+                None,
+            )
             left = text[s : cut.start()].strip().lower() if cut else ""
             left = _ARTICLE.sub("", left, count=1)  # "a new or worse cough"
             right = text[cut.end() : e].split() if cut else []
@@ -132,6 +141,9 @@ def parts(
                 out.append((s, e))
         spans = out
     return [t for t in (trim(text, s, e) for s, e in spans) if t is not None]
+
+
+_COMPARISON = re.compile(r"\b(?:than|less|greater|more)$")
 
 
 def _balanced(piece: str) -> bool:
