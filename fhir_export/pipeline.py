@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
@@ -420,39 +421,14 @@ def export_ndjson(
     paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
 ) -> ExportReport:
     """FHIR Bulk Data output for the whole run: <Type>.ndjson (one resource per line, relative
-    references, each resource once) and manifest.json in the shape of an $export manifest."""
+    references, each resource once) and manifest.json in the shape of an $export manifest.
+    Lines are written as articles finish, to a temporary file per type that is renamed into
+    place at the end (so a killed run leaves the previous files); nothing per article is
+    kept but its report row (see NdjsonFiles)."""
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
     default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
-    by_type: dict[str, dict[str, bytes]] = {}
-    dates: list[str] = []
-    seen: dict[str, Path] = {}
-    for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
-        counts = len(report.results), len(report.errors)
-        result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
-        if result is None:
-            _announce(report, events, *counts)
-            continue
-        for kind, rid, line in outcome.lines:
-            by_type.setdefault(kind, {}).setdefault(rid, line)
-        dates += [outcome.date] if outcome.date is not None else []
-        report.results.append(result)
-        _announce(report, events, *counts)
-    targets = {
-        out_dir / f"{kind}.ndjson": b"".join(lines.values())
-        for kind, lines in sorted(by_type.items())
-    }
-    bulk = {
-        "transactionTime": _transaction_time(options, dates),
-        "request": "fhir-export export --format ndjson",
-        "requiresAccessToken": False,
-        "output": [
-            {"type": kind, "url": f"{kind}.ndjson", "count": len(lines)}
-            for kind, lines in sorted(by_type.items())
-        ],
-        "error": [],
-    }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -460,18 +436,118 @@ def export_ndjson(
             OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
         )
         return report
-    with timed(report.stage_seconds, "write"):
-        try:
-            write_atomic(targets)
-        except ExportError as exc:
-            report.errors.append(exc)
-            return report
+    latest = ""  # the latest full date of an article (transactionTime)
+    seen: dict[str, Path] = {}
+    ndjson = NdjsonFiles(out_dir)
+    try:
+        for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
+            counts = len(report.results), len(report.errors)
+            result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
+            if result is not None:
+                with timed(report.stage_seconds, "write"):
+                    ndjson.add(outcome.lines)
+                if outcome.date is not None and len(outcome.date) == 10:
+                    latest = max(latest, outcome.date)
+                report.results.append(result)
+            _announce(report, events, *counts)
+        with timed(report.stage_seconds, "write"):
+            targets = ndjson.finish()
+    except ExportError as exc:
+        report.errors.append(exc)
+        return report
+    finally:
+        ndjson.abort()
+    bulk = {
+        "transactionTime": _transaction_time(options, [latest] if latest else []),
+        "request": "fhir-export export --format ndjson",
+        "requiresAccessToken": False,
+        "output": [
+            {"type": kind, "url": f"{kind}.ndjson", "count": count}
+            for kind, count in sorted(ndjson.counts.items())
+        ],
+        "error": [],
+    }
     if report.results:
         report.results[0].outputs += [str(t) for t in targets]
     written = _finish_run(out_dir, report, options, "ndjson", bulk)
     if report.results and written is not None:
         report.results[0].outputs.append(str(written))
     return report
+
+
+class NdjsonFiles:
+    """The <Type>.ndjson files of a run, written line by line as articles finish: a temporary
+    file per type beside its target, fsynced and renamed into place by finish().
+
+    Each resource once: a resource that names its article's DocumentReference (its
+    derivation, evidence or Provenance target), and that DocumentReference, are made from
+    the article's identity, which no other article of the run has (the run refuses a second
+    article of the same identity), so they cannot repeat; only the others (the tool's Device,
+    a publisher's Organization) are remembered to drop repeats. So memory does not grow with
+    the articles (tests/test_speed.py checks the premise on the test articles)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.temps: dict[str, tuple[int, str]] = {}  # type -> (fd, temporary path)
+        self.counts: dict[str, int] = {}
+        self.shared: set[tuple[str, str]] = set()
+
+    def add(self, lines: Iterable[tuple[str, str, bytes]]) -> None:
+        lines = list(lines)
+        if not lines:
+            return
+        doc = lines[0][1].encode("ascii")  # the article's DocumentReference comes first
+        for index, (kind, rid, line) in enumerate(lines):
+            if index and doc not in line:
+                if (kind, rid) in self.shared:
+                    continue
+                self.shared.add((kind, rid))
+            self._write(kind, line)
+
+    def _write(self, kind: str, line: bytes) -> None:
+        target = self.folder / f"{kind}.ndjson"
+        try:
+            if kind not in self.temps:
+                if self.folder not in _swept:
+                    _swept.add(self.folder)
+                    sweep_stale_temporaries(self.folder)
+                fd, tmp = tempfile.mkstemp(
+                    prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.folder
+                )
+                self.temps[kind] = (fd, tmp)
+                os.fchmod(fd, 0o644)
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self.temps[kind][0], view):]
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror})", path=str(target)) from None
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def finish(self) -> list[Path]:
+        """Every file on disk and renamed into place (types in name order)."""
+        done: list[Path] = []
+        current = self.folder
+        try:
+            for kind in sorted(self.temps):
+                current = self.folder / f"{kind}.ndjson"
+                os.fsync(self.temps[kind][0])
+            for kind in sorted(self.temps):
+                fd, tmp = self.temps.pop(kind)
+                os.close(fd)
+                current = self.folder / f"{kind}.ndjson"
+                os.replace(tmp, current)
+                done.append(current)
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror})", path=str(current)) from None
+        return done
+
+    def abort(self) -> None:
+        """Remove what finish() did not rename into place."""
+        for fd, tmp in self.temps.values():
+            with suppress(OSError):
+                os.close(fd)
+            Path(tmp).unlink(missing_ok=True)
+        self.temps.clear()
 
 
 def write_report(report: ExportReport, target: Path) -> None:

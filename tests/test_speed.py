@@ -253,3 +253,32 @@ def test_a_failed_sync_is_one_error_and_the_files_stay(
     assert [e.line() for e in report.errors] == [
         f"Error: {out}: cannot write ({os.strerror(errno.EIO)})."]
     assert len(list(out.glob("*.bundle.json"))) == 3
+
+
+def test_ndjson_streamed_is_what_remembering_every_id_gives(tmp_path: Path) -> None:
+    """--format ndjson remembers only the resources that do not name their article's
+    DocumentReference; on the test articles that drops exactly the repeats that remembering
+    every (type, id) drops, and what names the article never repeats across articles."""
+    options = ExportOptions(output_format=OutputFormat.NDJSON, bundle_type=BundleType.BATCH,
+                            jobs=1)
+    articles = sorted(p for p in ARTICLES.iterdir() if p.suffix in (".txt", ".md", ".html"))
+    expected: dict[str, dict[str, bytes]] = {}
+    owner: dict[tuple[str, str], str] = {}
+    total = 0
+    for path in articles:
+        exported = fhir_export.export_article(path.read_bytes(), path.name, options)
+        lines = exported.outputs["ndjson"].splitlines(keepends=True)
+        total += len(lines)
+        doc = exported.resources[0]["id"]
+        for resource, line in zip(exported.resources, lines, strict=True):
+            key = (resource["resourceType"], resource["id"])
+            expected.setdefault(key[0], {}).setdefault(key[1], line)
+            if doc in json.dumps(resource):  # made from this article: never in another
+                assert owner.setdefault(key, path.name) == path.name, key
+    out = tmp_path / "out"
+    report = pipeline.export_ndjson([str(p) for p in articles], out, options)
+    assert report.errors == []
+    written = {p.name: p.read_bytes() for p in out.glob("*.ndjson")}
+    assert written == {f"{kind}.ndjson": b"".join(lines.values())
+                       for kind, lines in expected.items()}
+    assert sum(map(len, expected.values())) < total  # repeats were there to drop
