@@ -311,6 +311,18 @@ def _syncfs() -> Any:
         return None
 
 
+def _out_folder(out_dir: Path, report: ExportReport) -> bool:
+    """Create the output folder; False (the error in the report) when it cannot be."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        report.errors.append(
+            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
+        )
+        return False
+    return True
+
+
 def export(
     paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
 ) -> ExportReport:
@@ -321,12 +333,7 @@ def export(
     report = ExportReport()
     default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files = _articles(paths, report, options, events)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        report.errors.append(
-            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
-        )
+    if not _out_folder(out_dir, report):
         return report
     stems: dict[str, Path] = {}
     todo: list[Input | ExportError] = []
@@ -429,12 +436,7 @@ def export_ndjson(
     report = ExportReport()
     default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        report.errors.append(
-            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
-        )
+    if not _out_folder(out_dir, report):
         return report
     latest = ""  # the latest full date of an article (transactionTime)
     seen: dict[str, Path] = {}
