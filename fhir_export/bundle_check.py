@@ -151,8 +151,10 @@ def plan(cls: Any) -> _Plan:
     return _Plan(resource, places, required, primitives, choice_of, required_choices)
 
 
-_seen: dict[tuple[int, type, Any], None] = {}  # (adapter, JSON type, value) already accepted
-_SEEN_MAX = 200_000
+# (adapter, JSON type, value) already accepted: short values only (codes, systems, dates,
+# displays repeat; ids and narratives do not), and at most _SEEN_MAX, so memory stays flat
+_seen: dict[tuple[int, type, Any], None] = {}
+_SEEN_MAX, _SEEN_LENGTH = 20_000, 120
 
 
 def _primitive(field: _Field, value: Any) -> None:
@@ -168,6 +170,8 @@ def _primitive(field: _Field, value: Any) -> None:
         field.adapter.validate_python(value)
     except PydanticError as exc:
         raise BundleCheckError(exc.errors()[0]["msg"]) from None
+    if type(value) is str and len(value) > _SEEN_LENGTH:
+        return
     if len(_seen) >= _SEEN_MAX:
         _seen.clear()
     _seen[key] = None

@@ -216,3 +216,19 @@ def test_stricter_than_the_models_where_fhir_json_is() -> None:
     with pytest.raises(BundleCheckError) as caught:
         check(bundling.bundle_model("R4"), deep)
     assert caught.value.path == "entry[0].resource.code.coding[0].code"
+
+
+def test_the_cache_of_accepted_values_stays_small() -> None:
+    """Only short values are remembered (ids and narratives of every article would make
+    memory grow with the run), and never more than its bound."""
+    from fhir_export import bundle_check
+
+    bundle_check._seen.clear()
+    long_text = "x" * (bundle_check._SEEN_LENGTH + 1)
+    for n in range(bundle_check._SEEN_MAX + 10):
+        check(bundling.bundle_model("R4"), {"resourceType": "Bundle", "type": "collection",
+                                            "id": f"b{n}"})
+    assert len(bundle_check._seen) <= bundle_check._SEEN_MAX
+    check(bundling.bundle_model("R4"), {"resourceType": "Bundle", "type": "collection",
+                                        "identifier": {"value": long_text}})
+    assert not any(long_text in key for key in bundle_check._seen)
