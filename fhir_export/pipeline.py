@@ -735,10 +735,13 @@ def _run_files(
             path = Path(output)
             if path.name == manifest.NAME:
                 continue
-            data = path.read_bytes()
-            if counts is None or not path.name.endswith(".bundle.xml"):
-                counts = manifest.resource_counts(path.name, data)
-            entry = manifest.record(out_dir, path, data, counts)
+            if path.name.endswith(".ndjson"):  # read line by line: it holds the whole run
+                entry = manifest.record_ndjson(out_dir, path)
+            else:
+                data = path.read_bytes()
+                if counts is None or not path.name.endswith(".bundle.xml"):
+                    counts = manifest.resource_counts(path.name, data)
+                entry = manifest.record(out_dir, path, data, counts)
             records.append(entry)
             names.append(entry.path)
         every += names
