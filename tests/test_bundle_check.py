@@ -3,7 +3,7 @@
 The export used to validate each finished Bundle with `Bundle.model_validate` (then ordered its
 keys with in_spec_order); bundle_check replaces that. Proven here on the goldens (same output,
 key order included) and on broken variants of them: every variant the old path rejects, the
-new one rejects (the other way round it may be stricter: nulls, empty lists, JSON types,
+new one rejects (the other way round it may be stricter: nulls, empty lists and objects, JSON types,
 full required bindings).
 """
 
