@@ -2,13 +2,14 @@
 
 A benchmark, not a test: it asserts nothing and pytest never collects it. Run it with
 
-    cd /path/to/repo && .venv/bin/python benchmarks/export_speed.py [--articles N] [--repeat N]
+    cd /path/to/repo && .venv/bin/python benchmarks/export_speed.py [--articles N ...] [--repeat N]
 
 It copies a mixed corpus (the test articles tests/data/articles/* and source/*, and the text,
 Markdown and HTML articles of ../shared/realworld, read there) under distinct names into a
-temporary folder until it holds --articles files, and exports it (JSON and XML) with the
-`fhir-export` command, --jobs 1 and --jobs 2, reporting articles per second and peak RSS (best
-of --repeat runs). Then it exports the originals once in this process to show where the time
+temporary folder until it holds --articles files (several sizes: one corpus each), and exports
+it (JSON and XML) with the `fhir-export` command, --jobs 1 and --jobs 2, reporting articles per
+second and peak RSS (best of --repeat runs) and the machine's load average before and after.
+Then it exports the originals once in this process to show where the time
 goes per stage, and on the bundles written compares the naive path (fhir.resources
 Bundle.model_validate + model_dump_json per bundle) and our serializers with fhir.resources'
 model_dump_json / model_dump_xml and a plain json.dumps. Everything runs offline; progress goes
@@ -37,6 +38,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from lxml import etree
 
+from fhir_export import bundle_check
 from fhir_export.options import ExportOptions, OutputFormat
 from fhir_export.pipeline import export
 from fhir_export.report import ExportReport
@@ -58,7 +60,7 @@ STAGES = (
     "serialize-xml",
     "write",
 )
-PACKAGES = ("fhir.resources", "fhir.core", "pydantic", "pydantic-core", "lxml")
+PACKAGES = ("fhir.resources", "fhir.core", "pydantic", "pydantic-core", "lxml", "dask")
 OPTIONS = ExportOptions(output_format=OutputFormat.BOTH)
 
 
@@ -251,6 +253,9 @@ def serializer_table(
     ms: dict[str, float] = {}
     progress("timing the naive path (Bundle.model_validate + model_dump_json) ...")
     ms["naive"] = best_per_item(naive, dicts, repeat) * 1e3
+    progress("timing the bundle check against Bundle.model_validate ...")
+    ms["validate"] = best_per_item(Bundle.model_validate, dicts, repeat) * 1e3
+    ms["check"] = best_per_item(lambda d: bundle_check.check(Bundle, d), dicts, repeat) * 1e3
     passes = f"{repeat} pass" + ("es" if repeat != 1 else "")
     lines = [
         f"Serializers on the same bundles: {len(dicts)} written by the pipeline, one per original",
@@ -258,6 +263,9 @@ def serializer_table(
         "after a warm-up.",
         "  Ours take the dict bundling.build() returns, fhir.resources the validated Bundle.",
         f"  {'naive path: Bundle.model_validate + model_dump_json':<52}{ms['naive']:>10.2f}",
+        f"  {'Bundle.model_validate alone (what bundling did)':<52}{ms['validate']:>10.2f}",
+        f"  {'bundle_check.check (what bundling does)':<52}{ms['check']:>10.2f}"
+        f"   {ms['validate'] / ms['check']:.1f}x faster",
         f"  {'serializer':<52}{'ms/bundle':>10}",
     ]
     for key, label, fn, items in cases:
@@ -323,8 +331,10 @@ def parse_args(argv: Sequence[str] | None, sources: int) -> argparse.Namespace:
     parser.add_argument(
         "--articles",
         type=int,
-        default=TARGET_ARTICLES,
-        help=f"files in the corpus, copies of the {sources} originals (default {TARGET_ARTICLES})",
+        nargs="+",
+        default=[TARGET_ARTICLES],
+        help=f"files in the corpus, copies of the {sources} originals; several sizes, one "
+        f"corpus each (default {TARGET_ARTICLES})",
     )
     parser.add_argument(
         "--repeat",
@@ -334,7 +344,7 @@ def parse_args(argv: Sequence[str] | None, sources: int) -> argparse.Namespace:
         "counts (default 1)",
     )
     args = parser.parse_args(argv)
-    if args.articles < 1 or args.repeat < 1:
+    if min(args.articles) < 1 or args.repeat < 1:
         parser.error("--articles and --repeat must be at least 1")
     return args
 
@@ -344,17 +354,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not sources:
         sys.exit(f"no article found in {', '.join(map(str, SOURCE_DIRS))}")
     args = parse_args(argv, len(sources))
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="fhir-export-bench-") as tmp:
-        corpus, warm_corpus, out_dir = Path(tmp, "in"), Path(tmp, "warm"), Path(tmp, "out")
-        make_corpus(sources, args.articles, corpus)
+        warm_corpus, out_dir = Path(tmp, "warm"), Path(tmp, "out")
         make_corpus(sources, len(sources), warm_corpus)
 
-        cli_runs: dict[int, list[CliRun]] = {1: [], 2: []}
-        for i in range(args.repeat):
-            for jobs in cli_runs:
-                progress(f"fhir-export --jobs {jobs}, run {i + 1}/{args.repeat} "
-                         f"({args.articles} articles)")
-                cli_runs[jobs].append(run_cli(corpus, Path(tmp, "cli-out"), jobs))
+        cli_runs: dict[int, dict[int, list[CliRun]]] = {}
+        for size in args.articles:
+            corpus = Path(tmp, f"in-{size}")
+            make_corpus(sources, size, corpus)
+            cli_runs[size] = {1: [], 2: []}
+            for i in range(args.repeat):
+                for jobs in cli_runs[size]:
+                    progress(f"fhir-export --jobs {jobs}, run {i + 1}/{args.repeat} "
+                             f"({size} articles)")
+                    cli_runs[size][jobs].append(run_cli(corpus, Path(tmp, "cli-out"), jobs))
+            shutil.rmtree(corpus)
 
         progress("warm-up export in this process (model classes, lexicon) ...")
         run_pipeline(warm_corpus, Path(tmp, "warm-out"))
@@ -370,20 +385,26 @@ def main(argv: Sequence[str] | None = None) -> None:
             serializers, ms = serializer_table(out_dir, stems, args.repeat)
         else:
             serializers = ["Serializers: skipped, the pipeline wrote no bundle"]
+    load_after = os.getloadavg()
 
     title = "fhir-export speed"
-    lines = [title, "=" * len(title), "", *cli_table(cli_runs, args.articles), ""]
+    lines = [title, "=" * len(title), "",
+             "Load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in load_before)
+             + "; after: " + ", ".join(f"{x:.2f}" for x in load_after), ""]
+    for size, by_jobs in cli_runs.items():
+        lines += [*cli_table(by_jobs, size), ""]
     if "naive" in ms:
-        best = {j: min(r.seconds for r in rs) / args.articles * 1e3 for j, rs in cli_runs.items()}
         lines += [
             "Against the naive path (fhir.resources Bundle.model_validate + model_dump_json of",
             f"  the same finished bundles, JSON only): {ms['naive']:.2f} ms/bundle on one core",
         ]
-        lines += [
-            f"  ours, whole export (read .. write JSON + XML), --jobs {j}: {m:.2f} ms/article = "
-            f"{ms['naive'] / m:.2f}x the naive path's speed"
-            for j, m in best.items()
-        ]
+        for size, by_jobs in cli_runs.items():
+            best = {j: min(r.seconds for r in rs) / size * 1e3 for j, rs in by_jobs.items()}
+            lines += [
+                f"  ours, whole export of {size} (read .. write JSON + XML), --jobs {j}: "
+                f"{m:.2f} ms/article = {ms['naive'] / m:.2f}x the naive path's speed"
+                for j, m in best.items()
+            ]
         lines.append("")
     lines += ["In this process, --jobs 1, the originals once:", *pipeline_table(runs), ""]
     lines += [*serializers, ""]

@@ -91,10 +91,27 @@ def resource_counts(name: str, data: bytes) -> tuple[tuple[str, int], ...]:
 
 def record(out_dir: Path, path: Path, data: bytes,
            counts: tuple[tuple[str, int], ...] | None = None) -> FileRecord:
+    return _record(out_dir, path, sha256(data), len(data),
+                   counts if counts is not None else resource_counts(path.name, data))
+
+
+def record_ndjson(out_dir: Path, path: Path) -> FileRecord:
+    """record() of an NDJSON file, read a line at a time, so memory does not grow with it."""
+    digest, size, counts = hashlib.sha256(), 0, Counter[str]()
+    with path.open("rb") as handle:
+        for line in handle:
+            digest.update(line)
+            size += len(line)
+            if line.strip():
+                counts[str(json.loads(line).get("resourceType"))] += 1
+    return _record(out_dir, path, digest.hexdigest(), size, tuple(sorted(counts.items())))
+
+
+def _record(out_dir: Path, path: Path, digest: str, size: int,
+            counts: tuple[tuple[str, int], ...]) -> FileRecord:
     relative = PurePosixPath(*path.relative_to(out_dir).parts).as_posix()
     shown = display(relative)
-    return FileRecord(shown, sha256(data), len(data),
-                      counts if counts is not None else resource_counts(path.name, data),
+    return FileRecord(shown, digest, size, counts,
                       os.fsencode(relative) if shown != relative else None)
 
 

@@ -7,14 +7,18 @@ one or the new one, never half-written.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, ParamSpec, TypeVar
 
@@ -208,9 +212,11 @@ def sweep_stale_temporaries(folder: Path, before: float | None = None) -> list[P
     return removed
 
 
-def write_atomic(targets: dict[Path, bytes]) -> None:
+def write_atomic(targets: dict[Path, bytes], *, synced: Synced | None = None) -> None:
     """Write every target or none: each goes to a temporary file beside it first, and only
-    when all are on disk are they renamed into place."""
+    when all are complete are they renamed into place, so a killed run leaves each target
+    old or new, never half-written. Each temporary file is fsynced before its rename, unless
+    `synced` is given: then the run makes them durable in batches (see Synced)."""
     temps: list[tuple[str, Path]] = []
     current = next(iter(targets), Path())
     try:
@@ -222,11 +228,15 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
                 sweep_stale_temporaries(target.parent)
             fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
             temps.append((tmp, target))
-            os.chmod(tmp, 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                os.fchmod(fd, 0o644)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                if synced is None:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
         for tmp, target in temps:
             current = target
             os.replace(tmp, target)
@@ -236,6 +246,81 @@ def write_atomic(targets: dict[Path, bytes]) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write ({exc.strerror})", path=str(current)) from None
         raise
+    if synced is not None:
+        synced.written([target for _, target in temps])
+
+
+class Synced:
+    """Files renamed into place without their own fsync, made durable together: one syncfs
+    of their file system (Linux; elsewhere an fsync per file) every `every` seconds and at
+    the end of the run (`sync`, before its manifest is written). A killed process loses
+    nothing it wrote (the kernel has the bytes); a power cut or an OS crash during a run may
+    lose the files of its last `every` seconds: they are missing, empty or as before."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.every = every
+        self.pending: list[Path] = []
+        self.last = time.monotonic()
+
+    def written(self, paths: list[Path]) -> None:
+        self.pending += paths
+        if time.monotonic() - self.last >= self.every:
+            self.sync()
+
+    def sync(self) -> None:
+        """Everything written so far on disk; OutputError naming a folder when it cannot be."""
+        pending, self.pending, self.last = self.pending, [], time.monotonic()
+        if pending:
+            sync_files(pending)
+
+
+def sync_files(paths: list[Path]) -> None:
+    folders = {path.parent for path in paths}
+    try:
+        syncfs = _syncfs()
+        if syncfs is None:
+            for path in (*paths, *folders):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            return
+        devices: dict[int, Path] = {}
+        for folder in folders:
+            devices.setdefault(folder.stat().st_dev, folder)
+        for folder in devices.values():
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                if syncfs(fd) != 0:
+                    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror})", path=str(min(folders))) from None
+
+
+@cache
+def _syncfs() -> Any:
+    """libc's syncfs(2) (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+def _out_folder(out_dir: Path, report: ExportReport) -> bool:
+    """Create the output folder; False (the error in the report) when it cannot be."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        report.errors.append(
+            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
+        )
+        return False
+    return True
 
 
 def export(
@@ -248,12 +333,7 @@ def export(
     report = ExportReport()
     default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files = _articles(paths, report, options, events)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        report.errors.append(
-            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
-        )
+    if not _out_folder(out_dir, report):
         return report
     stems: dict[str, Path] = {}
     todo: list[Input | ExportError] = []
@@ -274,14 +354,16 @@ def export(
         todo.append(source)
     done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
     seen: dict[str, Path] = {}
+    synced = Synced()
     for item in todo:
         counts = len(report.results), len(report.errors)
         if isinstance(item, ExportError):
             report.errors.append(item)
         else:
             _attempt(report, str(item.path), _write_article, item, next(done),
-                     out_dir / item.stem, report, seen)
+                     out_dir / item.stem, report, seen, synced)
         _announce(report, events, *counts)
+    _attempt(report, str(out_dir), synced.sync)
     _finish_run(out_dir, report, options, "per-article")
     return report
 
@@ -322,11 +404,12 @@ def _write_article(
     out_base: Path,
     report: ExportReport,
     seen: dict[str, Path],
+    synced: Synced,
 ) -> None:
     result = _outcome(outcome, source, report, seen)
     targets = {Path(f"{out_base}.bundle.{fmt}"): data for fmt, data in outcome.outputs.items()}
     with timed(report.stage_seconds, "write"):
-        write_atomic(targets)
+        write_atomic(targets, synced=synced)
     result.outputs += [str(t) for t in targets]
     report.results.append(result)
 
@@ -345,58 +428,128 @@ def export_ndjson(
     paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
 ) -> ExportReport:
     """FHIR Bulk Data output for the whole run: <Type>.ndjson (one resource per line, relative
-    references, each resource once) and manifest.json in the shape of an $export manifest."""
+    references, each resource once) and manifest.json in the shape of an $export manifest.
+    Lines are written as articles finish, to a temporary file per type that is renamed into
+    place at the end (so a killed run leaves the previous files); nothing per article is
+    kept but its report row (see NdjsonFiles)."""
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
     report = ExportReport()
     default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
-    by_type: dict[str, dict[str, bytes]] = {}
-    dates: list[str] = []
+    if not _out_folder(out_dir, report):
+        return report
+    latest = ""  # the latest full date of an article (transactionTime)
     seen: dict[str, Path] = {}
-    for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
-        counts = len(report.results), len(report.errors)
-        result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
-        if result is None:
+    ndjson = NdjsonFiles(out_dir)
+    try:
+        for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
+            counts = len(report.results), len(report.errors)
+            result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
+            if result is not None:
+                with timed(report.stage_seconds, "write"):
+                    ndjson.add(outcome.lines)
+                if outcome.date is not None and len(outcome.date) == 10:
+                    latest = max(latest, outcome.date)
+                report.results.append(result)
             _announce(report, events, *counts)
-            continue
-        for kind, rid, line in outcome.lines:
-            by_type.setdefault(kind, {}).setdefault(rid, line)
-        dates += [outcome.date] if outcome.date is not None else []
-        report.results.append(result)
-        _announce(report, events, *counts)
-    targets = {
-        out_dir / f"{kind}.ndjson": b"".join(lines.values())
-        for kind, lines in sorted(by_type.items())
-    }
+        with timed(report.stage_seconds, "write"):
+            targets = ndjson.finish()
+    except ExportError as exc:
+        report.errors.append(exc)
+        return report
+    finally:
+        ndjson.abort()
     bulk = {
-        "transactionTime": _transaction_time(options, dates),
+        "transactionTime": _transaction_time(options, [latest] if latest else []),
         "request": "fhir-export export --format ndjson",
         "requiresAccessToken": False,
         "output": [
-            {"type": kind, "url": f"{kind}.ndjson", "count": len(lines)}
-            for kind, lines in sorted(by_type.items())
+            {"type": kind, "url": f"{kind}.ndjson", "count": count}
+            for kind, count in sorted(ndjson.counts.items())
         ],
         "error": [],
     }
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        report.errors.append(
-            OutputError(f"cannot create output folder ({exc.strerror})", path=str(out_dir))
-        )
-        return report
-    with timed(report.stage_seconds, "write"):
-        try:
-            write_atomic(targets)
-        except ExportError as exc:
-            report.errors.append(exc)
-            return report
     if report.results:
         report.results[0].outputs += [str(t) for t in targets]
     written = _finish_run(out_dir, report, options, "ndjson", bulk)
     if report.results and written is not None:
         report.results[0].outputs.append(str(written))
     return report
+
+
+class NdjsonFiles:
+    """The <Type>.ndjson files of a run, written line by line as articles finish: a temporary
+    file per type beside its target, fsynced and renamed into place by finish().
+
+    Each resource once: a resource that names its article's DocumentReference (its
+    derivation, evidence or Provenance target), and that DocumentReference, are made from
+    the article's identity, which no other article of the run has (the run refuses a second
+    article of the same identity), so they cannot repeat; only the others (the tool's Device,
+    a publisher's Organization) are remembered to drop repeats. So memory does not grow with
+    the articles (tests/test_speed.py checks the premise on the test articles)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.temps: dict[str, tuple[int, str]] = {}  # type -> (fd, temporary path)
+        self.counts: dict[str, int] = {}
+        self.shared: set[tuple[str, str]] = set()
+
+    def add(self, lines: Iterable[tuple[str, str, bytes]]) -> None:
+        lines = list(lines)
+        if not lines:
+            return
+        doc = lines[0][1].encode("ascii")  # the article's DocumentReference comes first
+        for index, (kind, rid, line) in enumerate(lines):
+            if index and doc not in line:
+                if (kind, rid) in self.shared:
+                    continue
+                self.shared.add((kind, rid))
+            self._write(kind, line)
+
+    def _write(self, kind: str, line: bytes) -> None:
+        target = self.folder / f"{kind}.ndjson"
+        try:
+            if kind not in self.temps:
+                if self.folder not in _swept:
+                    _swept.add(self.folder)
+                    sweep_stale_temporaries(self.folder)
+                fd, tmp = tempfile.mkstemp(
+                    prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.folder
+                )
+                self.temps[kind] = (fd, tmp)
+                os.fchmod(fd, 0o644)
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self.temps[kind][0], view):]
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror})", path=str(target)) from None
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def finish(self) -> list[Path]:
+        """Every file on disk and renamed into place (types in name order)."""
+        done: list[Path] = []
+        current = self.folder
+        try:
+            for kind in sorted(self.temps):
+                current = self.folder / f"{kind}.ndjson"
+                os.fsync(self.temps[kind][0])
+            for kind in sorted(self.temps):
+                fd, tmp = self.temps.pop(kind)
+                os.close(fd)
+                current = self.folder / f"{kind}.ndjson"
+                os.replace(tmp, current)
+                done.append(current)
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror})", path=str(current)) from None
+        return done
+
+    def abort(self) -> None:
+        """Remove what finish() did not rename into place."""
+        for fd, tmp in self.temps.values():
+            with suppress(OSError):
+                os.close(fd)
+            Path(tmp).unlink(missing_ok=True)
+        self.temps.clear()
 
 
 def write_report(report: ExportReport, target: Path) -> None:
@@ -586,10 +739,13 @@ def _run_files(
             path = Path(output)
             if path.name == manifest.NAME:
                 continue
-            data = path.read_bytes()
-            if counts is None or not path.name.endswith(".bundle.xml"):
-                counts = manifest.resource_counts(path.name, data)
-            entry = manifest.record(out_dir, path, data, counts)
+            if path.name.endswith(".ndjson"):  # read line by line: it holds the whole run
+                entry = manifest.record_ndjson(out_dir, path)
+            else:
+                data = path.read_bytes()
+                if counts is None or not path.name.endswith(".bundle.xml"):
+                    counts = manifest.resource_counts(path.name, data)
+                entry = manifest.record(out_dir, path, data, counts)
             records.append(entry)
             names.append(entry.path)
         every += names

@@ -370,11 +370,12 @@ def test_writing_onto_a_full_disk_is_one_line_per_article(
 
     from fhir_export import pipeline
 
-    def full(fd: int) -> None:
+    def full(fd: int, data: object = None) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     three_articles(tmp_path / "in")
-    monkeypatch.setattr(pipeline.os, "fsync", full)
+    monkeypatch.setattr(pipeline.os, "write", full)  # the bundles
+    monkeypatch.setattr(pipeline.os, "fsync", full)  # the manifest
     out = tmp_path / "out"
     result = run("export", tmp_path / "in", "--out", out, "--jobs", "1")
     assert_no_traceback(result)

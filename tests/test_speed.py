@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pickle
 import shutil
 import subprocess
@@ -196,3 +197,88 @@ def test_json_serializer_reproduces_every_golden_bundle() -> None:
     for golden in goldens:
         data = golden.read_bytes()
         assert SERIALIZERS["json"](json.loads(data)) == data, golden.name
+
+
+# -- writing: atomic files, synced together ----------------------------------------------------
+
+
+def _three(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("warfarin-hospital-guide.html", "amlodipine-leaflet-uk.txt",
+                 "infliximab-guide.md"):
+        shutil.copyfile(ARTICLES / name, folder / name)
+    return folder
+
+
+def test_bundles_are_synced_together_not_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per-article files are renamed into place unsynced and made durable by one syncfs of
+    their file system at the end of the run, before the manifest (itself fsynced) lists them."""
+    events: list[str] = []
+    real_fsync = pipeline.os.fsync
+
+    def syncfs(fd: int) -> int:
+        events.append("syncfs")
+        return 0
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    monkeypatch.setattr(pipeline, "_syncfs", lambda: syncfs)
+    monkeypatch.setattr(pipeline.os, "fsync", fsync)
+    out = tmp_path / "out"
+    report = pipeline.export([str(_three(tmp_path))], out, ExportOptions(
+        output_format=OutputFormat.BOTH, jobs=1))
+    assert report.errors == []
+    assert len(list(out.glob("*.bundle.*"))) == 6
+    assert events == ["syncfs", "fsync"]  # the bundles together, then the manifest
+
+
+def test_a_failed_sync_is_one_error_and_the_files_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctypes
+    import errno
+
+    def syncfs(fd: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(pipeline, "_syncfs", lambda: syncfs)
+    out = tmp_path / "out"
+    report = pipeline.export([str(_three(tmp_path))], out, ExportOptions(jobs=1))
+    assert [e.line() for e in report.errors] == [
+        f"Error: {out}: cannot write ({os.strerror(errno.EIO)})."]
+    assert len(list(out.glob("*.bundle.json"))) == 3
+
+
+def test_ndjson_streamed_is_what_remembering_every_id_gives(tmp_path: Path) -> None:
+    """--format ndjson remembers only the resources that do not name their article's
+    DocumentReference; on the test articles that drops exactly the repeats that remembering
+    every (type, id) drops, and what names the article never repeats across articles."""
+    options = ExportOptions(output_format=OutputFormat.NDJSON, bundle_type=BundleType.BATCH,
+                            jobs=1)
+    articles = sorted(p for p in ARTICLES.iterdir() if p.suffix in (".txt", ".md", ".html"))
+    expected: dict[str, dict[str, bytes]] = {}
+    owner: dict[tuple[str, str], str] = {}
+    total = 0
+    for path in articles:
+        exported = fhir_export.export_article(path.read_bytes(), path.name, options)
+        lines = exported.outputs["ndjson"].splitlines(keepends=True)
+        total += len(lines)
+        doc = exported.resources[0]["id"]
+        for resource, line in zip(exported.resources, lines, strict=True):
+            key = (resource["resourceType"], resource["id"])
+            expected.setdefault(key[0], {}).setdefault(key[1], line)
+            if doc in json.dumps(resource):  # made from this article: never in another
+                assert owner.setdefault(key, path.name) == path.name, key
+    out = tmp_path / "out"
+    report = pipeline.export_ndjson([str(p) for p in articles], out, options)
+    assert report.errors == []
+    written = {p.name: p.read_bytes() for p in out.glob("*.ndjson")}
+    assert written == {f"{kind}.ndjson": b"".join(lines.values())
+                       for kind, lines in expected.items()}
+    assert sum(map(len, expected.values())) < total  # repeats were there to drop
