@@ -298,8 +298,39 @@ def test_dry_run_sends_nothing(fhir: FakeFhir) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == (f"POST {fhir.url} application/fhir+json transaction {_entries()} "
                         f"entries ({_golden()})")
-    assert lines[1].startswith(f"POST {fhir.url} application/fhir+json transaction")
+    sent = json.loads(_golden().read_text("utf-8"))["entry"]
+    assert lines[1 : 1 + len(sent)] == [f"  PUT {e['request']['url']}" for e in sent]
+    assert lines[1 + len(sent)].startswith(f"POST {fhir.url} application/fhir+json transaction")
     assert "no token ($FHIR_EXPORT_TOKEN unset)" in result.stderr
+
+
+def test_dry_run_shows_the_conditional_updates(fhir: FakeFhir) -> None:
+    """--id-mode conditional: each entry as the conditional update push would send, on its
+    business identifier (or our tag), never PUT Type/id."""
+    from fhir_export.push_ids import match_url
+
+    path = GOLDEN.parent / "golden-r5" / "infliximab-guide.json"
+    result = _push(str(path), "--server", fhir.url, "--dry-run", "--id-mode", "conditional")
+    assert result.exit_code == 0, result.stderr
+    assert fhir.seen == []
+    sent = [e["resource"] for e in json.loads(path.read_text("utf-8"))["entry"]]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"POST {fhir.url} application/fhir+json transaction ")
+    assert lines[1:] == [f"  PUT {match_url(r)}" for r in sent]
+    assert "  PUT DocumentReference?identifier=urn:uuid:d30eb587-a42c-53b6-9425-5c3233160b53" \
+           "%7Cinfliximab-guide.md" in lines
+    assert not [line for line in lines[1:] if "?" not in line]  # no PUT Type/id
+    r4 = _push(str(_golden()), "--server", fhir.url, "--dry-run", "--id-mode", "conditional")
+    assert any(line.startswith("  PUT MedicationKnowledge?_tag=urn:uuid:")  # no identifier in R4
+               for line in r4.stdout.splitlines())
+    split = _push(str(path), "--server", fhir.url, "--dry-run", "--id-mode", "conditional",
+                  "--max-entries", "3")
+    assert split.exit_code == 0, split.stderr
+    shown = [line for line in split.stdout.splitlines() if line.startswith("  PUT ")]
+    assert sorted(shown) == sorted(f"  PUT {match_url(r)}" for r in sent)  # in 3s, reordered
+    auto = _push(str(_golden()), "--server", fhir.url, "--dry-run", "--id-mode", "auto")
+    assert "  note: ids: --id-mode auto decides when it pushes" in auto.stdout
+    assert fhir.seen == []
 
 
 def test_dry_run_to_unreachable_server_connects_to_nothing() -> None:
