@@ -800,9 +800,10 @@ def _fhir_files(raw: str) -> list[str]:
     default=4,
     show_default=True,
     type=click.IntRange(0),
-    help="Retries per request on 429/503 and connection failures (backoff 0.5 s doubling; "
-    "Retry-After honoured). After a timeout, a lost connection or a 502/504 the entries are "
-    "read back first; a bundle with POST entries is never sent again.",
+    help="Retries per request on 429/503, connection failures and a 409 to a bundle of PUTs "
+    "(backoff 0.5 s doubling; Retry-After honoured). After a timeout, a lost connection or "
+    "a 502/504 the entries are read back first; a bundle with POST entries is never sent "
+    "again.",
 )
 @click.option(
     "--token-env",

@@ -215,6 +215,32 @@ def test_push_progress_json_lines_and_quiet(fhir: FakeFhir, sleeps: list[float])
     assert "\r\x1b[K[####################]  1/1 request  " in bar.stderr
 
 
+def test_409_of_a_bundle_of_puts_is_retried(
+    fhir: FakeFhir, sleeps: list[float], tmp_path: Path
+) -> None:
+    """A 409 to the whole request (HAPI: a database lock timed out under concurrent writes;
+    the transaction was rolled back): a bundle of PUTs is sent again after the backoff; one
+    with a POST entry is not (its 409 is reported as it is)."""
+    lock = {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "error", "code": "conflict", "diagnostics": "HAPI-0550: JDBC exception "
+        "executing SQL [...] [Timeout trying to lock table \"HFJ_RES_SEARCH_URL\"]"}]}
+    fhir.script.append((409, {}, lock))
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 0, result.stderr
+    assert len(fhir.seen) == 2 and sleeps == [0.5]
+    assert f"{_golden()}: HTTP 409, retry 1/4 in 0.5 s" in result.stderr
+    assert f"{_entries()} created" in result.stderr.strip().splitlines()[-1]
+    posts = tmp_path / "posts.json"
+    bundle = json.loads(_golden().read_text("utf-8"))
+    bundle["entry"][0]["request"] = {"method": "POST", "url": "DocumentReference"}
+    posts.write_text(json.dumps(bundle), "utf-8")
+    fhir.script.append((409, {}, lock))
+    refused = _push(str(posts), "--server", fhir.url)
+    assert refused.exit_code == 1
+    assert "HTTP 409 Conflict: error conflict: HAPI-0550" in refused.stderr
+    assert len(fhir.seen) == 3 and sleeps == [0.5]
+
+
 def test_retries_exhausted_fail_with_exit_1(fhir: FakeFhir, sleeps: list[float]) -> None:
     fhir.script += [(503, {"Retry-After": "0"}, {})] * 3
     result = _push(str(_golden()), "--server", fhir.url, "--retries", "2")
