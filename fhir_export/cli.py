@@ -825,9 +825,10 @@ def _fhir_files(raw: str) -> list[str]:
     default=4,
     show_default=True,
     type=click.IntRange(0),
-    help="Retries per request on 429/503 and connection failures (backoff 0.5 s doubling; "
-    "Retry-After honoured). After a timeout, a lost connection or a 502/504 the entries are "
-    "read back first; a bundle with POST entries is never sent again.",
+    help="Retries per request on 429/503, connection failures and a 409 to a bundle of PUTs "
+    "(backoff 0.5 s doubling; Retry-After honoured). After a timeout, a lost connection or "
+    "a 502/504 the entries are read back first; a bundle with POST entries is never sent "
+    "again.",
 )
 @click.option(
     "--token-env",
@@ -897,15 +898,8 @@ def push_command(
         for error in errors:
             say(error.line())
         if dry_run:
-            shown = push_module.redact(server.rstrip("/"))
+            _dry_run(requests, push_module.redact(server.rstrip("/")), id_mode.lower())
             auth = f"bearer token from ${token_env}" if token else f"no token (${token_env} unset)"
-            for planned in requests:
-                click.echo(
-                    f"POST {shown} {push_module.FHIR_JSON} {planned.bundle_type} "
-                    f"{plural(planned.entry_count, 'entry', 'entries')} ({planned.label})"
-                )
-                if planned.note:
-                    click.echo(f"  note: {planned.note}")
             entries = sum(p.entry_count for p in requests)
             click.echo(
                 f"dry run: {plural(len(requests), 'request')}, "
@@ -948,6 +942,27 @@ def push_command(
         f"{plural(sum(total.values()), 'entry', 'entries')}: {_outcomes(total)}"
     )
     sys.exit(int(max(report.exit_code, pruned)))
+
+
+def _dry_run(requests: list[push.PlannedRequest], shown: str, id_mode: str) -> None:
+    """Each request as it would be sent (`POST base ...`), then each of its entries' method
+    and URL: with --id-mode conditional, the conditional updates (`PUT Type?identifier=...`)
+    push would send; with auto, the PUT Type/id it tries first."""
+    from . import push_ids
+    from .push import FHIR_JSON
+
+    if id_mode == "conditional":
+        requests = push_ids.conditional(requests)
+    for n, planned in enumerate(requests):
+        click.echo(f"POST {shown} {FHIR_JSON} {planned.bundle_type} "
+                   f"{plural(planned.entry_count, 'entry', 'entries')} ({planned.label})")
+        if planned.note:
+            click.echo(f"  note: {planned.note}")
+        if id_mode == "auto" and n == 0:
+            click.echo("  note: ids: --id-mode auto decides when it pushes (the server's "
+                       "CapabilityStatement, or a refused PUT); PUT Type/id shown")
+        for request in planned.requests():
+            click.echo(f"  {request}")
 
 
 def _previous_identities(

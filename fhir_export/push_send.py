@@ -2,7 +2,8 @@
 blind retry after a request that may have been applied.
 
 - 429 and 503 say the server did not process the request: retried after Retry-After or the
-  backoff, whatever the bundle holds.
+  backoff, whatever the bundle holds; so is a 409 (the request was rolled back, e.g. a
+  database lock timeout under concurrent writes) of a bundle of PUTs and DELETEs only.
 - A request that got no complete answer (the deadline passed, the connection was lost after
   it was sent, an answer over the size cap, or a gateway's 502/504) may have been applied. Its
   entries are read back (one batch of GETs) before anything is re-sent: when the server holds
@@ -46,6 +47,10 @@ from .push import (
 JSON = dict[str, Any]
 NOT_PROCESSED = frozenset({429, 503})  # the server says it did not process the request
 GATEWAY = frozenset({502, 504})  # a gateway answered: the server may have applied it
+# 409 to a whole request: the server applied none of it (a transaction is all or nothing). HAPI
+# answers so when concurrent writes time out on a database lock (HAPI-0550 "Timeout trying to
+# lock table"), which a later attempt passes; a bundle of PUTs (and DELETEs) is sent again.
+CONFLICT = 409
 
 
 def _methods(planned: PlannedRequest) -> list[str]:
@@ -123,7 +128,8 @@ class Sender:
                     continue
                 what = push_http.what_happened(exc, self.timeout)
             else:
-                if answer.status in NOT_PROCESSED and attempt <= self.retries:
+                if attempt <= self.retries and (answer.status in NOT_PROCESSED or (
+                        answer.status == CONFLICT and resendable)):
                     self._wait(planned, f"HTTP {answer.status}", attempt,
                                retry_delay(attempt, answer.headers.get("Retry-After")))
                     continue

@@ -6,6 +6,7 @@ business identifier (or our tag), and the second push creates and changes nothin
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -17,7 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, local_http_server
+from click.testing import CliRunner
+from conftest import ARTICLES, ROOT, local_http_server
 from test_hapi_server import (
     GOLDENS,
     NO_CACHE,
@@ -32,7 +34,8 @@ from test_hapi_server import (
     _summary,
 )
 
-from fhir_export.push_ids import TAG_SYSTEM
+from fhir_export.cli import main
+from fhir_export.push_ids import TAG_SYSTEM, match_url
 
 
 @pytest.fixture(scope="module", params=["R4", "R5"])
@@ -113,10 +116,10 @@ def test_auto_reads_the_refusal_and_goes_conditional(no_ids: Hapi) -> None:
 def test_split_transactions_resolve_conditional_references(no_ids: Hapi) -> None:
     """A bundle sent in chunks of 3: references to earlier chunks are conditional references
     (Type?identifier=...), which HAPI resolves; pushed so again it changes nothing, and
-    pushed whole it creates nothing. (Whole and split differ in one place: HAPI resolves no
-    reference inside the extension of a primitive element, R5 MedicationKnowledge.name's
-    derivation-reference, and keeps it as sent: a urn:uuid in a whole transaction, a
-    conditional reference in a split one.)"""
+    pushed whole it creates and updates nothing either: the one reference HAPI does not
+    resolve, inside the extension of a primitive (the derivation-reference on a brand name,
+    R4 `_synonym`, R5 `_name`), is a logical reference by the article's identifier, the same
+    however the bundle is sent."""
     path = str(GOLDENS[no_ids.release] / "infliximab-guide.json")
     split = ["--server", no_ids.url, "--id-mode", "conditional", "--max-entries", "3"]
     first = _push(path, *split)
@@ -126,7 +129,15 @@ def test_split_transactions_resolve_conditional_references(no_ids: Hapi) -> None
     assert " 0 created, 0 updated, " in _summary(again)
     whole = _push(path, "--server", no_ids.url, "--id-mode", "conditional")
     assert whole.exit_code == 0, whole.stderr
-    assert " 0 created, " in _summary(whole)
+    assert " 0 created, 0 updated, " in _summary(whole)
+    brands = [e["resource"] for e in _bundle(Path(path))["entry"]
+              if e["resource"].get("_name") or e["resource"].get("_synonym")]
+    assert brands
+    for resource in brands:  # as sent, identifier and all: nothing for the server to resolve
+        query = match_url(resource).split("?", 1)[1]
+        held = no_ids.get(f"{resource['resourceType']}?{query}")["entry"][0]["resource"]
+        element = "_name" if "_name" in resource else "_synonym"
+        assert held[element] == resource[element]
 
 
 def test_a_push_killed_after_its_first_request_converges(no_ids: Hapi, tmp_path: Path) -> None:
@@ -183,3 +194,106 @@ def test_a_push_killed_after_its_first_request_converges(no_ids: Hapi, tmp_path:
     first = sorted(folder.glob("*.json"))[0]
     assert f"{first}: transaction of " in again.stderr
     assert " 0 created, 0 updated, " not in _summary(again)  # the rest was still to do
+
+
+# a few articles that share medicines (infliximab, etanercept, trastuzumab), so that --merge
+# merges
+SHARED = ("biologics-brand-table.html", "biologics-injection-clinic.md", "infliximab-guide.md",
+          "atorvastatin-encyclopedia.md", "statins-comparison-chart.txt", "trastuzumab-faq.html")
+
+
+def _export(articles: Path, out: Path, release: str, *extra: str) -> Path:
+    result = CliRunner().invoke(main, ["export", str(articles), "--out", str(out),
+                                       "--fhir-version", release, *extra])
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def _conditional(no_ids: Hapi, path: Path, *extra: str) -> str:
+    """A conditional push of `path`; its summary line."""
+    result = _push(str(path), "--server", no_ids.url, "--id-mode", "conditional", *extra)
+    assert result.exit_code == 0, result.stderr
+    assert "Error" not in result.stderr
+    return _summary(result)
+
+
+def _held_once(no_ids: Hapi, resources: dict[str, dict[str, Any]]) -> None:
+    with httpx.Client(timeout=60) as client:
+        held = {key: _found(client, no_ids, r) for key, r in resources.items()}
+    assert {k: n for k, n in held.items() if n != 1} == {}  # no duplicate, none lost
+
+
+def test_ndjson_per_article_and_merged_outputs_conditionally(
+    no_ids: Hapi, tmp_path: Path
+) -> None:
+    """Conditional mode on the no-client-id server with every output kind of one set of
+    articles (their paths below the input root are their own, so nothing of the goldens is
+    touched): the NDJSON folder pushed twice (the second 0 created, 0 updated), the
+    per-article bundles (the same resources: 0 created, 0 updated), the `--merge` corpus twice
+    (the first creates only its own resources, updates nothing; the second 0 created, 0
+    updated), the per-article bundles again (no resource flips between the two contents).
+    Every resource of both outputs is then held exactly once, found by its identifier (or
+    tag): per-article and merged MedicationKnowledge have ids and identifiers of their own,
+    none is written twice."""
+    release = no_ids.release
+    articles = tmp_path / "in"
+    for name in SHARED:
+        target = articles / "ids13" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((ARTICLES / name).read_bytes())
+    ndjson = _export(articles, tmp_path / "ndjson", release, "--format", "ndjson")
+    per = _export(articles, tmp_path / "per", release)
+    merged = _export(articles, tmp_path / "merged", release, "--merge")
+
+    resources = {}
+    for line in (x for f in sorted(ndjson.glob("*.ndjson"))
+                 for x in f.read_text("utf-8").splitlines()):
+        resource = json.loads(line)
+        resources[f"{resource['resourceType']}/{resource['id']}"] = resource
+    n = len(resources)
+    first = _conditional(no_ids, ndjson)
+    assert " 0 updated, " in first and first.endswith(" 0 failed")
+    assert _conditional(no_ids, ndjson).endswith(
+        f"{n} entries: 0 created, 0 updated, {n} unchanged, 0 failed")
+    assert " 0 created, 0 updated, " in _conditional(no_ids, per)
+
+    corpus = _bundle(merged / "corpus.bundle.json")
+    own = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
+           for e in corpus["entry"]}
+    new = {k for k in own if k not in resources}
+    assert {k.split("/")[0] for k in new} >= {"MedicationKnowledge", "Provenance"}
+    once = _conditional(no_ids, merged)
+    assert once.endswith(f"{len(own)} entries: {len(new)} created, 0 updated, "
+                         f"{len(own) - len(new)} unchanged, 0 failed"), once
+    assert _conditional(no_ids, merged).endswith(
+        f"{len(own)} entries: 0 created, 0 updated, {len(own)} unchanged, 0 failed")
+    assert " 0 created, 0 updated, " in _conditional(no_ids, per)
+    _held_once(no_ids, resources | own)
+    merged_mks = [r for k, r in own.items() if k in new and k.startswith("MedicationKnowledge/")]
+    assert any(len(mk["monograph"]) > 1 for mk in merged_mks)  # merging merged
+
+
+def test_renamed_article_with_a_canonical_url_changes_nothing(
+    no_ids: Hapi, tmp_path: Path
+) -> None:
+    """An article that states its canonical URL, pushed conditionally, renamed, exported
+    again into the same folder and pushed again: 0 created, 0 updated, each resource held
+    once."""
+    articles = tmp_path / "in"
+    articles.mkdir()
+    source = (ARTICLES / "atorvastatin-encyclopedia.md").read_text("utf-8")
+    first = articles / "atorvastatin.md"
+    first.write_text("---\ncanonical: https://example.org/ids13/atorvastatin\n---\n" + source,
+                     "utf-8")
+    out = _export(articles, tmp_path / "out", no_ids.release)
+    before = _bundle(out / "atorvastatin.bundle.json")
+    n = len(before["entry"])
+    assert " 0 updated, " in _conditional(no_ids, out)
+    first.rename(articles / "statin-page.md")
+    _export(articles, out, no_ids.release)
+    assert not (out / "atorvastatin.bundle.json").exists()  # the clean run removed it
+    after = _bundle(out / "statin-page.bundle.json")
+    assert after == before
+    assert _conditional(no_ids, out).endswith(
+        f"{n} entries: 0 created, 0 updated, {n} unchanged, 0 failed")
+    _held_once(no_ids, {e["request"]["url"]: e["resource"] for e in after["entry"]})

@@ -272,3 +272,46 @@ def test_one_id_one_content_across_modes(release: str, tmp_path: Path) -> None:
             resource = json.loads(line)
             ndjson[resource["id"]] = resource
     assert ndjson == per
+
+
+def _primitive_derivations(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `reference` of every derivation-reference on a primitive element (`_name`...)."""
+    out = []
+    for key, value in resource.items():
+        if not key.startswith("_"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            for extension in (item or {}).get("extension", []):
+                for part in extension.get("extension", []):
+                    if part["url"] == "reference":
+                        out.append(part["valueReference"])
+    return out
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+def test_brand_names_cite_the_article_by_its_identifier(
+    release: str, site: Path, tmp_path: Path
+) -> None:
+    """The derivation-reference on a brand name (R4 `_synonym`, R5 `_name`, the extension of a
+    primitive, where HAPI resolves no urn:uuid) names the article's DocumentReference by its
+    identifier, per article and merged; every other one by its fullUrl."""
+    for mode, extra in (("per", []), ("merged", ["--merge"])):
+        out = tmp_path / mode
+        result = run("export", site, "--out", out, "--fhir-version", release, *extra)
+        assert result.exit_code == ExitCode.OK, result.stderr
+        for path in sorted(out.rglob("*.bundle.json")):
+            bundle = load(path)
+            docs = {e["fullUrl"]: e["resource"] for e in bundle["entry"]
+                    if e["resource"]["resourceType"] == "DocumentReference"}
+            identifiers = [d["identifier"][0] for d in docs.values()]
+            cited = []
+            for entry in bundle["entry"]:
+                for reference in _primitive_derivations(entry["resource"]):
+                    assert set(reference) == {"type", "identifier"}, reference
+                    assert reference["type"] == "DocumentReference"
+                    cited.append(reference["identifier"])
+            assert cited and all(c in identifiers for c in cited)
+            assert {c["value"] for c in cited} == {i["value"] for i in identifiers}
+            text = json.dumps([e["resource"] for e in bundle["entry"]])
+            for full_url in docs:  # the complex elements still refer by fullUrl
+                assert f'"valueReference": {{"reference": "{full_url}"}}' in text

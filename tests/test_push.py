@@ -215,6 +215,32 @@ def test_push_progress_json_lines_and_quiet(fhir: FakeFhir, sleeps: list[float])
     assert "\r\x1b[K[####################]  1/1 request  " in bar.stderr
 
 
+def test_409_of_a_bundle_of_puts_is_retried(
+    fhir: FakeFhir, sleeps: list[float], tmp_path: Path
+) -> None:
+    """A 409 to the whole request (HAPI: a database lock timed out under concurrent writes;
+    the transaction was rolled back): a bundle of PUTs is sent again after the backoff; one
+    with a POST entry is not (its 409 is reported as it is)."""
+    lock = {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "error", "code": "conflict", "diagnostics": "HAPI-0550: JDBC exception "
+        "executing SQL [...] [Timeout trying to lock table \"HFJ_RES_SEARCH_URL\"]"}]}
+    fhir.script.append((409, {}, lock))
+    result = _push(str(_golden()), "--server", fhir.url)
+    assert result.exit_code == 0, result.stderr
+    assert len(fhir.seen) == 2 and sleeps == [0.5]
+    assert f"{_golden()}: HTTP 409, retry 1/4 in 0.5 s" in result.stderr
+    assert f"{_entries()} created" in result.stderr.strip().splitlines()[-1]
+    posts = tmp_path / "posts.json"
+    bundle = json.loads(_golden().read_text("utf-8"))
+    bundle["entry"][0]["request"] = {"method": "POST", "url": "DocumentReference"}
+    posts.write_text(json.dumps(bundle), "utf-8")
+    fhir.script.append((409, {}, lock))
+    refused = _push(str(posts), "--server", fhir.url)
+    assert refused.exit_code == 1
+    assert "HTTP 409 Conflict: error conflict: HAPI-0550" in refused.stderr
+    assert len(fhir.seen) == 3 and sleeps == [0.5]
+
+
 def test_retries_exhausted_fail_with_exit_1(fhir: FakeFhir, sleeps: list[float]) -> None:
     fhir.script += [(503, {"Retry-After": "0"}, {})] * 3
     result = _push(str(_golden()), "--server", fhir.url, "--retries", "2")
@@ -298,8 +324,39 @@ def test_dry_run_sends_nothing(fhir: FakeFhir) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == (f"POST {fhir.url} application/fhir+json transaction {_entries()} "
                         f"entries ({_golden()})")
-    assert lines[1].startswith(f"POST {fhir.url} application/fhir+json transaction")
+    sent = json.loads(_golden().read_text("utf-8"))["entry"]
+    assert lines[1 : 1 + len(sent)] == [f"  PUT {e['request']['url']}" for e in sent]
+    assert lines[1 + len(sent)].startswith(f"POST {fhir.url} application/fhir+json transaction")
     assert "no token ($FHIR_EXPORT_TOKEN unset)" in result.stderr
+
+
+def test_dry_run_shows_the_conditional_updates(fhir: FakeFhir) -> None:
+    """--id-mode conditional: each entry as the conditional update push would send, on its
+    business identifier (or our tag), never PUT Type/id."""
+    from fhir_export.push_ids import match_url
+
+    path = GOLDEN.parent / "golden-r5" / "infliximab-guide.json"
+    result = _push(str(path), "--server", fhir.url, "--dry-run", "--id-mode", "conditional")
+    assert result.exit_code == 0, result.stderr
+    assert fhir.seen == []
+    sent = [e["resource"] for e in json.loads(path.read_text("utf-8"))["entry"]]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"POST {fhir.url} application/fhir+json transaction ")
+    assert lines[1:] == [f"  PUT {match_url(r)}" for r in sent]
+    assert "  PUT DocumentReference?identifier=urn:uuid:d30eb587-a42c-53b6-9425-5c3233160b53" \
+           "%7Cinfliximab-guide.md" in lines
+    assert not [line for line in lines[1:] if "?" not in line]  # no PUT Type/id
+    r4 = _push(str(_golden()), "--server", fhir.url, "--dry-run", "--id-mode", "conditional")
+    assert any(line.startswith("  PUT MedicationKnowledge?_tag=urn:uuid:")  # no identifier in R4
+               for line in r4.stdout.splitlines())
+    split = _push(str(path), "--server", fhir.url, "--dry-run", "--id-mode", "conditional",
+                  "--max-entries", "3")
+    assert split.exit_code == 0, split.stderr
+    shown = [line for line in split.stdout.splitlines() if line.startswith("  PUT ")]
+    assert sorted(shown) == sorted(f"  PUT {match_url(r)}" for r in sent)  # in 3s, reordered
+    auto = _push(str(_golden()), "--server", fhir.url, "--dry-run", "--id-mode", "auto")
+    assert "  note: ids: --id-mode auto decides when it pushes" in auto.stdout
+    assert fhir.seen == []
 
 
 def test_dry_run_to_unreachable_server_connects_to_nothing() -> None:

@@ -41,21 +41,36 @@ def finding_concept(finding: Finding, doc_ref: str) -> JSON:
     return concept(finding.text, finding.concept, derivation(doc_ref, finding))
 
 
-def derivation(doc_ref: str, finding: Finding) -> JSON:
+def derivation(doc_ref: str | JSON, finding: Finding) -> JSON:
     """Where in the article the fact was read: offset and length into the text rendition."""
     return derivation_at(doc_ref, finding.span.start, finding.span.end)
 
 
-def derivation_at(doc_ref: str, start: int, end: int) -> JSON:
+def derivation_at(doc_ref: str | JSON, start: int, end: int) -> JSON:
+    """`doc_ref`: the DocumentReference's fullUrl, or a Reference (`article_reference`)."""
+    target = {"reference": doc_ref} if isinstance(doc_ref, str) else doc_ref
     return {
         "extension": [
-            {"url": "reference", "valueReference": {"reference": doc_ref}},
+            {"url": "reference", "valueReference": target},
             {"url": "path", "valueString": RENDITION_PATH},
             {"url": "offset", "valueInteger": start},
             {"url": "length", "valueInteger": end - start},
         ],
         "url": DERIVATION,
     }
+
+
+def article_reference(article: Article) -> JSON:
+    """The article's DocumentReference as a logical reference, by its identifier (FHIR
+    Reference.identifier), for the derivation-reference on a primitive element (brand names:
+    R4 `_synonym`, R5 `_name`). Servers resolve the `urn:uuid` fullUrls of a transaction in
+    References of complex elements, but HAPI leaves those in the extension of a primitive as
+    sent (a `urn:uuid` that resolves to nothing, or differs between a whole and a split
+    push); an identifier needs no resolution and is the same in every mode and on every
+    server (put or conditional ids), found by `DocumentReference?identifier=system|value`."""
+    found = identifier_of(article)
+    return {"type": "DocumentReference",
+            "identifier": {"system": found.system, "value": found.value}}
 
 
 def ref(resource_type: str, key: str, display: str | None = None) -> JSON:

@@ -16,6 +16,7 @@ from .. import product
 from ..common import (
     JSON,
     article_key,
+    article_reference,
     concept,
     derivation,
     derivation_at,
@@ -103,10 +104,11 @@ def knowledge_core(article: Article, med: Medication, doc_url: str, brand_elemen
             + [b.text for b in labelled]
             + [n.text for n in med.other_names]
         )
+        on_name = article_reference(article)  # a primitive's extension: see article_reference
         mk["_" + brand_element] = (
-            [{"extension": [derivation(doc_url, b)]} for b in med.brands]
-            + [{"extension": [derivation_at(doc_url, b.start, b.end)]} for b in labelled]
-            + [{"extension": [derivation(doc_url, n)]} for n in med.other_names]
+            [{"extension": [derivation(on_name, b)]} for b in med.brands]
+            + [{"extension": [derivation_at(on_name, b.start, b.end)]} for b in labelled]
+            + [{"extension": [derivation(on_name, n)]} for n in med.other_names]
         )
     mk["monograph"] = [
         {
