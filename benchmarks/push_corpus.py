@@ -1,12 +1,17 @@
-"""A 1,000-article corpus into a local HAPI FHIR JPA server: export, push, push again.
+"""A 1,000-article corpus into a local HAPI FHIR JPA server: export, push, push again, rename
+every file and push again, push the merged output, push per-article again.
 
 The articles are copies of the seed (source/immunotherapy.txt) as Markdown, each with a
 canonical URL of its own in its front matter (so each is its own article, with its own ids
 and identifiers). Exported (R4 by default), pushed into the HAPI server the tests build
 (started here; --no-client-ids starts it with client ids NOT_ALLOWED, pushed with --id-mode
-conditional), pushed again, then counted on the server per type. Prints the figures and
-exits 1 if the second push created or updated anything, or if any type's count on the server
-differs from what was exported (a duplicate or a loss).
+conditional), pushed again; then every file is renamed (its canonical URL keeps its identity),
+re-exported into the same folder and pushed; then the corpus is exported with --merge into a
+folder of its own and pushed, and the per-article folder pushed once more; then counted on the
+server per type. Prints the figures and exits 1 if a re-push or the push after the rename
+created or updated anything, if the merged push or the per-article push after it updated
+anything (one id, one content), or if any type's count on the server differs from what was
+exported (a duplicate or a loss).
 
     .venv/bin/python benchmarks/push_corpus.py [--articles 1000] [--fhir-version R4]
         [--no-client-ids] [--concurrency 4]
@@ -52,7 +57,7 @@ def main() -> int:
     args = parser.parse_args()
     seed = SEED.read_text("utf-8")
     with tempfile.TemporaryDirectory(prefix="push-corpus-") as tmp:
-        articles, out = Path(tmp) / "articles", Path(tmp) / "out"
+        articles, out, merged = Path(tmp) / "articles", Path(tmp) / "out", Path(tmp) / "merged"
         articles.mkdir()
         for n in range(args.articles):
             (articles / f"a{n:04d}.md").write_text(
@@ -75,6 +80,28 @@ def main() -> int:
             print(f"push: {first:.1f} s: {first_line}")
             again, again_line = run(*push)
             print(f"push again: {again:.1f} s: {again_line}")
+            for path in sorted(articles.glob("*.md")):
+                path.rename(path.with_name(f"renamed-{path.name}"))
+            seconds, line = run("export", str(articles), "--out", str(out), "--fhir-version",
+                                args.fhir_version, "--jobs", "2")
+            print(f"export after renaming every file: {seconds:.1f} s ({line})")
+            renamed, renamed_line = run(*push)
+            print(f"push after the rename: {renamed:.1f} s: {renamed_line}")
+            seconds, line = run("export", str(articles), "--out", str(merged), "--merge",
+                                "--fhir-version", args.fhir_version)
+            print(f"export --merge: {seconds:.1f} s ({line})")
+            for path in merged.glob("*.json"):
+                if path.name == "manifest.json":
+                    continue
+                for entry in json.loads(path.read_text("utf-8"))["entry"]:
+                    exported[entry["request"]["url"]] += 0
+            per_type = Counter(key.split("/")[0] for key in exported)
+            push_merged = ["push", str(merged), "--server", url, "--concurrency",
+                           str(args.concurrency), *mode]
+            whole, whole_line = run(*push_merged)
+            print(f"push merged: {whole:.1f} s: {whole_line}")
+            last, last_line = run(*push)
+            print(f"push per-article after merged: {last:.1f} s: {last_line}")
             held = {kind: int(httpx.get(f"{url}/{kind}", params={"_summary": "count"},
                                         headers={"Cache-Control": "no-cache"},
                                         timeout=120).json()["total"])
@@ -85,8 +112,12 @@ def main() -> int:
             process.wait(60)
     print("on the server per type (exported distinct / held): " + ", ".join(
         f"{kind} {per_type[kind]}/{held[kind]}" for kind in sorted(per_type)))
-    ok = re.search(r" 0 created, 0 updated, \d+ unchanged, 0 failed", again_line) and all(
-        per_type[k] == held[k] for k in per_type)
+    still = r" 0 created, 0 updated, \d+ unchanged, 0 failed"
+    ok = (
+        all(re.search(still, line) for line in (again_line, renamed_line, last_line))
+        and re.search(r" 0 updated, .* 0 failed", whole_line)
+        and all(per_type[k] == held[k] for k in per_type)
+    )
     print("converged: " + ("yes" if ok else "NO"))
     return 0 if ok else 1
 

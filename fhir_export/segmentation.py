@@ -187,10 +187,21 @@ def _title(doc: RawDocument, pieces: list[_Piece], line: _Piece | None) -> str:
         else next((p for p in pieces if p.kind is BlockKind.HEADING), None)
     )
     if first is None:
-        return doc.name.rsplit(".", 1)[0]
+        return _name_of(doc)
     if not _WHAT_IS.match(_NUMBERED.sub("", first.text)):
         pieces.remove(first)  # a title line, not a section heading
     return _topic(first.text)
+
+
+def _name_of(doc: RawDocument) -> str:
+    """The title of an article that states none: the last part of its canonical URL when it
+    has one (renaming its file changes nothing), else its file name without the suffix."""
+    if doc.hints.url:
+        path = doc.hints.url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+        last = path.rsplit("/", 1)[-1] if "/" in path.split("://", 1)[-1] else ""
+        last = last.rsplit(".", 1)[0] if "." in last else last
+        return last or doc.hints.url
+    return doc.name.rsplit(".", 1)[0]
 
 
 def _publisher(name: str | None, meta: _Meta) -> str | None:

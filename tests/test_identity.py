@@ -315,3 +315,23 @@ def test_brand_names_cite_the_article_by_its_identifier(
             text = json.dumps([e["resource"] for e in bundle["entry"]])
             for full_url in docs:  # the complex elements still refer by fullUrl
                 assert f'"valueReference": {{"reference": "{full_url}"}}' in text
+
+
+def test_an_untitled_article_with_a_canonical_url_takes_its_title_from_the_url(
+    tmp_path: Path,
+) -> None:
+    """Renaming the file of an article that states no title changes none of its bytes."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    url = "https://example.org/corpus/statins.html"
+    text = f"---\ncanonical: {url}\n---\nAspirin can cause nausea.\n"
+    (folder / "a1.md").write_text(text, "utf-8")
+    runner = CliRunner()
+    for out in ("o1", "o2"):
+        if out == "o2":
+            (folder / "a1.md").rename(folder / "renamed.md")
+        done = runner.invoke(main, ["export", str(folder), "--out", str(tmp_path / out)])
+        assert done.exit_code == 0
+    first = (tmp_path / "o1" / "a1.bundle.json").read_bytes()
+    assert first == (tmp_path / "o2" / "renamed.bundle.json").read_bytes()
+    assert b'"title": "statins"' in first
