@@ -88,8 +88,9 @@ def objects(
         if out and _APPOSITIVE.search(text, max(0, s - 6), s):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
-        matches = lexicon.scan(tokenize(text, s, e), kinds)
-        whole = lexicon.lookup(phrase, kinds)
+        tokens = tokenize(text, s, e)
+        matches = lexicon.scan(tokens, kinds)
+        whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
         if whole is None and kind in _NAMES_NO_MEDICINE and lexicon.lookup(phrase, DRUG_KINDS):
             continue  # "adverse reactions have been associated with VEKLURY": not an effect
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
@@ -229,10 +230,6 @@ class _Nearest:
         return self.mentions[max(self.order[lo:hi])].key if hi > lo else None
 
 
-def _trigger_starts(unit: Unit, text: str) -> list[int]:
-    """Where every trigger phrase of any kind starts in the unit, in order."""
-    found = TRIGGERS.values()
-    return sorted({m.start() for p in found for m in p.finditer(text, unit.start, unit.end)})
 
 
 def _triggered(
@@ -253,10 +250,13 @@ def _triggered(
     # ('aspirin may cause nausea, ibuprofen may cause headache, ...': 'nausea'); that part and
     # what follows are the next trigger's to read. Each part is read once, not once for every
     # trigger before it (the cost was the square of the text's length).
-    starts = _trigger_starts(unit, text) if run_on else []
+    # every kind's trigger phrases in the unit, found once (a run-on text is long)
+    by_kind = {kind: list(p.finditer(text, unit.start, unit.end)) for kind, p in TRIGGERS.items()}
+    # where every trigger phrase of any kind starts, in order
+    starts = sorted({m.start() for ms in by_kind.values() for m in ms}) if run_on else []
     opening = len(text) - len(text[unit.start : unit.end].lstrip()) - (len(text) - unit.end)
-    for kind, pattern in TRIGGERS.items():
-        for trig in pattern.finditer(text, unit.start, unit.end):
+    for kind, matches in by_kind.items():
+        for trig in matches:
             at = trig.start()
             if taken[at - unit.start]:
                 continue

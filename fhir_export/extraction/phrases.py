@@ -7,6 +7,7 @@ parts ("possibly suicide") and parts that read as clauses are dropped, never gue
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import rules
 
@@ -183,6 +184,7 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
+@lru_cache(maxsize=1 << 14)  # the same parts ("nausea", "headache") come back all the time
 def acceptable(phrase: str) -> bool:
     """A part that names one thing: short, specific, no hedge, not a clause."""
     words = phrase.split()

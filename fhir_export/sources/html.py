@@ -113,13 +113,16 @@ _BLOCK_TAGS = (
         "body",
     }
 )
+_TABLE_PARTS = {"table", "thead", "tbody", "tfoot"}
+# read by the list or table holding them, never as loose text: items, rows, cells, captions
+_OWN = {"li", "tr", "td", "th", "caption", "colgroup"}
 _MAX_DEPTH = 200
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
-def _text(el: Any, *, skip_lists: bool = False) -> str:
+def _text(el: Any, *, skip_lists: bool = False, edges: bool = False) -> str:
     """The element's text; <br> and block children are word breaks; nested lists left out
-    when asked."""
+    when asked; white space at its ends kept as one space with `edges`."""
 
     def role(child: Any) -> Role:
         if not isinstance(child.tag, str) or (skip_lists and child.tag in _LISTS):
@@ -130,7 +133,7 @@ def _text(el: Any, *, skip_lists: bool = False) -> str:
             return Role.BLOCK
         return Role.INLINE
 
-    return flat_text(el, role)
+    return flat_text(el, role, edges=edges)
 
 
 def _is_noise(el: Any) -> bool:
@@ -205,57 +208,115 @@ class _Walker:
                 self.bylines.add(len(self.blocks))
             self._add(BlockKind.PARAGRAPH, _text(el))
         elif tag in ("ul", "ol"):
-            if _headline_links(el):
-                return
-            for li in el:
-                if getattr(li, "tag", None) != "li":
-                    continue
-                self._add(BlockKind.ITEM, _text(li, skip_lists=True), list_depth + 1)
-                for sub in li.iter("ul", "ol"):
-                    if sub.getparent() is li or sub.getparent().getparent() is li:
-                        self.block(sub, depth + 1, list_depth + 1)
+            if not _headline_links(el):
+                self._list(el, depth, list_depth)
         elif tag == "dl":
-            for child in el:
-                if getattr(child, "tag", None) in ("dt", "dd"):
-                    self._add(BlockKind.PARAGRAPH, _text(child))
-        elif tag == "table":
-            self._table(el)
+            self._container(el, depth, list_depth)  # its dt and dd are paragraphs
+        elif tag in _TABLE_PARTS:
+            self._table(el, depth, list_depth)
         else:
             self._container(el, depth, list_depth)
 
     def _container(self, el: Any, depth: int, list_depth: int) -> None:
+        self._children(el, depth, list_depth, lambda child: None)
+
+    def _children(
+        self, el: Any, depth: int, list_depth: int, special: Callable[[Any], bool | None]
+    ) -> None:
+        """Read el's children in order: those `special` reads (it answers True), the block
+        elements as blocks of their own, and the loose text between them (el's text, inline
+        children, tails) as paragraphs, so text a list or table holds outside its items or
+        cells is kept, set apart from its neighbours."""
         loose: list[str] = [el.text or ""]
         linked: list[str] = []  # the loose text that is a link to another page
         for child in el:
-            if isinstance(child.tag, str) and child.tag in _BLOCK_TAGS:
+            if isinstance(child.tag, str) and (child.tag in _BLOCK_TAGS or child.tag in _OWN):
                 self._loose(loose, linked)
                 loose, linked = [], []
-                self.block(child, depth + 1, list_depth)
+                if not special(child):
+                    self.block(child, depth + 1, list_depth)
             elif isinstance(child.tag, str):
-                text = " " if child.tag == "br" else _text(child)
+                text = " " if child.tag == "br" else _text(child, edges=True)
                 loose.append(text)
                 if child.tag == "a" and _is_page_link(child):
                     linked.append(text)
             loose.append(child.tail or "")
         self._loose(loose, linked)
 
+    def _list(self, el: Any, depth: int, list_depth: int) -> None:
+        """A list's items, each with the lists it holds; whatever else the list holds (text
+        outside any item, a list or paragraph not wrapped in an item) is read too."""
+
+        def item(li: Any) -> bool:
+            if li.tag != "li":
+                return False
+            self._add(BlockKind.ITEM, _text(li, skip_lists=True), list_depth + 1)
+            for sub in li.iter(*_LISTS):
+                if sub is not li and _outermost_list(sub, li):
+                    self.block(sub, depth + 1, list_depth + 1)
+            return True
+
+        self._children(el, depth, list_depth + 1, item)
+
     def _loose(self, loose: list[str], linked: list[str]) -> None:
         text = collapse("".join(loose))
         if len(collapse(" ".join(linked))) < len(text):  # else a bare link: 'Read more', a card
             self._add(BlockKind.PARAGRAPH, text)
 
-    def _table(self, table: Any) -> None:
-        for tr in table.iter("tr"):
-            cells = tuple(_text(c) for c in tr if getattr(c, "tag", None) in ("td", "th"))
-            if any(cells):
-                header = all(getattr(c, "tag", None) == "th" for c in tr if isinstance(c.tag, str))
+    def _table(self, el: Any, depth: int, list_depth: int) -> None:
+        """A table (or its head, body or foot): each row, then the rows of the tables its
+        cells hold; a caption, and text outside any row or cell, as paragraphs."""
+
+        def part(child: Any) -> bool:
+            if child.tag == "tr":
+                self._row(child, depth + 1, list_depth)
+                return True
+            if child.tag in ("caption", "td", "th"):  # a cell outside a row: read as text
+                self._add(BlockKind.PARAGRAPH, _text(child))
+                return True
+            return child.tag == "colgroup" and not _text(child)
+
+        if depth > _MAX_DEPTH:
+            self._add(BlockKind.PARAGRAPH, _text(el))
+        else:
+            self._children(el, depth, list_depth, part)
+
+    def _row(self, tr: Any, depth: int, list_depth: int) -> None:
+        """The row's cells, then the rows of the tables they hold; whatever else the row
+        holds (its own text, a cell's tail, an element that is no cell) as paragraphs."""
+        cells = [c for c in tr if getattr(c, "tag", None) in ("td", "th")]
+        for row in (tr, *(nested for cell in cells for nested in cell.iter("tr"))):
+            texts = tuple(_text(c) for c in row if getattr(c, "tag", None) in ("td", "th"))
+            if any(texts):
+                header = all(getattr(c, "tag", None) == "th" for c in row if isinstance(c.tag, str))
                 self.blocks.append(
-                    RawBlock(kind=BlockKind.ROW, text=" | ".join(cells), cells=cells, header=header)
+                    RawBlock(kind=BlockKind.ROW, text=" | ".join(texts), cells=texts, header=header)
                 )
+
+        def part(child: Any) -> bool:
+            if child.tag == "tr":  # a row inside a row
+                self._row(child, depth + 1, list_depth)
+            return child.tag in ("td", "th", "tr")
+
+        if depth > _MAX_DEPTH:
+            self._add(BlockKind.PARAGRAPH, _text(tr))
+        else:
+            self._children(tr, depth, list_depth, part)
 
     def _add(self, kind: BlockKind, text: str, level: int = 0) -> None:
         if text:
             self.blocks.append(RawBlock(kind=kind, text=text, level=level))
+
+
+def _outermost_list(sub: Any, li: Any) -> bool:
+    """Whether no other list lies between `sub` and the list item `li` holding it (a deeper
+    one is read with the list that holds it)."""
+    parent = sub.getparent()
+    while parent is not None and parent is not li:
+        if parent.tag in _LISTS:
+            return False
+        parent = parent.getparent()
+    return True
 
 
 def _first(root: Any, xpath: str) -> Any:

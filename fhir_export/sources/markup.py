@@ -16,9 +16,11 @@ class Role(Enum):
     INLINE = "inline"  # its text, run into its neighbours'
 
 
-def flat_text(el: Any, role: Callable[[Any], Role]) -> str:
+def flat_text(el: Any, role: Callable[[Any], Role], *, edges: bool = False) -> str:
     """The element's text: each child read as `role` says; tails always kept. Iterative, so
-    that markup nested as deep as the parser keeps (2048) costs no Python recursion."""
+    that markup nested as deep as the parser keeps (2048) costs no Python recursion. With
+    `edges`, white space at either end is kept as one space (the element is read inline
+    with its neighbours: '<b>Aspirin </b>is' is two words)."""
     parts: list[str] = [el.text or ""]
     # per open element: its children still to read, and what follows its own text (a block's
     # closing word break, its tail)
@@ -40,4 +42,10 @@ def flat_text(el: Any, role: Callable[[Any], Role]) -> str:
             space = " " if kind is Role.BLOCK else ""
             parts.append(space + (child.text or ""))
             stack.append((iter(child), space + tail))
-    return collapse("".join(parts))
+    joined = "".join(parts)
+    text = collapse(joined)
+    if edges and joined:
+        before = " " if joined[0].isspace() else ""
+        after = " " if joined[-1].isspace() and text else ""
+        return before + text + after
+    return text

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import LexiconError
 from ..model import Coding, Concept
@@ -34,8 +34,7 @@ _QUOTES = dict.fromkeys(map(ord, "’‘`´"), "'")
 FILES = ("drugs", "conditions", "routes", "screening")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple, not a dataclass: a 1 MB article makes a million of them
     norm: str
     surface: str
     start: int
@@ -92,8 +91,9 @@ def _singular(word: str) -> str:
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     end = len(text) if end is None else end
     return [
-        Token(normalize(m.group()), m.group(), m.start(), m.end())
+        Token(normalize(word), word, *m.span())
         for m in _TOKEN.finditer(text, start, end)
+        for word in (m.group(),)
     ]
 
 
@@ -122,6 +122,7 @@ class Lexicon:
         self._near: dict[str, tuple[str, ...]] | None = None
         self._near_longest = 0  # letters of the longest name in the near index
         self._near_seen: dict[str, Entry | None] = {}  # near()'s answers, bounded
+        self._longest: dict[str, int] = {}  # scan(): words of the longest term a word opens
         for data in entries:
             self._add(data)
 
@@ -188,15 +189,20 @@ class Lexicon:
         tells them apart)."""
         found: list[Match] = []
         i, n = 0, len(tokens)
-        first = self._first
+        first, index, known = self._first, self._index, self._longest
+        norms = [t.norm for t in tokens]
         while i < n:
-            norm = tokens[i].norm
-            longest = max(first.get(norm, 0), first.get(_singular(norm), 0))
+            norm = norms[i]
+            longest = known.get(norm)
+            if longest is None:
+                longest = max(first.get(norm, 0), first.get(_singular(norm), 0))
+                if len(known) < _NEAR_SEEN_MAX:  # bounded, as near()'s answers are
+                    known[norm] = longest
             if not longest:  # no term starts with this word: most words, skipped at once
                 i += 1
                 continue
             for size in range(min(longest, n - i), 0, -1):
-                entry = self._index.get(_key([t.norm for t in tokens[i : i + size]]))
+                entry = index.get(_key(norms[i : i + size]))
                 if entry is None or (kinds is not None and entry.concept.kind not in kinds):
                     continue
                 if entry.ambiguous and not ambiguous:
@@ -258,7 +264,12 @@ class Lexicon:
     def lookup(self, phrase: str, kinds: frozenset[str] | None = None) -> Concept | None:
         """The concept whose term is exactly this phrase, if any."""
         tokens = tokenize(phrase)
-        matches = self.scan(tokens, kinds)
+        return self.whole(self.scan(tokens, kinds), tokens)
+
+    @staticmethod
+    def whole(matches: list[Match], tokens: list[Token]) -> Concept | None:
+        """The concept of the one match that spans all the tokens scanned, if any (what
+        lookup answers for their text, from a scan already made)."""
         if len(matches) == 1 and matches[0].first == 0 and matches[0].last == len(tokens) - 1:
             return matches[0].concept
         return None
