@@ -231,7 +231,6 @@ class Walk:
     def __post_init__(self) -> None:
         self.defs = definitions(self.release)
         self.skipped = SKIPPED[self.release]
-        self._unshipped: set[str] = set()
         # the definitions' constraint tuples (alive as long as the cached definitions) ->
         # those that run
         self._active: dict[int, tuple[Constraint, ...]] = _ACTIVE.setdefault(self.release, {})
@@ -254,17 +253,6 @@ class Walk:
                 )
             )
             return
-        if resource_type not in self.defs.resources and resource_type not in self._unshipped:
-            self._unshipped.add(resource_type)
-            self.issues.append(
-                Issue(
-                    "information",
-                    location,
-                    f"no invariants are shipped for {resource_type}; its structure, required "
-                    "codes, references and narrative were checked",
-                    "informational",
-                )
-            )
         self._constraints(
             self.defs.types[resource_type].constraints, value, resource_type, location, value, root
         )
