@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from json_tree import at, nodes
 
 from fhir_export import bundling
 from fhir_export.bundle_check import BundleCheckError, check
@@ -65,31 +66,15 @@ BAD_STRINGS = (" leading", "trailing ", "a  b\x00", "2020-13-45", "2021-02-30T25
 BAD_VALUES: tuple[Any, ...] = (None, "", [], {}, 1, -1, 0, True, 1.5, "x", {"x": 1}, [None])
 
 
-def _nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nodes(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _nodes(item, (*path, index))
-
-
-def _at(root: Any, path: tuple[Any, ...]) -> Any:
-    for step in path:
-        root = root[step]
-    return root
-
-
 def _mutants(entry: JSON) -> Iterator[tuple[str, Any]]:
     """(kind, a function that breaks a copy of the entry in one place)."""
-    for path, value in _nodes(entry):
+    for path, value in nodes(entry):
         parent_path, last = path[:-1], (path[-1] if path else None)
 
         def replace(new: Any, parent_path: tuple[Any, ...] = parent_path,
                     last: Any = last) -> Any:
             def apply(e: JSON) -> None:
-                _at(e, parent_path)[last] = new
+                at(e, parent_path)[last] = new
             return apply
 
         if path:
@@ -105,15 +90,15 @@ def _mutants(entry: JSON) -> Iterator[tuple[str, Any]]:
                     yield "bad primitive", replace(bad)
                 yield "bad primitive", replace(value + " ")
                 yield "bad primitive", replace(" " + value)
-            if isinstance(_at(entry, parent_path), dict):
+            if isinstance(at(entry, parent_path), dict):
                 def drop(e: JSON, parent_path: tuple[Any, ...] = parent_path,
                          last: Any = last) -> None:
-                    del _at(e, parent_path)[last]
+                    del at(e, parent_path)[last]
                 yield "missing element", drop
         if isinstance(value, dict):
             def add(key: str, new: Any, path: tuple[Any, ...] = path) -> Any:
                 def apply(e: JSON) -> None:
-                    _at(e, path)[key] = new
+                    at(e, path)[key] = new
                 return apply
             yield "unknown element", add("unknownElement", "x")
             yield "unknown element", add("_unknown", {"id": "x"})
@@ -193,9 +178,9 @@ def test_named_breaks_are_rejected_by_both() -> None:
     for name, (path, value) in breaks.items():
         broken = copy.deepcopy(base)
         if value is None:
-            del _at(broken, path[:-1])[path[-1]]
+            del at(broken, path[:-1])[path[-1]]
         else:
-            _at(broken, path[:-1])[path[-1]] = value
+            at(broken, path[:-1])[path[-1]] = value
         assert rejects_old(broken, "R4"), name
         assert rejects_new(broken, "R4"), name
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import GOLDEN
+from json_tree import at, nodes
 from pydantic import ValidationError
 
 from fhir_export.convert import _model_class
@@ -47,37 +48,21 @@ BOOLEANS: list[Any] = ["true", 1, 0, None, [True]]
 OBJECTS: list[Any] = ["text", 3, [], {}, None, {"shoeSize": 1}]
 
 
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield path
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _paths(value, (*path, index))
-
-
-def _at(node: Any, path: tuple[Any, ...]) -> Any:
-    for step in path:
-        node = node[step]
-    return node
-
-
 def _variants(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for path in list(_paths(resource)):
+    for path in [path for path, _ in nodes(resource)]:
         if not path:
             continue
         parent_path, last = path[:-1], path[-1]
-        value = _at(resource, path)
+        value = at(resource, path)
 
         def changed(new: Any, parent_path: Any = parent_path, last: Any = last) -> Any:
             copied = copy.deepcopy(resource)
-            _at(copied, parent_path)[last] = new
+            at(copied, parent_path)[last] = new
             return copied
 
         if isinstance(last, str):  # deleted
             copied = copy.deepcopy(resource)
-            del _at(copied, parent_path)[last]
+            del at(copied, parent_path)[last]
             yield copied
         if isinstance(value, bool):
             replacements = BOOLEANS
@@ -102,13 +87,13 @@ def _variants(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for replacement in replacements:
             yield changed(replacement)
         if isinstance(last, str) and not last.startswith("_") and isinstance(value, str):
-            parent = _at(resource, parent_path)
+            parent = at(resource, parent_path)
             if isinstance(parent, dict):
                 copied = copy.deepcopy(resource)
-                _at(copied, parent_path)["_" + last] = {"shoeSize": 1}
+                at(copied, parent_path)["_" + last] = {"shoeSize": 1}
                 yield copied
                 copied = copy.deepcopy(resource)
-                _at(copied, parent_path)["_" + last] = {}
+                at(copied, parent_path)["_" + last] = {}
                 yield copied
 
 
