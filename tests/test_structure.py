@@ -640,3 +640,28 @@ def test_items_and_parts_that_state_no_fact() -> None:
 def test_an_or_inside_brackets_splits_no_part() -> None:
     x = run("Metformin can cause stomach upset (nausea or vomiting) or a rash.")
     assert texts(med(x, "metformin").side_effects) == ["stomach upset (nausea or vomiting)", "rash"]
+
+
+def test_coordinations_that_share_a_head_or_a_complement_are_one_use() -> None:
+    x = run(
+        "Metformin is indicated for the control of twitches and vocal sounds of Zorbel syndrome.",
+        "Metformin is effective for the treatment of outbursts in children of combative, "
+        "explosive temper.",
+        "Metformin can cause laryngospasm, bronchospasm and increased depth of respiration.",
+    )
+    m = med(x, "metformin")
+    assert texts(m.indications) == [
+        "twitches and vocal sounds of Zorbel syndrome",
+        "outbursts in children of combative, explosive temper",
+    ]
+    assert "increased depth of respiration" in texts(m.side_effects)
+
+
+def test_people_and_circumstances_are_no_use() -> None:
+    x = run(
+        "Metformin is also effective in the treatment of hyperactive children who show "
+        "restlessness.",
+        "When metformin is used to control mania, mood may swing to depression.",
+        "Metformin is used to treat diabetes in children.",
+    )
+    assert texts(med(x, "metformin").indications) == ["diabetes in children"]

@@ -15,6 +15,11 @@ from . import rules
 _MODIFIERS = frozenset({"colour", "modifier"})
 # "fatal and non-fatal", not "sudden, severe"
 _AND_OR = re.compile(r"^\s*,?\s*(?:and|or)\s+$", re.I)
+_COMMA = re.compile(r"^\s*,\s*$")
+# a part that ends in a preposition and a modifier is unfinished: "children of combative"
+_PREPOSITIONS = frozenset({"of", "with", "from", "in", "for", "by"})
+# "tics and vocal utterances of Tourette's Disorder": one or two words, then "of"
+_OF_COMPLEMENT = re.compile(r"^[\w’'-]+(?:\s+[\w’'-]+)?\s+of\s+\S")
 _OTHER = re.compile(r"other\s+", re.I)
 _JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
 
@@ -123,12 +128,43 @@ def modifier_before_head(
     text: str, a: tuple[int, int], b: tuple[int, int], language: str = "en"
 ) -> bool:
     """'reduce the risk of fatal and non-fatal stroke': a part that ends in a modifier, then
-    one that opens with a modifier before its head, share that head."""
+    one that opens with a modifier before its head, share that head. Joined by a bare comma
+    only when the first part cannot end there ('behavior problems in children of combative,
+    explosive hyperexcitability': a preposition and a modifier, no head)."""
     first, second = text[a[0] : a[1]].split(), text[b[0] : b[1]].split()
+    gap = text[a[1] : b[0]]
     return (
         len(first) >= 2
         and len(second) >= 2
         and _kind(first[-1], language) in _MODIFIERS
         and _kind(second[0], language) in _MODIFIERS
+        and (
+            bool(_AND_OR.match(gap))
+            or (bool(_COMMA.match(gap)) and first[-2].lower() in _PREPOSITIONS)
+        )
+    )
+
+
+def shares_complement(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """'tics and vocal utterances of Tourette's Disorder': a lone plural noun, 'and' or 'or',
+    then a noun with its 'of X' share X (the caller checks the lone word names nothing on its
+    own). Not an adjective: 'a personal or family history of X' is another coordination."""
+    first = text[a[0] : a[1]]
+    return (
+        len(first.split()) == 1
+        and first.isalpha()
+        and first.endswith("s")
         and bool(_AND_OR.match(text[a[1] : b[0]]))
+        and bool(_OF_COMPLEMENT.match(text[b[0] : b[1]]))
+    )
+
+
+def population_only(phrase: str, language: str = "en") -> bool:
+    """'hyperactive children': who a use is for, with no condition of theirs named (that
+    would follow a preposition: 'HIV infection in children')."""
+    words = phrase.lower().split()
+    return (
+        1 <= len(words) <= 3
+        and _kind(words[-1], language) == "population"
+        and not _PREPOSITIONS.intersection(words)
     )

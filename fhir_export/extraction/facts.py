@@ -81,19 +81,27 @@ def objects(
         spans[-2:] = [(spans[-2][0], spans[-1][1])]
         merged.add(spans[-1])
     for k in range(len(spans) - 2, -1, -1):
-        if coordination.modifier_before_head(text, spans[k], spans[k + 1]):
+        if coordination.modifier_before_head(text, spans[k], spans[k + 1]) or (
+            k == 0  # "laryngospasm, bronchospasm and increased depth of respiration": a list
+            and coordination.shares_complement(text, spans[k], spans[k + 1])
+            and not lexicon.scan(tokenize(text, *spans[k]), kinds)
+        ):
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
     for s, e in spans:
         if out and _APPOSITIVE.search(text, max(0, s - 6), s):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
+        if kind is FindingKind.INDICATION and coordination.population_only(phrase):
+            continue  # "treatment of hyperactive children who ...": people, not a use
         tokens = tokenize(text, s, e)
         matches = lexicon.scan(tokens, kinds)
         whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
         if whole is None and kind in _NAMES_NO_MEDICINE and lexicon.lookup(phrase, DRUG_KINDS):
             continue  # "adverse reactions have been associated with VEKLURY": not an effect
-        one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
+        one = (s, e) in merged and phrases.acceptable(
+            _IN_WHOM.sub("", _GLOSS.sub("", phrase)).replace(",", " ")
+        )
         # "symptoms of X" and "X in adults" are as long as X
         # "primary hypercholesterolemia (heterozygous familial and nonfamilial)": a gloss in
         # brackets adds no length
