@@ -665,3 +665,23 @@ def test_people_and_circumstances_are_no_use() -> None:
         "Metformin is used to treat diabetes in children.",
     )
     assert texts(med(x, "metformin").indications) == ["diabetes in children"]
+
+
+def test_screening_asks_about_the_group_not_its_examples_nor_its_ingredients() -> None:
+    x = run(
+        ("heading", "Before taking metformin"),
+        "Tell your doctor if you are allergic to metformin or any of its ingredients.",
+        "Especially tell your doctor if you take:",
+        ("item", "medicines called protease inhibitors, such as ritonavir (Norvir) or indinavir"),
+        "Tell your doctor if you have liver problems such as hepatitis or cirrhosis.",
+        "Tell your doctor if you r child is taking insulin.",
+        "If you have any questions about metformin, ask your pharmacist.",
+    )
+    asked = texts(x.screening)
+    assert "allergic to metformin" in asked
+    assert "medicines called protease inhibitors" in asked
+    assert "liver problems" in asked and "hepatitis" in asked  # not medicines: asked too
+    assert not [
+        t for t in asked if "ritonavir" in t or "indinavir" in t or "ingredients" in t
+    ], asked
+    assert not [t for t in asked if t.startswith(("r ", "questions"))], asked

@@ -72,6 +72,11 @@ def objects(
     if kind is FindingKind.SIDE_EFFECT and serious:
         kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
+    examples_at = (
+        _medicine_examples(text, spans, c_start, c_end, lexicon)
+        if kind is FindingKind.SCREENING
+        else None
+    )
     spans, merged = coordination.rejoin(text, spans)
     if (
         len(spans) >= 2
@@ -136,7 +141,24 @@ def objects(
                     out.append(
                         finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
                     )
+    if examples_at is not None and any(f.span.end <= examples_at for f in out):
+        out = [f for f in out if f.span.start < examples_at]
     return out
+
+
+def _medicine_examples(
+    text: str, spans: list[tuple[int, int]], start: int, end: int, lexicon: Lexicon
+) -> int | None:
+    """Where the medicines named as examples of a group start: 'medicines called HIV protease
+    inhibitors, such as ritonavir (Norvir) or indinavir' is one question, about the group,
+    when the group is asked about (each example is still a medicine of the article)."""
+    at = phrases.examples_from(text, start, end)
+    if at is None:
+        return None
+    rest = [sp for sp in spans if sp[0] >= at]
+    if rest and all(lexicon.scan(tokenize(text, *sp), DRUG_KINDS) for sp in rest):
+        return at
+    return None
 
 
 def _glossed(text: str, matches: list[Match]) -> list[Match]:

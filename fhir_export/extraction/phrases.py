@@ -129,7 +129,11 @@ def parts(
             left = text[s : cut.start()].strip().lower() if cut else ""
             left = _ARTICLE.sub("", left, count=1)  # "a new or worse cough"
             right = text[cut.end() : e].split() if cut else []
-            if (
+            if cut and _ITS_PARTS.match(text, cut.end(), e):
+                # "allergic to remdesivir or any of the ingredients in VEKLURY": what it is
+                # made of is part of the first question, never one of its own
+                out.append((s, cut.start()))
+            elif (
                 cut
                 and len(right) >= 1
                 and not text[cut.end() : e].lower().startswith("other")
@@ -144,7 +148,26 @@ def parts(
     return [t for t in (trim(text, s, e) for s, e in spans) if t is not None]
 
 
+def examples_from(text: str, start: int, end: int) -> int | None:
+    """Where the examples of a specific head start ("medicines called HIV protease inhibitors,
+    such as ritonavir (Norvir)": after "such as"); None when there are none or the head is
+    generic (then the examples are what is meant)."""
+    such = _SUCH_AS.search(text, start, end)
+    if not such:
+        return None
+    head = trim(text, start, such.start())
+    if head is None or _GENERIC.search(text[head[0] : head[1]]):
+        return None
+    return such.end()
+
+
 _COMPARISON = re.compile(r"\b(?:than|less|greater|more)$")
+# what a medicine is made of, after "or": "any of its ingredients", "any components of the product"
+_ITS_PARTS = re.compile(
+    r"\s*(?:any\s+(?:of\s+)?)?(?:(?:its|their|the)\s+)?(?:other\s+)?(?:inactive\s+)?"
+    r"(?:ingredients?|components?|excipients?)\b",
+    re.I,
+)
 
 
 def _balanced(piece: str) -> bool:
@@ -194,6 +217,8 @@ def acceptable(phrase: str) -> bool:
         return False
     if len(words) == 1 and not _ONE_WORD.match(words[0]):
         return False  # "Kt", "MulasURR": a fragment of a formula or of glued text
+    if len(words[0]) == 1 and words[0].islower() and words[0] != "a":
+        return False  # "r child" of a label's "if you r child is taking": a broken word
     if not words or words[0].lower() in _FIRST_WORD_REJECT or phrase.lower() in _ADJECTIVES:
         return False
     if all(w.lower().strip(",") in _ADJECTIVES for w in words):
