@@ -685,3 +685,15 @@ def test_screening_asks_about_the_group_not_its_examples_nor_its_ingredients() -
         t for t in asked if "ritonavir" in t or "indinavir" in t or "ingredients" in t
     ], asked
     assert not [t for t in asked if t.startswith(("r ", "questions"))], asked
+
+
+def test_a_state_and_a_metabolite_are_no_side_effects() -> None:
+    x = run(
+        ("heading", "Warnings"),
+        "Tell your doctor right away if you are pregnant.",
+        "The dose is expected to result in comparable plasma exposures of metformin and "
+        "metabolites in patients 12 years of age.",
+        "Metformin can cause nausea.",
+    )
+    m = med(x, "metformin")
+    assert texts(m.side_effects + m.warnings) == ["nausea"]

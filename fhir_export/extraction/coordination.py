@@ -34,7 +34,12 @@ def _kind(word: str, language: str) -> str | None:
 def bare(phrase: str, language: str = "en") -> bool:
     """A phrase that is only a colour, a body part, a modifier ("slow", left over from "slow
     or irregular heartbeat"), a population or a function word."""
-    return _kind(phrase, language) not in (None, "idiom")
+    return _kind(phrase, language) not in (None, "idiom", "state")
+
+
+def state(phrase: str, language: str = "en") -> bool:
+    """'pregnant', 'breastfeeding': what a patient is, asked about, never an effect."""
+    return _kind(" ".join(phrase.split()), language) == "state"
 
 
 def rejoin(

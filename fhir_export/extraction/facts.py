@@ -99,6 +99,8 @@ def objects(
         phrase = text[s:e]
         if kind is FindingKind.INDICATION and coordination.population_only(phrase):
             continue  # "treatment of hyperactive children who ...": people, not a use
+        if kind in _EFFECTS and coordination.state(phrase):
+            continue  # "Tell your provider right away if you are pregnant": no effect
         tokens = tokenize(text, s, e)
         matches = lexicon.scan(tokens, kinds)
         whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
@@ -181,6 +183,7 @@ def _glossed(text: str, matches: list[Match]) -> list[Match]:
 
 _GLOSS_GAP = re.compile(r"\s*\(\s*")
 
+_EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
 # a use, a side effect or a warning is never a medicine's name
 _NAMES_NO_MEDICINE = frozenset(
     {FindingKind.INDICATION, FindingKind.SIDE_EFFECT, FindingKind.WARNING}
