@@ -56,6 +56,23 @@ def test_the_text_of_a_row_outside_its_cells_is_read() -> None:
     assert [b.text for b in doc.blocks] == ["Take it", SENTENCE, "with food."]
 
 
+@pytest.mark.parametrize("depth", [1, 2, 5])
+def test_a_table_inside_a_cell_is_read_once(depth: int) -> None:
+    """Each row is read with the text of its own cells only: a table nested in a cell is
+    read as rows of its own, its sentences never repeated in the row around it (the walker;
+    the main-content filter is not asked here)."""
+    inner = f"<table><tr><td>{SENTENCE}</td><td>Take it with food.</td></tr></table>"
+    for level in range(depth):
+        inner = f"<table><tr><td>Outer cell {level}. {inner}</td><td>Cell {level}</td></tr></table>"
+    doc = html.read_with(None)("a.html", "a.html", b"", inner)
+    text = "\n".join(b.text for b in doc.blocks)
+    assert text.count(SENTENCE) == 1, text
+    assert text.count("Take it with food.") == 1, text
+    for level in range(depth):
+        assert text.count(f"Outer cell {level}.") == 1, text
+        assert f"Outer cell {level}. | Cell {level}" in text.splitlines(), text
+
+
 # --------------------------------------------------------------------------------------------
 # property: every text node of a hostile page is read, unless it is furniture or a script
 # --------------------------------------------------------------------------------------------

@@ -120,12 +120,16 @@ _MAX_DEPTH = 200
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
-def _text(el: Any, *, skip_lists: bool = False, edges: bool = False) -> str:
-    """The element's text; <br> and block children are word breaks; nested lists left out
-    when asked; white space at its ends kept as one space with `edges`."""
+def _text(
+    el: Any, *, skip_lists: bool = False, edges: bool = False, skip_tables: bool = False
+) -> str:
+    """The element's text; <br> and block children are word breaks; nested lists (and
+    tables) left out when asked; white space at its ends kept as one space with `edges`."""
 
     def role(child: Any) -> Role:
         if not isinstance(child.tag, str) or (skip_lists and child.tag in _LISTS):
+            return Role.SKIP
+        if skip_tables and child.tag == "table":
             return Role.SKIP
         if child.tag == "br":
             return Role.BREAK
@@ -286,7 +290,10 @@ class _Walker:
         holds (its own text, a cell's tail, an element that is no cell) as paragraphs."""
         cells = [c for c in tr if getattr(c, "tag", None) in ("td", "th")]
         for row in (tr, *(nested for cell in cells for nested in cell.iter("tr"))):
-            texts = tuple(_text(c) for c in row if getattr(c, "tag", None) in ("td", "th"))
+            # a table inside a cell is read as rows of its own, never twice
+            texts = tuple(
+                _text(c, skip_tables=True) for c in row if getattr(c, "tag", None) in ("td", "th")
+            )
             if any(texts):
                 header = all(getattr(c, "tag", None) == "th" for c in row if isinstance(c.tag, str))
                 self.blocks.append(
