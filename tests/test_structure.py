@@ -697,3 +697,8 @@ def test_a_state_and_a_metabolite_are_no_side_effects() -> None:
     )
     m = med(x, "metformin")
     assert texts(m.side_effects + m.warnings) == ["nausea"]
+
+
+def test_a_use_is_for_all_the_people_it_names() -> None:
+    x = run("Metformin is indicated for the control of twitches in children and adults.")
+    assert texts(med(x, "metformin").indications) == ["twitches in children and adults"]

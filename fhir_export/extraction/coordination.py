@@ -63,10 +63,28 @@ def rejoin(
         if j > i:
             out.append((spans[i][0], spans[j][1]))
             merged.add(out[-1])
+        elif out and _more_people(text, out[-1], spans[i], language):
+            # "Tourette's Disorder in children and adults": the people it is for, all of them
+            out[-1] = (out[-1][0], spans[i][1])
+            merged.add(out[-1])
         elif not bare(text[spans[i][0] : spans[i][1]], language):
             out.append(spans[i])
         i = j + 1
     return out, merged
+
+
+_FOR_PEOPLE = re.compile(r"\b(?:in|for)\s+(?:\w+\s+)?(\w+)$", re.I)
+
+
+def _more_people(text: str, a: tuple[int, int], b: tuple[int, int], language: str) -> bool:
+    """'X in children' and 'adults': one more population after the one a part ends with."""
+    last = _FOR_PEOPLE.search(text, a[0], a[1])
+    return (
+        last is not None
+        and _kind(last.group(1), language) == "population"
+        and _kind(text[b[0] : b[1]], language) == "population"
+        and bool(_AND_OR.match(text[a[1] : b[0]]))
+    )
 
 
 def _joined(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
