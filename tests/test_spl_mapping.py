@@ -122,3 +122,9 @@ def test_combination_product_gives_each_active_its_own_ingredient(tmp_path: Path
         (ing,) = mks[name]["ingredient"]
         assert ing["itemCodeableConcept"]["coding"][0]["code"] == unii
         assert mks[name]["synonym"] == ["Duo"]
+        # the product's NDC code names the combination, not one of its actives
+        codings = mks[name]["code"]["coding"]
+        assert all(c["system"] != "http://hl7.org/fhir/sid/ndc" for c in codings)
+    r5 = {m["code"]["text"].lower(): m for m in _resources(path, "R5")["MedicationKnowledge"]}
+    for name in ("ibuprofen", "famotidine"):
+        assert all(i["system"] != "http://hl7.org/fhir/sid/ndc" for i in r5[name]["identifier"])

@@ -91,7 +91,16 @@ def brands(article: Article, med: Medication) -> list[Sourced]:
 
 
 def ndc_codes(article: Article, med: Medication) -> list[Sourced]:
-    codes = dict.fromkeys(code for product, _ in matches(article, med) for code in product.ndc)
+    """The NDC product codes of the label's products whose one active ingredient is this
+    medicine. A combination product's code names the product, not any one of its actives:
+    written on each active's MedicationKnowledge it would say that ibuprofen and famotidine
+    are the same thing."""
+    codes = dict.fromkeys(
+        code
+        for product, _ in matches(article, med)
+        if len({i.name for i in product.ingredients if i.active}) == 1
+        for code in product.ndc
+    )
     return [w for w in (locate(article, ProductField.NDC, c) for c in codes) if w]
 
 
