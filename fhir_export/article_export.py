@@ -75,10 +75,8 @@ def export_article(
     except InternalError as exc:
         exc.path = exc.path or shown
         raise
-    first = bundle["entry"][0]["resource"]["identifier"][0]
-    identity = str(first["value"])
-    result.identifier = (str(first["system"]), identity)
-    return ArticleExport(identity, bundle, outputs, result, seconds)
+    assert result.identifier is not None  # noqa: S101 (map_article sets it)
+    return ArticleExport(result.identifier[1], bundle, outputs, result, seconds)
 
 
 def ndjson_lines(bundle: JSON) -> list[tuple[str, str, bytes]]:
@@ -162,6 +160,8 @@ def map_article(
         yielded=Yield.of(extraction),
         limited=limited,
     )
+    first = resources[0]["identifier"][0]  # its DocumentReference's: the article's identity
+    result.identifier = (str(first["system"]), str(first["value"]))
     return resources, result
 
 

@@ -14,7 +14,11 @@ with `Cache-Control: no-cache`):
   ClinicalUseDefinition, Questionnaire);
 - the article's Provenance (by its id, `_id`, or by our tag, `_tag`, after a conditional
   push) and what it lists as `target` (R4 MedicationKnowledge has no identifier: it is found
-  there).
+  there);
+- the article's Provenance in a `--merge` output (keyed `corpus|<key>`, mapping/merge.py),
+  but not its targets: the merged MedicationKnowledge and DetectedIssue (ClinicalUseDefinition)
+  are keyed by medicine, serve every article and keep their ids when an article's identity
+  changes; its DocumentReference and Questionnaire are found as above.
 
 Organization and Device are shared by many articles and are never counted or deleted. It
 reports what it finds; with `prune` it deletes them in one transaction of DELETEs (so a
@@ -139,7 +143,10 @@ def _held(server: _Server, old: Previous) -> list[str]:
     provenances = server.search("Provenance", _id=provenance) + server.search(
         "Provenance", _tag=f"{TAG_SYSTEM}|{provenance}")
     add(provenances)
-    for record in provenances:
+    merged = resource_id("Provenance", f"corpus|{old.key}")  # a --merge folder's (merge.py)
+    add(server.search("Provenance", _id=merged) + server.search(
+        "Provenance", _tag=f"{TAG_SYSTEM}|{merged}"))
+    for record in provenances:  # not the merged one's: corpus resources serve every article
         for target in record.get("target") or []:
             ref = target.get("reference") if isinstance(target, dict) else None
             if isinstance(ref, str) and ref.count("/") == 1 and ref.split("/")[0] not in SHARED:

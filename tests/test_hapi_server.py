@@ -624,3 +624,53 @@ def test_previous_identity_is_reported_then_pruned(hapi: Hapi, tmp_path: Path) -
     assert again.exit_code == 0, again.stderr
     assert "the server holds nothing of it" in again.stderr
     assert " 0 created, 0 updated, " in _summary(again)
+
+
+def test_previous_identity_of_a_merged_article_is_pruned(hapi: Hapi, tmp_path: Path) -> None:
+    """The same in a --merge folder: an article gains a canonical URL, the corpus is exported
+    again into the same folder and pushed with --prune. What the old identity alone held goes
+    (its DocumentReference, Questionnaire and the merged Provenance that listed them, keyed
+    'corpus|<old key>'); the merged resources it shared with the corpus (one
+    MedicationKnowledge per medicine, keyed by medicine, so the same ids after the change)
+    stay, as do Organization and Device."""
+    articles, out = tmp_path / "articles", tmp_path / "merged"
+    articles.mkdir()
+    source = ROOT / "tests" / "data" / "articles" / "atorvastatin-encyclopedia.md"
+    article = articles / "atorvastatin.md"
+    article.write_text(source.read_text("utf-8"), "utf-8")
+    shutil.copy(ROOT / "source" / "immunotherapy.txt", articles / "immunotherapy.txt")
+
+    def export() -> dict[str, str]:
+        """Type/id -> resource type, of the merged export."""
+        result = CliRunner().invoke(main, ["export", str(articles), "--out", str(out),
+                                           "--merge", "--fhir-version", hapi.release])
+        assert result.exit_code == 0, result.stderr
+        (corpus,) = [p for p in out.glob("*.json") if p.name != "manifest.json"]
+        return {e["request"]["url"]: e["resource"]["resourceType"]
+                for e in _bundle(corpus)["entry"]}
+
+    old = export()
+    assert _push(str(out), "--server", hapi.url).exit_code == 0
+    article.write_text("---\ncanonical: https://example.org/atorvastatin-merged-pruned\n---\n"
+                       + source.read_text("utf-8"), "utf-8")
+    new = export()
+    stale = sorted(set(old) - set(new))
+    kept = sorted(set(old) & set(new))
+    # the old identity's own resources, the merged Provenance among them
+    assert {"DocumentReference", "Provenance"} <= {old[url] for url in stale}
+    assert "MedicationKnowledge" not in {old[url] for url in stale}
+    assert "MedicationKnowledge" in {old[url] for url in kept}
+
+    def status(url: str) -> int:
+        return httpx.get(f"{hapi.url}/{url}", headers=NO_CACHE, timeout=60).status_code
+
+    listed = _push(str(out), "--server", hapi.url)
+    assert listed.exit_code == 0, listed.stderr
+    assert f"the server still holds {len(stale)} resources of it" in listed.stderr
+
+    pruned = _push(str(out), "--server", hapi.url, "--prune")
+    assert pruned.exit_code == 0, pruned.stderr
+    assert f"deleted {len(stale)} resources" in pruned.stderr
+    assert {status(url) for url in stale} == {410}
+    assert {status(url) for url in kept} == {200}
+    assert {status(url) for url in new} == {200}

@@ -196,9 +196,14 @@ def test_push_ndjson_sends_only_listed_files(fhir: FakeFhir, tmp_path: Path) -> 
     assert gone.exit_code == 6 and "lists Basic.ndjson, which is missing" in gone.stderr
 
 
-def test_inputs_record_their_identity_and_the_identities_they_had(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [[], ["--merge"], ["--format", "ndjson"]],
+                         ids=["per-article", "merge", "ndjson"])
+def test_inputs_record_their_identity_and_the_identities_they_had(
+    tmp_path: Path, mode: list[str]
+) -> None:
     """An article whose identity changes (it gains a canonical URL, then another) keeps the
-    earlier ones in its input record, newest first, for push to look for (push_prune)."""
+    earlier ones in its input record, newest first, for push to look for (push_prune), in
+    every output mode (--merge recorded none before)."""
     source, out = tmp_path / "in", tmp_path / "out"
     source.mkdir()
     text = (ARTICLES / "atorvastatin-encyclopedia.md").read_text("utf-8")
@@ -208,7 +213,7 @@ def test_inputs_record_their_identity_and_the_identities_they_had(tmp_path: Path
     for url in (None, "https://example.org/one", "https://example.org/two",
                 "https://example.org/two"):
         article.write_text(f"---\ncanonical: {url}\n---\n{text}" if url else text, "utf-8")
-        _export(source, out)
+        _export(source, out, *mode)
         (row,) = _run(out)["inputs"]
         seen.append((row["identity"], row.get("previousIdentities", [])))
     one = {"system": "urn:ietf:rfc:3986", "value": "https://example.org/one"}
