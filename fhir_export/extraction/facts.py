@@ -18,16 +18,17 @@ from . import coordination, phrases
 from .instructions import instructions, states_nothing
 from .medications import DRUG_KINDS, Found, Mention, group_of
 from .sections import FINDING_OF
+from .starts import fold
 from .triggers import (
     BEFORE_TREATMENT,
     CONTINUATION,
     FOR_CONDITION,
+    GATED,
     HAPPENS,
     HEDGED,
     LIST_LEADS,
     MONITORING,
     NEGATION,
-    TRIGGERS,
 )
 from .units import Unit, finding
 
@@ -232,12 +233,22 @@ class _Nearest:
 
 
 
+Triggers = dict[FindingKind, list[re.Match[str]]]
+
+
+def triggers_in(unit: Unit, text: str, folded: str) -> Triggers:
+    """Every kind's trigger phrases in the unit, found once (a run-on text is long);
+    `folded` is starts.fold(text)."""
+    return {kind: list(g.finditer(text, unit.start, unit.end, folded)) for kind, g in GATED.items()}
+
+
 def _triggered(
     unit: Unit,
     text: str,
     lexicon: Lexicon,
     group: str | None,
-    mentions: list[Mention] | None = None,
+    mentions: list[Mention] | None,
+    by_kind: Triggers,
 ) -> list[Finding]:
     out: list[Finding] = []
     run_on = unit.is_run_on
@@ -250,8 +261,6 @@ def _triggered(
     # ('aspirin may cause nausea, ibuprofen may cause headache, ...': 'nausea'); that part and
     # what follows are the next trigger's to read. Each part is read once, not once for every
     # trigger before it (the cost was the square of the text's length).
-    # every kind's trigger phrases in the unit, found once (a run-on text is long)
-    by_kind = {kind: list(p.finditer(text, unit.start, unit.end)) for kind, p in TRIGGERS.items()}
     # where every trigger phrase of any kind starts, in order
     starts = sorted({m.start() for ms in by_kind.values() for m in ms}) if run_on else []
     opening = len(text) - len(text[unit.start : unit.end].lstrip()) - (len(text) - unit.end)
@@ -432,9 +441,9 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     return objects(kind, text, start, end, unit, lexicon, unit.subject)
 
 
-def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
+def _kind_of_trigger(unit: Unit, by_kind: Triggers) -> FindingKind | None:
     for kind in (FindingKind.SIDE_EFFECT, FindingKind.WARNING):
-        if TRIGGERS[kind].search(text, unit.start, unit.end):
+        if by_kind[kind]:
             return FindingKind.WARNING if _in_warning_section(unit) else kind
     return None
 
@@ -524,6 +533,7 @@ def facts(
     context: dict[int, str | None] = {}
     last_kind: FindingKind | None = None
     lead_kinds: dict[int, tuple[bool, FindingKind | None]] = {}  # per lead-in (its id)
+    folded = fold(text)
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
@@ -533,7 +543,9 @@ def facts(
             # a form's health question set as a heading: "Does your child have asthma?"
             out += [
                 f
-                for f in _triggered(unit, text, lexicon, group, mentions)
+                for f in _triggered(
+                    unit, text, lexicon, group, mentions, triggers_in(unit, text, folded)
+                )
                 if f.kind is FindingKind.SCREENING
             ]
             continue
@@ -542,7 +554,7 @@ def facts(
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)
             own = (
-                _triggered(unit, text, lexicon, group, mentions)
+                _triggered(unit, text, lexicon, group, mentions, triggers_in(unit, text, folded))
                 or _used_to(unit, text, lexicon)
                 or _dash_use(unit, text, lexicon, mentions)
             )
@@ -581,7 +593,8 @@ def facts(
                     group if kind is FindingKind.SCREENING else None,
                 )
         else:
-            own = _triggered(unit, text, lexicon, group, mentions)
+            found_here = triggers_in(unit, text, folded)
+            own = _triggered(unit, text, lexicon, group, mentions, found_here)
             if unit.is_run_on:
                 out += own
                 continue  # nothing else is read from a run-on text
@@ -599,7 +612,7 @@ def facts(
                     last_kind, text, unit.start + cont.end(), unit.end, unit, lexicon, unit.subject
                 )
             out += own
-            last_kind = _kind_of_trigger(unit, text) if unit.lead is None else None
+            last_kind = _kind_of_trigger(unit, found_here) if unit.lead is None else None
         out += _routes(unit, lexicon, text, mentions)
         out += _monitoring(unit, text)
         out += _classes(unit, mentions, text)
