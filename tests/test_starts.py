@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fhir_export.extraction import rules
-from fhir_export.extraction.starts import Gated, fold
+from fhir_export.extraction.starts import Gated, Index, fold
 from fhir_export.extraction.triggers import compile_triggers
 
 SHIPPED = compile_triggers(rules.load("triggers"))
@@ -52,7 +52,8 @@ def _same(pattern: re.Pattern[str], text: str, start: int, end: int) -> None:
     gated = Gated(pattern)
     expected = _found(pattern.finditer(text, start, end))
     assert _found(gated.finditer(text, start, end)) == expected
-    assert _found(gated.finditer(text, start, end, fold(text))) == expected
+    assert _found(gated.finditer(text, start, end, Index(text))) == expected
+    assert _found(gated.matches(text, start, end, Index(text))) == expected
 
 
 @CHECKS

@@ -18,7 +18,7 @@ from . import coordination, phrases
 from .instructions import instructions, states_nothing
 from .medications import DRUG_KINDS, Found, Mention, group_of
 from .sections import FINDING_OF
-from .starts import fold
+from .starts import Index
 from .triggers import (
     BEFORE_TREATMENT,
     CONTINUATION,
@@ -236,10 +236,10 @@ class _Nearest:
 Triggers = dict[FindingKind, list[re.Match[str]]]
 
 
-def triggers_in(unit: Unit, text: str, folded: str) -> Triggers:
-    """Every kind's trigger phrases in the unit, found once (a run-on text is long);
-    `folded` is starts.fold(text)."""
-    return {kind: list(g.finditer(text, unit.start, unit.end, folded)) for kind, g in GATED.items()}
+def triggers_in(unit: Unit, text: str, index: Index) -> Triggers:
+    """Every kind's trigger phrases in the unit, found once (a run-on text is long); `index`
+    is the text's starts.Index."""
+    return {kind: g.matches(text, unit.start, unit.end, index) for kind, g in GATED.items()}
 
 
 def _triggered(
@@ -533,7 +533,7 @@ def facts(
     context: dict[int, str | None] = {}
     last_kind: FindingKind | None = None
     lead_kinds: dict[int, tuple[bool, FindingKind | None]] = {}  # per lead-in (its id)
-    folded = fold(text)
+    index = Index(text)
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
@@ -544,7 +544,7 @@ def facts(
             out += [
                 f
                 for f in _triggered(
-                    unit, text, lexicon, group, mentions, triggers_in(unit, text, folded)
+                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index)
                 )
                 if f.kind is FindingKind.SCREENING
             ]
@@ -554,7 +554,7 @@ def facts(
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)
             own = (
-                _triggered(unit, text, lexicon, group, mentions, triggers_in(unit, text, folded))
+                _triggered(unit, text, lexicon, group, mentions, triggers_in(unit, text, index))
                 or _used_to(unit, text, lexicon)
                 or _dash_use(unit, text, lexicon, mentions)
             )
@@ -593,7 +593,7 @@ def facts(
                     group if kind is FindingKind.SCREENING else None,
                 )
         else:
-            found_here = triggers_in(unit, text, folded)
+            found_here = triggers_in(unit, text, index)
             own = _triggered(unit, text, lexicon, group, mentions, found_here)
             if unit.is_run_on:
                 out += own
