@@ -18,16 +18,17 @@ from . import coordination, phrases
 from .instructions import instructions, states_nothing
 from .medications import DRUG_KINDS, Found, Mention, group_of
 from .sections import FINDING_OF
-from .starts import Index
+from .starts import Gated, Index
 from .triggers import (
-    BEFORE_TREATMENT,
     CONTINUATION,
     FOR_CONDITION,
     GATED,
+    GATED_BEFORE_TREATMENT,
+    GATED_HEDGED,
+    GATED_MONITORING,
+    GATED_NEGATION,
     HAPPENS,
-    HEDGED,
     LIST_LEADS,
-    MONITORING,
     NEGATION,
 )
 from .units import Unit, finding
@@ -236,6 +237,11 @@ class _Nearest:
 Triggers = dict[FindingKind, list[re.Match[str]]]
 
 
+def _says(gated: Gated, sentence: str) -> bool:
+    """gated.pattern.search(sentence), tried only where one of its rules can start."""
+    return gated.search(sentence, 0, len(sentence)) is not None
+
+
 def triggers_in(unit: Unit, text: str, index: Index) -> Triggers:
     """Every kind's trigger phrases in the unit, found once (a run-on text is long); `index`
     is the text's starts.Index."""
@@ -249,10 +255,11 @@ def _triggered(
     group: str | None,
     mentions: list[Mention] | None,
     by_kind: Triggers,
+    index: Index,
 ) -> list[Finding]:
     out: list[Finding] = []
     run_on = unit.is_run_on
-    hedged = not run_on and bool(HEDGED.search(unit.text))
+    hedged = not run_on and _says(GATED_HEDGED, unit.text)
     # where a trigger's objects were already read: a byte per character of the unit (within
     # one kind these spans never overlap, so marking them all costs a few passes at most)
     taken = bytearray(unit.end - unit.start)
@@ -273,10 +280,10 @@ def _triggered(
             # as far back as its medicine may be named, so that its cost stays linear and a
             # 'not' pages before does not negate what follows.
             lo = max(unit.start, at - _RUN_ON_REACH) if run_on else unit.start
-            if NEGATION.search(text, lo, at):
+            if GATED_NEGATION.search(text, lo, at, index):
                 continue
             if kind in (FindingKind.SIDE_EFFECT, FindingKind.INDICATION) and (
-                HEDGED.search(text, lo, at) if run_on else hedged
+                GATED_HEDGED.search(text, lo, at, index) if run_on else hedged
             ):
                 continue
             if nearest is not None:  # sentence ends lost: only a medicine named just before
@@ -536,7 +543,7 @@ def facts(
     index = Index(text)
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
-        if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
+        if unit.lead is None and _says(GATED_BEFORE_TREATMENT, unit.text):
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
         if unit.kind is BlockKind.HEADING and unit.text.rstrip().endswith("?"):
@@ -544,7 +551,7 @@ def facts(
             out += [
                 f
                 for f in _triggered(
-                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index)
+                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index), index
                 )
                 if f.kind is FindingKind.SCREENING
             ]
@@ -554,7 +561,9 @@ def facts(
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)
             own = (
-                _triggered(unit, text, lexicon, group, mentions, triggers_in(unit, text, index))
+                _triggered(
+                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index), index
+                )
                 or _used_to(unit, text, lexicon)
                 or _dash_use(unit, text, lexicon, mentions)
             )
@@ -570,7 +579,7 @@ def facts(
                 and (unit.subject or kind is FindingKind.SCREENING)
                 and not states_nothing(unit, text, "en")
             ):
-                if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
+                if unit.lead is not None and _says(GATED_BEFORE_TREATMENT, unit.lead.text):
                     group = unit.lead.subject or group
                 start = unit.start
                 who = phrases.PEOPLE_WITH.search(text, unit.start, unit.end)
@@ -594,11 +603,11 @@ def facts(
                 )
         else:
             found_here = triggers_in(unit, text, index)
-            own = _triggered(unit, text, lexicon, group, mentions, found_here)
+            own = _triggered(unit, text, lexicon, group, mentions, found_here, index)
             if unit.is_run_on:
                 out += own
                 continue  # nothing else is read from a run-on text
-            if not own and unit.subject and not HEDGED.search(unit.text):
+            if not own and unit.subject and not _says(GATED_HEDGED, unit.text):
                 own = _happens(unit, text, lexicon)
             if not own and unit.subject and _in_warning_section(unit):
                 own = instructions(unit, text, unit.subject, "en")
@@ -613,8 +622,8 @@ def facts(
                 )
             out += own
             last_kind = _kind_of_trigger(unit, found_here) if unit.lead is None else None
-        out += _routes(unit, lexicon, text, mentions)
-        out += _monitoring(unit, text)
+        out += _routes(unit, lexicon, text, index, mentions)
+        out += _monitoring(unit, text, index)
         out += _classes(unit, mentions, text)
     return out
 
@@ -632,13 +641,13 @@ def _clause_subject(unit: Unit, text: str, mentions: list[Mention], at: int) -> 
 
 
 def _routes(
-    unit: Unit, lexicon: Lexicon, text: str, mentions: list[Mention] | None = None
+    unit: Unit, lexicon: Lexicon, text: str, index: Index, mentions: list[Mention] | None = None
 ) -> list[Finding]:
     if unit.subject is None:
         return []
     out = []
     for m in lexicon.scan(unit.tokens, ROUTE_KINDS):
-        if NEGATION.search(text, unit.start, m.start):
+        if GATED_NEGATION.search(text, unit.start, m.start, index):
             continue
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
@@ -667,15 +676,15 @@ def route_end(text: str, end: int, limit: int) -> int:
     return glossed.end() if glossed else end
 
 
-def _monitoring(unit: Unit, text: str) -> list[Finding]:
+def _monitoring(unit: Unit, text: str, index: Index) -> list[Finding]:
     """Tests during treatment; a test before treatment is screening, not monitoring."""
-    if unit.subject is None or unit.kind is BlockKind.ROW or BEFORE_TREATMENT.search(unit.text):
+    if unit.subject is None or unit.kind is BlockKind.ROW:
         return []
-    if unit.section_kind == "screening":
+    if _says(GATED_BEFORE_TREATMENT, unit.text) or unit.section_kind == "screening":
         return []
     out = []
-    for match in MONITORING.finditer(text, unit.start, unit.end):
-        if NEGATION.search(text, unit.start, match.start()):
+    for match in GATED_MONITORING.finditer(text, unit.start, unit.end, index):
+        if GATED_NEGATION.search(text, unit.start, match.start(), index):
             continue
         start, end = phrases.clause(text, match.start(), match.end())
         if end > start:

@@ -25,7 +25,7 @@ from . import medications, phrases, rules, units
 from .facts import CONDITION_KINDS, ROUTE_KINDS, escalate, objects, route_end
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
-from .triggers import TRIGGERS
+from .triggers import GATED
 from .units import Unit
 
 _READ = frozenset(
@@ -325,7 +325,11 @@ def structured(
             continue
         if unit.subject is None and kind is not FindingKind.SCREENING:
             continue
-        if unit.is_lead_in or idx in named or any(p.search(unit.text) for p in TRIGGERS.values()):
+        if (
+            unit.is_lead_in
+            or idx in named
+            or any(g.search(unit.text, 0, len(unit.text)) for g in GATED.values())
+        ):
             continue  # "Common side effects include:", a sub-heading naming a medicine
         pieces = run_pieces(
             text,

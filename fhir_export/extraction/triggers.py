@@ -43,6 +43,10 @@ MONITORING = _TRIGGERS["monitoring"]
 # Wording just before a trigger that turns it around; searched for in the text before it.
 NEGATION = _MODIFIERS["negation"]
 HEDGED = _MODIFIERS["hedged"]
+# the same, tried only where one of their rules can start (starts.py): what facts.py reads
+GATED_NEGATION = Gated(NEGATION)
+GATED_HEDGED = Gated(HEDGED)
+GATED_MONITORING = Gated(MONITORING)
 
 # Lead-ins and headings that say what a list is, when the list items carry no trigger.
 LIST_LEADS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
@@ -80,3 +84,4 @@ FOR_CONDITION = _TRIGGERS["for-condition"]
 # "X can cause serious conditions. These include A, B and C."
 CONTINUATION = _TRIGGERS["continuation"]
 BEFORE_TREATMENT = _TRIGGERS["before-treatment"]
+GATED_BEFORE_TREATMENT = Gated(BEFORE_TREATMENT)
