@@ -174,7 +174,7 @@ class Gated:
         if not self.gated:
             yield from self.pattern.finditer(text, start, end)
             return
-        next_start = self._starts(text, end, index)
+        next_start = self._starts(text, start, end, index)
         if next_start is None:
             yield from self.pattern.finditer(text, start, end)
             return
@@ -216,7 +216,7 @@ class Gated:
         return next(self.finditer(text, start, end, index), None)
 
     def _starts(
-        self, text: str, end: int, index: Index | None
+        self, text: str, start: int, end: int, index: Index | None
     ) -> Callable[[int], int | None] | None:
         """The function giving the first place at or after a position (up to end) where a
         rule may start; None when the text cannot be folded letter for letter."""
@@ -228,15 +228,15 @@ class Gated:
                 return places[i] if i < len(places) and places[i] <= end else None
 
             return listed
-        folded = fold(text)
-        if len(folded) != len(text):  # pragma: no cover - no such letter in Unicode 15
+        folded = fold(text[start:end])  # only the part read: its offsets are less `start`
+        if len(folded) != end - start:  # pragma: no cover - no such letter in Unicode 15
             return None
 
         def searched(pos: int) -> int | None:
             found: int | None = None
             if self.heads is not None:
-                hit = self.heads.search(folded, pos, end)
-                found = hit.start() if hit else None
+                hit = self.heads.search(folded, pos - start)
+                found = hit.start() + start if hit else None
             if not self.lines:
                 return found
             limit = end if found is None else found  # a line start before the letters found
@@ -245,7 +245,7 @@ class Gated:
                 newline = text.find("\n", pos, limit)
                 line = newline + 1 if newline >= 0 else None
             while line is not None:
-                if self.line_heads is None or self.line_heads.match(folded, line, end):
+                if self.line_heads is None or self.line_heads.match(folded, line - start):
                     return line
                 newline = text.find("\n", line, limit)
                 line = newline + 1 if newline >= 0 else None
