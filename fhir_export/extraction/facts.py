@@ -93,18 +93,17 @@ def objects(
         tokens = tokenize(text, s, e)
         matches = lexicon.scan(tokens, kinds)
         whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
-        if whole is None and kind in _NAMES_NO_MEDICINE and lexicon.lookup(phrase, DRUG_KINDS):
+        if (
+            whole is None
+            and kind in _NAMES_NO_MEDICINE
+            and lexicon.whole(lexicon.scan(tokens, DRUG_KINDS), tokens)  # lookup(phrase, ...)
+        ):
             continue  # "adverse reactions have been associated with VEKLURY": not an effect
         one = (s, e) in merged and phrases.acceptable(text[s:e].replace(",", " "))
-        # "symptoms of X" and "X in adults" are as long as X
-        # "primary hypercholesterolemia (heterozygous familial and nonfamilial)": a gloss in
-        # brackets adds no length
-        bare = _GLOSS.sub("", _LOWERS_RISK.sub("", phrase))
-        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
         if one or (
             phrases.acceptable(phrase)
             and (
-                size <= 5
+                _size(phrase) <= 5
                 or whole
                 or not matches
                 or (kind is FindingKind.INDICATION and _OR_OTHER.match(phrase))
@@ -131,6 +130,14 @@ def objects(
                         finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
                     )
     return out
+
+
+def _size(phrase: str) -> int:
+    """The words of a part, less what adds no length to it: "symptoms of X" and "X in adults"
+    are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
+    nonfamilial)", a gloss in brackets; and "reduce the risk of X"."""
+    bare = _GLOSS.sub("", _LOWERS_RISK.sub("", phrase))
+    return len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
 
 
 def _glossed(text: str, matches: list[Match]) -> list[Match]:
