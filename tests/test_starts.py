@@ -65,6 +65,29 @@ def test_gated_finds_what_finditer_finds(text: str, cut: tuple[int, int]) -> Non
         _same(pattern, text, 0, len(text))
 
 
+@CHECKS
+@given(text=TEXTS, cut=st.tuples(st.integers(0, 200), st.integers(0, 200)))
+def test_index_rules_out_only_parts_where_nothing_is_found(text: str, cut: tuple[int, int]) -> None:
+    """Index.may_start is False only where a search of the part as a string of its own finds
+    nothing (its first character starts a line there, its lookbehinds see nothing)."""
+    start, end = sorted(min(c, len(text)) for c in cut)
+    index = Index(text)
+    for pattern in [*SHIPPED.values(), *(re.compile(p, re.I | re.M) for p in AWKWARD)]:
+        if not index.may_start(Gated(pattern), start, end):
+            assert pattern.search(text[start:end]) is None
+
+
+def test_a_part_read_alone_starts_a_line() -> None:
+    """'Uses: pain' cut out of the middle of a line matches `^\\s*uses?:` as a string of its
+    own, so the index must not rule it out."""
+    pattern = Gated(re.compile(AWKWARD[2], re.I | re.M))
+    text = "Side effects. Uses: pain"
+    start = text.index("Uses")
+    assert pattern.pattern.search(text[start:]) is not None
+    assert Index(text).may_start(pattern, start, len(text))
+    assert not Index(text).may_start(pattern, 0, start - 1)
+
+
 def test_the_shipped_trigger_kinds_are_gated() -> None:
     """Every kind facts.py reads is tried only where its rules start (else the speed-up is
     lost silently when a rule is added that may start anywhere)."""

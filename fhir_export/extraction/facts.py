@@ -244,9 +244,12 @@ class _Nearest:
 Triggers = dict[FindingKind, list[re.Match[str]]]
 
 
-def _says(gated: Gated, sentence: str) -> bool:
-    """gated.pattern.search(sentence), tried only where one of its rules can start."""
-    return gated.search(sentence, 0, len(sentence)) is not None
+def _says(gated: Gated, unit: Unit, index: Index) -> bool:
+    """gated.pattern.search(unit.text), tried only where one of its rules can start (the
+    article's index tells most sentences apart at once)."""
+    if not index.may_start(gated, unit.start, unit.end):
+        return False
+    return gated.search(unit.text, 0, len(unit.text)) is not None
 
 
 def triggers_in(unit: Unit, text: str, index: Index) -> Triggers:
@@ -266,7 +269,7 @@ def _triggered(
 ) -> list[Finding]:
     out: list[Finding] = []
     run_on = unit.is_run_on
-    hedged = not run_on and _says(GATED_HEDGED, unit.text)
+    hedged = not run_on and _says(GATED_HEDGED, unit, index)
     # where a trigger's objects were already read: a byte per character of the unit (within
     # one kind these spans never overlap, so marking them all costs a few passes at most)
     taken = bytearray(unit.end - unit.start)
@@ -550,7 +553,7 @@ def facts(
     index = Index(text)
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
-        if unit.lead is None and _says(GATED_BEFORE_TREATMENT, unit.text):
+        if unit.lead is None and _says(GATED_BEFORE_TREATMENT, unit, index):
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
         if unit.kind is BlockKind.HEADING and unit.text.rstrip().endswith("?"):
@@ -586,7 +589,7 @@ def facts(
                 and (unit.subject or kind is FindingKind.SCREENING)
                 and not states_nothing(unit, text, "en")
             ):
-                if unit.lead is not None and _says(GATED_BEFORE_TREATMENT, unit.lead.text):
+                if unit.lead is not None and _says(GATED_BEFORE_TREATMENT, unit.lead, index):
                     group = unit.lead.subject or group
                 start = unit.start
                 who = phrases.PEOPLE_WITH.search(text, unit.start, unit.end)
@@ -614,7 +617,7 @@ def facts(
             if unit.is_run_on:
                 out += own
                 continue  # nothing else is read from a run-on text
-            if not own and unit.subject and not _says(GATED_HEDGED, unit.text):
+            if not own and unit.subject and not _says(GATED_HEDGED, unit, index):
                 own = _happens(unit, text, lexicon)
             if not own and unit.subject and _in_warning_section(unit):
                 own = instructions(unit, text, unit.subject, "en")
@@ -687,7 +690,7 @@ def _monitoring(unit: Unit, text: str, index: Index) -> list[Finding]:
     """Tests during treatment; a test before treatment is screening, not monitoring."""
     if unit.subject is None or unit.kind is BlockKind.ROW:
         return []
-    if _says(GATED_BEFORE_TREATMENT, unit.text) or unit.section_kind == "screening":
+    if _says(GATED_BEFORE_TREATMENT, unit, index) or unit.section_kind == "screening":
         return []
     out = []
     for match in GATED_MONITORING.finditer(text, unit.start, unit.end, index):

@@ -279,6 +279,20 @@ class Index:
             found = self._places[gated] = gated.places(self)
         return found
 
+    def may_start(self, gated: Gated, start: int, end: int) -> bool:
+        """False when gated.pattern.search(text[start:end]) finds nothing for sure: no rule
+        can start in that part, read as a string of its own (where its first character also
+        starts a line)."""
+        if not gated.gated or len(self.folded) != len(self.text):
+            return True
+        places = self.starts(gated)
+        i = bisect_left(places, start)
+        if i < len(places) and places[i] <= end:
+            return True
+        return gated.lines and (
+            gated.line_heads is None or gated.line_heads.match(self.folded, start, end) is not None
+        )
+
     def line_starts(self) -> list[int]:
         if self._lines is None:
             self._lines = [0, *(m.end() for m in re.finditer("\n", self.text))]
