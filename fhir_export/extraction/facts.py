@@ -544,13 +544,20 @@ def _lead_says(first: Unit) -> tuple[bool, FindingKind | None]:
 
 
 def facts(
-    units: list[Unit], found: Found, text: str, lexicon: Lexicon, main: str | None
+    units: list[Unit],
+    found: Found,
+    text: str,
+    lexicon: Lexicon,
+    main: str | None,
+    index: Index | None = None,
 ) -> list[Finding]:
+    """Every fact the units state; `index` is the text's starts.Index (made here if not
+    given)."""
     out: list[Finding] = []
     context: dict[int, str | None] = {}
     last_kind: FindingKind | None = None
     lead_kinds: dict[int, tuple[bool, FindingKind | None]] = {}  # per lead-in (its id)
-    index = Index(text)
+    index = Index(text) if index is None else index
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
         if unit.lead is None and _says(GATED_BEFORE_TREATMENT, unit, index):
