@@ -6,6 +6,7 @@ from ..model import Article, Extraction, Finding, FindingKind, Medication, Secti
 from ..terminology import Lexicon, normalize
 from . import medications, sections, structure, units
 from .facts import facts
+from .starts import Index
 from .tables import table_facts
 
 _BY_KIND = {
@@ -61,8 +62,9 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         medications.class_terms(found, lexicon),
         medications.class_members(found, lexicon),
     )
+    index = Index(article.text)  # where each trigger rule may start, found once
     if article.language.split("-")[0].lower() == "en":
-        findings = facts(cut, found, article.text, lexicon, main) + table_facts(
+        findings = facts(cut, found, article.text, lexicon, main, index) + table_facts(
             cut, found, article.text, lexicon
         )
     else:
@@ -79,6 +81,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         main,
         labels,
         frozenset(found.per_unit),
+        index,
     )
     findings += shaped.findings
     findings += structure.heading_conditions(cut, found, article.text, lexicon, article.language)

@@ -18,16 +18,18 @@ from . import coordination, phrases
 from .instructions import instructions, states_nothing
 from .medications import DRUG_KINDS, Found, Mention, group_of
 from .sections import FINDING_OF
+from .starts import Gated, Index
 from .triggers import (
-    BEFORE_TREATMENT,
     CONTINUATION,
     FOR_CONDITION,
+    GATED,
+    GATED_BEFORE_TREATMENT,
+    GATED_HEDGED,
+    GATED_MONITORING,
+    GATED_NEGATION,
     HAPPENS,
-    HEDGED,
     LIST_LEADS,
-    MONITORING,
     NEGATION,
-    TRIGGERS,
 )
 from .units import Unit, finding
 
@@ -104,20 +106,19 @@ def objects(
         tokens = tokenize(text, s, e)
         matches = lexicon.scan(tokens, kinds)
         whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
-        if whole is None and kind in _NAMES_NO_MEDICINE and lexicon.lookup(phrase, DRUG_KINDS):
+        if (
+            whole is None
+            and kind in _NAMES_NO_MEDICINE
+            and lexicon.whole(lexicon.scan(tokens, DRUG_KINDS), tokens)  # lookup(phrase, ...)
+        ):
             continue  # "adverse reactions have been associated with VEKLURY": not an effect
         one = (s, e) in merged and phrases.acceptable(
             _IN_WHOM.sub("", _GLOSS.sub("", phrase)).replace(",", " ")
         )
-        # "symptoms of X" and "X in adults" are as long as X
-        # "primary hypercholesterolemia (heterozygous familial and nonfamilial)": a gloss in
-        # brackets adds no length
-        bare = _GLOSS.sub("", _LOWERS_RISK.sub("", phrase))
-        size = len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
         if one or (
             phrases.acceptable(phrase)
             and (
-                size <= 5
+                _size(phrase) <= 5
                 or whole
                 or not matches
                 or (kind is FindingKind.INDICATION and _OR_OTHER.match(phrase))
@@ -161,6 +162,14 @@ def _medicine_examples(
     if rest and all(lexicon.scan(tokenize(text, *sp), DRUG_KINDS) for sp in rest):
         return at
     return None
+
+
+def _size(phrase: str) -> int:
+    """The words of a part, less what adds no length to it: "symptoms of X" and "X in adults"
+    are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
+    nonfamilial)", a gloss in brackets; and "reduce the risk of X"."""
+    bare = _GLOSS.sub("", _LOWERS_RISK.sub("", phrase))
+    return len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
 
 
 def _glossed(text: str, matches: list[Match]) -> list[Match]:
@@ -265,16 +274,35 @@ class _Nearest:
 
 
 
+Triggers = dict[FindingKind, list[re.Match[str]]]
+
+
+def _says(gated: Gated, unit: Unit, index: Index) -> bool:
+    """gated.pattern.search(unit.text), tried only where one of its rules can start (the
+    article's index tells most sentences apart at once)."""
+    if not index.may_start(gated, unit.start, unit.end):
+        return False
+    return gated.search(unit.text, 0, len(unit.text)) is not None
+
+
+def triggers_in(unit: Unit, text: str, index: Index) -> Triggers:
+    """Every kind's trigger phrases in the unit, found once (a run-on text is long); `index`
+    is the text's starts.Index."""
+    return {kind: g.matches(text, unit.start, unit.end, index) for kind, g in GATED.items()}
+
+
 def _triggered(
     unit: Unit,
     text: str,
     lexicon: Lexicon,
     group: str | None,
-    mentions: list[Mention] | None = None,
+    mentions: list[Mention] | None,
+    by_kind: Triggers,
+    index: Index,
 ) -> list[Finding]:
     out: list[Finding] = []
     run_on = unit.is_run_on
-    hedged = not run_on and bool(HEDGED.search(unit.text))
+    hedged = not run_on and _says(GATED_HEDGED, unit, index)
     # where a trigger's objects were already read: a byte per character of the unit (within
     # one kind these spans never overlap, so marking them all costs a few passes at most)
     taken = bytearray(unit.end - unit.start)
@@ -283,8 +311,6 @@ def _triggered(
     # ('aspirin may cause nausea, ibuprofen may cause headache, ...': 'nausea'); that part and
     # what follows are the next trigger's to read. Each part is read once, not once for every
     # trigger before it (the cost was the square of the text's length).
-    # every kind's trigger phrases in the unit, found once (a run-on text is long)
-    by_kind = {kind: list(p.finditer(text, unit.start, unit.end)) for kind, p in TRIGGERS.items()}
     # where every trigger phrase of any kind starts, in order
     starts = sorted({m.start() for ms in by_kind.values() for m in ms}) if run_on else []
     opening = len(text) - len(text[unit.start : unit.end].lstrip()) - (len(text) - unit.end)
@@ -297,10 +323,10 @@ def _triggered(
             # as far back as its medicine may be named, so that its cost stays linear and a
             # 'not' pages before does not negate what follows.
             lo = max(unit.start, at - _RUN_ON_REACH) if run_on else unit.start
-            if NEGATION.search(text, lo, at):
+            if GATED_NEGATION.search(text, lo, at, index):
                 continue
             if kind in (FindingKind.SIDE_EFFECT, FindingKind.INDICATION) and (
-                HEDGED.search(text, lo, at) if run_on else hedged
+                GATED_HEDGED.search(text, lo, at, index) if run_on else hedged
             ):
                 continue
             if nearest is not None:  # sentence ends lost: only a medicine named just before
@@ -465,9 +491,9 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
     return objects(kind, text, start, end, unit, lexicon, unit.subject)
 
 
-def _kind_of_trigger(unit: Unit, text: str) -> FindingKind | None:
+def _kind_of_trigger(unit: Unit, by_kind: Triggers) -> FindingKind | None:
     for kind in (FindingKind.SIDE_EFFECT, FindingKind.WARNING):
-        if TRIGGERS[kind].search(text, unit.start, unit.end):
+        if by_kind[kind]:
             return FindingKind.WARNING if _in_warning_section(unit) else kind
     return None
 
@@ -551,22 +577,32 @@ def _lead_says(first: Unit) -> tuple[bool, FindingKind | None]:
 
 
 def facts(
-    units: list[Unit], found: Found, text: str, lexicon: Lexicon, main: str | None
+    units: list[Unit],
+    found: Found,
+    text: str,
+    lexicon: Lexicon,
+    main: str | None,
+    index: Index | None = None,
 ) -> list[Finding]:
+    """Every fact the units state; `index` is the text's starts.Index (made here if not
+    given)."""
     out: list[Finding] = []
     context: dict[int, str | None] = {}
     last_kind: FindingKind | None = None
     lead_kinds: dict[int, tuple[bool, FindingKind | None]] = {}  # per lead-in (its id)
+    index = Index(text) if index is None else index
     for idx, unit in enumerate(units):
         mentions = found.per_unit.get(idx, [])
-        if BEFORE_TREATMENT.search(unit.text) and unit.lead is None:
+        if unit.lead is None and _says(GATED_BEFORE_TREATMENT, unit, index):
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
         if unit.kind is BlockKind.HEADING and unit.text.rstrip().endswith("?"):
             # a form's health question set as a heading: "Does your child have asthma?"
             out += [
                 f
-                for f in _triggered(unit, text, lexicon, group, mentions)
+                for f in _triggered(
+                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index), index
+                )
                 if f.kind is FindingKind.SCREENING
             ]
             continue
@@ -575,7 +611,9 @@ def facts(
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)
             own = (
-                _triggered(unit, text, lexicon, group, mentions)
+                _triggered(
+                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index), index
+                )
                 or _used_to(unit, text, lexicon)
                 or _dash_use(unit, text, lexicon, mentions)
             )
@@ -591,7 +629,7 @@ def facts(
                 and (unit.subject or kind is FindingKind.SCREENING)
                 and not states_nothing(unit, text, "en")
             ):
-                if unit.lead is not None and BEFORE_TREATMENT.search(unit.lead.text):
+                if unit.lead is not None and _says(GATED_BEFORE_TREATMENT, unit.lead, index):
                     group = unit.lead.subject or group
                 start = unit.start
                 who = phrases.PEOPLE_WITH.search(text, unit.start, unit.end)
@@ -614,11 +652,12 @@ def facts(
                     group if kind is FindingKind.SCREENING else None,
                 )
         else:
-            own = _triggered(unit, text, lexicon, group, mentions)
+            found_here = triggers_in(unit, text, index)
+            own = _triggered(unit, text, lexicon, group, mentions, found_here, index)
             if unit.is_run_on:
                 out += own
                 continue  # nothing else is read from a run-on text
-            if not own and unit.subject and not HEDGED.search(unit.text):
+            if not own and unit.subject and not _says(GATED_HEDGED, unit, index):
                 own = _happens(unit, text, lexicon)
             if not own and unit.subject and _in_warning_section(unit):
                 own = instructions(unit, text, unit.subject, "en")
@@ -632,9 +671,9 @@ def facts(
                     last_kind, text, unit.start + cont.end(), unit.end, unit, lexicon, unit.subject
                 )
             out += own
-            last_kind = _kind_of_trigger(unit, text) if unit.lead is None else None
-        out += _routes(unit, lexicon, text, mentions)
-        out += _monitoring(unit, text)
+            last_kind = _kind_of_trigger(unit, found_here) if unit.lead is None else None
+        out += _routes(unit, lexicon, text, index, mentions)
+        out += _monitoring(unit, text, index)
         out += _classes(unit, mentions, text)
     return out
 
@@ -652,13 +691,13 @@ def _clause_subject(unit: Unit, text: str, mentions: list[Mention], at: int) -> 
 
 
 def _routes(
-    unit: Unit, lexicon: Lexicon, text: str, mentions: list[Mention] | None = None
+    unit: Unit, lexicon: Lexicon, text: str, index: Index, mentions: list[Mention] | None = None
 ) -> list[Finding]:
     if unit.subject is None:
         return []
     out = []
     for m in lexicon.scan(unit.tokens, ROUTE_KINDS):
-        if NEGATION.search(text, unit.start, m.start):
+        if GATED_NEGATION.search(text, unit.start, m.start, index):
             continue
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
@@ -687,15 +726,15 @@ def route_end(text: str, end: int, limit: int) -> int:
     return glossed.end() if glossed else end
 
 
-def _monitoring(unit: Unit, text: str) -> list[Finding]:
+def _monitoring(unit: Unit, text: str, index: Index) -> list[Finding]:
     """Tests during treatment; a test before treatment is screening, not monitoring."""
-    if unit.subject is None or unit.kind is BlockKind.ROW or BEFORE_TREATMENT.search(unit.text):
+    if unit.subject is None or unit.kind is BlockKind.ROW:
         return []
-    if unit.section_kind == "screening":
+    if _says(GATED_BEFORE_TREATMENT, unit, index) or unit.section_kind == "screening":
         return []
     out = []
-    for match in MONITORING.finditer(text, unit.start, unit.end):
-        if NEGATION.search(text, unit.start, match.start()):
+    for match in GATED_MONITORING.finditer(text, unit.start, unit.end, index):
+        if GATED_NEGATION.search(text, unit.start, match.start(), index):
             continue
         start, end = phrases.clause(text, match.start(), match.end())
         if end > start:

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from . import rules
+from .starts import Gated
 
 # The language's wording is the rules of rules/<lang>/phrases.toml (English today), each kind's
 # rules joined in file order, compiled once at import. Punctuation is the same in every
@@ -44,6 +45,7 @@ def compile_phrases(pack: rules.Pack) -> dict[str, re.Pattern[str]]:
 _PACK = rules.load("phrases")
 _COMPILED = compile_phrases(_PACK)
 _BREAK = _COMPILED["break"]
+_BREAK_GATED = Gated(_BREAK)  # tried only where a break can start (starts.py)
 _SEP = _COMPILED["separator"]
 _OR = _COMPILED["or"]
 _ARTICLE = _COMPILED["article"]
@@ -70,7 +72,7 @@ _ONE_WORD = re.compile(
 
 def clause(text: str, start: int, end: int) -> tuple[int, int]:
     """The object clause: from start up to the first clause break."""
-    match = _BREAK.search(text, start, end)
+    match = _BREAK_GATED.search(text, start, end)
     return start, (match.start() if match else end)
 
 

@@ -25,7 +25,8 @@ from . import medications, phrases, rules, units
 from .facts import CONDITION_KINDS, ROUTE_KINDS, escalate, objects, route_end
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
-from .triggers import TRIGGERS
+from .starts import Index
+from .triggers import GATED
 from .units import Unit
 
 _READ = frozenset(
@@ -252,8 +253,11 @@ def structured(
     main: str | None,
     labels: tuple[Label | None, ...],
     named: frozenset[int] = frozenset(),
+    index: Index | None = None,
 ) -> Structured:
-    """`labels`: each unit's label (labels_of); `named`: the units that name a medicine."""
+    """`labels`: each unit's label (labels_of); `named`: the units that name a medicine;
+    `index`: the text's starts.Index (made here when not given)."""
+    index = Index(text) if index is None else index
     # a sentence read as a warning in its own words may still hold a screening question
     read = {(f.sentence.start, f.sentence.end) for f in earlier if not f.whole}
     out: list[Finding] = []
@@ -325,7 +329,15 @@ def structured(
             continue
         if unit.subject is None and kind is not FindingKind.SCREENING:
             continue
-        if unit.is_lead_in or idx in named or any(p.search(unit.text) for p in TRIGGERS.values()):
+        if (
+            unit.is_lead_in
+            or idx in named
+            or any(
+                index.may_start(g, unit.start, unit.end)
+                and g.search(unit.text, 0, len(unit.text)) is not None
+                for g in GATED.values()
+            )
+        ):
             continue  # "Common side effects include:", a sub-heading naming a medicine
         pieces = run_pieces(
             text,

@@ -6,6 +6,7 @@ import re
 
 from ..model import FindingKind
 from . import rules
+from .starts import Gated
 
 # The patterns are the rules of rules/<lang>/triggers.toml and modifiers.toml (English today),
 # each kind's rules joined in file order: compiled once, at import.
@@ -35,11 +36,17 @@ _TRIGGERS = compile_triggers(rules.load("triggers"))
 _MODIFIERS = compile_modifiers(rules.load("modifiers"))
 
 TRIGGERS: dict[FindingKind, re.Pattern[str]] = {kind: _TRIGGERS[kind] for kind in TRIGGER_KINDS}
+# the same, each tried only where one of its rules can start (starts.py): what facts.py reads
+GATED: dict[FindingKind, Gated] = {kind: Gated(p) for kind, p in TRIGGERS.items()}
 # "regular blood tests to check your liver": the whole phrase is the monitoring fact.
 MONITORING = _TRIGGERS["monitoring"]
 # Wording just before a trigger that turns it around; searched for in the text before it.
 NEGATION = _MODIFIERS["negation"]
 HEDGED = _MODIFIERS["hedged"]
+# the same, tried only where one of their rules can start (starts.py): what facts.py reads
+GATED_NEGATION = Gated(NEGATION)
+GATED_HEDGED = Gated(HEDGED)
+GATED_MONITORING = Gated(MONITORING)
 
 # Lead-ins and headings that say what a list is, when the list items carry no trigger.
 LIST_LEADS: tuple[tuple[FindingKind, re.Pattern[str]], ...] = (
@@ -77,3 +84,4 @@ FOR_CONDITION = _TRIGGERS["for-condition"]
 # "X can cause serious conditions. These include A, B and C."
 CONTINUATION = _TRIGGERS["continuation"]
 BEFORE_TREATMENT = _TRIGGERS["before-treatment"]
+GATED_BEFORE_TREATMENT = Gated(BEFORE_TREATMENT)

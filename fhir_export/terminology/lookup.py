@@ -88,12 +88,14 @@ def _singular(word: str) -> str:
     return word
 
 
+_NEW_TOKEN = tuple.__new__  # Token(...) without the call through NamedTuple's own __new__
+
+
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     end = len(text) if end is None else end
     return [
-        Token(normalize(word), word, *m.span())
+        _NEW_TOKEN(Token, (normalize(word := m.group()), word, m.start(), m.end()))
         for m in _TOKEN.finditer(text, start, end)
-        for word in (m.group(),)
     ]
 
 
