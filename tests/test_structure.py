@@ -702,3 +702,14 @@ def test_a_state_and_a_metabolite_are_no_side_effects() -> None:
 def test_a_use_is_for_all_the_people_it_names() -> None:
     x = run("Metformin is indicated for the control of twitches in children and adults.")
     assert texts(med(x, "metformin").indications) == ["twitches in children and adults"]
+
+
+def test_a_use_named_with_its_cause_and_other_uses_under_a_label() -> None:
+    x = run(
+        "Metformin is used to treat kidney disease caused by type 2 diabetes.",
+        "Other uses: polycystic ovary syndrome, prediabetes",
+    )
+    uses = texts(med(x, "metformin").indications)
+    assert "kidney disease caused by type 2 diabetes" in uses, uses
+    assert "polycystic ovary syndrome" in uses and "prediabetes" in uses, uses
+    assert "type 2 diabetes" not in uses, uses

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from bisect import bisect_left, bisect_right
 
-from ..model import BlockKind, Finding, FindingKind
+from ..model import BlockKind, Concept, Finding, FindingKind
 from ..terminology import Lexicon, Match, tokenize
 from . import coordination, phrases
 from .instructions import instructions, states_nothing
@@ -125,7 +125,11 @@ def objects(
             )
         ):
             same = {m.concept.id for m in matches}
-            concept = whole or (matches[0].concept if len(same) == 1 else None)
+            concept = (
+                whole
+                or (matches[0].concept if len(same) == 1 else None)
+                or _head_concept(phrase, s, matches)
+            )
             out.append(finding(escalate(kind, phrase), text, s, e, unit, concept, subject, group))
         elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
             who = phrases.PEOPLE_WITH.search(phrase) if kind is FindingKind.INDICATION else None
@@ -167,9 +171,24 @@ def _medicine_examples(
 def _size(phrase: str) -> int:
     """The words of a part, less what adds no length to it: "symptoms of X" and "X in adults"
     are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
-    nonfamilial)", a gloss in brackets; and "reduce the risk of X"."""
-    bare = _GLOSS.sub("", _LOWERS_RISK.sub("", phrase))
+    nonfamilial)", a gloss in brackets; and "reduce the risk of X"; and "X caused by Y", a
+    cause that says which X."""
+    bare = _CAUSED_BY.sub("", _GLOSS.sub("", _LOWERS_RISK.sub("", phrase)))
     return len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
+
+
+# "kidney disease caused by type 2 diabetes": one fact, kidney disease (not diabetes)
+_CAUSED_BY = re.compile(r"\s+(?:caused by|due to|brought on by|resulting from)\s+\S.*$", re.I)
+
+
+def _head_concept(phrase: str, start: int, matches: list[Match]) -> Concept | None:
+    """The concept of what a part names before its cause: 'kidney disease caused by type 2
+    diabetes' is kidney disease."""
+    cause = _CAUSED_BY.search(phrase)
+    if cause is None:
+        return None
+    head = {m.concept.id: m.concept for m in matches if m.end <= start + cause.start()}
+    return next(iter(head.values())) if len(head) == 1 else None
 
 
 def _glossed(text: str, matches: list[Match]) -> list[Match]:
