@@ -713,3 +713,16 @@ def test_a_use_named_with_its_cause_and_other_uses_under_a_label() -> None:
     assert "kidney disease caused by type 2 diabetes" in uses, uses
     assert "polycystic ovary syndrome" in uses and "prediabetes" in uses, uses
     assert "type 2 diabetes" not in uses, uses
+
+
+def test_a_gloss_a_second_use_and_other_medicines_given_with_it() -> None:
+    x = run(
+        "Metformin is often prescribed for community-acquired pneumonia, meaning pneumonia "
+        "picked up outside a hospital, and for bacterial flare-ups of chronic bronchitis.",
+        "We also give you medicines to prevent nausea, and before each metformin dose, "
+        "medicines to lower the chance of an allergic reaction.",
+    )
+    assert texts(med(x, "metformin").indications) == [
+        "community-acquired pneumonia",
+        "bacterial flare-ups of chronic bronchitis",
+    ]

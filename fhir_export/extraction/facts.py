@@ -96,7 +96,7 @@ def objects(
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
     for s, e in spans:
-        if out and _APPOSITIVE.search(text, max(0, s - 6), s):
+        if out and (_APPOSITIVE.search(text, max(0, s - 6), s) or _GLOSS_LEAD.match(text, s)):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
         if kind is FindingKind.INDICATION and coordination.population_only(phrase):
@@ -260,6 +260,8 @@ _LOWERS_RISK = re.compile(
     r"^(?:to\s+)?(?:reduce|lower|decrease)s?\s+(?:the\s+)?(?:risk|chance)\s+(?:of|for)\s+", re.I
 )
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
+# "community-acquired pneumonia, meaning pneumonia picked up outside a hospital": a gloss
+_GLOSS_LEAD = re.compile(r"(?:meaning|i\.e\.|that is|in other words)\b", re.I)
 # "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
 _DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
