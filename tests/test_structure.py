@@ -726,3 +726,12 @@ def test_a_gloss_a_second_use_and_other_medicines_given_with_it() -> None:
         "community-acquired pneumonia",
         "bacterial flare-ups of chronic bronchitis",
     ]
+
+
+def test_body_parts_before_one_head_are_one_use() -> None:
+    x = run(
+        "Metformin is used to treat many types of cancer, including:",
+        ("item", "melanoma"),
+        ("item", "head and neck cancer"),
+    )
+    assert texts(med(x, "metformin").indications) == ["melanoma", "head and neck cancer"]

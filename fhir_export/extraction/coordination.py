@@ -13,6 +13,7 @@ from functools import lru_cache
 from . import rules
 
 _MODIFIERS = frozenset({"colour", "modifier"})
+_LEADING = _MODIFIERS | {"body-part"}  # words that can share the head of the part after them
 # "fatal and non-fatal", not "sudden, severe"
 _AND_OR = re.compile(r"^\s*,?\s*(?:and|or)\s+$", re.I)
 _COMMA = re.compile(r"^\s*,\s*$")
@@ -94,9 +95,10 @@ def _joined(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
 def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> int:
     """The last part of a coordination starting at part i that shares one head, else i."""
     words = [text[s:e] for s, e in spans]
-    # "pink, red or brown urine": colours before one head
+    # "pink, red or brown urine": colours before one head; "head and neck cancer": body
+    # parts before one head
     j = i
-    while j < len(spans) and _kind(words[j], language) in _MODIFIERS:
+    while j < len(spans) and _kind(words[j], language) in _LEADING:
         if j > i and not _joined(text, spans[j - 1], spans[j]):
             return i
         j += 1
@@ -105,7 +107,7 @@ def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> 
         and j < len(spans)
         and _joined(text, spans[j - 1], spans[j])
         and len(words[j].split()) > 1
-        and _kind(words[j].split()[0], language) in _MODIFIERS
+        and _kind(words[j].split()[0], language) in _LEADING
     ):
         return j
     # "reduce the duration and severity of attacks": a measure, then a measure of something
