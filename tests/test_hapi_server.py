@@ -36,6 +36,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import GOLDEN, ROOT, closed_port, local_http_server
 from lxml import etree
+from test_spl_mapping import combination_label
 
 from fhir_export.cli import main
 
@@ -319,6 +320,28 @@ def test_merged_corpus_loads_and_reads_back(hapi: Hapi, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert _summary(result).endswith(" 0 failed")
     urls = _full_urls(bundle)
+    for entry in bundle["entry"]:
+        where = entry["request"]["url"]
+        assert _normal(hapi.get(where), urls) == _normal(entry["resource"], urls), where
+
+
+def test_combination_product_label_loads_and_reads_back(hapi: Hapi, tmp_path: Path) -> None:
+    """An SPL label with a combination product (no golden article has one): the product's
+    MedicationKnowledge, with its links to its actives' MedicationKnowledge, is stored as sent."""
+    source, out = tmp_path / "source", tmp_path / "out"
+    source.mkdir()
+    combination_label(source)
+    result = CliRunner().invoke(
+        main, ["export", str(source), "--out", str(out), "--fhir-version", hapi.release]
+    )
+    assert result.exit_code == 0, result.stderr
+    bundle = _bundle(out / "combo.bundle.json")
+    result = _push(str(out / "combo.bundle.json"), "--server", hapi.url)
+    assert result.exit_code == 0, result.stderr
+    assert _summary(result).endswith(" 0 failed")
+    urls = _full_urls(bundle)
+    linked = [e for e in bundle["entry"] if "relatedMedicationKnowledge" in e["resource"]]
+    assert len(linked) == 1
     for entry in bundle["entry"]:
         where = entry["request"]["url"]
         assert _normal(hapi.get(where), urls) == _normal(entry["resource"], urls), where

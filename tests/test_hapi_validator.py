@@ -11,8 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from conftest import GOLDEN
 from hapi_validator import hapi_validate
+from test_spl_mapping import combination_label
+
+from fhir_export.cli import main
 
 R5_ACCEPTED = "Unable to expand ValueSet: cannot apply filters"
 R5_ACCEPTED_INFO = "None of the codings provided are in the value set 'FHIR Document Type Codes'"
@@ -35,6 +40,25 @@ def test_r5_outputs_have_no_error() -> None:
     other = [m for m in messages if R5_ACCEPTED not in m[3] and R5_ACCEPTED_INFO not in m[3]]
     assert other == []
     assert {m[2].rsplit(".", 1)[-1] for m in messages} <= {"type"}
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+def test_combination_product_output_is_valid(tmp_path: Path, release: str) -> None:
+    """A label with a combination product and a single-active product (no golden article has
+    one): its product MedicationKnowledge, ingredients, NDC codes and links are checked too."""
+    source, out = tmp_path / "source", tmp_path / "out"
+    source.mkdir()
+    combination_label(source)
+    done = CliRunner().invoke(
+        main, ["export", str(source), "--out", str(out), "--fhir-version", release]
+    )
+    assert done.exit_code == 0, done.output
+    bundle = out / "combo.bundle.json"
+    assert '"relatedMedicationKnowledge"' in bundle.read_text("utf-8")
+    messages = hapi_validate(release, [bundle])
+    if release == "R5":
+        messages = [m for m in messages if R5_ACCEPTED not in m[3] and R5_ACCEPTED_INFO not in m[3]]
+    assert messages == []
 
 
 def test_the_validator_can_fail(tmp_path: Path) -> None:

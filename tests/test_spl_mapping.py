@@ -108,23 +108,80 @@ def test_r5_medication_knowledge_carries_the_product() -> None:
     assert ingredient["strengthRatio"]["denominator"] == {"value": 1.0}
 
 
-def test_combination_product_gives_each_active_its_own_ingredient(tmp_path: Path) -> None:
+def combination_label(tmp_path: Path) -> Path:
+    """A label with a combination product (ibuprofen and famotidine) and a second product of
+    one active ingredient (ibuprofen alone)."""
     body = section("34067-9", "Uses", "<paragraph>Ibuprofen and famotidine tablets are used"
                    " to relieve the signs and symptoms of arthritis.</paragraph>")
     combo = product("9-1", "Duo", "ibuprofen and famotidine",
                     ingredient("IBUPROFEN", "WK2XYI10QM", amount="800")
-                    + ingredient("FAMOTIDINE", "5QZO15J2Z8", amount="26.6"))
+                    + ingredient("FAMOTIDINE", "5QZO15J2Z8", amount="26.6")
+                    + ingredient("LACTOSE", "J2B2A4N98G", role="IACT"))
+    alone = product("9-2", "Solo", "ibuprofen", ingredient("IBUPROFEN", "WK2XYI10QM", amount="400"))
     path = tmp_path / "combo.xml"
-    path.write_text(spl(body, combo), "utf-8")
+    path.write_text(spl(body, combo + alone), "utf-8")
+    return path
+
+
+def test_combination_product_gives_each_active_its_own_ingredient(tmp_path: Path) -> None:
+    path = combination_label(tmp_path)
     mks = {m["code"]["text"].lower(): m for m in _resources(path, "R4")["MedicationKnowledge"]}
     assert set(mks) >= {"ibuprofen", "famotidine"}
     for name, unii in (("ibuprofen", "WK2XYI10QM"), ("famotidine", "5QZO15J2Z8")):
-        (ing,) = mks[name]["ingredient"]
-        assert ing["itemCodeableConcept"]["coding"][0]["code"] == unii
-        assert mks[name]["synonym"] == ["Duo"]
-        # the product's NDC code names the combination, not one of its actives
-        codings = mks[name]["code"]["coding"]
-        assert all(c["system"] != "http://hl7.org/fhir/sid/ndc" for c in codings)
+        assert {i["itemCodeableConcept"]["coding"][0]["code"] for i in mks[name]["ingredient"]} \
+            == {unii}
+        assert "Duo" in mks[name]["synonym"]
+    # the combination's NDC code names the product, not one of its actives; the product of
+    # ibuprofen alone is ibuprofen's
+    ndc = {name: [c["code"] for c in mk["code"].get("coding", [])
+                  if c["system"] == "http://hl7.org/fhir/sid/ndc"] for name, mk in mks.items()}
+    assert ndc["famotidine"] == [] and ndc["ibuprofen"] == ["9-2"]
     r5 = {m["code"]["text"].lower(): m for m in _resources(path, "R5")["MedicationKnowledge"]}
-    for name in ("ibuprofen", "famotidine"):
-        assert all(i["system"] != "http://hl7.org/fhir/sid/ndc" for i in r5[name]["identifier"])
+    assert all(i["system"] != "http://hl7.org/fhir/sid/ndc" for i in r5["famotidine"]["identifier"])
+
+
+@pytest.mark.parametrize("release", ["R4", "R5"])
+def test_combination_product_is_a_medication_knowledge_of_its_own(
+    tmp_path: Path, release: str
+) -> None:
+    found = _resources(combination_label(tmp_path), release)
+    (doc,) = found["DocumentReference"]
+    mks = {m["code"]["text"].lower(): m for m in found["MedicationKnowledge"]}
+    combo = mks.pop("ibuprofen and famotidine")
+    assert _pointed(doc, combo) == "ibuprofen and famotidine"  # the non-proprietary name row
+    brands = combo["synonym" if release == "R4" else "name"]
+    assert brands == ["Duo"]
+    if release == "R4":
+        (ndc,) = combo["code"]["coding"]
+        assert (ndc["system"], ndc["code"]) == ("http://hl7.org/fhir/sid/ndc", "9-1")
+        ingredients = [(i["itemCodeableConcept"], i["strength"]) for i in combo["ingredient"]]
+        form, links = combo["doseForm"], combo["relatedMedicationKnowledge"][0]["reference"]
+        routes = combo["intendedRoute"]
+    else:
+        own, ndc = combo["identifier"]
+        assert own["value"] == combo["id"]
+        assert (ndc["system"], ndc["value"]) == ("http://hl7.org/fhir/sid/ndc", "9-1")
+        definitional = combo["definitional"]
+        ingredients = [(i["item"]["concept"], i["strengthRatio"])
+                       for i in definitional["ingredient"]]
+        form, links = definitional["doseForm"], combo["relatedMedicationKnowledge"][0]["reference"]
+        routes = definitional["intendedRoute"]
+    assert _pointed(doc, ndc) == "9-1"
+    # both actives with their UNII and strength, the inactive lactose never
+    assert [(c["coding"][0]["code"], s["numerator"]["value"]) for c, s in ingredients] == [
+        ("WK2XYI10QM", 800.0), ("5QZO15J2Z8", 26.6)]
+    assert [_pointed(doc, c) for c, _ in ingredients] == ["IBUPROFEN", "FAMOTIDINE"]
+    assert "LACTOSE" not in json.dumps(combo)
+    assert _pointed(doc, form) == "TABLET" and [r["text"] for r in routes] == ["ORAL"]
+    # linked to the MedicationKnowledge of each active the text names, and to no other
+    urls = {e: f"urn:uuid:{mks[e]['id']}" for e in ("ibuprofen", "famotidine")}
+    assert sorted(link["reference"] for link in links) == sorted(urls.values())
+    assert combo["monograph"][0]["source"]["reference"] == f"urn:uuid:{doc['id']}"
+    # one product, one MedicationKnowledge: "Solo" (ibuprofen alone) is ibuprofen's product
+    assert [m for m in mks.values() if "relatedMedicationKnowledge" in m] == []
+
+
+def test_no_combination_product_no_product_knowledge() -> None:
+    found = _resources(GOLDEN_LABEL, "R4")
+    assert len(found["MedicationKnowledge"]) == 1
+    assert "relatedMedicationKnowledge" not in found["MedicationKnowledge"][0]

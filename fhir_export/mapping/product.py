@@ -7,6 +7,10 @@ the proprietary name (as a brand), the NDC product codes, the dosage form and th
 (NCI Thesaurus codes), and the active ingredient with its UNII code and strength. Inactive
 ingredients are never carried. Each value points at its row in the plain-text rendition
 (`label | value`, written by the reader), through the same derivation-reference as every fact.
+
+A product with more than one active ingredient (a combination: "ibuprofen and famotidine
+tablets") is also a MedicationKnowledge of its own, keyed by its NDC product code: its code
+names the product, so it is written there and not on any one active's MedicationKnowledge.
 """
 
 from __future__ import annotations
@@ -49,7 +53,10 @@ def _names(med: Medication) -> list[set[str]]:
     return [w for w in (_words(n) for n in names) if w]
 
 
-def matches(article: Article, med: Medication) -> list[tuple[Product, Ingredient]]:
+Pairs = list[tuple[Product, Ingredient]]
+
+
+def matches(article: Article, med: Medication) -> Pairs:
     """The label's products that have this medicine as an active ingredient, with it."""
     names = _names(med)
     return [
@@ -104,8 +111,40 @@ def ndc_codes(article: Article, med: Medication) -> list[Sourced]:
     return [w for w in (locate(article, ProductField.NDC, c) for c in codes) if w]
 
 
-def dose_form(article: Article, med: Medication, doc_url: str) -> JSON | None:
-    forms = {product.form for product, _ in matches(article, med) if product.form}
+def combinations(article: Article) -> list[Product]:
+    """The label's products with more than one distinct active ingredient, once each."""
+    out: dict[str, Product] = {}
+    for found in article.products:
+        if len({i.name for i in found.ingredients if i.active}) > 1:
+            out.setdefault(combination_key(found), found)
+    return list(out.values())
+
+
+def combination_key(found: Product) -> str:
+    """A combination product's key: its first NDC product code, else its names and actives."""
+    if found.ndc:
+        return f"ndc|{found.ndc[0]}"
+    actives = (f"{i.name} {i.strength_text}" for i in found.ingredients if i.active)
+    return normalize(" ".join((found.name or "", found.generic or "", *actives)))
+
+
+def actives(found: Product) -> Pairs:
+    return [(found, ing) for ing in found.ingredients if ing.active]
+
+
+def product_name(article: Article, found: Product) -> Sourced | None:
+    """Where the product's non-proprietary name (else its proprietary name) is written."""
+    if found.generic:
+        return locate(article, ProductField.GENERIC, found.generic)
+    return locate(article, ProductField.NAME, found.name) if found.name else None
+
+
+def product_ndc(article: Article, found: Product) -> list[Sourced]:
+    return [w for w in (locate(article, ProductField.NDC, c) for c in found.ndc) if w]
+
+
+def dose_form(article: Article, pairs: Pairs, doc_url: str) -> JSON | None:
+    forms = {product.form for product, _ in pairs if product.form}
     if len(forms) != 1:
         return None  # none, or tablets and a solution: no one form of the medicine
     (form,) = forms
@@ -113,14 +152,14 @@ def dose_form(article: Article, med: Medication, doc_url: str) -> JSON | None:
     return concept(doc_url, where, (form,)) if where else None
 
 
-def routes(article: Article, med: Medication, doc_url: str, stated: list[JSON]) -> list[JSON]:
+def routes(article: Article, pairs: Pairs, doc_url: str, stated: list[JSON]) -> list[JSON]:
     """The products' routes the text's own route findings do not already name."""
     seen: set[str] = set()  # every word of the stated routes' texts and code displays
     for c in stated:
         displays = [d.get("display", "") for d in c.get("coding", [])]
         seen |= _words(" ".join([c.get("text", ""), *displays]))
     out: list[JSON] = []
-    for product, _ in matches(article, med):
+    for product, _ in pairs:
         for route in product.routes:
             where = locate(article, ProductField.ROUTE, route.display or "")
             if where and not _words(where.text) <= seen:  # "ORAL" beside "Oral route": once
@@ -129,11 +168,11 @@ def routes(article: Article, med: Medication, doc_url: str, stated: list[JSON]) 
     return out
 
 
-def ingredients(article: Article, med: Medication, doc_url: str) -> list[tuple[Ingredient, JSON]]:
-    """Each distinct active ingredient (and strength) of the medicine in the label's products."""
+def ingredients(article: Article, pairs: Pairs, doc_url: str) -> list[tuple[Ingredient, JSON]]:
+    """Each distinct active ingredient (and strength) of the pairs."""
     out: list[tuple[Ingredient, JSON]] = []
     seen: set[tuple[str, object]] = set()
-    for _, ing in matches(article, med):
+    for _, ing in pairs:
         if (ing.name, ing.strength) in seen:
             continue
         seen.add((ing.name, ing.strength))
@@ -148,14 +187,14 @@ def ingredients(article: Article, med: Medication, doc_url: str) -> list[tuple[I
 
 def ingredient_entries(
     article: Article,
-    med: Medication,
+    pairs: Pairs,
     doc_url: str,
     entry: Callable[[Ingredient, JSON], JSON],
     strength_element: str,
 ) -> list[JSON]:
     """The release's ingredient elements (`entry` shapes one), each with its strength."""
     out: list[JSON] = []
-    for ing, item in ingredients(article, med, doc_url):
+    for ing, item in ingredients(article, pairs, doc_url):
         element = entry(ing, item)
         strength = ratio(ing)
         if strength is not None:

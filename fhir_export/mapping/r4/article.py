@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ... import __version__
@@ -13,7 +13,7 @@ from ...model import Article, Extraction, Medication
 from .. import narrative as nv
 from ..common import JSON, article_key, coding, ref, source_line
 from ..ids import full_url, resource_id
-from .knowledge import detected_issues, medication_knowledge
+from .knowledge import detected_issues, medication_knowledge, product_knowledge
 from .questionnaire import questionnaire
 
 LOINC = "http://loinc.org"
@@ -224,6 +224,7 @@ def provenance(article: Article, targets: list[JSON], context: MapContext) -> JS
 
 
 Knowledge = Callable[[Article, Medication, str], list[JSON]]
+Products = Callable[[Article, Sequence[Medication], str], list[JSON]]
 
 
 def r4_knowledge(article: Article, med: Medication, doc_url: str) -> list[JSON]:
@@ -239,11 +240,13 @@ def assemble(
     context: MapContext,
     *,
     knowledge: Knowledge,
+    products: Products,
     document: Callable[[Article, list[JSON]], JSON],
     tool: Callable[[], JSON],
 ) -> list[JSON]:
     """One article's resources in a stable order: DocumentReference, Organization, per medicine
-    its knowledge resources, Questionnaire, Device, Provenance. The release decides how a
+    its knowledge resources, a MedicationKnowledge per combination product (SPL), Questionnaire,
+    Device, Provenance. The release decides how a
     medicine, the article and the tool are written. Keys starting with '@' are bundling hints,
     not FHIR."""
     key = article_key(article)
@@ -251,6 +254,7 @@ def assemble(
     derived: list[JSON] = []
     for med in extraction.medications:
         derived += knowledge(article, med, doc_url)
+    derived += products(article, extraction.medications, doc_url)
     form = questionnaire(article, extraction, doc_url)
     if form is not None:
         derived.append(form)
@@ -273,6 +277,7 @@ def map_article(article: Article, extraction: Extraction, context: MapContext) -
         extraction,
         context,
         knowledge=r4_knowledge,
+        products=product_knowledge,
         document=document_reference,
         tool=device,
     )

@@ -24,7 +24,7 @@ from ..common import JSON
 from ..ids import resource_id
 from ..r4 import article as r4_article
 from ..r4.article import TOOL, MapContext
-from .knowledge import clinical_use_definitions, medication_knowledge
+from .knowledge import clinical_use_definitions, medication_knowledge, product_knowledge
 
 __all__ = ["MapContext", "map_article"]
 
@@ -59,6 +59,7 @@ def map_article(article: Article, extraction: Extraction, context: MapContext) -
         extraction,
         context,
         knowledge=r5_knowledge,
+        products=product_knowledge,
         document=document_reference,
         tool=device,
     )

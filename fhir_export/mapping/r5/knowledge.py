@@ -16,6 +16,8 @@ product to name. The link R5 defines for this runs the other way, from Medicatio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...model import Article, Finding, FindingKind, Medication
 from ...terminology import normalize
 from .. import narrative as nv
@@ -30,7 +32,7 @@ from ..common import (
     sentence,
 )
 from ..ids import resource_id
-from ..r4.knowledge import knowledge_core, mk_key  # release-neutral: same keys and core
+from ..r4.knowledge import knowledge_core, mk_key, product_cores  # release-neutral
 
 PUBLICATION_STATUS = "http://hl7.org/fhir/publication-status"
 ACTIVE = {"system": PUBLICATION_STATUS, "code": "active", "display": "Active"}
@@ -131,34 +133,56 @@ def medication_knowledge(article: Article, med: Medication, doc_url: str, uses: 
             ref("ClinicalUseDefinition", u["@key"], u["@display"]) for u in issues
         ]
     routes = [finding_concept(f, doc_url) for f in med.routes]
-    routes += product.routes(article, med, doc_url, routes)
-    definitional = _product_definition(article, med, doc_url)
+    pairs = product.matches(article, med)
+    routes += product.routes(article, pairs, doc_url, routes)
+    definitional = _product_definition(article, pairs, doc_url)
     if routes:
         definitional["intendedRoute"] = routes
     if definitional:
         mk["definitional"] = definitional
-    # R5 MedicationKnowledge has identifiers: its own in the article's namespace, then the
-    # label's NDC product codes
-    mk["identifier"] = derived_identifier(article, mk["id"]) + [
+    mk["identifier"] = _identifiers(article, mk, product.ndc_codes(article, med), doc_url)
+    return mk | {"@key": mk_key(article, med), "@display": med.name.text}
+
+
+def _identifiers(
+    article: Article, mk: JSON, ndc: list[product.Sourced], doc_url: str
+) -> list[JSON]:
+    """R5 MedicationKnowledge has identifiers: its own in the article's namespace, then the
+    label's NDC product codes."""
+    return derived_identifier(article, mk["id"]) + [
         {
             "extension": [derivation_at(doc_url, c.start, c.end)],
             "system": product.NDC,
             "value": c.text,
         }
-        for c in product.ndc_codes(article, med)
+        for c in ndc
     ]
-    return mk | {"@key": mk_key(article, med), "@display": med.name.text}
 
 
-def _product_definition(article: Article, med: Medication, doc_url: str) -> JSON:
+def product_knowledge(article: Article, meds: Sequence[Medication], doc_url: str) -> list[JSON]:
+    """R5: a MedicationKnowledge per combination product of the label (SPL): NDC codes as
+    identifiers, dose form, active ingredients and routes in `definitional`."""
+    out = []
+    for found, mk, routes in product_cores(article, meds, doc_url, "name"):
+        definitional = _product_definition(article, product.actives(found), doc_url)
+        if routes:
+            definitional["intendedRoute"] = routes
+        if definitional:
+            mk["definitional"] = definitional
+        mk["identifier"] = _identifiers(article, mk, product.product_ndc(article, found), doc_url)
+        out.append(mk)
+    return out
+
+
+def _product_definition(article: Article, pairs: product.Pairs, doc_url: str) -> JSON:
     """The label's product (SPL): dose form and active ingredients (type, strength)."""
     out: JSON = {}
-    form = product.dose_form(article, med, doc_url)
+    form = product.dose_form(article, pairs, doc_url)
     if form is not None:
         out["doseForm"] = form
     ingredients = product.ingredient_entries(
         article,
-        med,
+        pairs,
         doc_url,
         lambda ing, item: {"item": {"concept": item}, "type": product.role(ing)},
         "strengthRatio",
