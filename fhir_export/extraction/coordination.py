@@ -10,17 +10,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from . import rules
+from . import phrases, rules
 
 _MODIFIERS = frozenset({"colour", "modifier"})
 _LEADING = _MODIFIERS | {"body-part"}  # words that can share the head of the part after them
 # "fatal and non-fatal", not "sudden, severe"
 _AND_OR = re.compile(r"^\s*,?\s*(?:and|or)\s+$", re.I)
 _COMMA = re.compile(r"^\s*,\s*$")
-# a part that ends in a preposition and a modifier is unfinished: "children of combative"
-_PREPOSITIONS = frozenset({"of", "with", "from", "in", "for", "by"})
-# "tics and vocal utterances of Tourette's Disorder": one or two words, then "of"
-_OF_COMPLEMENT = re.compile(r"^[\w’'-]+(?:\s+[\w’'-]+)?\s+of\s+\S")
 _OTHER = re.compile(r"other\s+", re.I)
 _JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
 
@@ -74,15 +70,11 @@ def rejoin(
     return out, merged
 
 
-_FOR_PEOPLE = re.compile(r"\b(?:in|for)\s+(?:\w+\s+)?(\w+)$", re.I)
-
-
 def _more_people(text: str, a: tuple[int, int], b: tuple[int, int], language: str) -> bool:
     """'X in children' and 'adults': one more population after the one a part ends with."""
-    last = _FOR_PEOPLE.search(text, a[0], a[1])
     return (
-        last is not None
-        and _kind(last.group(1), language) == "population"
+        phrases.FOR_PEOPLE.search(text, a[0], a[1]) is not None
+        and _kind(text[a[0] : a[1]].split()[-1], language) == "population"
         and _kind(text[b[0] : b[1]], language) == "population"
         and bool(_AND_OR.match(text[a[1] : b[0]]))
     )
@@ -165,7 +157,7 @@ def modifier_before_head(
         and _kind(second[0], language) in _MODIFIERS
         and (
             bool(_AND_OR.match(gap))
-            or (bool(_COMMA.match(gap)) and first[-2].lower() in _PREPOSITIONS)
+            or (bool(_COMMA.match(gap)) and _kind(first[-2], language) == "preposition")
         )
     )
 
@@ -180,7 +172,7 @@ def shares_complement(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool
         and first.isalpha()
         and first.endswith("s")
         and bool(_AND_OR.match(text[a[1] : b[0]]))
-        and bool(_OF_COMPLEMENT.match(text[b[0] : b[1]]))
+        and bool(phrases.OF_COMPLEMENT.match(text, b[0], b[1]))
     )
 
 
@@ -191,5 +183,5 @@ def population_only(phrase: str, language: str = "en") -> bool:
     return (
         1 <= len(words) <= 3
         and _kind(words[-1], language) == "population"
-        and not _PREPOSITIONS.intersection(words)
+        and not any(_kind(w, language) == "preposition" for w in words)
     )

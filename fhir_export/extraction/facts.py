@@ -96,7 +96,9 @@ def objects(
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
     for s, e in spans:
-        if out and (_APPOSITIVE.search(text, max(0, s - 6), s) or _GLOSS_LEAD.match(text, s)):
+        if out and (
+            _APPOSITIVE.search(text, max(0, s - 6), s) or phrases.GLOSS_LEAD.match(text, s)
+        ):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
         if kind is FindingKind.INDICATION and coordination.population_only(phrase):
@@ -173,18 +175,15 @@ def _size(phrase: str) -> int:
     are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
     nonfamilial)", a gloss in brackets; and "reduce the risk of X"; and "X caused by Y", a
     cause that says which X."""
-    bare = _CAUSED_BY.sub("", _GLOSS.sub("", _LOWERS_RISK.sub("", phrase)))
+    bare = phrases.CAUSE.sub("", _GLOSS.sub("", _LOWERS_RISK.sub("", phrase)))
     return len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
 
-
-# "kidney disease caused by type 2 diabetes": one fact, kidney disease (not diabetes)
-_CAUSED_BY = re.compile(r"\s+(?:caused by|due to|brought on by|resulting from)\s+\S.*$", re.I)
 
 
 def _head_concept(phrase: str, start: int, matches: list[Match]) -> Concept | None:
     """The concept of what a part names before its cause: 'kidney disease caused by type 2
     diabetes' is kidney disease."""
-    cause = _CAUSED_BY.search(phrase)
+    cause = phrases.CAUSE.search(phrase)
     if cause is None:
         return None
     head = {m.concept.id: m.concept for m in matches if m.end <= start + cause.start()}
@@ -260,8 +259,6 @@ _LOWERS_RISK = re.compile(
     r"^(?:to\s+)?(?:reduce|lower|decrease)s?\s+(?:the\s+)?(?:risk|chance)\s+(?:of|for)\s+", re.I
 )
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
-# "community-acquired pneumonia, meaning pneumonia picked up outside a hospital": a gloss
-_GLOSS_LEAD = re.compile(r"(?:meaning|i\.e\.|that is|in other words)\b", re.I)
 # "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
 _DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)

@@ -63,6 +63,11 @@ POINTER = _COMPILED["pointer"]  # "[see Warnings and Precautions (5.1)]": never 
 BURDEN = _COMPILED["burden"]  # "reduce the frequency of attacks ..."
 TOPIC = _COMPILED["topic"]  # "Cardiovascular Effects": a heading that names no effect
 PEOPLE_WITH = _COMPILED["people-with"]  # "... in people with X"
+_ITS_PARTS = _COMPILED["its-parts"]  # "or any of its ingredients": part of the question
+CAUSE = _COMPILED["cause"]  # "kidney disease caused by type 2 diabetes"
+GLOSS_LEAD = _COMPILED["gloss-lead"]  # "pneumonia, meaning pneumonia picked up outside ..."
+FOR_PEOPLE = _COMPILED["for-people"]  # "Tourette's Disorder in children"
+OF_COMPLEMENT = _COMPILED["of-complement"]  # "vocal utterances of Tourette's Disorder"
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
 _ONE_WORD = re.compile(
@@ -96,10 +101,9 @@ def parts(
 
     "conditions such as X": X is what is meant. "infections, such as colds": the head is the
     fact, and with `examples` (screening) the examples are asked about too."""
-    such = _SUCH_AS.search(text, start, end)
+    such, head = _examples(text, start, end)
     if such:
-        head = trim(text, start, such.start())
-        if head is None or _GENERIC.search(text[head[0] : head[1]]):
+        if head is None:
             start = such.end()
         elif examples:
             # "insomnia, vertigo, psychotic symptoms including hallucinations": each part
@@ -154,22 +158,25 @@ def examples_from(text: str, start: int, end: int) -> int | None:
     """Where the examples of a specific head start ("medicines called HIV protease inhibitors,
     such as ritonavir (Norvir)": after "such as"); None when there are none or the head is
     generic (then the examples are what is meant)."""
+    such, head = _examples(text, start, end)
+    return such.end() if such and head else None
+
+
+def _examples(
+    text: str, start: int, end: int
+) -> tuple[re.Match[str] | None, tuple[int, int] | None]:
+    """The "such as" of [start, end), and the specific head before it (None: no head, or a
+    generic one, whose examples are what is meant)."""
     such = _SUCH_AS.search(text, start, end)
     if not such:
-        return None
+        return None, None
     head = trim(text, start, such.start())
     if head is None or _GENERIC.search(text[head[0] : head[1]]):
-        return None
-    return such.end()
+        return such, None
+    return such, head
 
 
 _COMPARISON = re.compile(r"\b(?:than|less|greater|more)$")
-# what a medicine is made of, after "or": "any of its ingredients", "any components of the product"
-_ITS_PARTS = re.compile(
-    r"\s*(?:any\s+(?:of\s+)?)?(?:(?:its|their|the)\s+)?(?:other\s+)?(?:inactive\s+)?"
-    r"(?:ingredients?|components?|excipients?)\b",
-    re.I,
-)
 
 
 def _balanced(piece: str) -> bool:
