@@ -226,6 +226,14 @@ class Finding:
     subject: str | None = None  # key of the Medication this fact is about
     group: str | None = None  # SCREENING: the therapy the text groups it under
     whole: bool = False  # the sentence itself is the fact (a warning in its own words)
+    # INDICATION: the lead a list of uses shares ("lower the risk for" before "heart attack,
+    # stroke and chest pain"); the text is then the lead's words and the span's
+    lead: Span | None = None
+
+    @property
+    def own(self) -> str:
+        """The span's own words, without the lead it shares."""
+        return self.text[self.lead.end - self.lead.start + 1 :] if self.lead else self.text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

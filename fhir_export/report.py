@@ -190,7 +190,7 @@ class ExportReport:
             terms = [
                 {
                     "kind": f.kind.value,
-                    "text": f.text,
+                    "text": f.own,
                     "offset": f.span.start,
                     "length": f.span.end - f.span.start,
                     "sentence": sentence,

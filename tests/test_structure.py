@@ -735,3 +735,27 @@ def test_body_parts_before_one_head_are_one_use() -> None:
         ("item", "head and neck cancer"),
     )
     assert texts(med(x, "metformin").indications) == ["melanoma", "head and neck cancer"]
+
+
+def test_uses_after_a_lowered_risk_lower_the_risk_of_theirs() -> None:
+    """'lower the risk for heart attack, stroke and chest pain': stroke is no use of its own
+    (the medicine does not treat a stroke); each use keeps the lead it shares, and points at
+    both places."""
+    x = run(
+        "Metformin can lower the risk for heart attack, stroke, certain types of heart surgery, "
+        "and chest pain in people who have diabetes.",
+        "Metformin is also used to treat polycystic ovary syndrome and prediabetes.",
+    )
+    found = med(x, "metformin").indications
+    assert texts(found) == [
+        "lower the risk for heart attack",
+        "lower the risk for stroke",
+        "lower the risk for heart surgery",
+        "lower the risk for chest pain in people",
+        "polycystic ovary syndrome",
+        "prediabetes",
+    ]
+    stroke = found[1]
+    assert stroke.lead is not None and stroke.own == "stroke"
+    assert stroke.concept is not None and "stroke" in stroke.concept.preferred.lower()
+    assert found[0].lead is None and found[4].lead is None and found[5].lead is None

@@ -152,7 +152,27 @@ def objects(
                     )
     if examples_at is not None and any(f.span.end <= examples_at for f in out):
         out = [f for f in out if f.span.start < examples_at]
-    return out
+    return _share_lead(text, out) if kind is FindingKind.INDICATION else out
+
+
+def _share_lead(text: str, out: list[Finding]) -> list[Finding]:
+    """'lower the risk for heart attack, stroke and chest pain': each use after the first
+    lowers the risk of it too, and is no use for the condition itself. Its text is the lead's
+    words and its own ('lower the risk for stroke'), and it points at both."""
+    first = out[0] if out else None
+    lead = _LOWERS_RISK.match(first.text) if first else None
+    if first is None or lead is None:
+        return out
+    to = _TO.match(first.text)
+    start = first.span.start + (to.end() if to else 0)
+    at = dataclasses.replace(first.span, start=start, end=first.span.start + len(lead[0].rstrip()))
+    words = text[at.start : at.end]
+    return [first] + [
+        f
+        if f.span.start < first.span.end or _LOWERS_RISK.match(f.text) or _TO.match(f.text)
+        else dataclasses.replace(f, text=f"{words} {f.text}", lead=at)
+        for f in out[1:]
+    ]
 
 
 def _medicine_examples(
@@ -259,6 +279,7 @@ _LOWERS_RISK = re.compile(
     r"^(?:to\s+)?(?:reduce|lower|decrease)s?\s+(?:the\s+)?(?:risk|chance)\s+(?:of|for)\s+", re.I
 )
 _APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
+_TO = re.compile(r"to\s+", re.I)
 # "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
 _DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
 _SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)

@@ -25,12 +25,12 @@ def coding(c: Any) -> JSON:
     return out
 
 
-def concept(text: str, known: Concept | None, source: JSON | None = None) -> JSON:
+def concept(text: str, known: Concept | None, sources: list[JSON] | None = None) -> JSON:
     """A CodeableConcept: the article's wording, plus confirmed codings when the lexicon has
-    them. With `source`, the concept carries its derivation-reference."""
+    them. With `sources`, the concept carries its derivation-references."""
     out: JSON = {}
-    if source is not None:
-        out["extension"] = [source]
+    if sources:
+        out["extension"] = sources
     if known is not None and known.codings:
         out["coding"] = [coding(c) for c in known.codings]
     out["text"] = text
@@ -38,12 +38,20 @@ def concept(text: str, known: Concept | None, source: JSON | None = None) -> JSO
 
 
 def finding_concept(finding: Finding, doc_ref: str) -> JSON:
-    return concept(finding.text, finding.concept, derivation(doc_ref, finding))
+    return concept(finding.text, finding.concept, derivations(doc_ref, finding))
 
 
 def derivation(doc_ref: str | JSON, finding: Finding) -> JSON:
     """Where in the article the fact was read: offset and length into the text rendition."""
     return derivation_at(doc_ref, finding.span.start, finding.span.end)
+
+
+def derivations(doc_ref: str | JSON, finding: Finding) -> list[JSON]:
+    """Where each of the fact's words were read: the lead it shares with the uses before it
+    ("lower the risk for"), if any, then its own ("stroke"), in the order of its text."""
+    lead = finding.lead
+    own = derivation(doc_ref, finding)
+    return [derivation_at(doc_ref, lead.start, lead.end), own] if lead else [own]
 
 
 def derivation_at(doc_ref: str | JSON, start: int, end: int) -> JSON:

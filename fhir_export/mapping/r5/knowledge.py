@@ -24,8 +24,8 @@ from .. import narrative as nv
 from .. import product
 from ..common import (
     JSON,
-    derivation,
     derivation_at,
+    derivations,
     derived_identifier,
     finding_concept,
     ref,
@@ -97,7 +97,7 @@ def clinical_use_definitions(article: Article, med: Medication, doc_url: str) ->
                     nv.p(med.name.text, "Medicine"),
                     nv.p(said, "Source sentence"),
                 ),
-                "extension": [derivation(doc_url, finding)],
+                "extension": derivations(doc_url, finding),
                 "type": use_type,
                 "status": {"coding": [dict(ACTIVE)]},
                 element: detail,
