@@ -122,3 +122,24 @@ def test_ambiguous_tier_names_match_only_when_asked() -> None:
         ("potassium-chloride", True), ("potassium-chloride", False)]
     assert lexicon.tier("potassium-chloride") == "ambiguous"
     assert lexicon.tier("metformin") == "medicine"
+
+
+def test_a_kept_scan_answers_as_a_fresh_one() -> None:
+    """scan() keeps its answer per wording of a short phrase: the same wording at another
+    place gives the matches at that place, another case or kind or tier its own answer, and
+    a lexicon that never saw the phrase answers the same."""
+    from fhir_export.terminology.lookup import Lexicon, _shipped
+
+    kept, fresh = default_lexicon(), Lexicon(_shipped())
+    drug, condition = frozenset({"drug"}), frozenset({"condition"})
+    text = "TB or tb. Take potassium chloride for TB. take Potassium Chloride for tb"
+    phrases = [(0, 9), (10, 40), (41, len(text)), (0, len(text))]
+    for _ in range(2):  # the second round is answered from what the first kept
+        for start, end in phrases:
+            tokens = tokenize(text, start, end)
+            for kinds in (None, drug, condition):
+                for ambiguous in (False, True):
+                    got = kept.scan(tokens, kinds, ambiguous=ambiguous)
+                    assert got == fresh._scan_uncached(tokens, kinds, ambiguous)
+    assert [(text[m.start:m.end], m.concept.id) for m in kept.scan(tokenize(text, 0, 9))] == [
+        ("TB", "tuberculosis")]
