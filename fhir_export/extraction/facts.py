@@ -60,9 +60,12 @@ def objects(
     lexicon: Lexicon,
     subject: str | None,
     group: str | None = None,
+    index: Index | None = None,
 ) -> list[Finding]:
+    """The facts of `kind` named from `start` on ("... may cause" -> "nausea and headache"):
+    the parts of the clause there; `index` is the text's starts.Index, if made."""
     kinds = SCREENING_KINDS if kind is FindingKind.SCREENING else CONDITION_KINDS
-    c_start, c_end = phrases.clause(text, start, end)
+    c_start, c_end = phrases.clause(text, start, end, index)
     out: list[Finding] = []
     examples = kind is FindingKind.SCREENING or (
         kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))
@@ -388,6 +391,7 @@ def _triggered(
                 lexicon,
                 subject,
                 group if kind is FindingKind.SCREENING else None,
+                index,
             )
             if found:
                 stop = min(max(f.span.end for f in found), unit.end) - unit.start
@@ -671,6 +675,7 @@ def facts(
                     lexicon,
                     unit.subject,
                     group if kind is FindingKind.SCREENING else None,
+                    index,
                 )
         else:
             found_here = triggers_in(unit, text, index)
@@ -757,7 +762,7 @@ def _monitoring(unit: Unit, text: str, index: Index) -> list[Finding]:
     for match in GATED_MONITORING.finditer(text, unit.start, unit.end, index):
         if GATED_NEGATION.search(text, unit.start, match.start(), index):
             continue
-        start, end = phrases.clause(text, match.start(), match.end())
+        start, end = phrases.clause(text, match.start(), match.end(), index)
         if end > start:
             out.append(finding(FindingKind.MONITORING, text, start, end, unit, None, unit.subject))
     return out
