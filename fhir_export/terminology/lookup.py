@@ -246,8 +246,9 @@ class Lexicon:
                     continue
                 if entry.ambiguous and not ambiguous:
                     continue
-                surface = " ".join(t.surface for t in tokens[i : i + size])
-                if entry.exact_case and _shape(surface) != _shape(entry.exact_case):
+                if entry.exact_case and _shape(
+                    " ".join(t.surface for t in tokens[i : i + size])
+                ) != _shape(entry.exact_case):
                     continue
                 found.append((entry, i, i + size - 1))
                 i += size
