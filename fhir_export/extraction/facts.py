@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 
 from ..model import BlockKind, Concept, Finding, FindingKind
 from ..terminology import Lexicon, Match, tokenize
@@ -171,6 +172,7 @@ def _medicine_examples(
     return None
 
 
+@lru_cache(maxsize=1 << 14)  # the same parts come back ("nausea", "headache")
 def _size(phrase: str) -> int:
     """The words of a part, less what adds no length to it: "symptoms of X" and "X in adults"
     are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
