@@ -143,3 +143,18 @@ def test_a_kept_scan_answers_as_a_fresh_one() -> None:
                     assert got == fresh._scan_uncached(tokens, kinds, ambiguous)
     assert [(text[m.start:m.end], m.concept.id) for m in kept.scan(tokenize(text, 0, 9))] == [
         ("TB", "tuberculosis")]
+
+
+def test_huge_words_are_not_kept() -> None:
+    """What tokenize() and scan() keep per wording is bounded in size, not only in number: a
+    run of huge words (a fuzzed input) is read, and then forgotten."""
+    from fhir_export.terminology import lookup
+
+    lexicon = default_lexicon()
+    word = "x" * 5000
+    tokens = tokenize(f"{word} aspirin {word}y")
+    before = len(lexicon._scanned)
+    assert [m.concept.id for m in lexicon.scan(tokens)] == ["aspirin"]
+    assert len(lexicon._scanned) == before
+    assert word not in lookup._NORMS and f"{word}y" not in lookup._NORMS
+    assert "aspirin" in lookup._NORMS  # an ordinary word is kept

@@ -98,7 +98,7 @@ def _norm(word: str) -> str:
     norm = _NORMS.get(word)
     if norm is None:
         norm = normalize(word)
-        if len(_NORMS) < _NEAR_SEEN_MAX:
+        if len(word) <= _KEPT_CHARS and len(_NORMS) < _NEAR_SEEN_MAX:
             _NORMS[word] = norm
     return norm
 
@@ -205,7 +205,9 @@ class Lexicon:
         tier medicines (water, sucrose) match only with ambiguous=True (then Match.ambiguous
         tells them apart)."""
         seen: tuple[tuple[Entry, int, int], ...] | None
-        if len(tokens) > _SCANNED_WORDS:
+        if len(tokens) > _SCANNED_WORDS or (
+            tokens and tokens[-1].end - tokens[0].start > _SCANNED_WORDS * _KEPT_CHARS
+        ):
             seen = self._scan(tokens, kinds, ambiguous)
         else:  # a short phrase (a part, a name) is scanned once per wording: they come back
             key = (*(t.surface for t in tokens), kinds, ambiguous)
@@ -318,6 +320,8 @@ NEAR_MIN = 9  # letters: a slip in a shorter name is too likely another word
 _NEAR_SEEN_MAX = 1 << 16  # words whose near() answer is kept (memory stays flat on any corpus)
 _SCANNED_WORDS = 12  # phrases of up to this many words have their scan() answer kept ...
 _SCANNED_MAX = 1 << 15  # ... this many of them (a few MB at most)
+_KEPT_CHARS = 40  # a word kept by tokenize() has at most this many letters (a phrase by scan()
+# at most _SCANNED_WORDS times as many characters): a run of huge words keeps no memory
 
 
 def _matches(tokens: list[Token], found: tuple[tuple[Entry, int, int], ...]) -> list[Match]:
