@@ -7,15 +7,19 @@ what the speed-ups rely on.
 from __future__ import annotations
 
 import gc
+import unicodedata
 from pathlib import Path
 
 import pytest
 from conftest import ARTICLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fhir_export import segmentation
 from fhir_export.article_export import cycles_uncollected
 from fhir_export.extraction import extract
 from fhir_export.sources import parse_article
+from fhir_export.sources.decode import _INVISIBLE, _SPACES, normalize_text
 from fhir_export.terminology import default_lexicon
 
 ARTICLE_FILES = sorted(p for p in ARTICLES.iterdir() if p.suffix in {".txt", ".md", ".html"})
@@ -55,3 +59,20 @@ def test_the_collector_is_resumed_as_it_was() -> None:
             assert gc.isenabled() is on
     finally:
         (gc.enable if was_on else gc.disable)()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(
+            list("ab \n\t.\u00ad\u200b\u200c\u200d\u2060\ufeff\u00a0\u2007\u202f\u2009\u200a"
+                 "\u3000\u00e9e\u0301")
+        ),
+        max_size=40,
+    )
+)
+def test_normalize_text_translates_only_what_it_holds(text: str) -> None:
+    """normalize_text skips a translation table none of whose characters the text holds:
+    the same text as translating every time."""
+    every_time = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    assert normalize_text(text) == every_time.translate(_SPACES)
