@@ -122,3 +122,39 @@ def test_ambiguous_tier_names_match_only_when_asked() -> None:
         ("potassium-chloride", True), ("potassium-chloride", False)]
     assert lexicon.tier("potassium-chloride") == "ambiguous"
     assert lexicon.tier("metformin") == "medicine"
+
+
+def test_a_kept_scan_answers_as_a_fresh_one() -> None:
+    """scan() keeps its answer per wording of a short phrase: the same wording at another
+    place gives the matches at that place, another case or kind or tier its own answer, and
+    a lexicon that never saw the phrase answers the same."""
+    from fhir_export.terminology.lookup import Lexicon, _shipped
+
+    kept, fresh = default_lexicon(), Lexicon(_shipped())
+    drug, condition = frozenset({"drug"}), frozenset({"condition"})
+    text = "TB or tb. Take potassium chloride for TB. take Potassium Chloride for tb"
+    phrases = [(0, 9), (10, 40), (41, len(text)), (0, len(text))]
+    for _ in range(2):  # the second round is answered from what the first kept
+        for start, end in phrases:
+            tokens = tokenize(text, start, end)
+            for kinds in (None, drug, condition):
+                for ambiguous in (False, True):
+                    got = kept.scan(tokens, kinds, ambiguous=ambiguous)
+                    assert got == fresh._scan_uncached(tokens, kinds, ambiguous)
+    assert [(text[m.start:m.end], m.concept.id) for m in kept.scan(tokenize(text, 0, 9))] == [
+        ("TB", "tuberculosis")]
+
+
+def test_huge_words_are_not_kept() -> None:
+    """What tokenize() and scan() keep per wording is bounded in size, not only in number: a
+    run of huge words (a fuzzed input) is read, and then forgotten."""
+    from fhir_export.terminology import lookup
+
+    lexicon = default_lexicon()
+    word = "x" * 5000
+    tokens = tokenize(f"{word} aspirin {word}y")
+    before = len(lexicon._scanned)
+    assert [m.concept.id for m in lexicon.scan(tokens)] == ["aspirin"]
+    assert len(lexicon._scanned) == before
+    assert word not in lookup._NORMS and f"{word}y" not in lookup._NORMS
+    assert "aspirin" in lookup._NORMS  # an ordinary word is kept

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 
 from ..model import BlockKind, Concept, Finding, FindingKind
 from ..terminology import Lexicon, Match, tokenize
@@ -60,9 +61,12 @@ def objects(
     lexicon: Lexicon,
     subject: str | None,
     group: str | None = None,
+    index: Index | None = None,
 ) -> list[Finding]:
+    """The facts of `kind` named from `start` on ("... may cause" -> "nausea and headache"):
+    the parts of the clause there; `index` is the text's starts.Index, if made."""
     kinds = SCREENING_KINDS if kind is FindingKind.SCREENING else CONDITION_KINDS
-    c_start, c_end = phrases.clause(text, start, end)
+    c_start, c_end = phrases.clause(text, start, end, index)
     out: list[Finding] = []
     examples = kind is FindingKind.SCREENING or (
         kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))
@@ -190,6 +194,7 @@ def _medicine_examples(
     return None
 
 
+@lru_cache(maxsize=1 << 14)  # the same parts come back ("nausea", "headache")
 def _size(phrase: str) -> int:
     """The words of a part, less what adds no length to it: "symptoms of X" and "X in adults"
     are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
@@ -406,6 +411,7 @@ def _triggered(
                 lexicon,
                 subject,
                 group if kind is FindingKind.SCREENING else None,
+                index,
             )
             if found:
                 stop = min(max(f.span.end for f in found), unit.end) - unit.start
@@ -689,6 +695,7 @@ def facts(
                     lexicon,
                     unit.subject,
                     group if kind is FindingKind.SCREENING else None,
+                    index,
                 )
         else:
             found_here = triggers_in(unit, text, index)
@@ -775,7 +782,7 @@ def _monitoring(unit: Unit, text: str, index: Index) -> list[Finding]:
     for match in GATED_MONITORING.finditer(text, unit.start, unit.end, index):
         if GATED_NEGATION.search(text, unit.start, match.start(), index):
             continue
-        start, end = phrases.clause(text, match.start(), match.end())
+        start, end = phrases.clause(text, match.start(), match.end(), index)
         if end > start:
             out.append(finding(FindingKind.MONITORING, text, start, end, unit, None, unit.subject))
     return out

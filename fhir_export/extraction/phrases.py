@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from . import rules
-from .starts import Gated
+from .starts import Gated, Index
 
 # The language's wording is the rules of rules/<lang>/phrases.toml (English today), each kind's
 # rules joined in file order, compiled once at import. Punctuation is the same in every
@@ -75,9 +75,10 @@ _ONE_WORD = re.compile(
 )
 
 
-def clause(text: str, start: int, end: int) -> tuple[int, int]:
-    """The object clause: from start up to the first clause break."""
-    match = _BREAK_GATED.search(text, start, end)
+def clause(text: str, start: int, end: int, index: Index | None = None) -> tuple[int, int]:
+    """The object clause: from start up to the first clause break (`index`: the text's
+    starts.Index, where the breaks may start, if made)."""
+    match = _BREAK_GATED.search(text, start, end, index)
     return start, (match.start() if match else end)
 
 

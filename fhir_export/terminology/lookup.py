@@ -91,11 +91,25 @@ def _singular(word: str) -> str:
 _NEW_TOKEN = tuple.__new__  # Token(...) without the call through NamedTuple's own __new__
 
 
+_NORMS: dict[str, str] = {}  # normalize()'s answers, bounded (the same words come back)
+
+
+def _norm(word: str) -> str:
+    norm = _NORMS.get(word)
+    if norm is None:
+        norm = normalize(word)
+        if len(word) <= _KEPT_CHARS and len(_NORMS) < _NEAR_SEEN_MAX:
+            _NORMS[word] = norm
+    return norm
+
+
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     end = len(text) if end is None else end
+    get = _NORMS.get
     return [
-        _NEW_TOKEN(Token, (normalize(word := m.group()), word, m.start(), m.end()))
+        _NEW_TOKEN(Token, (get(word) or _norm(word), word, m.start(), m.end()))
         for m in _TOKEN.finditer(text, start, end)
+        for word in (m.group(),)
     ]
 
 
@@ -125,6 +139,7 @@ class Lexicon:
         self._near_longest = 0  # letters of the longest name in the near index
         self._near_seen: dict[str, Entry | None] = {}  # near()'s answers, bounded
         self._longest: dict[str, int] = {}  # scan(): words of the longest term a word opens
+        self._scanned: dict[tuple[Any, ...], tuple[tuple[Entry, int, int], ...]] = {}
         for data in entries:
             self._add(data)
 
@@ -189,10 +204,34 @@ class Lexicon:
         """Longest-first, non-overlapping matches over a token list. Names of 'ambiguous'
         tier medicines (water, sucrose) match only with ambiguous=True (then Match.ambiguous
         tells them apart)."""
-        found: list[Match] = []
+        seen: tuple[tuple[Entry, int, int], ...] | None
+        if len(tokens) > _SCANNED_WORDS or (
+            tokens and tokens[-1].end - tokens[0].start > _SCANNED_WORDS * _KEPT_CHARS
+        ):
+            seen = self._scan(tokens, kinds, ambiguous)
+        else:  # a short phrase (a part, a name) is scanned once per wording: they come back
+            key = (*(t.surface for t in tokens), kinds, ambiguous)
+            seen = self._scanned.get(key)
+            if seen is None:
+                seen = self._scan(tokens, kinds, ambiguous)
+                if len(self._scanned) < _SCANNED_MAX:
+                    self._scanned[key] = seen
+        return _matches(tokens, seen)
+
+    def _scan_uncached(
+        self, tokens: list[Token], kinds: frozenset[str] | None, ambiguous: bool
+    ) -> list[Match]:
+        """scan() without the answers it keeps (what the kept ones are checked against)."""
+        return _matches(tokens, self._scan(tokens, kinds, ambiguous))
+
+    def _scan(
+        self, tokens: list[Token], kinds: frozenset[str] | None, ambiguous: bool
+    ) -> tuple[tuple[Entry, int, int], ...]:
+        """scan()'s matches as (entry, first token, last token)."""
+        found: list[tuple[Entry, int, int]] = []
         i, n = 0, len(tokens)
-        first, index, known = self._first, self._index, self._longest
         norms = [t.norm for t in tokens]
+        first, index, known = self._first, self._index, self._longest
         while i < n:
             norm = norms[i]
             longest = known.get(norm)
@@ -209,17 +248,16 @@ class Lexicon:
                     continue
                 if entry.ambiguous and not ambiguous:
                     continue
-                surface = " ".join(t.surface for t in tokens[i : i + size])
-                if entry.exact_case and _shape(surface) != _shape(entry.exact_case):
+                if entry.exact_case and _shape(
+                    " ".join(t.surface for t in tokens[i : i + size])
+                ) != _shape(entry.exact_case):
                     continue
-                found.append(
-                    Match(entry, tokens[i].start, tokens[i + size - 1].end, i, i + size - 1)
-                )
+                found.append((entry, i, i + size - 1))
                 i += size
                 break
             else:
                 i += 1
-        return found
+        return tuple(found)
 
     def near(self, word: str) -> Entry | None:
         """The one medicine (kind drug, tier medicine) whose one-word name is a single typing
@@ -280,6 +318,14 @@ class Lexicon:
 KINDS = frozenset({"drug", "drug-class", "condition", "finding", "route", "screening"})
 NEAR_MIN = 9  # letters: a slip in a shorter name is too likely another word
 _NEAR_SEEN_MAX = 1 << 16  # words whose near() answer is kept (memory stays flat on any corpus)
+_SCANNED_WORDS = 12  # phrases of up to this many words have their scan() answer kept ...
+_SCANNED_MAX = 1 << 15  # ... this many of them (a few MB at most)
+_KEPT_CHARS = 40  # a word kept by tokenize() has at most this many letters (a phrase by scan()
+# at most _SCANNED_WORDS times as many characters): a run of huge words keeps no memory
+
+
+def _matches(tokens: list[Token], found: tuple[tuple[Entry, int, int], ...]) -> list[Match]:
+    return [Match(entry, tokens[i].start, tokens[last].end, i, last) for entry, i, last in found]
 
 
 def _deletions(word: str) -> tuple[str, ...]:

@@ -1,0 +1,78 @@
+"""What makes extraction cheap without changing what it reads (issue #15 "Cost", issue #12).
+
+Nothing here is timed (benchmarks/linear_cost.py and export_speed.py are): these tests pin
+what the speed-ups rely on.
+"""
+
+from __future__ import annotations
+
+import gc
+import unicodedata
+from pathlib import Path
+
+import pytest
+from conftest import ARTICLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fhir_export import segmentation
+from fhir_export.article_export import cycles_uncollected
+from fhir_export.extraction import extract
+from fhir_export.sources import parse_article
+from fhir_export.sources.decode import _INVISIBLE, _SPACES, normalize_text
+from fhir_export.terminology import default_lexicon
+
+ARTICLE_FILES = sorted(p for p in ARTICLES.iterdir() if p.suffix in {".txt", ".md", ".html"})
+
+
+@pytest.mark.parametrize("path", ARTICLE_FILES, ids=lambda p: p.name)
+def test_extraction_makes_no_reference_cycles(path: Path) -> None:
+    """Extraction runs with the cycle collector paused: all it makes must be freed by
+    reference counting, or a corpus run would grow."""
+    article = segmentation.segment(
+        parse_article(path.read_bytes(), name=path.name, shown=path.name, max_bytes=1 << 24)
+    )
+    lexicon = default_lexicon()
+    extract(article, lexicon)  # what is made once per process (rules, caches) made here
+    gc.collect()
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        extraction = extract(article, lexicon)
+        del extraction
+        assert gc.collect() == 0  # no object of the extraction left in a cycle
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def test_the_collector_is_resumed_as_it_was() -> None:
+    was_on = gc.isenabled()
+    try:
+        for on in (True, False):
+            (gc.enable if on else gc.disable)()
+            with cycles_uncollected():
+                assert not gc.isenabled()
+            assert gc.isenabled() is on
+            with pytest.raises(KeyError), cycles_uncollected():
+                raise KeyError("x")
+            assert gc.isenabled() is on
+    finally:
+        (gc.enable if was_on else gc.disable)()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(
+            list("ab \n\t.\u00ad\u200b\u200c\u200d\u2060\ufeff\u00a0\u2007\u202f\u2009\u200a"
+                 "\u3000\u00e9e\u0301")
+        ),
+        max_size=40,
+    )
+)
+def test_normalize_text_translates_only_what_it_holds(text: str) -> None:
+    """normalize_text skips a translation table none of whose characters the text holds:
+    the same text as translating every time."""
+    every_time = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    assert normalize_text(text) == every_time.translate(_SPACES)
