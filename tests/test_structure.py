@@ -759,3 +759,8 @@ def test_uses_after_a_lowered_risk_lower_the_risk_of_theirs() -> None:
     assert stroke.lead is not None and stroke.own == "stroke"
     assert stroke.concept is not None and "stroke" in stroke.concept.preferred.lower()
     assert found[0].lead is None and found[4].lead is None and found[5].lead is None
+    # a part with a verb of its own is no object of the lead
+    x = run("Metformin is used to lower the risk of heart attack, and treat obesity.")
+    uses = texts(med(x, "metformin").indications)
+    assert uses[0] == "lower the risk of heart attack", uses
+    assert not any(u.startswith("lower the risk of treat") for u in uses), uses

@@ -31,6 +31,7 @@ from .triggers import (
     HAPPENS,
     LIST_LEADS,
     NEGATION,
+    TRIGGERS,
 )
 from .units import Unit, finding
 
@@ -173,10 +174,20 @@ def _share_lead(text: str, out: list[Finding]) -> list[Finding]:
     words = text[at.start : at.end]
     return [first] + [
         f
-        if f.span.start < first.span.end or _LOWERS_RISK.match(f.text) or _TO.match(f.text)
+        if f.span.start < first.span.end or _own_lead(f.text)
         else dataclasses.replace(f, text=f"{words} {f.text}", lead=at)
         for f in out[1:]
     ]
+
+
+def _own_lead(part: str) -> bool:
+    """A part that leads with its own verb ('and treat diabetes', 'to prevent X') or its own
+    lowered risk is no object of the lead before it."""
+    return bool(
+        _LOWERS_RISK.match(part)
+        or _TO.match(part)
+        or TRIGGERS[FindingKind.INDICATION].match(part)
+    )
 
 
 def _medicine_examples(
