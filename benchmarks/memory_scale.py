@@ -109,7 +109,8 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="also write --report")
     parser.add_argument("--article", type=Path, default=ARTICLE)
     parser.add_argument("--cli", default=str(CLI),
-                        help="the command to run (another tree's, to compare), split as a shell would")
+                        help="the command to run (another tree's, to compare), split as a "
+                        "shell would")
     args = parser.parse_args()
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="fhir-export-memory-") as tmp:
@@ -120,7 +121,8 @@ def main() -> None:
             for mode in args.mode:
                 progress(f"exporting {articles} articles, {mode}, --jobs {args.jobs}")
                 report = Path(tmp) / "report.json" if args.report else None
-                runs.append(run(shlex.split(args.cli), corpus, Path(tmp) / "out", mode, articles, args.jobs, report))
+                runs.append(run(shlex.split(args.cli), corpus, Path(tmp) / "out", mode,
+                                articles, args.jobs, report))
                 progress(f"  {runs[-1].peak_rss_mb:.0f} MB, {runs[-1].seconds:.0f} s")
             shutil.rmtree(corpus)
             shutil.rmtree(Path(tmp) / "out", ignore_errors=True)
