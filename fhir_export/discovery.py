@@ -44,15 +44,26 @@ def ignored(path: Path, root: Path) -> bool:
 class Input:
     """An article file and its path below the input root it was found under (a folder
     argument, the fixed part of a glob pattern, or a file argument's own folder): the
-    article's identity when it states no URL, and the name of its output files."""
+    article's identity when it states no URL, and the name of its output files. The file's
+    path is kept as a string (a run holds one Input per article: a Path is three times the
+    memory)."""
 
-    path: Path
+    raw: str  # str(path)
     relative: str
+
+    @classmethod
+    def of(cls, path: Path, relative: str) -> Input:
+        return cls(str(path), relative)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.raw)
 
     @property
     def stem(self) -> str:
         """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
-        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
+        return self.relative.rsplit(".", 1)[0] if "." in os.path.basename(self.raw) else (
+            self.relative)
 
 
 @dataclass(slots=True)
@@ -202,17 +213,17 @@ def discover(
                 errors += below.errors
                 links += below.not_followed
                 files = [p for p in below.files if not ignored(p, path)]
-                found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
+                found += [Input.of(p, relative_path(p, path)) for p in files if is_article(p)]
                 others += [p for p in files if not is_article(p)]
             elif path.is_file():
-                found.append(Input(path, path.name))
+                found.append(Input.of(path, path.name))
             elif glob.has_magic(raw):
                 root = glob_root(raw)
                 matched = _glob(raw, follow_symlinks=follow_symlinks)
                 errors += matched.errors
                 links += matched.not_followed
                 files = [p for p in matched.files if not ignored(p, p.parent)]
-                found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
+                found += [Input.of(p, relative_path(p, root)) for p in files if is_article(p)]
                 others += [p for p in files if not is_article(p)]
                 if not matched.files and not matched.not_followed and not matched.errors:
                     errors.append(SourceError("no file matches this pattern", path=raw))
@@ -220,10 +231,10 @@ def discover(
                 errors.append(SourceError("no such file or directory", path=raw))
         except OSError as exc:  # e.g. under a folder the user may not search
             errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
-    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
+    unique = list({i.raw: i for i in reversed(found)}.values())[::-1]  # first root wins
     if skipped is not None:
-        articles = {i.path for i in unique}
-        skipped += [p for p in dict.fromkeys(others) if p not in articles]
+        articles = {i.raw for i in unique}
+        skipped += [p for p in dict.fromkeys(others) if str(p) not in articles]
     if not_followed is not None:
         not_followed += list(dict(links).items())
     return unique, errors

@@ -113,17 +113,24 @@ def _identity(doc: dict[str, Any]) -> str:
     return str(doc["identifier"][0]["value"])
 
 
-def _check_identity(seen: dict[str, Path], identity: str, path: Path) -> None:
+def _digest(text: str) -> bytes:
+    """A short stand-in for a long string in a run-long dict (16 bytes: no two of a run
+    collide in practice), so that memory per article stays small."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _check_identity(seen: dict[bytes, Input], identity: str, source: Input) -> None:
     """Refuses an article whose identity an earlier article of this run has (the same
     canonical URL, or the same path below two input roots): they would share ids."""
-    if identity in seen:
+    key = _digest(identity)
+    if key in seen:
         raise SourceError(
-            f"has the same identity as {seen[identity]} ({identity}), so their resources "
+            f"has the same identity as {seen[key].path} ({identity}), so their resources "
             "would share ids",
-            path=str(path),
+            path=str(source.path),
             hint="Export their common folder (paths below it tell them apart), or one of them.",
         )
-    seen[identity] = path
+    seen[key] = source
 
 
 def export_corpus(
@@ -136,7 +143,7 @@ def export_corpus(
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
     per_article: list[list[dict[str, Any]]] = []
-    seen: dict[str, Path] = {}
+    seen: dict[bytes, Input] = {}
     run = RunFiles(out_dir, "merge")
     for source in files:
         before = len(report.errors)
@@ -345,25 +352,24 @@ def export(
     files = _articles(paths, report, options, events)
     if not _out_folder(out_dir, report):
         return report
-    stems: dict[str, Path] = {}
+    stems: dict[bytes, Input] = {}  # by _digest(stem)
     todo: list[Input | ExportError] = []
     for source in files:
-        stem = source.stem
-        if stem in stems:
+        first = stems.setdefault(_digest(source.stem), source)
+        if first is not source:
             todo.append(
                 SourceError(
-                    f"has the same name as {stems[stem]}, so their outputs would collide",
+                    f"has the same name as {first.path}, so their outputs would collide",
                     path=str(source.path),
                     hint="Rename one of them."
-                    if stems[stem].parent == source.path.parent
+                    if first.path.parent == source.path.parent
                     else "Export their common folder (outputs mirror the paths below it).",
                 )
             )
             continue
-        stems[stem] = source.path
         todo.append(source)
     done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
-    seen: dict[str, Path] = {}
+    seen: dict[bytes, Input] = {}
     synced = Synced()
     run = RunFiles(out_dir, "per-article")
     for item in todo:
@@ -381,7 +387,7 @@ def export(
 
 
 def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
-             seen: dict[str, Path]) -> ArticleResult:
+             seen: dict[bytes, Input]) -> ArticleResult:
     """An article's outcome, refused when it failed or an earlier article of the run had its
     identity."""
     for stage, seconds in outcome.seconds.items():
@@ -389,7 +395,7 @@ def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None  # noqa: S101 (an outcome has an error or a result)
-    _check_identity(seen, outcome.identity, source.path)
+    _check_identity(seen, outcome.identity, source)
     return outcome.result
 
 
@@ -398,7 +404,7 @@ def _mapped_checked(
     options: ExportOptions,
     report: ExportReport,
     lexicon: Lexicon,
-    seen: dict[str, Path],
+    seen: dict[bytes, Input],
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
     """map_resources for one input within options.article_timeout, refused when an earlier
     article of the run had its identity."""
@@ -406,7 +412,7 @@ def _mapped_checked(
         resources, result = map_resources(
             source.path, options, report, lexicon, relative=source.relative
         )
-    _check_identity(seen, _identity(resources[0]), source.path)
+    _check_identity(seen, _identity(resources[0]), source)
     return resources, result
 
 
@@ -415,7 +421,7 @@ def _write_article(
     outcome: parallel.Outcome,
     out_dir: Path,
     report: ExportReport,
-    seen: dict[str, Path],
+    seen: dict[bytes, Input],
     synced: Synced,
 ) -> None:
     result = _outcome(outcome, source, report, seen)
@@ -466,7 +472,7 @@ def export_ndjson(
     if not _out_folder(out_dir, report):
         return report
     latest = ""  # the latest full date of an article (transactionTime)
-    seen: dict[str, Path] = {}
+    seen: dict[bytes, Input] = {}
     ndjson = NdjsonFiles(out_dir)
     run = RunFiles(out_dir, "ndjson")
     try:
