@@ -368,6 +368,7 @@ def export(
             )
             continue
         todo.append(source)
+    del stems  # not needed while the articles run
     done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
     seen: dict[bytes, Input] = {}
     synced = Synced()
