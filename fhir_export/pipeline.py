@@ -142,7 +142,7 @@ def export_corpus(
     report = ExportReport() if report is None else report
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
-    per_article: list[list[dict[str, Any]]] = []
+    corpus = merge.Corpus()  # each article merged as it is mapped, then let go of
     seen: dict[bytes, Input] = {}
     run = RunFiles(out_dir, "merge")
     for source in files:
@@ -158,12 +158,13 @@ def export_corpus(
         run.retire(report)
         if mapped is None:
             continue
-        per_article.append(mapped[0])
-    if not per_article:
+        with timed(report.stage_seconds, "bundle"):  # merging, as before
+            corpus.add(mapped[0])
+    if not corpus.articles:
         return report
     with timed(report.stage_seconds, "bundle"):
         bundle = bundling.build(
-            merge.merge(per_article),
+            corpus.resources(),
             bundle_type=options.bundle_type,
             key="corpus",
             fhir_version=options.fhir_version,
