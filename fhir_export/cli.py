@@ -207,7 +207,7 @@ def _export_stdin(
         lines.finished(article)
     for error in result.errors:
         lines.finished(error)
-    say.message(result.summary(), counts=result.unmapped_report()["counts"])
+    say.message(result.summary(), counts=result.counts())
     sys.exit(int(result.exit_code))
 
 
@@ -256,31 +256,41 @@ _STDIN_NAME = "stdin.txt"
 
 class _ExportLines:
     """Each article as the run finishes it: its files on stdout, its line (or the bar) on
-    stderr, its notes; and what was written so far, for Ctrl-C."""
+    stderr, its notes; and what was written so far, for Ctrl-C. Nothing of an article is
+    kept once it is told but the names of its files, on disk (a run's memory does not grow
+    with its articles)."""
 
     def __init__(self, say: progress.Reporter, verbose: bool) -> None:
-        from .report import RunEvents
+        import weakref
+
+        from .report import ExportReport, RunEvents
+        from .spool import Spool
 
         self.say, self.verbose = say, verbose
-        self.told: set[int] = set()  # ids of the results and errors already printed
-        self.written: list[str] = []
-        self.results: list[ArticleResult] = []  # as told, for a report of an interrupted run
-        self.errors: list[ExportError] = []
+        self.told_errors: set[int] = set()  # ids of the errors already printed
+        # the results already told, while the run holds them, and how many of their files
+        self.told: weakref.WeakValueDictionary[int, ArticleResult] = (
+            weakref.WeakValueDictionary())
+        self.shown: dict[int, int] = {}
+        self.written = Spool()  # the names of the files written, in order
+        self.report = ExportReport()  # the run's, for a report of an interrupted run
         self.done = self.failed = 0
         self.events = RunEvents(started=say.start, finished=self.finished)
 
     def finished(self, item: ArticleResult | ExportError) -> None:
         from .report import article_record, article_text
 
-        self.told.add(id(item))
         if isinstance(item, ExportError):
+            self.told_errors.add(id(item))
             self.failed += 1
-            self.errors.append(item)
         else:
             self.done += 1
-            self.results.append(item)
+            if len(self.shown) > 2 * len(self.told) + 16:  # forget the results let go of
+                self.shown = {k: n for k, n in self.shown.items() if k in self.told}
+            self.told[id(item)] = item
+            self.shown[id(item)] = len(item.outputs)
             for written in item.outputs:
-                self.written.append(written)
+                self.written.add(written.encode("utf-8", "surrogateescape"))
                 self.say.out(display(written))
         label = display(PurePath(item.path or "").name)
         self.say.item(article_text(item), article_record(item),
@@ -301,37 +311,37 @@ class _ExportLines:
     def rest(self, result: ExportReport) -> None:
         """The errors, files and notes that no event told (printed after the run)."""
         for error in result.errors:
-            if id(error) not in self.told:
+            if id(error) not in self.told_errors:
                 self.say.message(error.line(), error=True, **error.fields())
-        printed = set(self.written)
         for article in result.results:
-            for written in article.outputs:
-                if written not in printed:
-                    self.say.out(display(written))
-            if id(article) not in self.told:
+            told = self.told.get(id(article)) is article
+            for written in article.outputs[self.shown[id(article)] if told else 0:]:
+                self.say.out(display(written))
+            if not told:
                 self.notes(article)
 
     def interrupted(self, out: str, report: Path | None) -> None:
         """Ctrl-C: what was written and where (and --report of the articles finished), 130."""
         from .pipeline import write_report
         from .progress import plural
-        from .report import ExportReport
 
         if report is not None:
             try:
-                write_report(ExportReport(results=self.results, errors=self.errors), report)
+                write_report(self.report, report)
             except ExportError as exc:
                 self.say.message(exc.line(), error=True, **exc.fields())
 
+        written = [display(data.decode("utf-8", "surrogateescape"))
+                   for _, data in self.written.records()]
         self.say.close()
         total = f" of {self.say.total}" if self.say.total else ""
         self.say.message(
             f"Interrupted: {self.done + self.failed}{total} "
             f"article{'' if (self.say.total or self.done + self.failed) == 1 else 's'} finished "
             f"({self.done} exported, {self.failed} failed); "
-            f"{plural(len(self.written), 'file')} written into {display(out)} "
+            f"{plural(len(written), 'file')} written into {display(out)} "
             "(listed above); manifest.json not updated. Run the command again to finish.",
-            error=True, written=[display(w) for w in self.written],
+            error=True, written=written,
         )
         sys.exit(int(ExitCode.INTERRUPTED))
 
@@ -527,11 +537,11 @@ def export_command(
         elif merge and format == "ndjson":
             raise click.UsageError("--merge writes a Bundle: choose json, xml or both")
         elif merge:
-            result = export_corpus(sources, Path(out), options, lines.events)
+            result = export_corpus(sources, Path(out), options, lines.events, lines.report)
         elif format == "ndjson":
-            result = export_ndjson(sources, Path(out), options, lines.events)
+            result = export_ndjson(sources, Path(out), options, lines.events, lines.report)
         else:
-            result = export(sources, Path(out), options, lines.events)
+            result = export(sources, Path(out), options, lines.events, lines.report)
         if report is not None:
             write_report(result, report)
         if html is not None:
@@ -554,11 +564,11 @@ def export_command(
         say.message(line)
     empty = result.empty_line()
     if empty:
-        say.message(empty, empty=[display(r.path) for r in result.empty])
+        say.message(empty, empty=[display(path) for path in result.empty])
     if html is not None:
         say.out(display(review.index))
         say.message(review.summary)
-    say.message(result.summary(), counts=result.unmapped_report()["counts"])
+    say.message(result.summary(), counts=result.counts())
     sys.exit(int(result.exit_code))
 
 

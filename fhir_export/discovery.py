@@ -44,22 +44,35 @@ def ignored(path: Path, root: Path) -> bool:
 class Input:
     """An article file and its path below the input root it was found under (a folder
     argument, the fixed part of a glob pattern, or a file argument's own folder): the
-    article's identity when it states no URL, and the name of its output files."""
+    article's identity when it states no URL, and the name of its output files. The file's
+    path is kept as a string (a run holds one Input per article: a Path is three times the
+    memory)."""
 
-    path: Path
+    raw: str  # str(path)
     relative: str
+
+    @classmethod
+    def of(cls, path: Path, relative: str) -> Input:
+        return cls(str(path), relative)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.raw)
 
     @property
     def stem(self) -> str:
         """The relative path without the file's suffix: 'a/index' for 'a/index.html'."""
-        return self.relative.rsplit(".", 1)[0] if "." in self.path.name else self.relative
+        return self.relative.rsplit(".", 1)[0] if "." in os.path.basename(self.raw) else (
+            self.relative)
 
 
 @dataclass(slots=True)
 class Found:
     """What a walk below one root found."""
 
-    files: list[Path] = field(default_factory=list)
+    # as strings, in sorted(Path) order (a folder of 100,000 articles: a Path each would be
+    # three times the memory, when the run starts)
+    files: list[str] = field(default_factory=list)
     not_followed: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
     errors: list[ExportError] = field(default_factory=list)
 
@@ -123,12 +136,18 @@ def walk(root: Path, *, follow_symlinks: bool = False) -> Found:
                     visited.add(real)
                     stack.append(path)
                 elif entry.is_file():
-                    found.files.append(path)
+                    found.files.append(str(path))
             except (OSError, RuntimeError) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
                 found.errors.append(SourceError(f"cannot read ({reason})", path=str(path)))
-    found.files.sort()
+    found.files.sort(key=_in_path_order)
     return found
+
+
+def _in_path_order(path: str) -> str:
+    """A sort key that orders path strings as their Paths sort (part by part: 'a/b' before
+    'a-b'): the separator made the smallest character."""
+    return path.replace(os.sep, "\x00")
 
 
 def _matches(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
@@ -164,10 +183,10 @@ def _glob(raw: str, *, follow_symlinks: bool) -> Found:
             if path.is_symlink() and not found.follows(path, real_root, follow_symlinks):
                 continue
             if path.is_file():
-                found.files.append(path)
+                found.files.append(str(path))
         return found
     found = walk(root, follow_symlinks=follow_symlinks)
-    found.files = [p for p in found.files if _matches(pattern, _parts(p, root))]
+    found.files = [p for p in found.files if _matches(pattern, _parts(Path(p), root))]
     found.not_followed = [
         (p, why)
         for p, why in found.not_followed
@@ -178,6 +197,20 @@ def _glob(raw: str, *, follow_symlinks: bool) -> Found:
 
 def _parts(path: Path, root: Path) -> tuple[str, ...]:
     return path.relative_to(root).parts if root.parts else path.parts
+
+
+def _sort_out(files: list[str], root: Path | None, relative_to: Path, found: list[Input],
+              others: list[Path]) -> None:
+    """Articles among files (not ignored below `root`, or below their own folder when it is
+    None) to found, named below `relative_to`; other files to others. One Path at a time."""
+    for raw in files:
+        path = Path(raw)
+        if ignored(path, path.parent if root is None else root):
+            continue
+        if is_article(path):
+            found.append(Input(raw, relative_path(path, relative_to)))
+        else:
+            others.append(path)
 
 
 def discover(
@@ -194,36 +227,34 @@ def discover(
     errors: list[ExportError] = []
     others: list[Path] = []
     links: list[tuple[Path, str]] = []
-    for raw in paths:
+    roots = list(paths)
+    for raw in roots:
         path = Path(raw)
         try:
             if path.is_dir():
                 below = walk(path, follow_symlinks=follow_symlinks)
                 errors += below.errors
                 links += below.not_followed
-                files = [p for p in below.files if not ignored(p, path)]
-                found += [Input(p, relative_path(p, path)) for p in files if is_article(p)]
-                others += [p for p in files if not is_article(p)]
+                _sort_out(below.files, path, path, found, others)
             elif path.is_file():
-                found.append(Input(path, path.name))
+                found.append(Input.of(path, path.name))
             elif glob.has_magic(raw):
                 root = glob_root(raw)
                 matched = _glob(raw, follow_symlinks=follow_symlinks)
                 errors += matched.errors
                 links += matched.not_followed
-                files = [p for p in matched.files if not ignored(p, p.parent)]
-                found += [Input(p, relative_path(p, root)) for p in files if is_article(p)]
-                others += [p for p in files if not is_article(p)]
+                _sort_out(matched.files, None, root, found, others)
                 if not matched.files and not matched.not_followed and not matched.errors:
                     errors.append(SourceError("no file matches this pattern", path=raw))
             else:
                 errors.append(SourceError("no such file or directory", path=raw))
         except OSError as exc:  # e.g. under a folder the user may not search
             errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
-    unique = list({i.path: i for i in reversed(found)}.values())[::-1]  # first root wins
-    if skipped is not None:
-        articles = {i.path for i in unique}
-        skipped += [p for p in dict.fromkeys(others) if p not in articles]
+    unique = (list({i.raw: i for i in reversed(found)}.values())[::-1]  # first root wins
+              if len(roots) > 1 else found)  # one walk finds each file once
+    if skipped is not None and others:
+        articles = {i.raw for i in unique}
+        skipped += [p for p in dict.fromkeys(others) if str(p) not in articles]
     if not_followed is not None:
         not_followed += list(dict(links).items())
     return unique, errors

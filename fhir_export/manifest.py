@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,6 +26,7 @@ from lxml import etree
 
 from . import __version__
 from .errors import ExitCode, ExportError, display
+from .spool import Streamed, streamed_json
 
 NAME = "manifest.json"
 KEY = "fhir-export"  # our object inside the manifest's `extension`
@@ -89,10 +91,18 @@ def resource_counts(name: str, data: bytes) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items()))
 
 
+def bundle_counts(bundle: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    """Resources per type of a Bundle as FHIR JSON: what resource_counts reads from its
+    serialized bytes, counted before they are written."""
+    counts = Counter(str((e.get("resource") or {}).get("resourceType"))
+                     for e in bundle.get("entry") or [])
+    return tuple(sorted(counts.items()))
+
+
 def record(out_dir: Path, path: Path, data: bytes,
            counts: tuple[tuple[str, int], ...] | None = None) -> FileRecord:
-    return _record(out_dir, path, sha256(data), len(data),
-                   counts if counts is not None else resource_counts(path.name, data))
+    return record_of(out_dir, path, sha256(data), len(data),
+                     counts if counts is not None else resource_counts(path.name, data))
 
 
 def record_ndjson(out_dir: Path, path: Path) -> FileRecord:
@@ -104,10 +114,10 @@ def record_ndjson(out_dir: Path, path: Path) -> FileRecord:
             size += len(line)
             if line.strip():
                 counts[str(json.loads(line).get("resourceType"))] += 1
-    return _record(out_dir, path, digest.hexdigest(), size, tuple(sorted(counts.items())))
+    return record_of(out_dir, path, digest.hexdigest(), size, tuple(sorted(counts.items())))
 
 
-def _record(out_dir: Path, path: Path, digest: str, size: int,
+def record_of(out_dir: Path, path: Path, digest: str, size: int,
             counts: tuple[tuple[str, int], ...]) -> FileRecord:
     relative = PurePosixPath(*path.relative_to(out_dir).parts).as_posix()
     shown = display(relative)
@@ -132,26 +142,28 @@ def run_record(
     *,
     mode: str,
     options: dict[str, str],
-    files: list[FileRecord],
-    inputs: list[dict[str, Any]],
+    files: list[FileRecord] | Streamed,
+    inputs: list[dict[str, Any]] | Streamed,
     errors: list[str],
 ) -> dict[str, Any]:
-    """Our part of the manifest: deterministic (no times), files in push order."""
+    """Our part of the manifest: deterministic (no times), files in push order (a Streamed
+    list: their records serialized, see document)."""
     return {
         "version": VERSION,
         "generator": f"fhir-export {__version__}",
         "mode": mode,
         **options,
-        "files": [f.as_json() for f in files],
+        "files": files if isinstance(files, Streamed) else [f.as_json() for f in files],
         "inputs": inputs,
         "errors": errors,
     }
 
 
-def document(run: dict[str, Any], bulk: dict[str, Any] | None = None) -> bytes:
+def document(run: dict[str, Any], bulk: dict[str, Any] | None = None) -> Iterator[bytes]:
+    """The manifest's bytes, read as they are written (its Streamed lists from disk)."""
     data = dict(bulk or {})
     data["extension"] = {**(data.get("extension") or {}), KEY: run}
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return streamed_json(data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from typing import Protocol
 from .article_export import export_article, timed
 from .deadline import deadline
 from .errors import ExportError, InternalError
+from .manifest import bundle_counts
 from .options import ExportOptions, OutputFormat
 from .report import ArticleResult
 from .sources import read_file
@@ -52,6 +53,7 @@ class Outcome:
     outputs: dict[str, bytes] = field(default_factory=dict)  # per format (not NDJSON)
     lines: tuple[tuple[str, str, bytes], ...] = ()  # NDJSON: (resourceType, id, line)
     date: str | None = None  # the article's date (its DocumentReference.date)
+    counts: tuple[tuple[str, int], ...] = ()  # resources per type in its bundle, sorted
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -129,6 +131,7 @@ def run_one(source: Source, options: ExportOptions) -> Outcome:
     outcome.identity = exported.identity
     doc = exported.bundle["entry"][0]["resource"]
     outcome.date = str(doc["date"])[:10] if "date" in doc else None
+    outcome.counts = bundle_counts(exported.bundle)
     if options.output_format is OutputFormat.NDJSON:
         entries = exported.bundle["entry"]
         lines = exported.outputs["ndjson"].split(b"\n")[:-1]

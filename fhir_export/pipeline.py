@@ -8,13 +8,13 @@ one or the new one, never half-written.
 from __future__ import annotations
 
 import ctypes
-import json
+import hashlib
 import os
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -41,6 +41,7 @@ from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport, RunEvents
 from .serialization import SERIALIZERS
+from .spool import Spool, Streamed, dumps, json_list
 from .terminology import Lexicon, default_lexicon
 
 
@@ -112,29 +113,38 @@ def _identity(doc: dict[str, Any]) -> str:
     return str(doc["identifier"][0]["value"])
 
 
-def _check_identity(seen: dict[str, Path], identity: str, path: Path) -> None:
+def _digest(text: str) -> bytes:
+    """A short stand-in for a long string in a run-long dict (16 bytes: no two of a run
+    collide in practice), so that memory per article stays small."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _check_identity(seen: dict[bytes, Input], identity: str, source: Input) -> None:
     """Refuses an article whose identity an earlier article of this run has (the same
     canonical URL, or the same path below two input roots): they would share ids."""
-    if identity in seen:
+    key = _digest(identity)
+    if key in seen:
         raise SourceError(
-            f"has the same identity as {seen[identity]} ({identity}), so their resources "
+            f"has the same identity as {seen[key].path} ({identity}), so their resources "
             "would share ids",
-            path=str(path),
+            path=str(source.path),
             hint="Export their common folder (paths below it tell them apart), or one of them.",
         )
-    seen[identity] = path
+    seen[key] = source
 
 
 def export_corpus(
-    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
+    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None,
+    report: ExportReport | None = None,
 ) -> ExportReport:
     """--merge: one Bundle (corpus.bundle.<format>) for all articles, one MedicationKnowledge
     per medicine with every article as a source (see mapping/merge.py)."""
-    report = ExportReport()
+    report = ExportReport() if report is None else report
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
-    per_article: list[list[dict[str, Any]]] = []
-    seen: dict[str, Path] = {}
+    corpus = merge.Corpus()  # each article merged as it is mapped, then let go of
+    seen: dict[bytes, Input] = {}
+    run = RunFiles(out_dir, "merge")
     for source in files:
         before = len(report.errors)
         mapped = _attempt(
@@ -143,14 +153,18 @@ def export_corpus(
         if mapped is not None:
             report.results.append(mapped[1])
         _announce(report, events, len(report.results) - (mapped is not None), before)
+        for result in report.results[1:]:  # the corpus Bundle's resources are the first's
+            result.resources = 0
+        run.retire(report)
         if mapped is None:
             continue
-        per_article.append(mapped[0])
-    if not per_article:
+        with timed(report.stage_seconds, "bundle"):  # merging, as before
+            corpus.add(mapped[0])
+    if not corpus.articles:
         return report
     with timed(report.stage_seconds, "bundle"):
         bundle = bundling.build(
-            merge.merge(per_article),
+            corpus.resources(),
             bundle_type=options.bundle_type,
             key="corpus",
             fhir_version=options.fhir_version,
@@ -169,11 +183,11 @@ def export_corpus(
     except ExportError as exc:
         report.errors.append(exc)
         return report
-    report.results[0].outputs += [str(t) for t in targets]
+    _written(report.results[0], out_dir, targets, manifest.bundle_counts(bundle))
     for result in report.results:
         result.resources = 0
     report.results[0].resources = len(bundle["entry"])
-    _finish_run(out_dir, report, options, "merge")
+    _finish_run(out_dir, report, options, "merge", run=run)
     return report
 
 
@@ -212,11 +226,13 @@ def sweep_stale_temporaries(folder: Path, before: float | None = None) -> list[P
     return removed
 
 
-def write_atomic(targets: dict[Path, bytes], *, synced: Synced | None = None) -> None:
+def write_atomic(targets: Mapping[Path, bytes | Iterable[bytes]], *,
+                 synced: Synced | None = None) -> None:
     """Write every target or none: each goes to a temporary file beside it first, and only
     when all are complete are they renamed into place, so a killed run leaves each target
     old or new, never half-written. Each temporary file is fsynced before its rename, unless
-    `synced` is given: then the run makes them durable in batches (see Synced)."""
+    `synced` is given: then the run makes them durable in batches (see Synced). A target's
+    bytes may come in chunks (an iterable of bytes), written as they come."""
     temps: list[tuple[str, Path]] = []
     current = next(iter(targets), Path())
     try:
@@ -230,9 +246,10 @@ def write_atomic(targets: dict[Path, bytes], *, synced: Synced | None = None) ->
             temps.append((tmp, target))
             try:
                 os.fchmod(fd, 0o644)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+                for chunk in (data,) if isinstance(data, bytes) else data:
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view):]
                 if synced is None:
                     os.fsync(fd)
             finally:
@@ -324,52 +341,55 @@ def _out_folder(out_dir: Path, report: ExportReport) -> bool:
 
 
 def export(
-    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
+    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None,
+    report: ExportReport | None = None,
 ) -> ExportReport:
     """Export every article found at paths into out_dir as <relative stem>.bundle.<format>:
     an article's path below its input root, mirrored ('a/index.html' -> 'a/index.bundle.json').
     With options.jobs > 1 articles are exported in worker processes; files are written here,
     in input order, so the run's files, lines and report do not depend on the jobs."""
-    report = ExportReport()
+    report = ExportReport() if report is None else report
     default_lexicon(options.lexicons)  # a bad lexicon stops the run, once
     files = _articles(paths, report, options, events)
     if not _out_folder(out_dir, report):
         return report
-    stems: dict[str, Path] = {}
+    stems: dict[bytes, Input] = {}  # by _digest(stem)
     todo: list[Input | ExportError] = []
     for source in files:
-        stem = source.stem
-        if stem in stems:
+        first = stems.setdefault(_digest(source.stem), source)
+        if first is not source:
             todo.append(
                 SourceError(
-                    f"has the same name as {stems[stem]}, so their outputs would collide",
+                    f"has the same name as {first.path}, so their outputs would collide",
                     path=str(source.path),
                     hint="Rename one of them."
-                    if stems[stem].parent == source.path.parent
+                    if first.path.parent == source.path.parent
                     else "Export their common folder (outputs mirror the paths below it).",
                 )
             )
             continue
-        stems[stem] = source.path
         todo.append(source)
+    del stems  # not needed while the articles run
     done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
-    seen: dict[str, Path] = {}
+    seen: dict[bytes, Input] = {}
     synced = Synced()
+    run = RunFiles(out_dir, "per-article")
     for item in todo:
         counts = len(report.results), len(report.errors)
         if isinstance(item, ExportError):
             report.errors.append(item)
         else:
             _attempt(report, str(item.path), _write_article, item, next(done),
-                     out_dir / item.stem, report, seen, synced)
+                     out_dir, report, seen, synced)
         _announce(report, events, *counts)
+        run.retire(report)
     _attempt(report, str(out_dir), synced.sync)
-    _finish_run(out_dir, report, options, "per-article")
+    _finish_run(out_dir, report, options, "per-article", run=run)
     return report
 
 
 def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
-             seen: dict[str, Path]) -> ArticleResult:
+             seen: dict[bytes, Input]) -> ArticleResult:
     """An article's outcome, refused when it failed or an earlier article of the run had its
     identity."""
     for stage, seconds in outcome.seconds.items():
@@ -377,7 +397,7 @@ def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None  # noqa: S101 (an outcome has an error or a result)
-    _check_identity(seen, outcome.identity, source.path)
+    _check_identity(seen, outcome.identity, source)
     return outcome.result
 
 
@@ -386,7 +406,7 @@ def _mapped_checked(
     options: ExportOptions,
     report: ExportReport,
     lexicon: Lexicon,
-    seen: dict[str, Path],
+    seen: dict[bytes, Input],
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
     """map_resources for one input within options.article_timeout, refused when an earlier
     article of the run had its identity."""
@@ -394,24 +414,38 @@ def _mapped_checked(
         resources, result = map_resources(
             source.path, options, report, lexicon, relative=source.relative
         )
-    _check_identity(seen, _identity(resources[0]), source.path)
+    _check_identity(seen, _identity(resources[0]), source)
     return resources, result
 
 
 def _write_article(
     source: Input,
     outcome: parallel.Outcome,
-    out_base: Path,
+    out_dir: Path,
     report: ExportReport,
-    seen: dict[str, Path],
+    seen: dict[bytes, Input],
     synced: Synced,
 ) -> None:
     result = _outcome(outcome, source, report, seen)
+    out_base = out_dir / source.stem
     targets = {Path(f"{out_base}.bundle.{fmt}"): data for fmt, data in outcome.outputs.items()}
     with timed(report.stage_seconds, "write"):
         write_atomic(targets, synced=synced)
-    result.outputs += [str(t) for t in targets]
+    _written(result, out_dir, targets, outcome.counts)
     report.results.append(result)
+
+
+def _written(result: ArticleResult, out_dir: Path, targets: dict[Path, bytes],
+             counts: tuple[tuple[str, int], ...] | None = None) -> None:
+    """The files written for result: its outputs, and their manifest records made from the
+    bytes written (resources per type: `counts`, else read from the bytes, as the first
+    JSON file's serve the XML one)."""
+    known = counts
+    for target, data in targets.items():
+        if not known and (counts is None or not target.name.endswith(".bundle.xml")):
+            counts = manifest.resource_counts(target.name, data)
+        result.outputs.append(str(target))
+        result.records.append(manifest.record(out_dir, target, data, counts))
 
 
 def _transaction_time(options: ExportOptions, dates: list[str]) -> str:
@@ -425,7 +459,8 @@ def _transaction_time(options: ExportOptions, dates: list[str]) -> str:
 
 
 def export_ndjson(
-    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None
+    paths: Iterable[str], out_dir: Path, options: ExportOptions, events: RunEvents | None = None,
+    report: ExportReport | None = None,
 ) -> ExportReport:
     """FHIR Bulk Data output for the whole run: <Type>.ndjson (one resource per line, relative
     references, each resource once) and manifest.json in the shape of an $export manifest.
@@ -433,14 +468,15 @@ def export_ndjson(
     place at the end (so a killed run leaves the previous files); nothing per article is
     kept but its report row (see NdjsonFiles)."""
     options = replace(options, bundle_type=BundleType.BATCH)  # relative references
-    report = ExportReport()
+    report = ExportReport() if report is None else report
     default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
     if not _out_folder(out_dir, report):
         return report
     latest = ""  # the latest full date of an article (transactionTime)
-    seen: dict[str, Path] = {}
+    seen: dict[bytes, Input] = {}
     ndjson = NdjsonFiles(out_dir)
+    run = RunFiles(out_dir, "ndjson")
     try:
         for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
             counts = len(report.results), len(report.errors)
@@ -452,6 +488,7 @@ def export_ndjson(
                     latest = max(latest, outcome.date)
                 report.results.append(result)
             _announce(report, events, *counts)
+            run.retire(report)
         with timed(report.stage_seconds, "write"):
             targets = ndjson.finish()
     except ExportError as exc:
@@ -471,7 +508,8 @@ def export_ndjson(
     }
     if report.results:
         report.results[0].outputs += [str(t) for t in targets]
-    written = _finish_run(out_dir, report, options, "ndjson", bulk)
+        report.results[0].records += [ndjson.record(t) for t in targets]
+    written = _finish_run(out_dir, report, options, "ndjson", bulk, run)
     if report.results and written is not None:
         report.results[0].outputs.append(str(written))
     return report
@@ -493,6 +531,15 @@ class NdjsonFiles:
         self.temps: dict[str, tuple[int, str]] = {}  # type -> (fd, temporary path)
         self.counts: dict[str, int] = {}
         self.shared: set[tuple[str, str]] = set()
+        self.digests: dict[str, Any] = {}  # type -> sha256 of the lines written
+        self.sizes: dict[str, int] = {}
+
+    def record(self, target: Path) -> manifest.FileRecord:
+        """The manifest's record of one of the files finish() put in place, made from the
+        lines written (not read back)."""
+        kind = target.name.removesuffix(".ndjson")
+        return manifest.record_of(self.folder, target, self.digests[kind].hexdigest(),
+                                  self.sizes[kind], ((kind, self.counts[kind]),))
 
     def add(self, lines: Iterable[tuple[str, str, bytes]]) -> None:
         lines = list(lines)
@@ -524,6 +571,8 @@ class NdjsonFiles:
         except OSError as exc:
             raise OutputError(f"cannot write ({exc.strerror})", path=str(target)) from None
         self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.digests.setdefault(kind, hashlib.sha256()).update(line)
+        self.sizes[kind] = self.sizes.get(kind, 0) + len(line)
 
     def finish(self) -> list[Path]:
         """Every file on disk and renamed into place (types in name order)."""
@@ -555,8 +604,7 @@ class NdjsonFiles:
 def write_report(report: ExportReport, target: Path) -> None:
     """The run's report (per article what it yielded, and the unmapped terms), as JSON,
     written atomically."""
-    data = json.dumps(report.unmapped_report(), indent=2, ensure_ascii=False) + "\n"
-    write_atomic({target: data.encode("utf-8")})
+    write_atomic({target: report.document()})
 
 
 STDIN = "<stdin>"  # what lines and reports name an article read from standard input
@@ -586,7 +634,7 @@ def export_data(
         report.results.remove(result)
         report.errors.append(exc)
         return b"", report
-    result.outputs += [str(t) for t in targets]
+    _written(result, out_dir, targets, manifest.bundle_counts(exported.bundle))
     _finish_run(out_dir, report, options, "per-article")
     return b"", report
 
@@ -678,37 +726,96 @@ def _convert_file(
 _LISTED_FILES = 10  # files named one per line, then "and N more"
 
 
+class RunFiles:
+    """The run manifest's rows of the results a run let go of (ExportReport.retire), kept as
+    they finish: each file's record (made from the bytes written, see ArticleResult.records)
+    and each input's row serialized into Spools (on disk), the names written as hashes (to
+    tell this run's files from others when the folder is cleaned). Made when the run starts
+    (it reads the earlier run's manifest then)."""
+
+    def __init__(self, out_dir: Path, mode: str) -> None:
+        self.out_dir, self.mode = out_dir, mode
+        self.previous = manifest.read_previous(out_dir)
+        self.files = Spool()  # records, in the order written
+        self.inputs = Spool()  # input rows, keyed by path
+        self.every: list[str] = []  # names of the files spooled (not per-article runs)
+        self.written: set[int] = set()  # hash() of each file system name written
+        self.real_out = out_dir.resolve()
+        self.inside: set[int] = set()  # hash() of the articles that are inside out_dir
+
+    def retire(self, report: ExportReport) -> None:
+        """report.retire(), the manifest's rows of the results it lets go of kept here."""
+        for result in report.results[1:]:
+            row = _input_row(result, self.previous)
+            self.inputs.add(dumps(row), f"{row['path']}\x000")
+            for record in result.records:
+                self.files.add(dumps(record.as_json()))
+                self.written.add(hash(record.name))
+                if self.mode != "per-article":
+                    self.every.append(record.path)
+            real = Path(result.path).resolve()
+            if self.real_out in real.parents:
+                self.inside.add(hash(str(real)))
+        report.retire()
+
+
 def _finish_run(
     out_dir: Path, report: ExportReport, options: ExportOptions, mode: str,
-    bulk: dict[str, Any] | None = None,
+    bulk: dict[str, Any] | None = None, run: RunFiles | None = None,
 ) -> Path | None:
     """Write the run's manifest.json into out_dir, then clean the folder: a file an earlier
     run's manifest lists that this run did not write is removed when it still holds the bytes
     fhir-export wrote; any other file push could pick up (*.json, *.xml, *.ndjson) that this
     run did not write is left alone and reported. A failed article keeps its previous output,
     listed again. Returns the manifest's path (None when it cannot be written)."""
-    previous = manifest.read_previous(out_dir)
-    inputs, records, kept = _run_files(out_dir, report, mode, previous)
-    run = manifest.run_record(
+    run = run or RunFiles(out_dir, mode)
+    previous = run.previous
+    first = report.results[0].records if report.results else []
+    later = [r for result in report.results[1:] for r in result.records]
+    every = [r.path for r in first] + run.every + [r.path for r in later]
+    rows = [(f"{row['path']}\x000", row) for row in (
+        _input_row(result, previous) for result in report.results)]
+    if mode != "per-article":  # one set of files made from every article
+        for _, row in rows:
+            row["outputs"] = every
+    errors, kept_records, kept = _failed_rows(out_dir, report, mode, previous)
+    listed = b'"outputs": ' + b"".join(json_list((dumps(name) for name in every), 1))
+
+    def inputs() -> Iterator[bytes]:
+        """The rows sorted by path; the spooled ones of a run that is not per article get
+        the run's files as outputs (none of a failed input: its row is not spooled)."""
+        extras = [(key, dumps(row)) for key, row in rows] + errors
+        for data in run.inputs.sorted(extras):
+            if mode != "per-article" and b'"status": "failed"' not in data:
+                data = data.replace(b'"outputs": []', listed, 1)
+            yield data
+
+    def files() -> Iterator[bytes]:
+        """The records in the order written (push's order), then the kept ones."""
+        yield from (dumps(r.as_json()) for r in first)
+        yield from (data for _, data in run.files.records())
+        yield from (dumps(r.as_json()) for r in (*later, *kept_records))
+
+    record = manifest.run_record(
         mode=mode,
         options={
             "format": options.output_format.value,
             "fhirVersion": options.fhir_version,
             "bundleType": options.bundle_type.value,
         },
-        files=records,
-        inputs=sorted(inputs, key=lambda i: str(i["path"])),
+        files=Streamed(files()),
+        inputs=Streamed(inputs()),
         errors=[e.line() for e in report.errors],
     )
     target = out_dir / manifest.NAME
     try:
-        write_atomic({target: manifest.document(run, bulk)})
+        write_atomic({target: manifest.document(record, bulk)})
     except ExportError as exc:
         report.errors.append(exc)
         return None
-    written = {r.name for r in records}
+    written = run.written | {hash(r.name) for r in (*first, *later, *kept_records)}
     _remove_earlier(out_dir, report, previous, written)
-    _report_foreign(out_dir, report, written | kept)
+    _report_foreign(out_dir, report, written | {hash(name) for name in kept}, run.inside)
     return target
 
 
@@ -724,45 +831,29 @@ def _identities(
     return {"identity": now, **({"previousIdentities": before} if before else {})}
 
 
-def _run_files(
+def _input_row(result: ArticleResult, previous: manifest.Previous | None) -> dict[str, Any]:
+    """An exported input's row of the manifest: its status, outputs and identities."""
+    status = "empty" if result.yielded is not None and result.yielded.empty else "exported"
+    row: dict[str, Any] = {"path": display(result.path), "status": status,
+                           "outputs": [r.path for r in result.records]}
+    if result.identifier is not None:
+        row.update(_identities(result.identifier, previous, row["path"]))
+    return row
+
+
+def _failed_rows(
     out_dir: Path, report: ExportReport, mode: str, previous: manifest.Previous | None
-) -> tuple[list[dict[str, Any]], list[manifest.FileRecord], set[str]]:
-    """Per input its status and outputs, and a record (hash, counts) of every file written,
-    read back from disk in the order written (the order push sends them)."""
-    inputs: list[dict[str, Any]] = []
+) -> tuple[list[tuple[str, bytes]], list[manifest.FileRecord], set[str]]:
+    """Per failed input its row (keyed for the manifest's order), and the records and names
+    of the previous outputs it keeps (read back: this run did not write them)."""
+    rows: list[tuple[str, bytes]] = []
     records: list[manifest.FileRecord] = []
-    every: list[str] = []
-    for result in report.results:
-        names: list[str] = []
-        counts: tuple[tuple[str, int], ...] | None = None
-        for output in result.outputs:
-            path = Path(output)
-            if path.name == manifest.NAME:
-                continue
-            if path.name.endswith(".ndjson"):  # read line by line: it holds the whole run
-                entry = manifest.record_ndjson(out_dir, path)
-            else:
-                data = path.read_bytes()
-                if counts is None or not path.name.endswith(".bundle.xml"):
-                    counts = manifest.resource_counts(path.name, data)
-                entry = manifest.record(out_dir, path, data, counts)
-            records.append(entry)
-            names.append(entry.path)
-        every += names
-        status = "empty" if result.yielded is not None and result.yielded.empty else "exported"
-        row: dict[str, Any] = {"path": display(result.path), "status": status, "outputs": names}
-        if result.identifier is not None:
-            row.update(_identities(result.identifier, previous, row["path"]))
-        inputs.append(row)
-    if mode != "per-article":  # one set of files made from every article
-        for row in inputs:
-            row["outputs"] = every
     kept: set[str] = set()
     for error in report.errors:
         if error.path is None or isinstance(error, OutputError):
             continue
-        row = {"path": display(error.path), "status": "failed", "error": error.line(),
-               "outputs": []}
+        row: dict[str, Any] = {"path": display(error.path), "status": "failed",
+                               "error": error.line(), "outputs": []}
         earlier = previous.identities.get(row["path"], []) if previous is not None else []
         if earlier:  # its identities as they were: the history is not lost
             row["identity"] = earlier[0]
@@ -780,19 +871,20 @@ def _run_files(
                         sorted((old.get("resources") or {}).items()))))
                     row["outputs"].append(name)
                     kept.add(str(real))
-        inputs.append(row)
-    return inputs, records, kept
+        rows.append((f"{row['path']}\x001", dumps(row)))
+    return rows, records, kept
 
 
 def _remove_earlier(
-    out_dir: Path, report: ExportReport, previous: manifest.Previous | None, written: set[str]
+    out_dir: Path, report: ExportReport, previous: manifest.Previous | None, written: set[int]
 ) -> None:
-    """Remove what an earlier run wrote and this one did not, if it is still as written."""
+    """Remove what an earlier run wrote and this one did not (`written`: hash() of the
+    names), if it is still as written."""
     if previous is None:
         return
     for name, digest in previous.files.items():
         path = manifest.safe_member(out_dir, name)
-        if name in written or path is None or path.is_symlink() or not path.is_file():
+        if hash(name) in written or path is None or path.is_symlink() or not path.is_file():
             continue
         try:
             if digest is not None and manifest.sha256(path.read_bytes()) != digest:
@@ -812,21 +904,39 @@ def _remove_earlier(
                 break
 
 
-def _report_foreign(out_dir: Path, report: ExportReport, ours: set[str]) -> None:
-    """Files in out_dir that push could take for bundles but this run did not write (its
-    own articles aside, when exported into their folder)."""
-    articles = {Path(r.path).resolve() for r in report.results} | {
-        Path(e.path).resolve() for e in report.errors if e.path}
-    for path in sorted(out_dir.rglob("*")):
+def _tree(folder: Path) -> Iterator[Path]:
+    """Everything below folder, in the order sorted(folder.rglob('*')) gives, one folder's
+    listing in memory at a time."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in listing)
+    except OSError:
+        return
+    for name, is_dir in entries:
+        path = folder / name
+        yield path
+        if is_dir:
+            yield from _tree(path)
+
+
+def _report_foreign(out_dir: Path, report: ExportReport, ours: set[int],
+                    inside: set[int]) -> None:
+    """Files in out_dir that push could take for bundles but this run did not write (`ours`:
+    hash() of the names written) (its own articles aside, when exported into their folder:
+    `inside`, hash() of their real paths, with the ones the report holds)."""
+    articles = inside | {hash(str(Path(r.path).resolve())) for r in report.results} | {
+        hash(str(Path(e.path).resolve())) for e in report.errors if e.path}
+    removed = set(report.removed)
+    for path in _tree(out_dir):
         relative = path.relative_to(out_dir)
         if (
-            relative.as_posix() in ours
+            hash(relative.as_posix()) in ours
             or path.name == manifest.NAME
             or path.suffix.lower() not in (".json", ".xml", ".ndjson")
             or any(part.startswith(".") for part in relative.parts)
             or not path.is_file()
-            or path.resolve() in articles
-            or display(path) in report.removed
+            or hash(str(path.resolve())) in articles
+            or display(path) in removed
         ):
             continue
         report.left_alone.append(f"{display(path)}, not written by fhir-export")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExitCode, ExportError, InternalError, display
 from .model import Extraction, Finding, SectionYield
+from .spool import Spool, Streamed, dumps, streamed_json
+
+if TYPE_CHECKING:
+    from .manifest import FileRecord
 
 # what a medicine's facts are, by the Medication field that holds them
 FACT_KINDS = {
@@ -83,7 +88,7 @@ class RunEvents:
     finished: Callable[[ArticleResult | ExportError], None] = lambda item: None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class ArticleResult:
     path: str
     outputs: list[str] = field(default_factory=list)
@@ -95,6 +100,22 @@ class ArticleResult:
     yielded: Yield | None = None  # None: not an extracted article (convert)
     limited: tuple[str, ...] = ()  # the per-article caps it hit (limits.py), one note each
     identifier: tuple[str, str] | None = None  # the article's identity: (system, value)
+    # the manifest's record of each output (not manifest.json), made from the bytes written
+    records: list[FileRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Retired:
+    """What a report keeps of the results it let go of (ExportReport.retire): their counts,
+    the unmapped terms' counts, the paths of the empty ones, and their rows of the report,
+    serialized into a Spool (on disk)."""
+
+    results: int = 0
+    resources: int = 0
+    unmapped: int = 0
+    terms: dict[str, int] = field(default_factory=dict)  # casefolded text -> count
+    empty: list[str] = field(default_factory=list)  # paths of the empty articles
+    rows: Spool | None = None
 
 
 @dataclass(slots=True)
@@ -108,18 +129,46 @@ class ExportReport:
     # that this run did not write, left alone (each with why), see pipeline._finish_run
     removed: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
+    retired: Retired = field(default_factory=Retired)  # results let go of (retire)
+
+    def retire(self, keep: int = 1) -> None:
+        """Let go of every result after the first `keep` (a run amends its first result at
+        its end): their counts and report rows are kept (see Retired), not the results, so
+        a run's memory does not grow with its articles. Summary, counts and report are the
+        same as with the results held."""
+        if len(self.results) <= keep:
+            return
+        retired = self.retired
+        if retired.rows is None:
+            retired.rows = Spool()
+        for result in self.results[keep:]:
+            row = result_row(result)
+            retired.rows.add(dumps(row), _row_key(row))
+            retired.results += 1
+            retired.resources += result.resources
+            retired.unmapped += len(result.unmapped)
+            for f in result.unmapped:
+                retired.terms[f.text.casefold()] = retired.terms.get(f.text.casefold(), 0) + 1
+            if result.yielded is not None and result.yielded.empty:
+                retired.empty.append(result.path)
+        del self.results[keep:]
+
+    @property
+    def exported(self) -> int:
+        """Articles exported (with content or empty)."""
+        return len(self.results) + self.retired.results
 
     @property
     def articles(self) -> int:
-        return len(self.results) + len(self.errors)
+        return self.exported + len(self.errors)
 
     @property
     def resources(self) -> int:
-        return sum(r.resources for r in self.results)
+        return sum(r.resources for r in self.results) + self.retired.resources
 
     @property
     def unmapped(self) -> int:
-        return sum(len(r.unmapped) for r in self.results)
+        return sum(len(r.unmapped) for r in self.results) + self.retired.unmapped
 
     @property
     def exit_code(self) -> ExitCode:
@@ -128,16 +177,19 @@ class ExportReport:
         return max((e.exit_code for e in self.errors), default=ExitCode.INPUT_FAILED)
 
     @property
-    def empty(self) -> list[ArticleResult]:
-        """Articles exported although extraction found nothing in them."""
-        return [r for r in self.results if r.yielded is not None and r.yielded.empty]
+    def empty(self) -> list[str]:
+        """The paths of the articles exported although extraction found nothing in them."""
+        def empty(results: list[ArticleResult]) -> list[str]:
+            return [r.path for r in results if r.yielded is not None and r.yielded.empty]
+
+        return empty(self.results[:1]) + self.retired.empty + empty(self.results[1:])
 
     def empty_line(self) -> str | None:
         """`2 articles yielded no medicine, fact or screening question: a.html, b.txt`."""
         empty = self.empty
         if not empty:
             return None
-        names = [display(PurePath(r.path).name) for r in empty]
+        names = [display(PurePath(path).name) for path in empty]
         more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
         return (
             f"{_count(len(names), 'article')} yielded no medicine, fact or screening question: "
@@ -165,62 +217,37 @@ class ExportReport:
         return f"{count} not followed: {', '.join(listed)}{more}"
 
     def unmapped_report(self) -> dict[str, Any]:
-        """The run's report: per article its status and what it yielded (the quality signal),
-        and the unmapped terms: what was found without a code, where, in which sentence. For
-        curators extending the lexicon; deterministic (no times, sorted by article)."""
-        articles: list[dict[str, Any]] = []
-        counts: dict[str, int] = {}
-        for error in self.errors:
-            row: dict[str, Any] = {
-                "path": display(error.path or ""),
-                "status": "failed",
-                "error": error.line(),
-                "error_code": error.code,
-                "error_stage": error.stage,
-                "error_message": display(error.message),
-                "error_hint": error.hint,
-                "exit_code": int(error.exit_code),
-                "outputs": [],
-                "unmapped": [],
-            }
-            if isinstance(error, InternalError):  # a bug: what a maintainer needs to fix it
-                row |= {"stage": error.stage, "traceback": error.traceback}
-            articles.append(row)
+        """The run's report as a dict (see document)."""
+        return dict(json.loads(b"".join(self.document())))
+
+    def counts(self) -> dict[str, int]:
+        empty = len(self.empty)
+        return {"articles": self.articles, "with_content": self.exported - empty,
+                "empty": empty, "failed": len(self.errors)}
+
+    def document(self) -> Iterator[bytes]:
+        """The run's report, as JSON bytes: per article its status and what it yielded (the
+        quality signal), and the unmapped terms: what was found without a code, where, in
+        which sentence. For curators extending the lexicon; deterministic (no times, sorted
+        by article). Read as it is written: the rows of retired results come from their
+        Spool."""
+        counts = dict(self.retired.terms)
         for result in self.results:
-            terms = [
-                {
-                    "kind": f.kind.value,
-                    "text": f.own,
-                    "offset": f.span.start,
-                    "length": f.span.end - f.span.start,
-                    "sentence": sentence,
-                }
-                for f, sentence in zip(result.unmapped, result.unmapped_sentences, strict=True)
-            ]
-            entry = {
-                "path": display(result.path),
-                "outputs": [display(o) for o in result.outputs],
-                "resources": result.resources,
-                "unmapped": terms,
-            }
-            if result.limited:
-                entry["limited"] = list(result.limited)
-            articles.append(entry | (result.yielded.as_json() if result.yielded else {}))
             for f in result.unmapped:
                 counts[f.text.casefold()] = counts.get(f.text.casefold(), 0) + 1
-        return {
+        rows = [error_row(e) for e in self.errors] + [result_row(r) for r in self.results]
+        held = [(_row_key(row), dumps(row)) for row in rows]
+        spool = self.retired.rows
+        articles = (spool.sorted(held) if spool is not None
+                    else (data for _, data in sorted(held, key=lambda item: item[0])))
+        return streamed_json({
             "summary": self.summary(),
-            "counts": {
-                "articles": self.articles,
-                "with_content": len(self.results) - len(self.empty),
-                "empty": len(self.empty),
-                "failed": len(self.errors),
-            },
+            "counts": self.counts(),
             "terms": [
                 {"text": t, "count": n}
                 for t, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
             ],
-            "articles": sorted(articles, key=lambda a: (a["path"], a.get("status", ""))),
+            "articles": Streamed(articles),
             "errors": [e.line() for e in self.errors],
             "skipped": [
                 {
@@ -230,16 +257,63 @@ class ExportReport:
                 for p in self.skipped
             ]
             + [{"path": display(p), "reason": why} for p, why in self.not_followed],
-        }
+        })
 
     def summary(self) -> str:
         """`3 articles (1 with content, 1 empty, 1 failed), 13 resources, 1 unmapped term`."""
         empty = len(self.empty)
         return (
-            f"{_count(self.articles, 'article')} ({len(self.results) - empty} with content, "
+            f"{_count(self.articles, 'article')} ({self.exported - empty} with content, "
             f"{empty} empty, {len(self.errors)} failed), {_count(self.resources, 'resource')}, "
             f"{_count(self.unmapped, 'unmapped term')}"
         )
+
+
+def _row_key(row: dict[str, Any]) -> str:
+    """The order of the report's rows: by path, then status."""
+    return f"{row['path']}\x00{row.get('status', '')}"
+
+
+def error_row(error: ExportError) -> dict[str, Any]:
+    """A failed article's row of the report."""
+    row: dict[str, Any] = {
+        "path": display(error.path or ""),
+        "status": "failed",
+        "error": error.line(),
+        "error_code": error.code,
+        "error_stage": error.stage,
+        "error_message": display(error.message),
+        "error_hint": error.hint,
+        "exit_code": int(error.exit_code),
+        "outputs": [],
+        "unmapped": [],
+    }
+    if isinstance(error, InternalError):  # a bug: what a maintainer needs to fix it
+        row |= {"stage": error.stage, "traceback": error.traceback}
+    return row
+
+
+def result_row(result: ArticleResult) -> dict[str, Any]:
+    """An exported article's row of the report."""
+    terms = [
+        {
+            "kind": f.kind.value,
+            "text": f.own,
+            "offset": f.span.start,
+            "length": f.span.end - f.span.start,
+            "sentence": sentence,
+        }
+        for f, sentence in zip(result.unmapped, result.unmapped_sentences, strict=True)
+    ]
+    entry: dict[str, Any] = {
+        "path": display(result.path),
+        "outputs": [display(o) for o in result.outputs],
+        "resources": result.resources,
+        "unmapped": terms,
+    }
+    if result.limited:
+        entry["limited"] = list(result.limited)
+    return entry | (result.yielded.as_json() if result.yielded else {})
 
 
 def article_text(item: ArticleResult | ExportError) -> str:

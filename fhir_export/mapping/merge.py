@@ -209,45 +209,70 @@ def _dedupe_refs(resource: JSON, field_path: tuple[str, ...]) -> None:
         holder[field_path[-1]] = list(kept.values())
 
 
-def merge(per_article: list[list[JSON]]) -> list[JSON]:
-    """Resources of many articles (each list as map_article returned it) -> the corpus."""
-    urls: dict[str, str] = {}
-    merged: dict[tuple[str, str], JSON] = {}
-    out: list[JSON] = []
-    seen_ids: set[str] = set()
-    for resources in per_article:
+class Corpus:
+    """The corpus, merged one article at a time (add), so that a run lets go of each
+    article's own resources as they are merged instead of holding every article's first;
+    resources() gives what merge() gives for the same articles in the same order."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+        self.merged: dict[tuple[str, str], JSON] = {}
+        self.out: list[JSON] = []
+        self.seen_ids: set[str] = set()
+        self.articles = 0
+
+    def add(self, resources: list[JSON]) -> None:
+        """One article's resources, as map_article returned them."""
+        self.articles += 1
         article = str(resources[0]["@key"])  # the DocumentReference comes first
         for resource in resources:
             corpus_key = _corpus_key(resource, article)
             if resource["resourceType"] == "Provenance":  # lists the merged resources
                 key = f"corpus|{article}"
-                out.append(_in_corpus(resource, resource_id("Provenance", key)) | {"@key": key})
+                self.out.append(
+                    _in_corpus(resource, resource_id("Provenance", key)) | {"@key": key})
                 continue
             if corpus_key is None:
-                if resource["id"] not in seen_ids:  # a shared publisher or the Device
-                    seen_ids.add(resource["id"])
-                    out.append(resource)
+                if resource["id"] not in self.seen_ids:  # a shared publisher or the Device
+                    self.seen_ids.add(resource["id"])
+                    self.out.append(resource)
                 continue
             kind = resource["resourceType"]
             new_id = resource_id(kind, f"corpus|{corpus_key}")
-            urls[full_url(resource["id"])] = full_url(new_id)
-            target = merged.get((kind, corpus_key))
+            self.urls[full_url(resource["id"])] = full_url(new_id)
+            target = self.merged.get((kind, corpus_key))
             if target is None:
                 target = _in_corpus(resource, new_id) | {"@key": f"corpus|{corpus_key}"}
-                merged[(kind, corpus_key)] = target
-                out.append(target)
+                self.merged[(kind, corpus_key)] = target
+                self.out.append(target)
             elif kind == "MedicationKnowledge":
                 _merge_mk(target, resource)
             else:
                 _merge_issue(target, resource)
-    result = []
-    for resource in out:
-        resource = _relink(resource, urls)
-        if resource["resourceType"] == "MedicationKnowledge":
-            resource["text"] = _mk_narrative(resource)
-            _dedupe_refs(resource, ("clinicalUseIssue",))
-        _dedupe_refs(resource, ("context", "related"))
-        _dedupe_refs(resource, ("target",))
-        _dedupe_refs(resource, ("implicated",))
-        result.append(resource)
-    return result
+
+    def resources(self) -> list[JSON]:
+        """The corpus's resources, references relinked to the merged ones (each resource let
+        go of as it is relinked: this empties the corpus)."""
+        out, self.out = self.out, []
+        self.merged.clear()
+        result = []
+        for index, original in enumerate(out):
+            resource = _relink(original, self.urls)
+            out[index] = {}
+            if resource["resourceType"] == "MedicationKnowledge":
+                resource["text"] = _mk_narrative(resource)
+                _dedupe_refs(resource, ("clinicalUseIssue",))
+            _dedupe_refs(resource, ("context", "related"))
+            _dedupe_refs(resource, ("target",))
+            _dedupe_refs(resource, ("implicated",))
+            result.append(resource)
+        self.urls.clear()
+        return result
+
+
+def merge(per_article: list[list[JSON]]) -> list[JSON]:
+    """Resources of many articles (each list as map_article returned it) -> the corpus."""
+    corpus = Corpus()
+    for resources in per_article:
+        corpus.add(resources)
+    return corpus.resources()

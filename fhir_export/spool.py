@@ -1,0 +1,140 @@
+"""What a run keeps of each article until its end, on disk instead of in memory.
+
+A run's report and manifest list every article, but are written when the run ends (their
+summary and counts come first). Their rows are serialized as each article finishes into an
+anonymous temporary file (a Spool), and read back in order into the file at the end, so a
+run's memory does not grow with its articles. The bytes are the ones json.dumps(indent=2)
+gives for the whole document (see json_list, streamed_json).
+
+Only anonymous temporary files are written here (gone when closed or when the process ends);
+outputs are written by pipeline.py.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import struct
+import tempfile
+import uuid
+import weakref
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+_HEADER = struct.Struct("<II")  # key length, data length
+
+
+def dumps(value: Any) -> bytes:
+    """One item as json.dumps(indent=2, ensure_ascii=False) writes it (at depth 0)."""
+    return json.dumps(value, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+class Spool:
+    """Records (a sort key and bytes) in an anonymous temporary file, read back in the order
+    added (records) or sorted by key, stably (sorted). Sorting reads the keys into memory
+    only when the records were not added in key order already (a run's articles mostly
+    are: discovery sorts the files of a folder)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="fhir-export-")
+        self.close = weakref.finalize(self, self.file.close)  # closed when let go of
+        self.count = 0
+        self.last: str | None = None
+        self.in_order = True
+        self.reading = False  # read since the last add: the next one seeks to the end
+
+    def add(self, data: bytes, key: str = "") -> None:
+        raw = key.encode("utf-8", "surrogatepass")
+        if self.reading:
+            self.file.seek(0, 2)
+            self.reading = False
+        self.file.write(_HEADER.pack(len(raw), len(data)) + raw + data)
+        if self.last is not None and key < self.last:
+            self.in_order = False
+        self.last = key
+        self.count += 1
+
+    def records(self) -> Iterator[tuple[str, bytes]]:
+        """(key, data) of every record, in the order added."""
+        self.reading = True
+        self.file.flush()
+        self.file.seek(0)
+        for _ in range(self.count):
+            key_size, size = _HEADER.unpack(self.file.read(_HEADER.size))
+            key = self.file.read(key_size).decode("utf-8", "surrogatepass")
+            yield key, self.file.read(size)
+
+    def sorted(self, extras: Iterable[tuple[str, bytes]] = ()) -> Iterator[bytes]:
+        """The data of every record and of `extras` ((key, data) held in memory), sorted by
+        key, stably (on equal keys: records in the order added, then extras in theirs)."""
+        more = sorted(extras, key=itemgetter(0))
+        mine: Iterable[tuple[str, bytes]] = self.records() if self.in_order else self._by_key()
+        for _, data in heapq.merge(mine, more, key=itemgetter(0)):
+            yield data
+
+    def _by_key(self) -> Iterator[tuple[str, bytes]]:
+        """Records sorted by key: their keys and offsets read first (records added out of
+        key order only)."""
+        index: list[tuple[str, int, int]] = []
+        self.reading = True
+        self.file.flush()
+        self.file.seek(0)
+        offset = 0
+        for _ in range(self.count):
+            self.file.seek(offset)
+            key_size, size = _HEADER.unpack(self.file.read(_HEADER.size))
+            key = self.file.read(key_size).decode("utf-8", "surrogatepass")
+            offset += _HEADER.size + key_size
+            index.append((key, offset, size))
+            offset += size
+        index.sort(key=itemgetter(0))
+        for key, start, size in index:
+            self.file.seek(start)
+            yield key, self.file.read(size)
+
+
+def json_list(items: Iterable[bytes], depth: int) -> Iterator[bytes]:
+    """A JSON list of items (each as dumps() gives it) at nesting `depth` of a document: the
+    bytes json.dumps(document, indent=2) gives for that list."""
+    inner = b"\n" + b"  " * (depth + 1)
+    empty = True
+    for item in items:
+        yield (b"[" if empty else b",") + inner + item.replace(b"\n", inner)
+        empty = False
+    yield b"[]" if empty else b"\n" + b"  " * depth + b"]"
+
+
+class Streamed:
+    """A placeholder in a document for streamed_json: a list whose items are streamed."""
+
+    def __init__(self, items: Iterable[bytes]) -> None:
+        self.items = items
+        self.token = f"\x00{uuid.uuid4().hex}"
+
+
+def streamed_json(document: Any) -> Iterator[bytes]:
+    """dumps(document) + a newline, with every Streamed placeholder in it (a value of a dict)
+    written as the list of its items, read as they are written: the bytes of the document
+    with those lists in place, never all in memory."""
+    holders: dict[str, Streamed] = {}
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, Streamed):
+            holders[value.token] = value
+            return value.token
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    text = dumps(swap(document))
+    for token, streamed in holders.items():
+        marker = dumps(token)
+        before, _, text = text.partition(marker)
+        line_start = before.rfind(b"\n") + 1
+        depth = (len(before) - line_start - len(before[line_start:].lstrip(b" "))) // 2
+        yield before
+        yield from json_list(streamed.items, depth)
+    yield text + b"\n"
