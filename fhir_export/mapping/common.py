@@ -116,5 +116,19 @@ def source_line(article: Article) -> tuple[str, str]:
     return ("Source file" if ident.system == PATH_SYSTEM else "Source", ident.value)
 
 
+# the most of a sentence quoted (DetectedIssue.detail, a warning's description, narratives):
+# a 70 KB "sentence" with 400 facts in it must not be written 800 times
+MAX_QUOTE = 1000
+
+
 def sentence(article: Article, finding: Finding) -> str:
-    return article.text[finding.sentence.start : finding.sentence.end].strip()
+    """The sentence a fact was read from; a very long one only around the fact (MAX_QUOTE
+    characters, an ellipsis where it is cut). The derivation-reference gives the exact place."""
+    start, end = finding.sentence.start, finding.sentence.end
+    if end - start <= MAX_QUOTE:
+        return article.text[start:end].strip()
+    room = max(0, MAX_QUOTE - (finding.span.end - finding.span.start)) // 2
+    low = max(start, finding.span.start - room)
+    high = min(end, max(finding.span.end + room, low + MAX_QUOTE))
+    quoted = article.text[low:high].strip()
+    return ("… " if low > start else "") + quoted + (" …" if high < end else "")

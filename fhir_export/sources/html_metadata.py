@@ -72,9 +72,9 @@ def page_url(value: str | None, base: str | None = None) -> str | None:
     value = (value or "").strip()
     if not value or len(value) > _MAX_URL or any(c.isspace() or ord(c) < 32 for c in value):
         return None
-    if base and not urlsplit(value).scheme:
-        value = urljoin(base, value)
-    try:
+    try:  # urllib raises ValueError on a malformed host ("http://[x/"), resolving included
+        if base and not urlsplit(value).scheme:
+            value = urljoin(base, value)
         parts = urlsplit(value)
         host = parts.hostname
     except ValueError:
