@@ -12,6 +12,7 @@ import json
 import pytest
 
 from fhir_export.article_export import export_article
+from fhir_export.extraction import phrases
 from fhir_export.mapping.common import MAX_QUOTE
 from fhir_export.options import ExportOptions
 from fhir_export.sources.html_metadata import page_url
@@ -59,3 +60,10 @@ def test_a_long_sentence_is_quoted_around_each_fact() -> None:
     # the bundle grows with the facts, not with the facts times the sentence (whole, each of
     # these would be over 90 KB)
     assert len(result.outputs["json"]) < 10_000 * len(issues) + 1_000_000
+
+
+@pytest.mark.parametrize("part", ["", "   ", "\n"])
+def test_an_empty_part_is_no_name(part: str) -> None:
+    """A part left empty once its gloss is taken away ('(DVT)') names nothing; it raised
+    IndexError (found reading the change again, not by the fuzzer)."""
+    assert phrases.acceptable(part) is False

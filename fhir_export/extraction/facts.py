@@ -215,7 +215,6 @@ def _size(phrase: str) -> int:
     return len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
 
 
-
 def _head_concept(phrase: str, start: int, matches: list[Match]) -> Concept | None:
     """The concept of what a part names before its cause: 'kidney disease caused by type 2
     diabetes' is kidney disease."""

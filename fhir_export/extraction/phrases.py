@@ -227,10 +227,10 @@ def acceptable(phrase: str) -> bool:
         return False
     if len(words) == 1 and not _ONE_WORD.match(words[0]):
         return False  # "Kt", "MulasURR": a fragment of a formula or of glued text
-    if len(words[0]) == 1 and words[0].islower() and words[0] != "a":
-        return False  # "r child" of a label's "if you r child is taking": a broken word
     if not words or words[0].lower() in _FIRST_WORD_REJECT or phrase.lower() in _ADJECTIVES:
         return False
+    if len(words[0]) == 1 and words[0].islower() and words[0] != "a":
+        return False  # "r child" of a label's "if you r child is taking": a broken word
     if all(w.lower().strip(",") in _ADJECTIVES for w in words):
         return False
     return (

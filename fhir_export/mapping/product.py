@@ -105,17 +105,22 @@ def ndc_codes(article: Article, med: Medication) -> list[Sourced]:
     codes = dict.fromkeys(
         code
         for product, _ in matches(article, med)
-        if len({i.name for i in product.ingredients if i.active}) == 1
+        if not combination(product)
         for code in product.ndc
     )
     return [w for w in (locate(article, ProductField.NDC, c) for c in codes) if w]
 
 
+def combination(found: Product) -> bool:
+    """A product with more than one distinct active ingredient."""
+    return len({i.name for i in found.ingredients if i.active}) > 1
+
+
 def combinations(article: Article) -> list[Product]:
-    """The label's products with more than one distinct active ingredient, once each."""
+    """The label's combination products, once each."""
     out: dict[str, Product] = {}
     for found in article.products:
-        if len({i.name for i in found.ingredients if i.active}) > 1:
+        if combination(found):
             out.setdefault(combination_key(found), found)
     return list(out.values())
 

@@ -148,8 +148,9 @@ def medication_knowledge(
     article: Article, med: Medication, doc_url: str, issues: list[JSON]
 ) -> JSON:
     mk = knowledge_core(article, med, doc_url, "synonym")
+    pairs = product.matches(article, med)
     routes = [finding_concept(f, doc_url) for f in med.routes]
-    routes += product.routes(article, product.matches(article, med), doc_url, routes)
+    routes += product.routes(article, pairs, doc_url, routes)
     if routes:
         mk["intendedRoute"] = routes
     if med.indications:
@@ -164,7 +165,6 @@ def medication_knowledge(
     ]
     if contra:
         mk["contraindication"] = [ref("DetectedIssue", i["@key"], i["@display"]) for i in contra]
-    pairs = product.matches(article, med)
     return _with_product(article, pairs, product.ndc_codes(article, med), doc_url, mk) | {
         "@key": mk_key(article, med),
         "@display": med.name.text,
