@@ -737,6 +737,27 @@ def test_body_parts_before_one_head_are_one_use() -> None:
     assert texts(med(x, "metformin").indications) == ["melanoma", "head and neck cancer"]
 
 
+def test_a_lowered_risk_stated_twice_is_one_use() -> None:
+    """A label's 'Reduce the risk of stroke' and its leaflet's 'lower the risk for stroke' are
+    one use of the medicine (the first wording kept); a lowered risk in a population of its own
+    and a use worded otherwise stay uses of their own."""
+    x = run(
+        "Atorvastatin is indicated to reduce the risk of stroke and myocardial infarction.",
+        "Atorvastatin can lower the risk for heart attack and stroke.",
+        "Atorvastatin can lower the risk of stroke in patients with diabetes.",
+        "Atorvastatin can lower the risk for heart attack and stroke in patients with diabetes.",
+        "Atorvastatin is used to treat stroke.",
+        title="Atorvastatin",
+    )
+    uses = texts(med(x, "atorvastatin").indications)
+    assert uses == [
+        "reduce the risk of stroke",
+        "reduce the risk of myocardial infarction",
+        "lower the risk of stroke in patients with diabetes",
+        "stroke",
+    ], uses
+
+
 def test_uses_after_a_lowered_risk_lower_the_risk_of_theirs() -> None:
     """'lower the risk for heart attack, stroke and chest pain': stroke is no use of its own
     (the medicine does not treat a stroke); each use keeps the lead it shares, and points at
@@ -751,7 +772,7 @@ def test_uses_after_a_lowered_risk_lower_the_risk_of_theirs() -> None:
         "lower the risk for heart attack",
         "lower the risk for stroke",
         "lower the risk for heart surgery",
-        "lower the risk for chest pain in people",
+        "lower the risk for chest pain",  # "in people" (who have diabetes) names no one
         "polycystic ovary syndrome",
         "prediabetes",
     ]

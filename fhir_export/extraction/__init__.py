@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
 from ..terminology import Lexicon, normalize
 from . import medications, sections, structure, units
-from .facts import facts
+from .facts import facts, risk_lowered
 from .starts import Index
 from .tables import table_facts
 
@@ -34,9 +34,17 @@ def _short_heading(heading: str | None) -> bool:
     return heading is not None and len(heading.split()) <= 6 and not heading.rstrip().endswith(".")
 
 
-def _key(finding: Finding) -> str:
+def _key(finding: Finding, lexicon: Lexicon | None = None) -> str:
     if finding.kind is FindingKind.ROUTE and finding.concept:
         return finding.concept.id  # "intravenous (IV) infusions" names one route
+    prevented = risk_lowered(finding.text) if finding.kind is FindingKind.INDICATION else None
+    if prevented is not None:
+        # "Reduce the risk of stroke" (a label's uses) and "lower the risk for stroke" (its
+        # patient leaflet) are one use; so are "... of heart attack" and "... of myocardial
+        # infarction" when each names the concept and nothing more
+        if finding.concept and lexicon and lexicon.lookup(prevented) == finding.concept:
+            return f"risk-of|{finding.concept.id}"
+        return f"risk-of|{normalize(prevented)}"
     return normalize(finding.text)
 
 
@@ -138,7 +146,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
                 continue
             if f.kind not in _BY_KIND:
                 continue
-            marker = (_BY_KIND[f.kind], _key(f))
+            marker = (_BY_KIND[f.kind], _key(f, lexicon))
             if marker not in seen:
                 seen.add(marker)
                 grouped[_BY_KIND[f.kind]].append(f)

@@ -122,8 +122,10 @@ def objects(
         one = (s, e) in merged and phrases.acceptable(
             _IN_WHOM.sub("", _GLOSS.sub("", phrase)).replace(",", " ")
         )
+        # "lower the risk of stroke in patients with diabetes": what is prevented is the part
+        prevented = risk_lowered(phrase) if kind is FindingKind.INDICATION else None
         if one or (
-            phrases.acceptable(phrase)
+            phrases.acceptable(prevented or phrase)
             and (
                 _size(phrase) <= 5
                 or whole
@@ -178,6 +180,13 @@ def _share_lead(text: str, out: list[Finding]) -> list[Finding]:
         else dataclasses.replace(f, text=f"{words} {f.text}", lead=at)
         for f in out[1:]
     ]
+
+
+def risk_lowered(use: str) -> str | None:
+    """What a use lowers the risk of ('Reduce the risk of stroke', 'lower the risk for
+    stroke': 'stroke'), or None when it is not worded so."""
+    lead = _LOWERS_RISK.match(use)
+    return use[lead.end() :] if lead else None
 
 
 def _own_lead(part: str) -> bool:
