@@ -256,7 +256,8 @@ def test_a_used_to_lead_in_gives_its_verb_to_the_items() -> None:
         ("item", "treat type 2 diabetes"),
         ("item", "lower the risk of diabetes in people with prediabetes"),
     )
-    expected = ["type 2 diabetes", "diabetes in people with prediabetes"]
+    # it lowers the risk of diabetes: it is no use for diabetes itself
+    expected = ["type 2 diabetes", "lower the risk of diabetes in people with prediabetes"]
     assert texts(med(x, "metformin").indications) == expected
 
 
@@ -756,6 +757,19 @@ def test_a_lowered_risk_stated_twice_is_one_use() -> None:
         "lower the risk of stroke in patients with diabetes",
         "stroke",
     ], uses
+
+
+def test_a_use_named_twice_by_its_concept_is_one_use() -> None:
+    """'erectile dysfunction' and, later, 'erectile dysfunction (ED)' are one use; a use with
+    words of its own beside the concept stays one of its own."""
+    x = run(
+        "Sildenafil is used to treat erectile dysfunction.",
+        "Sildenafil is a medicine used to treat erectile dysfunction (ED).",
+        "Sildenafil is used to treat erectile dysfunction caused by diabetes.",
+        title="Sildenafil",
+    )
+    uses = texts(med(x, "sildenafil").indications)
+    assert uses == ["erectile dysfunction", "erectile dysfunction caused by diabetes"], uses
 
 
 def test_uses_after_a_lowered_risk_lower_the_risk_of_theirs() -> None:

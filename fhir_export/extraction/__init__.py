@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
 from ..terminology import Lexicon, normalize
 from . import medications, sections, structure, units
@@ -25,6 +27,7 @@ _DISCUSSED = 3  # mentions (each with a medicine cue) that make a class word a s
 _OWN_FACTS = ("indications", "side_effects", "warnings", "contraindications", "routes")
 
 
+_GLOSS = re.compile(r"\s*\([^()]*\)")  # a gloss in brackets: "(ED)"
 _QUIET_KINDS = frozenset({FindingKind.INDICATION})  # an overdose section names effects
 
 
@@ -34,18 +37,31 @@ def _short_heading(heading: str | None) -> bool:
     return heading is not None and len(heading.split()) <= 6 and not heading.rstrip().endswith(".")
 
 
-def _key(finding: Finding, lexicon: Lexicon | None = None) -> str:
+def _key(finding: Finding) -> str:
     if finding.kind is FindingKind.ROUTE and finding.concept:
         return finding.concept.id  # "intravenous (IV) infusions" names one route
-    prevented = risk_lowered(finding.text) if finding.kind is FindingKind.INDICATION else None
+    return normalize(finding.text)
+
+
+def _keys(finding: Finding, lexicon: Lexicon) -> tuple[str, ...]:
+    """What makes a fact the same as one already kept: its words, and for a use the concept
+    it names when its words name nothing more."""
+    key = _key(finding)
+    if finding.kind is not FindingKind.INDICATION:
+        return (key,)
+    prevented = risk_lowered(finding.text)
     if prevented is not None:
         # "Reduce the risk of stroke" (a label's uses) and "lower the risk for stroke" (its
         # patient leaflet) are one use; so are "... of heart attack" and "... of myocardial
         # infarction" when each names the concept and nothing more
-        if finding.concept and lexicon and lexicon.lookup(prevented) == finding.concept:
-            return f"risk-of|{finding.concept.id}"
-        return f"risk-of|{normalize(prevented)}"
-    return normalize(finding.text)
+        if finding.concept and lexicon.lookup(prevented) == finding.concept:
+            return key, f"risk-of|{finding.concept.id}"
+        return key, f"risk-of|{normalize(prevented)}"
+    if finding.concept and lexicon.lookup(_GLOSS.sub("", finding.text)) == finding.concept:
+        # "erectile dysfunction" and "erectile dysfunction (ED)", "PAH" and "pulmonary
+        # arterial hypertension (PAH)": one use, each naming its concept and nothing more
+        return key, f"use|{finding.concept.id}"
+    return (key,)
 
 
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
@@ -146,9 +162,9 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
                 continue
             if f.kind not in _BY_KIND:
                 continue
-            marker = (_BY_KIND[f.kind], _key(f, lexicon))
-            if marker not in seen:
-                seen.add(marker)
+            markers = [(_BY_KIND[f.kind], k) for k in _keys(f, lexicon)]
+            if not any(marker in seen for marker in markers):
+                seen.update(markers)
                 grouped[_BY_KIND[f.kind]].append(f)
         brands: list[Finding] = []
         for b in found.brands.get(key, []):
