@@ -799,3 +799,18 @@ def test_uses_after_a_lowered_risk_lower_the_risk_of_theirs() -> None:
     uses = texts(med(x, "metformin").indications)
     assert uses[0] == "lower the risk of heart attack", uses
     assert not any(u.startswith("lower the risk of treat") for u in uses), uses
+
+
+def test_a_flu_injection_is_the_flu_vaccine() -> None:
+    """NHS forms offer 'the alternative flu injection' beside the nasal spray: the injected
+    (inactivated) flu vaccine, not a medicine of its own and not the nasal one."""
+    x = run(
+        "Yes, I agree to the alternative flu injection.",
+        "Has your child had a severe allergic reaction to a previous dose of the injected flu "
+        "vaccine? The nasal spray flu vaccine is a live vaccine.",
+        title="Flu vaccination",
+    )
+    assert sorted(m.key for m in x.medications) == ["flu-vaccine", "nasal-flu-vaccine"]
+    flu = med(x, "flu-vaccine")
+    names = [flu.name.text, *texts(flu.other_names)]
+    assert "flu injection" in names and "injected flu vaccine" in names, names
