@@ -73,7 +73,7 @@ def objects(
         kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))
     )
     spans = phrases.parts(text, c_start, c_end, split_or=True, examples=examples)
-    serious = spans and _SERIOUS.search(text[spans[0][0] : spans[0][1]])
+    serious = spans and phrases.SERIOUS.search(text[spans[0][0] : spans[0][1]])
     if kind is FindingKind.WARNING and not serious and _in_warning_section(unit):
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
     if kind is FindingKind.SIDE_EFFECT and serious:
@@ -102,7 +102,7 @@ def objects(
             merged.add(spans[k])
     for s, e in spans:
         if out and (
-            _APPOSITIVE.search(text, max(0, s - 6), s) or phrases.GLOSS_LEAD.match(text, s)
+            phrases.APPOSITIVE.search(text, max(0, s - 6), s) or phrases.GLOSS_LEAD.match(text, s)
         ):
             continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
         phrase = text[s:e]
@@ -167,7 +167,7 @@ def _share_lead(text: str, out: list[Finding]) -> list[Finding]:
     lowers the risk of it too, and is no use for the condition itself. Its text is the lead's
     words and its own ('lower the risk for stroke'), and it points at both."""
     first = out[0] if out else None
-    lead = _LOWERS_RISK.match(first.text) if first else None
+    lead = phrases.LOWERS_RISK.match(first.text) if first else None
     if first is None or lead is None:
         return out
     to = _TO.match(first.text)
@@ -185,7 +185,7 @@ def _share_lead(text: str, out: list[Finding]) -> list[Finding]:
 def risk_lowered(use: str) -> str | None:
     """What a use lowers the risk of ('Reduce the risk of stroke', 'lower the risk for
     stroke': 'stroke'), or None when it is not worded so."""
-    lead = _LOWERS_RISK.match(use)
+    lead = phrases.LOWERS_RISK.match(use)
     return use[lead.end() :] if lead else None
 
 
@@ -193,7 +193,7 @@ def _own_lead(part: str) -> bool:
     """A part that leads with its own verb ('and treat diabetes', 'to prevent X') or its own
     lowered risk is no object of the lead before it."""
     return bool(
-        _LOWERS_RISK.match(part)
+        phrases.LOWERS_RISK.match(part)
         or _TO.match(part)
         or TRIGGERS[FindingKind.INDICATION].match(part)
     )
@@ -220,8 +220,8 @@ def _size(phrase: str) -> int:
     are as long as X; so is "primary hypercholesterolemia (heterozygous familial and
     nonfamilial)", a gloss in brackets; and "reduce the risk of X"; and "X caused by Y", a
     cause that says which X."""
-    bare = phrases.CAUSE.sub("", _GLOSS.sub("", _LOWERS_RISK.sub("", phrase)))
-    return len(_IN_WHOM.sub("", _SYMPTOMS_OF.sub("", bare)).split())
+    bare = phrases.CAUSE.sub("", _GLOSS.sub("", phrases.LOWERS_RISK.sub("", phrase)))
+    return len(_IN_WHOM.sub("", phrases.SYMPTOMS_OF.sub("", bare)).split())
 
 
 def _head_concept(phrase: str, start: int, matches: list[Match]) -> Concept | None:
@@ -296,24 +296,15 @@ _IN_WHOM = re.compile(
     r"\s+in (?:adults|children|people|patients|women|men|teenagers|infants|those|individuals)\b.*$",
     re.I,
 )
-_SYMPTOMS_OF = re.compile(r"^(?:the )?symptoms of\s+", re.I)
 _GLOSS = re.compile(r"\s*\([^()]*\)")
-# "Reduce the risk of non-fatal myocardial infarction": a use as long as what it prevents
-_LOWERS_RISK = re.compile(
-    r"^(?:to\s+)?(?:reduce|lower|decrease)s?\s+(?:the\s+)?(?:risk|chance)\s+(?:of|for)\s+", re.I
-)
-_APPOSITIVE = re.compile(r",\s*(?:a|an)\s+$", re.I)
 _TO = re.compile(r"to\s+", re.I)
-# "Lymphoma, some fatal, has been reported": a risk the sentence calls deadly is a warning
-_DEADLY = re.compile(r"\b(?:fatal|deadly|life-threatening|can kill|death)\b", re.I)
-_SERIOUS = re.compile(r"^(?:serious|severe|life-threatening|fatal)\b", re.I)
 
 
 def escalate(kind: FindingKind, phrase: str) -> FindingKind:
     """A side effect the text calls serious is a warning."""
-    return (
-        FindingKind.WARNING if kind is FindingKind.SIDE_EFFECT and _SERIOUS.search(phrase) else kind
-    )
+    if kind is FindingKind.SIDE_EFFECT and phrases.SERIOUS.search(phrase):
+        return FindingKind.WARNING
+    return kind
 
 
 _RUN_ON_REACH = 150  # characters: how far back a run-on text's medicine may be named
@@ -546,11 +537,11 @@ def _happens(unit: Unit, text: str, lexicon: Lexicon) -> list[Finding]:
         and not (
             _in_warning_section(unit)
             or unit.section_kind == "side-effect"  # "Tachycardia has been reported."
-            or _SERIOUS.search(text[start:end])
+            or phrases.SERIOUS.search(text[start:end])
         )
     ):
         return []
-    warning = _in_warning_section(unit) or _DEADLY.search(unit.text)
+    warning = _in_warning_section(unit) or phrases.DEADLY.search(unit.text)
     kind = FindingKind.WARNING if warning else FindingKind.SIDE_EFFECT
     return objects(kind, text, start, end, unit, lexicon, unit.subject)
 

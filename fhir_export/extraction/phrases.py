@@ -68,6 +68,11 @@ CAUSE = _COMPILED["cause"]  # "kidney disease caused by type 2 diabetes"
 GLOSS_LEAD = _COMPILED["gloss-lead"]  # "pneumonia, meaning pneumonia picked up outside ..."
 FOR_PEOPLE = _COMPILED["for-people"]  # "Tourette's Disorder in children"
 OF_COMPLEMENT = _COMPILED["of-complement"]  # "vocal utterances of Tourette's Disorder"
+LOWERS_RISK = _COMPILED["lowers-risk"]  # "Reduce the risk of stroke"
+SERIOUS = _COMPILED["serious"]  # "serious infections": a warning
+DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a warning
+SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
+APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
 _ONE_WORD = re.compile(
