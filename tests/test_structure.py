@@ -814,3 +814,26 @@ def test_a_flu_injection_is_the_flu_vaccine() -> None:
     flu = med(x, "flu-vaccine")
     names = [flu.name.text, *texts(flu.other_names)]
     assert "flu injection" in names and "injected flu vaccine" in names, names
+
+
+def test_a_labels_adverse_reactions_under_labels_of_their_own() -> None:
+    """Old labels run their adverse reactions on under labels ('Liver Effects: ... have been
+    reported'); a noun of change shares the 'of X' after it; heat stroke is no stroke."""
+    x = run(
+        "Haloperidol is used to treat schizophrenia.",
+        ("heading", "ADVERSE REACTIONS", 2),
+        "Liver Effects: Impaired liver function and/or jaundice have been reported.",
+        "Hearing: Cases of sudden decrease or loss of hearing have been reported.",
+        "Hyperpyrexia and heat stroke have been reported with haloperidol.",
+        title="Haloperidol",
+    )
+    effects = med(x, "haloperidol").side_effects
+    assert texts(effects) == [
+        "Impaired liver function",
+        "jaundice",
+        "sudden decrease or loss of hearing",
+        "Hyperpyrexia",
+        "heat stroke",
+    ], texts(effects)
+    heat = effects[-1].concept
+    assert heat is not None and heat.id == "heat-stroke", heat

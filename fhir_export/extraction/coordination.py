@@ -165,12 +165,15 @@ def modifier_before_head(
 def shares_complement(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """'tics and vocal utterances of Tourette's Disorder': a lone plural noun, 'and' or 'or',
     then a noun with its 'of X' share X (the caller checks the lone word names nothing on its
-    own). Not an adjective: 'a personal or family history of X' is another coordination."""
+    own); so do a noun of change and its part ('sudden decrease or loss of hearing'). Not an
+    adjective: 'a personal or family history of X' is another coordination."""
     first = text[a[0] : a[1]]
+    words = first.split()
+    lone = len(words) == 1 and first.isalpha() and first.endswith("s")
+    # "sudden decrease or loss of hearing": a noun of change (after a word of its own)
+    change = 1 <= len(words) <= 2 and _kind(words[-1], "en") == "change"
     return (
-        len(first.split()) == 1
-        and first.isalpha()
-        and first.endswith("s")
+        (lone or change)
         and bool(_AND_OR.match(text[a[1] : b[0]]))
         and bool(phrases.OF_COMPLEMENT.match(text, b[0], b[1]))
     )
