@@ -837,3 +837,26 @@ def test_a_labels_adverse_reactions_under_labels_of_their_own() -> None:
     ], texts(effects)
     heat = effects[-1].concept
     assert heat is not None and heat.id == "heat-stroke", heat
+
+
+def test_what_a_vaccine_prevents_is_its_use_and_a_disease_is_no_side_effect() -> None:
+    """A vaccine information statement: what the vaccine prevents is its use (coded); what
+    the disease causes is no side effect of the vaccine; diseases listed before the
+    vaccination they share are one screening question, not three diseases."""
+    x = run(
+        "Tdap vaccine can prevent tetanus, diphtheria, and pertussis.",
+        "Tetanus causes painful stiffening of the muscles.",
+        "Tdap vaccine is safe, and pertussis can cause violent coughing.",
+        "Tdap vaccine can cause a sore arm.",
+        "Has your child had a tetanus, diphtheria and polio vaccination in the last 5 years?",
+        title="Tdap vaccine",
+    )
+    tdap = med(x, "tdap-vaccine")
+    assert texts(tdap.indications) == ["tetanus", "diphtheria", "pertussis"]
+    assert [f.concept.id if f.concept else None for f in tdap.indications] == [
+        "tetanus",
+        "diphtheria",
+        "pertussis",
+    ]
+    assert texts(tdap.side_effects) == ["sore arm"]
+    assert [s.text for s in x.screening] == ["tetanus, diphtheria and polio vaccination"]

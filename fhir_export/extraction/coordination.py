@@ -162,6 +162,27 @@ def modifier_before_head(
     )
 
 
+def names_a_vaccine(phrase: str) -> bool:
+    """'any other measles, mumps or rubella vaccine': about a vaccine, not its diseases."""
+    words = phrase.split()
+    return bool(words) and _kind(words[-1].strip(".,;:?!"), "en") == "vaccine-head"
+
+
+def shares_vaccine(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """'a tetanus, diphtheria and polio vaccination', 'any other measles, mumps or rubella
+    vaccine': diseases listed before the vaccine (or vaccination) they share are one vaccine.
+    Not 'fever, headache and a sore arm after the vaccine': the last part is a short name."""
+    first, second = text[a[0] : a[1]].split(), text[b[0] : b[1]].split()
+    return (
+        1 <= len(first) <= 2
+        and 2 <= len(second) <= 6  # "diphtheria and polio vaccination", joined before
+        and _kind(second[-1], "en") == "vaccine-head"
+        and not any(_kind(w, "en") in ("vaccine-head", "preposition") for w in first)
+        and not any(_kind(w, "en") == "preposition" for w in second)
+        and bool(_AND_OR.match(text[a[1] : b[0]]) or _COMMA.match(text[a[1] : b[0]]))
+    )
+
+
 def shares_complement(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """'tics and vocal utterances of Tourette's Disorder': a lone plural noun, 'and' or 'or',
     then a noun with its 'of X' share X (the caller checks the lone word names nothing on its

@@ -93,7 +93,10 @@ def objects(
         spans[-2:] = [(spans[-2][0], spans[-1][1])]
         merged.add(spans[-1])
     for k in range(len(spans) - 2, -1, -1):
-        if coordination.modifier_before_head(text, spans[k], spans[k + 1]) or (
+        if (
+            coordination.modifier_before_head(text, spans[k], spans[k + 1])
+            or coordination.shares_vaccine(text, spans[k], spans[k + 1])
+        ) or (
             k == 0  # "laryngospasm, bronchospasm and increased depth of respiration": a list
             and coordination.shares_complement(text, spans[k], spans[k + 1])
             and not lexicon.scan(tokenize(text, *spans[k]), kinds)
@@ -140,7 +143,9 @@ def objects(
                 or _head_concept(phrase, s, matches)
             )
             out.append(finding(escalate(kind, phrase), text, s, e, unit, concept, subject, group))
-        elif len(phrase.split()) > 5:  # a long clause: only the terms the lexicon knows in it
+        elif len(phrase.split()) > 5 and not coordination.names_a_vaccine(phrase):
+            # a long clause: only the terms the lexicon knows in it (not the diseases named
+            # before a vaccine: 'any other measles, mumps or rubella vaccine')
             who = phrases.PEOPLE_WITH.search(phrase) if kind is FindingKind.INDICATION else None
             if who and phrases.BURDEN.match(phrase) and phrases.acceptable(phrase[who.end() :]):
                 # "reduce the frequency of attacks in people with relapsing forms of MS": the
@@ -404,6 +409,10 @@ def _triggered(
                 and not _DEFINES.search(text, lo, at)
             ):
                 continue  # "the immune system that causes pain": not the medicine's doing
+            if kind in _EFFECTS and lexicon.lookup(
+                phrases.subject_before(text, lo, at), CONDITION_KINDS
+            ):
+                continue  # "Pertussis can cause violent coughing": the disease's doing
             if kind is FindingKind.SIDE_EFFECT and _in_warning_section(unit):
                 kind = FindingKind.WARNING  # "What serious side effects can X cause?"
             end = unit.end

@@ -73,11 +73,24 @@ SERIOUS = _COMPILED["serious"]  # "serious infections": a warning
 DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a warning
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
+SUBJECT_START = _COMPILED["subject-start"]  # where a verb's subject starts
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
 _ONE_WORD = re.compile(
     r"^(?:[a-zà-ÿ][a-zà-ÿ'’-]{2,}|[A-ZÀ-Þ][a-zà-ÿ'’-]{2,}|[A-Z0-9][A-Z0-9-]+s?)$"
 )
+
+
+def subject_before(text: str, start: int, at: int) -> str:
+    """The words of the subject of the verb at `at` (its clause from `start` on), without an
+    article or a gloss: 'Tdap is safe, and the pertussis (aP) can cause' -> 'pertussis'."""
+    head = _GLOSS_END.sub("", text[start:at])
+    cuts = [m.end() for m in SUBJECT_START.finditer(head)]
+    piece = head[cuts[-1] :] if cuts else head
+    return _ARTICLE.sub("", piece.strip(" \t\n\"'“”‘’‚*-•").lower(), count=1).strip()
+
+
+_GLOSS_END = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def clause(text: str, start: int, end: int, index: Index | None = None) -> tuple[int, int]:
