@@ -7,6 +7,7 @@ relative ('MedicationKnowledge/<id>'); every entry is still a PUT of a determini
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
 from typing import Any
 
@@ -46,19 +47,61 @@ def build(
     if bundle_type is BundleType.BATCH:
         urls = {full_url(r["id"]): f"{r['resourceType']}/{r['id']}" for r in clean}
         clean = [relative_references(r, urls) for r in clean]
-    entries = []
-    for r in clean:
-        entry: JSON = {"fullUrl": full_url(r["id"]), "resource": r}
-        if bundle_type is not BundleType.COLLECTION:
-            entry["request"] = {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}
-        entries.append(entry)
-    data = {
-        "resourceType": "Bundle",
-        "id": resource_id("Bundle", key),
-        "type": bundle_type.value,
-        "entry": entries,
-    }
+    data = _shell(bundle_type, key) | {"entry": [_entry(r, bundle_type) for r in clean]}
     return bundle_check.check(bundle_model(fhir_version), data)
+
+
+def _shell(bundle_type: BundleType, key: str) -> JSON:
+    return {"resourceType": "Bundle", "id": resource_id("Bundle", key), "type": bundle_type.value}
+
+
+def _entry(resource: JSON, bundle_type: BundleType) -> JSON:
+    entry: JSON = {"fullUrl": full_url(resource["id"]), "resource": resource}
+    if bundle_type is not BundleType.COLLECTION:
+        entry["request"] = {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
+    return entry
+
+
+class Stream:
+    """The Bundle build() makes, checked entry by entry as its entries stream, so that it is
+    never whole in memory: `shell` is the Bundle without its entries (checked when made; its
+    elements all come before 'entry' in specification order), entry() each entry checked
+    (in specification order), finish() when all were given. A broken entry fails with the
+    BundleCheckError build() fails with for the same resources (the path from the Bundle:
+    check() of the whole walks its shell first, then the entries in order, as here).
+
+    The resources come as build() would have them after its batch step: references between
+    entries already relative for a batch (see merge.Corpus's `relative`). Counts resources
+    per type (manifest.bundle_counts of the Bundle) and entries."""
+
+    def __init__(self, *, bundle_type: BundleType, key: str, fhir_version: str = "R4") -> None:
+        model = bundle_model(fhir_version)
+        self.bundle_type = bundle_type
+        self.shell = bundle_check.check(model, _shell(bundle_type, key))
+        self.entry_model = bundle_check.plan(model).fields["entry"][1].model
+        self.types: Counter[str] = Counter()
+        self.entries = 0
+
+    def entry(self, resource: JSON) -> JSON:
+        clean = _strip_hints(resource)
+        try:
+            checked = bundle_check.check(self.entry_model, _entry(clean, self.bundle_type))
+        except bundle_check.BundleCheckError as exc:
+            exc.steps += [f"[{self.entries}]", ".entry"]
+            raise
+        self.entries += 1
+        self.types[str(clean.get("resourceType"))] += 1
+        return checked
+
+    def finish(self) -> None:
+        if not self.entries:  # what check() says of a Bundle whose entry list is empty
+            exc = bundle_check.BundleCheckError("an empty list")
+            exc.steps.append(".entry")
+            raise exc
+
+    def counts(self) -> tuple[tuple[str, int], ...]:
+        """Resources per type, as manifest.bundle_counts gives them."""
+        return tuple(sorted(self.types.items()))
 
 
 @cache

@@ -138,3 +138,30 @@ def streamed_json(document: Any) -> Iterator[bytes]:
         yield before
         yield from json_list(streamed.items, depth)
     yield text + b"\n"
+
+
+def tee(pieces: Iterable[tuple[bytes, ...]], ways: int) -> list[Iterator[bytes]]:
+    """`ways` streams of bytes out of one iterable of tuples (the i-th bytes of each tuple are
+    the i-th stream's next chunk), read once: the first stream reads it as it is read itself
+    and writes the other streams' chunks to anonymous temporary files, which those streams
+    read back; so they are read after the first (as write_atomic writes its targets)."""
+    files = [tempfile.TemporaryFile(prefix="fhir-export-") for _ in range(ways - 1)]
+    done = False
+
+    def first() -> Iterator[bytes]:
+        nonlocal done
+        for chunks in pieces:
+            for file, chunk in zip(files, chunks[1:], strict=True):
+                file.write(chunk)
+            yield chunks[0]
+        done = True
+
+    def later(file: Any) -> Iterator[bytes]:
+        if not done:
+            raise RuntimeError("a stream of tee() read before the first was")
+        with file:
+            file.seek(0)
+            while chunk := file.read(1 << 20):
+                yield chunk
+
+    return [first(), *(later(file) for file in files)]

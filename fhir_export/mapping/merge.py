@@ -18,6 +18,7 @@ is the very resource of the per-article output.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from . import narrative as nv
@@ -100,8 +101,13 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             routes,
             _concept_key,
         )
-    if "clinicalUseIssue" in other:  # R5: deduplicated after relinking
-        into["clinicalUseIssue"] = into.get("clinicalUseIssue", []) + other["clinicalUseIssue"]
+    if "clinicalUseIssue" in other:  # R5: each merged issue once (the first reference kept)
+        issues = into.setdefault("clinicalUseIssue", [])
+        seen = {r["reference"] for r in issues}
+        for ref in other["clinicalUseIssue"]:
+            if ref["reference"] not in seen:
+                seen.add(ref["reference"])
+                issues.append(ref)
     into["monograph"] = into.get("monograph", []) + other.get("monograph", [])
     for field in _MERGED_LISTS:
         if field in other:
@@ -124,11 +130,8 @@ def _merge_mk(into: JSON, other: JSON) -> None:
                 other["medicineClassification"][0]["classification"],
                 _concept_key,
             )
-    if "contraindication" in other:
-        seen = {r["reference"] for r in into.get("contraindication", [])}
-        into.setdefault("contraindication", []).extend(
-            r for r in other["contraindication"] if r["reference"] not in seen
-        )
+    if "contraindication" in other:  # two articles never share a per-article id: all kept
+        into.setdefault("contraindication", []).extend(other["contraindication"])
 
 
 _CUD_CONCEPT = {
@@ -185,6 +188,7 @@ def _mk_narrative(mk: JSON) -> JSON:
 
 
 def _relink(value: Any, urls: dict[str, str]) -> Any:
+    """`value`, copied, with every reference to one of `urls`' keys replaced by its value."""
     if isinstance(value, dict):
         out = {k: _relink(v, urls) for k, v in value.items()}
         if isinstance(out.get("reference"), str) and out["reference"] in urls:
@@ -209,65 +213,99 @@ def _dedupe_refs(resource: JSON, field_path: tuple[str, ...]) -> None:
         holder[field_path[-1]] = list(kept.values())
 
 
-class Corpus:
-    """The corpus, merged one article at a time (add), so that a run lets go of each
-    article's own resources as they are merged instead of holding every article's first;
-    resources() gives what merge() gives for the same articles in the same order."""
+Keep = Callable[[JSON | int], None]
 
-    def __init__(self) -> None:
-        self.urls: dict[str, str] = {}
+
+class Corpus:
+    """The corpus, merged one article at a time (add). Each article's references are relinked
+    as it is added (they point at its own resources, whose corpus ids are known then), so what
+    merging leaves alone (DocumentReference, Questionnaire, Provenance, Organization, Device)
+    is final at once and handed to `keep` in Bundle order, while only the merged resources
+    (keyed by medicine) stay here; `keep` gets the index of a merged resource where it first
+    appears (finished() gives them, complete, once every article is added). Without `keep`
+    the corpus holds everything, and resources() gives what merge() gives.
+
+    `relative`: references between the corpus's resources written 'Type/id' instead of by
+    fullUrl (what bundling.build does for a batch)."""
+
+    def __init__(self, keep: Keep | None = None, *, relative: bool = False) -> None:
         self.merged: dict[tuple[str, str], JSON] = {}
-        self.out: list[JSON] = []
-        self.seen_ids: set[str] = set()
+        self.order: list[JSON] = []  # the merged resources, by index
+        self.out: list[JSON | int] = []
+        self.keep: Keep = self.out.append if keep is None else keep
+        self.relative = relative
+        self.shared: set[str] = set()  # ids of resources of no one article (publisher, Device)
         self.articles = 0
 
     def add(self, resources: list[JSON]) -> None:
         """One article's resources, as map_article returned them."""
         self.articles += 1
         article = str(resources[0]["@key"])  # the DocumentReference comes first
+        links: dict[str, str] = {}  # this article's references -> the corpus's
+        final: list[tuple[JSON, str | None, str]] = []
         for resource in resources:
-            corpus_key = _corpus_key(resource, article)
-            if resource["resourceType"] == "Provenance":  # lists the merged resources
-                key = f"corpus|{article}"
-                self.out.append(
-                    _in_corpus(resource, resource_id("Provenance", key)) | {"@key": key})
-                continue
-            if corpus_key is None:
-                if resource["id"] not in self.seen_ids:  # a shared publisher or the Device
-                    self.seen_ids.add(resource["id"])
-                    self.out.append(resource)
-                continue
             kind = resource["resourceType"]
-            new_id = resource_id(kind, f"corpus|{corpus_key}")
-            self.urls[full_url(resource["id"])] = full_url(new_id)
-            target = self.merged.get((kind, corpus_key))
-            if target is None:
-                target = _in_corpus(resource, new_id) | {"@key": f"corpus|{corpus_key}"}
-                self.merged[(kind, corpus_key)] = target
-                self.out.append(target)
-            elif kind == "MedicationKnowledge":
-                _merge_mk(target, resource)
+            corpus_key = _corpus_key(resource, article)
+            if kind == "Provenance":  # lists the merged resources; nothing refers to it
+                final.append((resource, None, resource_id(kind, f"corpus|{article}")))
+                continue
+            new_id = resource["id"] if corpus_key is None else resource_id(
+                kind, f"corpus|{corpus_key}")
+            final.append((resource, corpus_key, new_id))
+            if self.relative:
+                links[full_url(resource["id"])] = f"{kind}/{new_id}"
+            elif new_id != resource["id"]:
+                links[full_url(resource["id"])] = full_url(new_id)
+        mine: set[str] = set()
+        for resource, corpus_key, new_id in final:
+            linked = _relink(resource, links)
+            kind = resource["resourceType"]
+            if kind == "Provenance":
+                key = f"corpus|{article}"
+                self._keep(_in_corpus(linked, new_id) | {"@key": key})
+            elif corpus_key is None:
+                key = str(resource["@key"])
+                seen = mine if key == article or key.startswith(f"{article}|") else self.shared
+                if new_id not in seen:  # a shared publisher or the Device: once
+                    seen.add(new_id)
+                    self._keep(linked)
             else:
-                _merge_issue(target, resource)
+                target = self.merged.get((kind, corpus_key))
+                if target is None:
+                    target = _in_corpus(linked, new_id) | {"@key": f"corpus|{corpus_key}"}
+                    self.merged[(kind, corpus_key)] = target
+                    self.keep(len(self.order))
+                    self.order.append(target)
+                elif kind == "MedicationKnowledge":
+                    _merge_mk(target, linked)
+                else:
+                    _merge_issue(target, linked)
 
-    def resources(self) -> list[JSON]:
-        """The corpus's resources, references relinked to the merged ones (each resource let
-        go of as it is relinked: this empties the corpus)."""
-        out, self.out = self.out, []
-        self.merged.clear()
-        result = []
-        for index, original in enumerate(out):
-            resource = _relink(original, self.urls)
-            out[index] = {}
+    def _keep(self, resource: JSON) -> None:
+        _dedupe_refs(resource, ("context", "related"))
+        _dedupe_refs(resource, ("target",))
+        _dedupe_refs(resource, ("implicated",))
+        self.keep(resource)
+
+    def finished(self) -> list[JSON]:
+        """The merged resources, by index, complete (once every article is added)."""
+        for resource in self.order:
             if resource["resourceType"] == "MedicationKnowledge":
                 resource["text"] = _mk_narrative(resource)
                 _dedupe_refs(resource, ("clinicalUseIssue",))
             _dedupe_refs(resource, ("context", "related"))
             _dedupe_refs(resource, ("target",))
             _dedupe_refs(resource, ("implicated",))
-            result.append(resource)
-        self.urls.clear()
-        return result
+        return self.order
+
+    def resources(self) -> list[JSON]:
+        """The corpus's resources, when it holds them (made without `keep`): this empties it."""
+        merged = self.finished()
+        out = [merged[item] if isinstance(item, int) else item for item in self.out]
+        self.out.clear()
+        self.merged.clear()
+        self.order = []
+        return out
 
 
 def merge(per_article: list[list[JSON]]) -> list[JSON]:

@@ -15,4 +15,10 @@ SERIALIZERS: dict[str, Serializer] = {
     "xml": xml_format.dumps,
 }
 
-__all__ = ["SERIALIZERS", "Serializer"]
+# a document whose last element is a list, serialized one item at a time (see json.Listed)
+LISTED: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    "json": json_format.Listed,
+    "xml": xml_format.Listed,
+}
+
+__all__ = ["LISTED", "SERIALIZERS", "Serializer"]

@@ -66,3 +66,27 @@ def _value(value: Any, out: list[str], newline: str) -> None:
 def _fallback(value: Any, out: list[str], newline: str) -> None:
     text = json.dumps(value, ensure_ascii=False, indent=2)
     out.append(text.replace("\n", newline) if "\n" in text else text)
+
+
+class Listed:
+    """dumps(document | {key: items}) in pieces, the items serialized one at a time (the
+    list comes last in the document, which holds at least one other element): head(), item()
+    for each item in order, then tail(); their bytes joined are dumps' of the whole."""
+
+    def __init__(self, document: dict[str, Any], key: str) -> None:
+        self.document, self.key, self.items = document, key, 0
+
+    def head(self) -> bytes:
+        parts: list[str] = []
+        _value(self.document, parts, "\n")  # '{...\n}': the document is not empty
+        key: str = _escape(self.key)
+        return ("".join(parts)[:-2] + ",\n  " + key + ": ").encode("utf-8")
+
+    def item(self, value: dict[str, Any]) -> bytes:
+        parts = ["[\n    " if not self.items else ",\n    "]
+        _value(value, parts, "\n    ")
+        self.items += 1
+        return "".join(parts).encode("utf-8")
+
+    def tail(self) -> bytes:
+        return b"\n  ]\n}\n" if self.items else b"[]\n}\n"

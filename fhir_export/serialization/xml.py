@@ -105,3 +105,26 @@ def dumps(resource: dict[str, Any]) -> bytes:
         div.getparent().replace(div, fresh)
     body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
     return body + b"\n"
+
+
+class Listed:
+    """dumps(document | {key: items}) in pieces, the items serialized one at a time (the
+    list comes last in the document, which holds at least one other element): head(), item()
+    for each item in order, then tail(); their bytes joined are dumps' of the whole. An item's
+    bytes are cut out of dumps of the document holding that item alone: indenting and the
+    narratives' XHTML are the same for an item whatever its siblings."""
+
+    def __init__(self, document: dict[str, Any], key: str) -> None:
+        self.document, self.key = document, key
+        self.end = f"\n</{document['resourceType']}>\n".encode()
+        self.start = dumps(document).removesuffix(self.end)
+
+    def head(self) -> bytes:
+        return self.start
+
+    def item(self, value: dict[str, Any]) -> bytes:
+        alone = dumps(self.document | {self.key: [value]})
+        return alone[len(self.start):-len(self.end)]
+
+    def tail(self) -> bytes:
+        return self.end
