@@ -164,4 +164,8 @@ def tee(pieces: Iterable[tuple[bytes, ...]], ways: int) -> list[Iterator[bytes]]
             while chunk := file.read(1 << 20):
                 yield chunk
 
-    return [first(), *(later(file) for file in files)]
+    streams = [first()]
+    for file in files:
+        streams.append(later(file))
+        weakref.finalize(streams[-1], file.close)  # closed when let go of, even unread
+    return streams
