@@ -233,11 +233,9 @@ def _corpus_targets(
     formats = options.output_format.suffixes()
 
     def entries() -> Iterator[dict[str, Any]]:
-        with timed(seconds, "bundle"):
-            merged = corpus.finished()
         for kind, data in kept.records():
             with timed(seconds, "bundle"):
-                resource = merged[int(data)] if kind else marshal.loads(data)  # noqa: S302
+                resource = corpus.take(int(data)) if kind else marshal.loads(data)  # noqa: S302
                 entry = bundle.entry(resource)
             yield entry
         with timed(seconds, "bundle"):

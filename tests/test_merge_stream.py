@@ -75,7 +75,7 @@ def _held(per_article: list[list[JSON]]) -> list[JSON]:
                     merge._merge_issue(target, resource)
     result = []
     for original in out:
-        resource = merge._relink(original, urls)
+        resource = merge._relink(merge._thawed(original), urls)
         if resource["resourceType"] == "MedicationKnowledge":
             resource["text"] = merge._mk_narrative(resource)
             merge._dedupe_refs(resource, ("clinicalUseIssue",))
@@ -229,3 +229,31 @@ def test_a_check_failing_mid_stream_writes_nothing_and_leaves_no_temporary(
     assert len(written) >= 2  # the header and the DocumentReference were written first
     assert sorted(p.name for p in out.iterdir()) == ["corpus.bundle.json"]
     assert (out / "corpus.bundle.json").read_bytes() == b"earlier\n"
+
+
+def test_what_later_articles_add_to_a_merged_resource_is_held_marshalled(
+    mapped: dict[str, list[list[JSON]]],
+) -> None:
+    """A medicine cited by many articles grows by a few hundred bytes per article (its
+    sources, marshalled) while the corpus is merged, not by their objects."""
+    articles = json.loads(json.dumps(mapped["R4"]))
+    citing: dict[str, list[int]] = {}  # medicine -> the articles that cite it
+    for n, resources in enumerate(articles):
+        for r in resources:
+            if r["resourceType"] == "MedicationKnowledge":
+                key = merge._corpus_key(r, str(resources[0]["@key"]))
+                citing.setdefault(str(key), []).append(n)
+    first, second = next(ns[:2] for ns in citing.values() if len(ns) > 1)
+    corpus = merge.Corpus(lambda item: None)
+    corpus.add(articles[first])
+    corpus.add(articles[second])
+    shared = next(n for n, r in enumerate(corpus.order) if r["resourceType"] ==
+                  "MedicationKnowledge" and len(r["monograph"]) == 2)
+    held = corpus.order[shared]
+    assert type(held["monograph"][0]) is dict and type(held["monograph"][1]) is bytes
+    assert all(type(e) is bytes for e in held["extension"][-1:])
+    taken = corpus.take(shared)
+    assert [type(m) for m in taken["monograph"]] == [dict, dict]
+    assert taken["monograph"][1]["source"]["reference"] == merge.full_url(
+        articles[second][0]["id"])
+    assert corpus.order[shared] == {}  # let go of once taken

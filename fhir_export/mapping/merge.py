@@ -17,6 +17,7 @@ is the very resource of the per-article output.
 
 from __future__ import annotations
 
+import marshal
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -73,11 +74,32 @@ def _merge_concepts(
             into.append(item)
             index[key(item)] = item
         else:
-            inner(same).setdefault("extension", []).extend(inner(item).get("extension", []))
+            inner(same).setdefault("extension", []).extend(_frozen(inner(item).get("extension")))
+
+
+def _frozen(items: list[JSON] | None) -> list[bytes]:
+    """Items an article adds to a merged list (its sources: extensions, monographs,
+    references), marshalled: a tenth of their memory as objects, until the resource is
+    written (_thawed). Nothing reads them while the corpus is merged."""
+    return [marshal.dumps(item) for item in items or ()]
+
+
+def _thawed(value: Any) -> Any:
+    """`value` with every frozen item of its lists loaded again (in place)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _thawed(item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if type(item) is bytes:
+                value[index] = marshal.loads(item)  # noqa: S302 (made by _frozen)
+            else:
+                _thawed(item)
+    return value
 
 
 def _merge_mk(into: JSON, other: JSON) -> None:
-    into["extension"] = into.get("extension", []) + other.get("extension", [])
+    into.setdefault("extension", []).extend(_frozen(other.get("extension")))
     if "coding" not in into["code"] and "coding" in other["code"]:
         into["code"] = other["code"]
     brands = "synonym" if "synonym" in into or "synonym" in other else "name"  # R4 | R5
@@ -108,7 +130,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             if ref["reference"] not in seen:
                 seen.add(ref["reference"])
                 issues.append(ref)
-    into["monograph"] = into.get("monograph", []) + other.get("monograph", [])
+    into.setdefault("monograph", []).extend(_frozen(other.get("monograph")))
     for field in _MERGED_LISTS:
         if field in other:
             key = _concept_key if field == "intendedRoute" else (lambda m: m["name"].casefold())
@@ -131,7 +153,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
                 _concept_key,
             )
     if "contraindication" in other:  # two articles never share a per-article id: all kept
-        into.setdefault("contraindication", []).extend(other["contraindication"])
+        into.setdefault("contraindication", []).extend(_frozen(other["contraindication"]))
 
 
 _CUD_CONCEPT = {
@@ -149,16 +171,17 @@ def _dig(value: Any, path: tuple[str, ...]) -> Any:
 
 
 def _merge_issue(into: JSON, other: JSON) -> None:
-    into["extension"] = into.get("extension", []) + other.get("extension", [])
+    into.setdefault("extension", []).extend(_frozen(other.get("extension")))
     if into["resourceType"] == "ClinicalUseDefinition":  # R5
         path = _CUD_CONCEPT.get(str(into.get("type")), ())
         mine, theirs = _dig(into, path), _dig(other, path)
         if isinstance(mine, dict) and isinstance(theirs, dict):
-            mine.setdefault("extension", []).extend(theirs.get("extension", []))
+            mine.setdefault("extension", []).extend(_frozen(theirs.get("extension")))
         return
     evidence, more = into["evidence"][0], other["evidence"][0]
-    evidence["code"][0].setdefault("extension", []).extend(more["code"][0].get("extension", []))
-    evidence["detail"] = evidence["detail"] + more["detail"]
+    evidence["code"][0].setdefault("extension", []).extend(
+        _frozen(more["code"][0].get("extension")))
+    evidence["detail"].extend(_frozen(more["detail"]))
 
 
 def _mk_narrative(mk: JSON) -> JSON:
@@ -222,7 +245,8 @@ class Corpus:
     merging leaves alone (DocumentReference, Questionnaire, Provenance, Organization, Device)
     is final at once and handed to `keep` in Bundle order, while only the merged resources
     (keyed by medicine) stay here; `keep` gets the index of a merged resource where it first
-    appears (finished() gives them, complete, once every article is added). Without `keep`
+    appears (take() gives it, complete, once every article is added). What an article adds
+    to a merged resource (its sources) is kept marshalled until then. Without `keep`
     the corpus holds everything, and resources() gives what merge() gives.
 
     `relative`: references between the corpus's resources written 'Type/id' instead of by
@@ -287,21 +311,22 @@ class Corpus:
         _dedupe_refs(resource, ("implicated",))
         self.keep(resource)
 
-    def finished(self) -> list[JSON]:
-        """The merged resources, by index, complete (once every article is added)."""
-        for resource in self.order:
-            if resource["resourceType"] == "MedicationKnowledge":
-                resource["text"] = _mk_narrative(resource)
-                _dedupe_refs(resource, ("clinicalUseIssue",))
-            _dedupe_refs(resource, ("context", "related"))
-            _dedupe_refs(resource, ("target",))
-            _dedupe_refs(resource, ("implicated",))
-        return self.order
+    def take(self, index: int) -> JSON:
+        """Merged resource number `index`, complete (once every article is added), let go of
+        by the corpus: each is taken once."""
+        resource: JSON = _thawed(self.order[index])
+        self.order[index] = {}
+        if resource["resourceType"] == "MedicationKnowledge":
+            resource["text"] = _mk_narrative(resource)
+            _dedupe_refs(resource, ("clinicalUseIssue",))
+        _dedupe_refs(resource, ("context", "related"))
+        _dedupe_refs(resource, ("target",))
+        _dedupe_refs(resource, ("implicated",))
+        return resource
 
     def resources(self) -> list[JSON]:
         """The corpus's resources, when it holds them (made without `keep`): this empties it."""
-        merged = self.finished()
-        out = [merged[item] if isinstance(item, int) else item for item in self.out]
+        out = [self.take(item) if isinstance(item, int) else item for item in self.out]
         self.out.clear()
         self.merged.clear()
         self.order = []
