@@ -237,6 +237,7 @@ def _corpus_targets(
             with timed(seconds, "bundle"):
                 resource = corpus.take(int(data)) if kind else marshal.loads(data)  # noqa: S302
                 entry = bundle.entry(resource)
+                del resource  # its checked copy is what is written
             yield entry
         with timed(seconds, "bundle"):
             bundle.finish()

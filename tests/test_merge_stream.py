@@ -257,3 +257,17 @@ def test_what_later_articles_add_to_a_merged_resource_is_held_marshalled(
     assert taken["monograph"][1]["source"]["reference"] == merge.full_url(
         articles[second][0]["id"])
     assert corpus.order[shared] == {}  # let go of once taken
+
+
+def test_a_large_item_is_encoded_in_parts_with_the_bytes_of_dumps() -> None:
+    from fhir_export.serialization import json as json_format
+
+    big = {"resource": {"resourceType": "Basic", "extension": [
+        {"url": f"u{n}", "valueString": "é\n\"x\"", "valueInteger": n} for n in range(3000)]}}
+    writer = json_format.Listed({"resourceType": "Bundle"}, "entry")
+    parts = json_format._Encoded()
+    json_format._value(big, parts, "\n    ")
+    assert parts.done  # over 4,096 parts: encoded as they came
+    pieces = [writer.head(), writer.item(big), writer.item({"a": 1}), writer.tail()]
+    assert b"".join(pieces) == json.dumps({"resourceType": "Bundle", "entry": [big, {"a": 1}]},
+                                          ensure_ascii=False, indent=2).encode() + b"\n"

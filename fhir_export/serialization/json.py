@@ -83,10 +83,30 @@ class Listed:
         return ("".join(parts)[:-2] + ",\n  " + key + ": ").encode("utf-8")
 
     def item(self, value: dict[str, Any]) -> bytes:
-        parts = ["[\n    " if not self.items else ",\n    "]
+        parts = _Encoded()
+        parts.append("[\n    " if not self.items else ",\n    ")
         _value(value, parts, "\n    ")
         self.items += 1
-        return "".join(parts).encode("utf-8")
+        return parts.encoded()
 
     def tail(self) -> bytes:
         return b"\n  ]\n}\n" if self.items else b"[]\n}\n"
+
+
+class _Encoded(list[str]):
+    """Parts of a document, encoded to UTF-8 every 4,096 parts as they are appended: an item
+    may be a merged resource of thousands of sources, and a part kept as a str object costs
+    about ten times its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done: list[bytes] = []
+
+    def append(self, part: str) -> None:
+        super().append(part)
+        if len(self) >= 4096:
+            self.done.append("".join(self).encode("utf-8"))
+            self.clear()
+
+    def encoded(self) -> bytes:
+        return b"".join([*self.done, "".join(self).encode("utf-8")])
