@@ -7,7 +7,10 @@ relative ('MedicationKnowledge/<id>'); every entry is still a PUT of a determini
 
 from __future__ import annotations
 
+import marshal
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -93,6 +96,53 @@ class Stream:
         self.types[str(clean.get("resourceType"))] += 1
         return checked
 
+    def spliced(self, resource: JSON) -> tuple[JSON, list[Splice]]:
+        """entry() of a resource whose lists may end with frozen items (marshal bytes, see
+        merge.Corpus.take: a medicine's sources), without loading them all at once: the
+        entry checked without them (a list of frozen items only keeps its first, loaded),
+        each such list ending with a marker (a Splice's token, in entry order) whose items()
+        load and check its frozen items one at a time. Whatever fails, the resource is then
+        checked whole (every item loaded), so that the error is the one entry() gives."""
+        skeleton, found = _split(resource, ())
+        if not found:
+            return self.entry(resource), []
+        try:
+            entry = self.entry(skeleton)
+        except bundle_check.BundleCheckError:
+            self._fail_whole(resource, counted=False)
+            raise
+        try:
+            splices = [Splice(self, resource, self._item_model(resource, path), str(path[-1]),
+                              frozen) for path, frozen in found]
+        except bundle_check.BundleCheckError:
+            self._fail_whole(resource, counted=True)
+            raise
+        for (path, _), splice in zip(found, splices, strict=True):
+            holder: Any = entry["resource"]
+            for step in path:
+                holder = holder[step]
+            holder.append(splice.token)
+        by_token = {splice.token: splice for splice in splices}
+        return entry, [by_token[token] for token in _strings(entry) if token in by_token]
+
+    def _item_model(self, resource: JSON, path: tuple[str | int, ...]) -> Any:
+        field = bundle_check.plan(self.entry_model).fields["resource"][1]
+        model = bundle_check._resource_model(field, resource)
+        for step in path:
+            if isinstance(step, str):
+                field = bundle_check.plan(model).fields[step][1]
+                if field.kind != bundle_check.COMPLEX:
+                    raise bundle_check.BundleCheckError("frozen items of no complex type")
+                model = field.model
+        return model
+
+    def _fail_whole(self, resource: JSON, *, counted: bool) -> None:
+        """Raise the BundleCheckError of `resource` checked whole (when it has one)."""
+        if counted:
+            self.entries -= 1
+            self.types[str(resource.get("resourceType"))] -= 1
+        self.entry(_thawed(resource))
+
     def finish(self) -> None:
         if not self.entries:  # what check() says of a Bundle whose entry list is empty
             exc = bundle_check.BundleCheckError("an empty list")
@@ -135,3 +185,70 @@ def _ordered(model: Any, value: Any) -> Any:
     if isinstance(value, list):
         return [_ordered(m, v) for m, v in zip(model, value, strict=True)]
     return value
+
+
+def _thawed(value: Any) -> Any:
+    """A copy of `value` with its frozen items loaded."""
+    if isinstance(value, dict):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [marshal.loads(v) if type(v) is bytes else _thawed(v)  # noqa: S302 (ours)
+                for v in value]
+    return value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The strings of a JSON value in the order they are written."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _split(value: Any, path: tuple[str | int, ...]) -> tuple[Any, list[tuple[Any, list[bytes]]]]:
+    """`value` without the frozen items of its lists (a list of frozen items only keeps its
+    first, loaded), and (path, frozen items) of each list that had some, in order."""
+    found: list[tuple[Any, list[bytes]]] = []
+    if isinstance(value, dict):
+        out: JSON = {}
+        for key, item in value.items():
+            out[key], more = _split(item, (*path, key))
+            found += more
+        return out, found
+    if isinstance(value, list):
+        kept = [v for v in value if type(v) is not bytes]
+        frozen = [v for v in value if type(v) is bytes]
+        if frozen and not kept:
+            kept, frozen = [marshal.loads(frozen[0])], frozen[1:]  # noqa: S302 (ours)
+        items = []
+        for index, item in enumerate(kept):
+            item, more = _split(item, (*path, index))
+            items.append(item)
+            found += more
+        if frozen:
+            found.append((path, frozen))
+        return items, found
+    return value, found
+
+
+class Splice:
+    """The frozen items of one list (named `key`) of a Stream.spliced entry: `token` marks
+    their place, items() gives them loaded and checked, one at a time."""
+
+    def __init__(self, stream: Stream, resource: JSON, model: Any, key: str,
+                 frozen: list[bytes]) -> None:
+        self.stream, self.resource, self.model, self.frozen = stream, resource, model, frozen
+        self.key = key
+        self.token = f"fhir-export-splice-{uuid.uuid4().hex}"
+
+    def items(self) -> Iterator[JSON]:
+        for raw in self.frozen:
+            try:
+                yield bundle_check.check(self.model, marshal.loads(raw))  # noqa: S302 (ours)
+            except bundle_check.BundleCheckError:
+                self.stream._fail_whole(self.resource, counted=True)
+                raise

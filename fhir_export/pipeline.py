@@ -41,7 +41,7 @@ from .errors import (
 from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport, RunEvents
-from .serialization import LISTED
+from .serialization import LISTED, spliced
 from .spool import Spool, Streamed, dumps, json_list, tee
 from .terminology import Lexicon, default_lexicon
 
@@ -232,12 +232,13 @@ def _corpus_targets(
     format at once (the formats after the first spooled until their turn, spool.tee)."""
     formats = options.output_format.suffixes()
 
-    def entries() -> Iterator[dict[str, Any]]:
+    def entries() -> Iterator[tuple[dict[str, Any], list[bundling.Splice]]]:
         for kind, data in kept.records():
             with timed(seconds, "bundle"):
-                resource = corpus.take(int(data)) if kind else marshal.loads(data)  # noqa: S302
-                entry = bundle.entry(resource)
-                del resource  # its checked copy is what is written
+                if kind:  # a merged resource: its sources checked as they are written
+                    entry = bundle.spliced(corpus.take(int(data)))
+                else:
+                    entry = bundle.entry(marshal.loads(data)), []  # noqa: S302
             yield entry
         with timed(seconds, "bundle"):
             bundle.finish()
@@ -245,11 +246,14 @@ def _corpus_targets(
     def pieces() -> Iterator[tuple[bytes, ...]]:
         writers = [LISTED[fmt](bundle.shell, "entry") for fmt in formats]
         yield tuple(writer.head() for writer in writers)
-        for entry in entries():
+        for entry, splices in entries():
             chunks = []
             for fmt, writer in zip(formats, writers, strict=True):
                 with timed(seconds, f"serialize-{fmt}"):
                     chunks.append(writer.item(entry))
+            if splices:
+                with timed(seconds, "bundle"):
+                    chunks = spliced(writers, chunks, splices)
             yield tuple(chunks)
         yield tuple(writer.tail() for writer in writers)
 

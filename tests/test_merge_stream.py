@@ -4,6 +4,7 @@ articles' own resources spooled as they are merged, in the bytes the whole-corpu
 from __future__ import annotations
 
 import json
+import marshal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from fhir_export.errors import InternalError
 from fhir_export.mapping import merge
 from fhir_export.options import BundleType, ExportOptions, OutputFormat
 from fhir_export.report import ExportReport
-from fhir_export.serialization import LISTED, SERIALIZERS
+from fhir_export.serialization import LISTED, SERIALIZERS, spliced
 from fhir_export.spool import tee
 from fhir_export.terminology import default_lexicon
 
@@ -75,7 +76,7 @@ def _held(per_article: list[list[JSON]]) -> list[JSON]:
                     merge._merge_issue(target, resource)
     result = []
     for original in out:
-        resource = merge._relink(merge._thawed(original), urls)
+        resource = merge._relink(merge.thawed(original), urls)
         if resource["resourceType"] == "MedicationKnowledge":
             resource["text"] = merge._mk_narrative(resource)
             merge._dedupe_refs(resource, ("clinicalUseIssue",))
@@ -231,12 +232,11 @@ def test_a_check_failing_mid_stream_writes_nothing_and_leaves_no_temporary(
     assert (out / "corpus.bundle.json").read_bytes() == b"earlier\n"
 
 
-def test_what_later_articles_add_to_a_merged_resource_is_held_marshalled(
-    mapped: dict[str, list[list[JSON]]],
-) -> None:
-    """A medicine cited by many articles grows by a few hundred bytes per article (its
-    sources, marshalled) while the corpus is merged, not by their objects."""
-    articles = json.loads(json.dumps(mapped["R4"]))
+def _two_citing(
+    mapped: dict[str, list[list[JSON]]], version: str
+) -> tuple[merge.Corpus, list[list[JSON]]]:
+    """A corpus of the first two articles that cite one medicine (and those articles)."""
+    articles = json.loads(json.dumps(mapped[version]))
     citing: dict[str, list[int]] = {}  # medicine -> the articles that cite it
     for n, resources in enumerate(articles):
         for r in resources:
@@ -247,15 +247,25 @@ def test_what_later_articles_add_to_a_merged_resource_is_held_marshalled(
     corpus = merge.Corpus(lambda item: None)
     corpus.add(articles[first])
     corpus.add(articles[second])
+    return corpus, [articles[first], articles[second]]
+
+
+def test_what_later_articles_add_to_a_merged_resource_is_held_marshalled(
+    mapped: dict[str, list[list[JSON]]],
+) -> None:
+    """A medicine cited by many articles grows by a few hundred bytes per article (its
+    sources, marshalled) while the corpus is merged, not by their objects."""
+    corpus, articles = _two_citing(mapped, "R4")
+    second = articles[1]
     shared = next(n for n, r in enumerate(corpus.order) if r["resourceType"] ==
                   "MedicationKnowledge" and len(r["monograph"]) == 2)
     held = corpus.order[shared]
     assert type(held["monograph"][0]) is dict and type(held["monograph"][1]) is bytes
     assert all(type(e) is bytes for e in held["extension"][-1:])
-    taken = corpus.take(shared)
+    taken = merge.thawed(corpus.take(shared))
     assert [type(m) for m in taken["monograph"]] == [dict, dict]
     assert taken["monograph"][1]["source"]["reference"] == merge.full_url(
-        articles[second][0]["id"])
+        second[0]["id"])
     assert corpus.order[shared] == {}  # let go of once taken
 
 
@@ -271,3 +281,61 @@ def test_a_large_item_is_encoded_in_parts_with_the_bytes_of_dumps() -> None:
     pieces = [writer.head(), writer.item(big), writer.item({"a": 1}), writer.tail()]
     assert b"".join(pieces) == json.dumps({"resourceType": "Bundle", "entry": [big, {"a": 1}]},
                                           ensure_ascii=False, indent=2).encode() + b"\n"
+
+
+def _broken_source(resource: JSON) -> JSON:
+    """`resource` with the last source a later article added broken (a frozen item)."""
+    for field in ("monograph", "extension"):
+        items = resource.get(field, [])
+        if items and type(items[-1]) is bytes:
+            item = marshal.loads(items[-1])  # noqa: S302 (made by the corpus)
+            if field == "monograph":
+                item["source"]["reference"] = 5
+            else:
+                item["url"] = ""
+            items[-1] = marshal.dumps(item)
+            return resource
+    raise AssertionError("no frozen source")
+
+
+@pytest.mark.parametrize("version", ["R4", "R5"])
+@pytest.mark.parametrize("broken", ["none", "source", "resource"])
+def test_a_merged_resource_written_source_by_source_is_checked_as_a_whole(
+    mapped: dict[str, list[list[JSON]]], version: str, broken: str
+) -> None:
+    """Stream.spliced checks a merged resource without its later sources, then each source
+    as it is written; the bytes and any error are those of the resource checked whole."""
+    spliced_any = False
+    corpus, _ = _two_citing(mapped, version)
+    for resource in (corpus.take(n) for n in range(len(corpus.order))):
+        if broken == "source" and not any(
+                type(i) is bytes for f in ("monograph", "extension") for i in resource.get(f, [])):
+            continue
+        if broken == "source":
+            resource = _broken_source(resource)
+        elif broken == "resource":
+            resource["status"] = 7
+        whole_stream = bundling.Stream(bundle_type=BundleType.BATCH, key="c", fhir_version=version)
+        stream = bundling.Stream(bundle_type=BundleType.BATCH, key="c", fhir_version=version)
+        whole_error = streamed_error = None
+        try:
+            copy = marshal.loads(marshal.dumps(resource))  # noqa: S302 (our own copy)
+            whole = whole_stream.entry(merge.thawed(copy))
+        except BundleCheckError as exc:
+            whole_error = str(exc)
+        try:
+            entry, splices = stream.spliced(resource)
+            spliced_any = spliced_any or bool(splices)
+            writers = [LISTED[fmt](stream.shell, "entry") for fmt in ("json", "xml")]
+            data = spliced(writers, [w.item(entry) for w in writers], splices)
+        except BundleCheckError as exc:
+            streamed_error = str(exc)
+        assert streamed_error == whole_error
+        if whole_error is None:
+            expected = [LISTED[fmt](stream.shell, "entry").item(whole) for fmt in ("json", "xml")]
+            assert data == expected
+        else:
+            assert whole_error.startswith("entry[0].resource.")
+        if broken != "none":
+            break
+    assert spliced_any or broken != "none"

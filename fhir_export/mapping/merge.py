@@ -80,21 +80,22 @@ def _merge_concepts(
 def _frozen(items: list[JSON] | None) -> list[bytes]:
     """Items an article adds to a merged list (its sources: extensions, monographs,
     references), marshalled: a tenth of their memory as objects, until the resource is
-    written (_thawed). Nothing reads them while the corpus is merged."""
+    written (thawed, or one at a time: bundling.Stream.spliced). Nothing reads them while
+    the corpus is merged."""
     return [marshal.dumps(item) for item in items or ()]
 
 
-def _thawed(value: Any) -> Any:
+def thawed(value: Any) -> Any:
     """`value` with every frozen item of its lists loaded again (in place)."""
     if isinstance(value, dict):
         for item in value.values():
-            _thawed(item)
+            thawed(item)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if type(item) is bytes:
                 value[index] = marshal.loads(item)  # noqa: S302 (made by _frozen)
             else:
-                _thawed(item)
+                thawed(item)
     return value
 
 
@@ -203,11 +204,15 @@ def _mk_narrative(mk: JSON) -> JSON:
         nv.items(
             [
                 str(m["source"].get("display", m["source"]["reference"]))
-                for m in mk.get("monograph", [])
+                for m in map(_loaded, mk.get("monograph", []))
             ],
             "Sources",
         ),
     )
+
+
+def _loaded(item: Any) -> Any:
+    return marshal.loads(item) if type(item) is bytes else item  # noqa: S302 (from _frozen)
 
 
 def _relink(value: Any, urls: dict[str, str]) -> Any:
@@ -313,8 +318,9 @@ class Corpus:
 
     def take(self, index: int) -> JSON:
         """Merged resource number `index`, complete (once every article is added), let go of
-        by the corpus: each is taken once."""
-        resource: JSON = _thawed(self.order[index])
+        by the corpus: each is taken once. What later articles added to its lists is still
+        marshalled (bytes items, after the others of their list): thawed() loads them."""
+        resource = self.order[index]
         self.order[index] = {}
         if resource["resourceType"] == "MedicationKnowledge":
             resource["text"] = _mk_narrative(resource)
@@ -326,7 +332,7 @@ class Corpus:
 
     def resources(self) -> list[JSON]:
         """The corpus's resources, when it holds them (made without `keep`): this empties it."""
-        out = [self.take(item) if isinstance(item, int) else item for item in self.out]
+        out = [thawed(self.take(item)) if isinstance(item, int) else item for item in self.out]
         self.out.clear()
         self.merged.clear()
         self.order = []

@@ -21,4 +21,26 @@ LISTED: dict[str, Callable[[dict[str, Any], str], Any]] = {
     "xml": xml_format.Listed,
 }
 
-__all__ = ["LISTED", "SERIALIZERS", "Serializer"]
+
+
+def spliced(writers: list[Any], data: list[bytes], splices: list[Any]) -> list[bytes]:
+    """Each writer's bytes of one item (`data`, from LISTED writers) with the token of each
+    splice (bundling.Splice, in the order of the item) replaced by its items, read once
+    and written in every format as they come."""
+    out: list[list[bytes]] = [[] for _ in writers]
+    rest = list(data)
+    for splice in splices:
+        indents = []
+        for n, writer in enumerate(writers):
+            before, indent, rest[n] = writer.split(rest[n], splice.token)
+            out[n].append(before)
+            indents.append(indent)
+        for index, item in enumerate(splice.items()):
+            for n, writer in enumerate(writers):
+                out[n].append(writer.inserted(item, splice.key, indents[n], index == 0))
+    for n, tail in enumerate(rest):
+        out[n].append(tail)
+    return [b"".join(parts) for parts in out]
+
+
+__all__ = ["LISTED", "SERIALIZERS", "Serializer", "spliced"]

@@ -92,6 +92,25 @@ class Listed:
     def tail(self) -> bytes:
         return b"\n  ]\n}\n" if self.items else b"[]\n}\n"
 
+    @staticmethod
+    def split(data: bytes, token: str) -> tuple[bytes, bytes, bytes]:
+        """(before, indent, after) of the item of a list written `token` in `data` (an
+        item's bytes): the indent is the one of that list's items."""
+        before, found, after = data.partition(_escape(token).encode("utf-8"))
+        if not found:
+            raise ValueError(f"{token} is not in the data")
+        return before, before[before.rfind(b"\n") + 1:], after
+
+    @staticmethod
+    def inserted(value: dict[str, Any], key: str, indent: bytes, first: bool) -> bytes:
+        """The bytes of `value` as an item (of list `key`) where split() found the token:
+        the first of those items in its place, the others after it."""
+        newline = "\n" + indent.decode("utf-8")
+        parts = _Encoded()
+        parts.append("" if first else "," + newline)
+        _value(value, parts, newline)
+        return parts.encoded()
+
 
 class _Encoded(list[str]):
     """Parts of a document, encoded to UTF-8 every 4,096 parts as they are appended: an item
