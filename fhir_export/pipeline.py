@@ -251,10 +251,11 @@ def _corpus_targets(
             for fmt, writer in zip(formats, writers, strict=True):
                 with timed(seconds, f"serialize-{fmt}"):
                     chunks.append(writer.item(entry))
-            if splices:
+            if splices:  # a merged resource, written a source at a time
                 with timed(seconds, "bundle"):
-                    chunks = spliced(writers, chunks, splices)
-            yield tuple(chunks)
+                    yield from spliced(writers, chunks, splices)
+            else:
+                yield tuple(chunks)
         yield tuple(writer.tail() for writer in writers)
 
     streams = tee(pieces(), len(formats))

@@ -327,7 +327,8 @@ def test_a_merged_resource_written_source_by_source_is_checked_as_a_whole(
             entry, splices = stream.spliced(resource)
             spliced_any = spliced_any or bool(splices)
             writers = [LISTED[fmt](stream.shell, "entry") for fmt in ("json", "xml")]
-            data = spliced(writers, [w.item(entry) for w in writers], splices)
+            steps = list(spliced(writers, [w.item(entry) for w in writers], splices, 512))
+            data = [b"".join(step[n] for step in steps) for n in range(2)]
         except BundleCheckError as exc:
             streamed_error = str(exc)
         assert streamed_error == whole_error
