@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshal
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -96,26 +96,27 @@ class Stream:
         self.types[str(clean.get("resourceType"))] += 1
         return checked
 
-    def spliced(self, resource: JSON) -> tuple[JSON, list[Splice]]:
+    def spliced(self, resource: JSON, load: Callable[[bytes], Any] = marshal.loads,
+                ) -> tuple[JSON, list[Splice]]:
         """entry() of a resource whose lists may end with frozen items (marshal bytes, see
         merge.Corpus.take: a medicine's sources), without loading them all at once: the
         entry checked without them (a list of frozen items only keeps its first, loaded),
         each such list ending with a marker (a Splice's token, in entry order) whose items()
         load and check its frozen items one at a time. Whatever fails, the resource is then
         checked whole (every item loaded), so that the error is the one entry() gives."""
-        skeleton, found = _split(resource, ())
+        skeleton, found = _split(resource, (), load)
         if not found:
             return self.entry(resource), []
         try:
             entry = self.entry(skeleton)
         except bundle_check.BundleCheckError:
-            self._fail_whole(resource, counted=False)
+            self._fail_whole(resource, load, counted=False)
             raise
         try:
             splices = [Splice(self, resource, self._item_model(resource, path), str(path[-1]),
-                              frozen) for path, frozen in found]
+                              frozen, load) for path, frozen in found]
         except bundle_check.BundleCheckError:
-            self._fail_whole(resource, counted=True)
+            self._fail_whole(resource, load, counted=True)
             raise
         for (path, _), splice in zip(found, splices, strict=True):
             holder: Any = entry["resource"]
@@ -136,12 +137,13 @@ class Stream:
                 model = field.model
         return model
 
-    def _fail_whole(self, resource: JSON, *, counted: bool) -> None:
+    def _fail_whole(self, resource: JSON, load: Callable[[bytes], Any], *, counted: bool,
+                    ) -> None:
         """Raise the BundleCheckError of `resource` checked whole (when it has one)."""
         if counted:
             self.entries -= 1
             self.types[str(resource.get("resourceType"))] -= 1
-        self.entry(_thawed(resource))
+        self.entry(_thawed(resource, load))
 
     def finish(self) -> None:
         if not self.entries:  # what check() says of a Bundle whose entry list is empty
@@ -187,13 +189,12 @@ def _ordered(model: Any, value: Any) -> Any:
     return value
 
 
-def _thawed(value: Any) -> Any:
+def _thawed(value: Any, load: Callable[[bytes], Any]) -> Any:
     """A copy of `value` with its frozen items loaded."""
     if isinstance(value, dict):
-        return {k: _thawed(v) for k, v in value.items()}
+        return {k: _thawed(v, load) for k, v in value.items()}
     if isinstance(value, list):
-        return [marshal.loads(v) if type(v) is bytes else _thawed(v)  # noqa: S302 (ours)
-                for v in value]
+        return [load(v) if type(v) is bytes else _thawed(v, load) for v in value]
     return value
 
 
@@ -209,24 +210,25 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _split(value: Any, path: tuple[str | int, ...]) -> tuple[Any, list[tuple[Any, list[bytes]]]]:
+def _split(value: Any, path: tuple[str | int, ...], load: Callable[[bytes], Any],
+           ) -> tuple[Any, list[tuple[Any, list[bytes]]]]:
     """`value` without the frozen items of its lists (a list of frozen items only keeps its
     first, loaded), and (path, frozen items) of each list that had some, in order."""
     found: list[tuple[Any, list[bytes]]] = []
     if isinstance(value, dict):
         out: JSON = {}
         for key, item in value.items():
-            out[key], more = _split(item, (*path, key))
+            out[key], more = _split(item, (*path, key), load)
             found += more
         return out, found
     if isinstance(value, list):
         kept = [v for v in value if type(v) is not bytes]
         frozen = [v for v in value if type(v) is bytes]
         if frozen and not kept:
-            kept, frozen = [marshal.loads(frozen[0])], frozen[1:]  # noqa: S302 (ours)
+            kept, frozen = [load(frozen[0])], frozen[1:]
         items = []
         for index, item in enumerate(kept):
-            item, more = _split(item, (*path, index))
+            item, more = _split(item, (*path, index), load)
             items.append(item)
             found += more
         if frozen:
@@ -240,15 +242,15 @@ class Splice:
     their place, items() gives them loaded and checked, one at a time."""
 
     def __init__(self, stream: Stream, resource: JSON, model: Any, key: str,
-                 frozen: list[bytes]) -> None:
+                 frozen: list[bytes], load: Callable[[bytes], Any]) -> None:
         self.stream, self.resource, self.model, self.frozen = stream, resource, model, frozen
-        self.key = key
+        self.key, self.load = key, load
         self.token = f"fhir-export-splice-{uuid.uuid4().hex}"
 
     def items(self) -> Iterator[JSON]:
         for raw in self.frozen:
             try:
-                yield bundle_check.check(self.model, marshal.loads(raw))  # noqa: S302 (ours)
+                yield bundle_check.check(self.model, self.load(raw))
             except bundle_check.BundleCheckError:
-                self.stream._fail_whole(self.resource, counted=True)
+                self.stream._fail_whole(self.resource, self.load, counted=True)
                 raise

@@ -42,7 +42,7 @@ from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport, RunEvents
 from .serialization import LISTED, spliced
-from .spool import Spool, Streamed, dumps, json_list, tee
+from .spool import Spool, Store, Streamed, dumps, json_list, tee
 from .terminology import Lexicon, default_lexicon
 
 
@@ -146,7 +146,7 @@ def export_corpus(
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
     kept = Spool()  # the resources merging leaves alone, in Bundle order (_keep_in)
-    corpus = merge.Corpus(lambda item: _keep_in(kept, item),
+    corpus = merge.Corpus(lambda item: _keep_in(kept, item), store=Store(),
                           relative=options.bundle_type is BundleType.BATCH)
     seen: dict[bytes, Input] = {}
     run = RunFiles(out_dir, "merge")
@@ -236,7 +236,7 @@ def _corpus_targets(
         for kind, data in kept.records():
             with timed(seconds, "bundle"):
                 if kind:  # a merged resource: its sources checked as they are written
-                    entry = bundle.spliced(corpus.take(int(data)))
+                    entry = bundle.spliced(corpus.take(int(data)), corpus.load)
                 else:
                     entry = bundle.entry(marshal.loads(data)), []  # noqa: S302
             yield entry

@@ -20,7 +20,7 @@ from fhir_export.mapping import merge
 from fhir_export.options import BundleType, ExportOptions, OutputFormat
 from fhir_export.report import ExportReport
 from fhir_export.serialization import LISTED, SERIALIZERS, spliced
-from fhir_export.spool import tee
+from fhir_export.spool import Store, tee
 from fhir_export.terminology import default_lexicon
 
 JSON = dict[str, Any]
@@ -96,8 +96,10 @@ def mapped() -> dict[str, list[list[JSON]]]:
     ("R5", BundleType.COLLECTION), ("R5", BundleType.BATCH),
 ])
 def test_streamed_corpus_has_the_bytes_of_the_held_one(
-    tmp_path: Path, mapped: dict[str, list[list[JSON]]], version: str, bundle_type: BundleType
+    tmp_path: Path, mapped: dict[str, list[list[JSON]]], version: str, bundle_type: BundleType,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(pipeline, "Store", lambda: Store(buffer=256))  # most read from disk
     options = ExportOptions(fhir_version=version, bundle_type=bundle_type,
                             output_format=OutputFormat.BOTH)
     report = pipeline.export_corpus(PATHS, tmp_path, options)
@@ -209,7 +211,8 @@ def test_a_check_failing_mid_stream_writes_nothing_and_leaves_no_temporary(
     out = tmp_path / "out"
     out.mkdir()
     (out / "corpus.bundle.json").write_bytes(b"earlier\n")
-    monkeypatch.setattr(merge, "_mk_narrative", lambda mk: {"status": "made-up", "div": ""})
+    monkeypatch.setattr(merge, "_mk_narrative",
+                        lambda mk, load: {"status": "made-up", "div": ""})
     written: list[bytes] = []
 
     def spied(pieces: Any, ways: int) -> list[Any]:
@@ -233,7 +236,7 @@ def test_a_check_failing_mid_stream_writes_nothing_and_leaves_no_temporary(
 
 
 def _two_citing(
-    mapped: dict[str, list[list[JSON]]], version: str
+    mapped: dict[str, list[list[JSON]]], version: str, store: Store | None = None
 ) -> tuple[merge.Corpus, list[list[JSON]]]:
     """A corpus of the first two articles that cite one medicine (and those articles)."""
     articles = json.loads(json.dumps(mapped[version]))
@@ -244,7 +247,7 @@ def _two_citing(
                 key = merge._corpus_key(r, str(resources[0]["@key"]))
                 citing.setdefault(str(key), []).append(n)
     first, second = next(ns[:2] for ns in citing.values() if len(ns) > 1)
-    corpus = merge.Corpus(lambda item: None)
+    corpus = merge.Corpus(lambda item: None, store=store)
     corpus.add(articles[first])
     corpus.add(articles[second])
     return corpus, [articles[first], articles[second]]
@@ -267,6 +270,10 @@ def test_what_later_articles_add_to_a_merged_resource_is_held_marshalled(
     assert taken["monograph"][1]["source"]["reference"] == merge.full_url(
         second[0]["id"])
     assert corpus.order[shared] == {}  # let go of once taken
+    stored, _ = _two_citing(mapped, "R4", Store())  # a run's: on disk, a 12-byte token each
+    held = stored.order[shared]
+    assert len(held["monograph"][1]) == 12
+    assert merge.thawed(stored.take(shared), stored.load) == taken
 
 
 def test_a_large_item_is_encoded_in_parts_with_the_bytes_of_dumps() -> None:
@@ -340,3 +347,12 @@ def test_a_merged_resource_written_source_by_source_is_checked_as_a_whole(
         if broken != "none":
             break
     assert spliced_any or broken != "none"
+
+
+def test_a_store_gives_back_what_was_put_in_any_order() -> None:
+    store = Store(buffer=10)
+    data = [bytes([n]) * n for n in range(1, 30)] + [b"end"]
+    tokens = [store.put(d) for d in data]
+    assert store.written and store.pending  # some on disk, the last in the buffer
+    assert [store.get(t) for t in reversed(tokens)] == data[::-1]
+    assert len(tokens[0]) == 12

@@ -20,7 +20,7 @@ from __future__ import annotations
 import marshal
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from . import narrative as nv
 from .common import JSON
@@ -30,6 +30,17 @@ from .ids import NAMESPACE, full_url, resource_id
 CORPUS_SYSTEM = full_url(str(uuid.uuid5(NAMESPACE, "corpus")))
 
 _MERGED_LISTS = ("intendedRoute", "monitoringProgram")
+
+Freeze = Callable[[list[JSON] | None], list[bytes]]  # an article's sources -> frozen items
+Load = Callable[[bytes], Any]  # a frozen item -> the item
+
+
+class Store(Protocol):
+    """Where frozen items are kept: put() gives a token (bytes) for data, get() the data."""
+
+    def put(self, data: bytes) -> bytes: ...
+
+    def get(self, token: bytes) -> bytes: ...
 
 
 def _corpus_key(resource: JSON, article: str) -> str | None:
@@ -63,7 +74,8 @@ def _concept_key(concept: JSON) -> str:
 
 
 def _merge_concepts(
-    into: list[JSON], more: list[JSON], key: Any, inner: Any = lambda item: item
+    into: list[JSON], more: list[JSON], key: Any, inner: Any = lambda item: item,
+    freeze: Freeze | None = None,
 ) -> None:
     """Add items not yet present; for one already there, keep every source extension (on the
     concept itself: `inner` finds it inside an item such as administrationGuidelines)."""
@@ -74,7 +86,8 @@ def _merge_concepts(
             into.append(item)
             index[key(item)] = item
         else:
-            inner(same).setdefault("extension", []).extend(_frozen(inner(item).get("extension")))
+            inner(same).setdefault("extension", []).extend(
+                (freeze or _frozen)(inner(item).get("extension")))
 
 
 def _frozen(items: list[JSON] | None) -> list[bytes]:
@@ -85,22 +98,22 @@ def _frozen(items: list[JSON] | None) -> list[bytes]:
     return [marshal.dumps(item) for item in items or ()]
 
 
-def thawed(value: Any) -> Any:
+def thawed(value: Any, load: Load = marshal.loads) -> Any:
     """`value` with every frozen item of its lists loaded again (in place)."""
     if isinstance(value, dict):
         for item in value.values():
-            thawed(item)
+            thawed(item, load)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if type(item) is bytes:
-                value[index] = marshal.loads(item)  # noqa: S302 (made by _frozen)
+                value[index] = load(item)
             else:
-                thawed(item)
+                thawed(item, load)
     return value
 
 
-def _merge_mk(into: JSON, other: JSON) -> None:
-    into.setdefault("extension", []).extend(_frozen(other.get("extension")))
+def _merge_mk(into: JSON, other: JSON, freeze: Freeze = _frozen) -> None:
+    into.setdefault("extension", []).extend(freeze(other.get("extension")))
     if "coding" not in into["code"] and "coding" in other["code"]:
         into["code"] = other["code"]
     brands = "synonym" if "synonym" in into or "synonym" in other else "name"  # R4 | R5
@@ -116,6 +129,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             other["indicationGuideline"],
             lambda g: _concept_key(g["indication"][0]["concept"]),
             lambda g: g["indication"][0]["concept"],
+            freeze=freeze,
         )
     if "definitional" in other:  # R5
         routes = other["definitional"].get("intendedRoute", [])
@@ -123,6 +137,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             into.setdefault("definitional", {}).setdefault("intendedRoute", []),
             routes,
             _concept_key,
+            freeze=freeze,
         )
     if "clinicalUseIssue" in other:  # R5: each merged issue once (the first reference kept)
         issues = into.setdefault("clinicalUseIssue", [])
@@ -131,11 +146,11 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             if ref["reference"] not in seen:
                 seen.add(ref["reference"])
                 issues.append(ref)
-    into.setdefault("monograph", []).extend(_frozen(other.get("monograph")))
+    into.setdefault("monograph", []).extend(freeze(other.get("monograph")))
     for field in _MERGED_LISTS:
         if field in other:
             key = _concept_key if field == "intendedRoute" else (lambda m: m["name"].casefold())
-            _merge_concepts(into.setdefault(field, []), other[field], key)
+            _merge_concepts(into.setdefault(field, []), other[field], key, freeze=freeze)
     if "administrationGuidelines" in other:
         into.setdefault("administrationGuidelines", [])
         _merge_concepts(
@@ -143,6 +158,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             other["administrationGuidelines"],
             lambda g: _concept_key(g["indicationCodeableConcept"]),
             lambda g: g["indicationCodeableConcept"],
+            freeze=freeze,
         )
     if "medicineClassification" in other:
         if "medicineClassification" not in into:
@@ -152,9 +168,10 @@ def _merge_mk(into: JSON, other: JSON) -> None:
                 into["medicineClassification"][0]["classification"],
                 other["medicineClassification"][0]["classification"],
                 _concept_key,
+                freeze=freeze,
             )
     if "contraindication" in other:  # two articles never share a per-article id: all kept
-        into.setdefault("contraindication", []).extend(_frozen(other["contraindication"]))
+        into.setdefault("contraindication", []).extend(freeze(other["contraindication"]))
 
 
 _CUD_CONCEPT = {
@@ -171,21 +188,21 @@ def _dig(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
-def _merge_issue(into: JSON, other: JSON) -> None:
-    into.setdefault("extension", []).extend(_frozen(other.get("extension")))
+def _merge_issue(into: JSON, other: JSON, freeze: Freeze = _frozen) -> None:
+    into.setdefault("extension", []).extend(freeze(other.get("extension")))
     if into["resourceType"] == "ClinicalUseDefinition":  # R5
         path = _CUD_CONCEPT.get(str(into.get("type")), ())
         mine, theirs = _dig(into, path), _dig(other, path)
         if isinstance(mine, dict) and isinstance(theirs, dict):
-            mine.setdefault("extension", []).extend(_frozen(theirs.get("extension")))
+            mine.setdefault("extension", []).extend(freeze(theirs.get("extension")))
         return
     evidence, more = into["evidence"][0], other["evidence"][0]
     evidence["code"][0].setdefault("extension", []).extend(
-        _frozen(more["code"][0].get("extension")))
-    evidence["detail"].extend(_frozen(more["detail"]))
+        freeze(more["code"][0].get("extension")))
+    evidence["detail"].extend(freeze(more["detail"]))
 
 
-def _mk_narrative(mk: JSON) -> JSON:
+def _mk_narrative(mk: JSON, load: Load = marshal.loads) -> JSON:
     return nv.div(
         nv.heading(str(mk["code"]["text"])),
         nv.items(
@@ -204,15 +221,11 @@ def _mk_narrative(mk: JSON) -> JSON:
         nv.items(
             [
                 str(m["source"].get("display", m["source"]["reference"]))
-                for m in map(_loaded, mk.get("monograph", []))
+                for m in (load(m) if type(m) is bytes else m for m in mk.get("monograph", []))
             ],
             "Sources",
         ),
     )
-
-
-def _loaded(item: Any) -> Any:
-    return marshal.loads(item) if type(item) is bytes else item  # noqa: S302 (from _frozen)
 
 
 def _relink(value: Any, urls: dict[str, str]) -> Any:
@@ -255,9 +268,11 @@ class Corpus:
     the corpus holds everything, and resources() gives what merge() gives.
 
     `relative`: references between the corpus's resources written 'Type/id' instead of by
-    fullUrl (what bundling.build does for a batch)."""
+    fullUrl (what bundling.build does for a batch). `store`: where the frozen items are kept
+    (default: here, marshalled); `load` gives one back."""
 
-    def __init__(self, keep: Keep | None = None, *, relative: bool = False) -> None:
+    def __init__(self, keep: Keep | None = None, *, relative: bool = False,
+                 store: Store | None = None) -> None:
         self.merged: dict[tuple[str, str], JSON] = {}
         self.order: list[JSON] = []  # the merged resources, by index
         self.out: list[JSON | int] = []
@@ -265,6 +280,11 @@ class Corpus:
         self.relative = relative
         self.shared: set[str] = set()  # ids of resources of no one article (publisher, Device)
         self.articles = 0
+        self.freeze: Freeze = _frozen
+        self.load: Load = marshal.loads
+        if store is not None:  # frozen items kept by `store` (on disk), a token each here
+            self.freeze = lambda items: [store.put(marshal.dumps(i)) for i in items or ()]
+            self.load = lambda token: marshal.loads(store.get(token))  # noqa: S302 (ours)
 
     def add(self, resources: list[JSON]) -> None:
         """One article's resources, as map_article returned them."""
@@ -306,9 +326,9 @@ class Corpus:
                     self.keep(len(self.order))
                     self.order.append(target)
                 elif kind == "MedicationKnowledge":
-                    _merge_mk(target, linked)
+                    _merge_mk(target, linked, self.freeze)
                 else:
-                    _merge_issue(target, linked)
+                    _merge_issue(target, linked, self.freeze)
 
     def _keep(self, resource: JSON) -> None:
         _dedupe_refs(resource, ("context", "related"))
@@ -323,7 +343,7 @@ class Corpus:
         resource = self.order[index]
         self.order[index] = {}
         if resource["resourceType"] == "MedicationKnowledge":
-            resource["text"] = _mk_narrative(resource)
+            resource["text"] = _mk_narrative(resource, self.load)
             _dedupe_refs(resource, ("clinicalUseIssue",))
         _dedupe_refs(resource, ("context", "related"))
         _dedupe_refs(resource, ("target",))
@@ -332,7 +352,8 @@ class Corpus:
 
     def resources(self) -> list[JSON]:
         """The corpus's resources, when it holds them (made without `keep`): this empties it."""
-        out = [thawed(self.take(item)) if isinstance(item, int) else item for item in self.out]
+        out = [thawed(self.take(item), self.load) if isinstance(item, int) else item
+               for item in self.out]
         self.out.clear()
         self.merged.clear()
         self.order = []
