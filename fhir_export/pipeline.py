@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import marshal
 import os
 import re
 import sys
@@ -40,8 +41,8 @@ from .errors import (
 from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport, RunEvents
-from .serialization import SERIALIZERS
-from .spool import Spool, Streamed, dumps, json_list
+from .serialization import LISTED, spliced
+from .spool import Spool, Store, Streamed, dumps, json_list, tee
 from .terminology import Lexicon, default_lexicon
 
 
@@ -138,11 +139,15 @@ def export_corpus(
     report: ExportReport | None = None,
 ) -> ExportReport:
     """--merge: one Bundle (corpus.bundle.<format>) for all articles, one MedicationKnowledge
-    per medicine with every article as a source (see mapping/merge.py)."""
+    per medicine with every article as a source (see mapping/merge.py). Streamed: each
+    article is merged as it is mapped, what merging leaves alone goes to a Spool (on disk)
+    at once, and the Bundle is checked and written entry by entry (see _corpus_targets)."""
     report = ExportReport() if report is None else report
     lexicon = default_lexicon(options.lexicons)
     files = _articles(paths, report, options, events)
-    corpus = merge.Corpus()  # each article merged as it is mapped, then let go of
+    kept = Spool()  # the resources merging leaves alone, in Bundle order (_keep_in)
+    corpus = merge.Corpus(lambda item: _keep_in(kept, item), store=Store(),
+                          relative=options.bundle_type is BundleType.BATCH)
     seen: dict[bytes, Input] = {}
     run = RunFiles(out_dir, "merge")
     for source in files:
@@ -163,32 +168,99 @@ def export_corpus(
     if not corpus.articles:
         return report
     with timed(report.stage_seconds, "bundle"):
-        bundle = bundling.build(
-            corpus.resources(),
-            bundle_type=options.bundle_type,
-            key="corpus",
-            fhir_version=options.fhir_version,
+        bundle = bundling.Stream(
+            bundle_type=options.bundle_type, key="corpus", fhir_version=options.fhir_version
         )
-    targets = {}
-    for fmt in options.output_format.suffixes():
-        with timed(report.stage_seconds, f"serialize-{fmt}"):
-            targets[out_dir / f"corpus.bundle.{fmt}"] = SERIALIZERS[fmt](bundle)
+    targets = _corpus_targets(out_dir, corpus, kept, bundle, options, report.stage_seconds)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with timed(report.stage_seconds, "write"):
-            write_atomic(targets)
+        inner = ("bundle", *(f"serialize-{fmt}" for fmt in options.output_format.suffixes()))
+        spent = sum(report.stage_seconds.get(stage, 0.0) for stage in inner)
+        start = time.perf_counter()
+        write_atomic(targets)  # checks and serializes as it writes
+        spent = sum(report.stage_seconds.get(stage, 0.0) for stage in inner) - spent
+        stages = report.stage_seconds
+        stages["write"] = stages.get("write", 0.0) + time.perf_counter() - start - spent
     except OSError as exc:
         report.errors.append(OutputError(f"cannot write ({exc.strerror})", path=str(out_dir)))
         return report
-    except ExportError as exc:
+    except OutputError as exc:  # a broken Bundle (InternalError, as before) is raised
         report.errors.append(exc)
         return report
-    _written(report.results[0], out_dir, targets, manifest.bundle_counts(bundle))
+    first = report.results[0]
+    for target, written in targets.items():
+        first.outputs.append(str(target))
+        first.records.append(manifest.record_of(
+            out_dir, target, written.digest.hexdigest(), written.size, bundle.counts()))
     for result in report.results:
         result.resources = 0
-    report.results[0].resources = len(bundle["entry"])
+    first.resources = bundle.entries
     _finish_run(out_dir, report, options, "merge", run=run)
     return report
+
+
+def _keep_in(kept: Spool, item: dict[str, Any] | int) -> None:
+    """merge.Corpus's `keep`: a finished resource (marshalled: our own data, read back by
+    this run only) or the place of a merged one (its index), in Bundle order."""
+    if isinstance(item, int):
+        kept.add(b"%d" % item, "merged")
+    else:
+        kept.add(marshal.dumps(item), "")
+
+
+class _Hashed:
+    """Chunks of bytes as they are read, with their sha256 and size (for the manifest)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks, self.digest, self.size = chunks, hashlib.sha256(), 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.digest.update(chunk)
+            self.size += len(chunk)
+            yield chunk
+
+
+def _corpus_targets(
+    out_dir: Path, corpus: merge.Corpus, kept: Spool, bundle: bundling.Stream,
+    options: ExportOptions, seconds: dict[str, float],
+) -> dict[Path, _Hashed]:
+    """The corpus Bundle's files, each a stream of chunks in the entry order bundling.build
+    gives (the resources in the order merging first met them): its shell, then each entry,
+    read back from `kept` or one of the merged resources, checked (bundle.entry: a broken
+    one stops the writing, and write_atomic removes what it wrote) and serialized in every
+    format at once (the formats after the first spooled until their turn, spool.tee)."""
+    formats = options.output_format.suffixes()
+
+    def entries() -> Iterator[tuple[dict[str, Any], list[bundling.Splice]]]:
+        for kind, data in kept.records():
+            with timed(seconds, "bundle"):
+                if kind:  # a merged resource: its sources checked as they are written
+                    entry = bundle.spliced(corpus.take(int(data)), corpus.load)
+                else:
+                    entry = bundle.entry(marshal.loads(data)), []  # noqa: S302
+            yield entry
+        with timed(seconds, "bundle"):
+            bundle.finish()
+
+    def pieces() -> Iterator[tuple[bytes, ...]]:
+        writers = [LISTED[fmt](bundle.shell, "entry") for fmt in formats]
+        yield tuple(writer.head() for writer in writers)
+        for entry, splices in entries():
+            chunks = []
+            for fmt, writer in zip(formats, writers, strict=True):
+                with timed(seconds, f"serialize-{fmt}"):
+                    chunks.append(writer.item(entry))
+            if splices:  # a merged resource, written a source at a time
+                with timed(seconds, "bundle"):
+                    yield from spliced(writers, chunks, splices)
+            else:
+                yield tuple(chunks)
+        yield tuple(writer.tail() for writer in writers)
+
+    streams = tee(pieces(), len(formats))
+    return {out_dir / f"corpus.bundle.{fmt}": _Hashed(chunks)
+            for fmt, chunks in zip(formats, streams, strict=True)}
 
 
 # Temporary files are named '.fhir-export-<8 random>.tmp' beside their target: short, so that a

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import struct
 import tempfile
 import uuid
@@ -23,6 +24,7 @@ from operator import itemgetter
 from typing import Any
 
 _HEADER = struct.Struct("<II")  # key length, data length
+_TOKEN = struct.Struct("<QI")  # offset, length
 
 
 def dumps(value: Any) -> bytes:
@@ -138,3 +140,64 @@ def streamed_json(document: Any) -> Iterator[bytes]:
         yield before
         yield from json_list(streamed.items, depth)
     yield text + b"\n"
+
+
+def tee(pieces: Iterable[tuple[bytes, ...]], ways: int) -> list[Iterator[bytes]]:
+    """`ways` streams of bytes out of one iterable of tuples (the i-th bytes of each tuple are
+    the i-th stream's next chunk), read once: the first stream reads it as it is read itself
+    and writes the other streams' chunks to anonymous temporary files, which those streams
+    read back; so they are read after the first (as write_atomic writes its targets)."""
+    files = [tempfile.TemporaryFile(prefix="fhir-export-") for _ in range(ways - 1)]
+    done = False
+
+    def first() -> Iterator[bytes]:
+        nonlocal done
+        for chunks in pieces:
+            for file, chunk in zip(files, chunks[1:], strict=True):
+                file.write(chunk)
+            yield chunks[0]
+        done = True
+
+    def later(file: Any) -> Iterator[bytes]:
+        if not done:
+            raise RuntimeError("a stream of tee() read before the first was")
+        with file:
+            file.seek(0)
+            while chunk := file.read(1 << 20):
+                yield chunk
+
+    streams = [first()]
+    for file in files:
+        streams.append(later(file))
+        weakref.finalize(streams[-1], file.close)  # closed when let go of, even unread
+    return streams
+
+
+class Store:
+    """Data kept in an anonymous temporary file, each read back, in any order, by the token
+    put() gave for it (12 bytes: its offset and size): what a run has too much of to hold
+    (the sources of --merge's merged resources, see merge.Corpus). Written a buffer at a
+    time."""
+
+    def __init__(self, buffer: int = 1 << 20) -> None:
+        self.file = tempfile.TemporaryFile(prefix="fhir-export-")
+        self.close = weakref.finalize(self, self.file.close)  # closed when let go of
+        self.written = 0  # bytes in the file
+        self.pending = bytearray()
+        self.buffer = buffer
+
+    def put(self, data: bytes) -> bytes:
+        token = _TOKEN.pack(self.written + len(self.pending), len(data))
+        self.pending += data
+        if len(self.pending) >= self.buffer:
+            os.pwrite(self.file.fileno(), self.pending, self.written)
+            self.written += len(self.pending)
+            self.pending.clear()
+        return token
+
+    def get(self, token: bytes) -> bytes:
+        offset, size = _TOKEN.unpack(token)
+        if offset >= self.written:
+            start = offset - self.written
+            return bytes(self.pending[start:start + size])
+        return os.pread(self.file.fileno(), size, offset)

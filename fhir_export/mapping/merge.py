@@ -17,8 +17,10 @@ is the very resource of the per-article output.
 
 from __future__ import annotations
 
+import marshal
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from . import narrative as nv
 from .common import JSON
@@ -28,6 +30,17 @@ from .ids import NAMESPACE, full_url, resource_id
 CORPUS_SYSTEM = full_url(str(uuid.uuid5(NAMESPACE, "corpus")))
 
 _MERGED_LISTS = ("intendedRoute", "monitoringProgram")
+
+Freeze = Callable[[list[JSON] | None], list[bytes]]  # an article's sources -> frozen items
+Load = Callable[[bytes], Any]  # a frozen item -> the item
+
+
+class Store(Protocol):
+    """Where frozen items are kept: put() gives a token (bytes) for data, get() the data."""
+
+    def put(self, data: bytes) -> bytes: ...
+
+    def get(self, token: bytes) -> bytes: ...
 
 
 def _corpus_key(resource: JSON, article: str) -> str | None:
@@ -61,7 +74,8 @@ def _concept_key(concept: JSON) -> str:
 
 
 def _merge_concepts(
-    into: list[JSON], more: list[JSON], key: Any, inner: Any = lambda item: item
+    into: list[JSON], more: list[JSON], key: Any, inner: Any = lambda item: item,
+    freeze: Freeze | None = None,
 ) -> None:
     """Add items not yet present; for one already there, keep every source extension (on the
     concept itself: `inner` finds it inside an item such as administrationGuidelines)."""
@@ -72,11 +86,34 @@ def _merge_concepts(
             into.append(item)
             index[key(item)] = item
         else:
-            inner(same).setdefault("extension", []).extend(inner(item).get("extension", []))
+            inner(same).setdefault("extension", []).extend(
+                (freeze or _frozen)(inner(item).get("extension")))
 
 
-def _merge_mk(into: JSON, other: JSON) -> None:
-    into["extension"] = into.get("extension", []) + other.get("extension", [])
+def _frozen(items: list[JSON] | None) -> list[bytes]:
+    """Items an article adds to a merged list (its sources: extensions, monographs,
+    references), marshalled: a tenth of their memory as objects, until the resource is
+    written (thawed, or one at a time: bundling.Stream.spliced). Nothing reads them while
+    the corpus is merged."""
+    return [marshal.dumps(item) for item in items or ()]
+
+
+def thawed(value: Any, load: Load = marshal.loads) -> Any:
+    """`value` with every frozen item of its lists loaded again (in place)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            thawed(item, load)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if type(item) is bytes:
+                value[index] = load(item)
+            else:
+                thawed(item, load)
+    return value
+
+
+def _merge_mk(into: JSON, other: JSON, freeze: Freeze = _frozen) -> None:
+    into.setdefault("extension", []).extend(freeze(other.get("extension")))
     if "coding" not in into["code"] and "coding" in other["code"]:
         into["code"] = other["code"]
     brands = "synonym" if "synonym" in into or "synonym" in other else "name"  # R4 | R5
@@ -92,6 +129,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             other["indicationGuideline"],
             lambda g: _concept_key(g["indication"][0]["concept"]),
             lambda g: g["indication"][0]["concept"],
+            freeze=freeze,
         )
     if "definitional" in other:  # R5
         routes = other["definitional"].get("intendedRoute", [])
@@ -99,14 +137,20 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             into.setdefault("definitional", {}).setdefault("intendedRoute", []),
             routes,
             _concept_key,
+            freeze=freeze,
         )
-    if "clinicalUseIssue" in other:  # R5: deduplicated after relinking
-        into["clinicalUseIssue"] = into.get("clinicalUseIssue", []) + other["clinicalUseIssue"]
-    into["monograph"] = into.get("monograph", []) + other.get("monograph", [])
+    if "clinicalUseIssue" in other:  # R5: each merged issue once (the first reference kept)
+        issues = into.setdefault("clinicalUseIssue", [])
+        seen = {r["reference"] for r in issues}
+        for ref in other["clinicalUseIssue"]:
+            if ref["reference"] not in seen:
+                seen.add(ref["reference"])
+                issues.append(ref)
+    into.setdefault("monograph", []).extend(freeze(other.get("monograph")))
     for field in _MERGED_LISTS:
         if field in other:
             key = _concept_key if field == "intendedRoute" else (lambda m: m["name"].casefold())
-            _merge_concepts(into.setdefault(field, []), other[field], key)
+            _merge_concepts(into.setdefault(field, []), other[field], key, freeze=freeze)
     if "administrationGuidelines" in other:
         into.setdefault("administrationGuidelines", [])
         _merge_concepts(
@@ -114,6 +158,7 @@ def _merge_mk(into: JSON, other: JSON) -> None:
             other["administrationGuidelines"],
             lambda g: _concept_key(g["indicationCodeableConcept"]),
             lambda g: g["indicationCodeableConcept"],
+            freeze=freeze,
         )
     if "medicineClassification" in other:
         if "medicineClassification" not in into:
@@ -123,12 +168,10 @@ def _merge_mk(into: JSON, other: JSON) -> None:
                 into["medicineClassification"][0]["classification"],
                 other["medicineClassification"][0]["classification"],
                 _concept_key,
+                freeze=freeze,
             )
-    if "contraindication" in other:
-        seen = {r["reference"] for r in into.get("contraindication", [])}
-        into.setdefault("contraindication", []).extend(
-            r for r in other["contraindication"] if r["reference"] not in seen
-        )
+    if "contraindication" in other:  # two articles never share a per-article id: all kept
+        into.setdefault("contraindication", []).extend(freeze(other["contraindication"]))
 
 
 _CUD_CONCEPT = {
@@ -145,20 +188,21 @@ def _dig(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
-def _merge_issue(into: JSON, other: JSON) -> None:
-    into["extension"] = into.get("extension", []) + other.get("extension", [])
+def _merge_issue(into: JSON, other: JSON, freeze: Freeze = _frozen) -> None:
+    into.setdefault("extension", []).extend(freeze(other.get("extension")))
     if into["resourceType"] == "ClinicalUseDefinition":  # R5
         path = _CUD_CONCEPT.get(str(into.get("type")), ())
         mine, theirs = _dig(into, path), _dig(other, path)
         if isinstance(mine, dict) and isinstance(theirs, dict):
-            mine.setdefault("extension", []).extend(theirs.get("extension", []))
+            mine.setdefault("extension", []).extend(freeze(theirs.get("extension")))
         return
     evidence, more = into["evidence"][0], other["evidence"][0]
-    evidence["code"][0].setdefault("extension", []).extend(more["code"][0].get("extension", []))
-    evidence["detail"] = evidence["detail"] + more["detail"]
+    evidence["code"][0].setdefault("extension", []).extend(
+        freeze(more["code"][0].get("extension")))
+    evidence["detail"].extend(freeze(more["detail"]))
 
 
-def _mk_narrative(mk: JSON) -> JSON:
+def _mk_narrative(mk: JSON, load: Load = marshal.loads) -> JSON:
     return nv.div(
         nv.heading(str(mk["code"]["text"])),
         nv.items(
@@ -177,7 +221,7 @@ def _mk_narrative(mk: JSON) -> JSON:
         nv.items(
             [
                 str(m["source"].get("display", m["source"]["reference"]))
-                for m in mk.get("monograph", [])
+                for m in (load(m) if type(m) is bytes else m for m in mk.get("monograph", []))
             ],
             "Sources",
         ),
@@ -185,6 +229,7 @@ def _mk_narrative(mk: JSON) -> JSON:
 
 
 def _relink(value: Any, urls: dict[str, str]) -> Any:
+    """`value`, copied, with every reference to one of `urls`' keys replaced by its value."""
     if isinstance(value, dict):
         out = {k: _relink(v, urls) for k, v in value.items()}
         if isinstance(out.get("reference"), str) and out["reference"] in urls:
@@ -209,65 +254,110 @@ def _dedupe_refs(resource: JSON, field_path: tuple[str, ...]) -> None:
         holder[field_path[-1]] = list(kept.values())
 
 
-class Corpus:
-    """The corpus, merged one article at a time (add), so that a run lets go of each
-    article's own resources as they are merged instead of holding every article's first;
-    resources() gives what merge() gives for the same articles in the same order."""
+Keep = Callable[[JSON | int], None]
 
-    def __init__(self) -> None:
-        self.urls: dict[str, str] = {}
+
+class Corpus:
+    """The corpus, merged one article at a time (add). Each article's references are relinked
+    as it is added (they point at its own resources, whose corpus ids are known then), so what
+    merging leaves alone (DocumentReference, Questionnaire, Provenance, Organization, Device)
+    is final at once and handed to `keep` in Bundle order, while only the merged resources
+    (keyed by medicine) stay here; `keep` gets the index of a merged resource where it first
+    appears (take() gives it, complete, once every article is added). What an article adds
+    to a merged resource (its sources) is kept marshalled until then. Without `keep`
+    the corpus holds everything, and resources() gives what merge() gives.
+
+    `relative`: references between the corpus's resources written 'Type/id' instead of by
+    fullUrl (what bundling.build does for a batch). `store`: where the frozen items are kept
+    (default: here, marshalled); `load` gives one back."""
+
+    def __init__(self, keep: Keep | None = None, *, relative: bool = False,
+                 store: Store | None = None) -> None:
         self.merged: dict[tuple[str, str], JSON] = {}
-        self.out: list[JSON] = []
-        self.seen_ids: set[str] = set()
+        self.order: list[JSON] = []  # the merged resources, by index
+        self.out: list[JSON | int] = []
+        self.keep: Keep = self.out.append if keep is None else keep
+        self.relative = relative
+        self.shared: set[str] = set()  # ids of resources of no one article (publisher, Device)
         self.articles = 0
+        self.freeze: Freeze = _frozen
+        self.load: Load = marshal.loads
+        if store is not None:  # frozen items kept by `store` (on disk), a token each here
+            self.freeze = lambda items: [store.put(marshal.dumps(i)) for i in items or ()]
+            self.load = lambda token: marshal.loads(store.get(token))  # noqa: S302 (ours)
 
     def add(self, resources: list[JSON]) -> None:
         """One article's resources, as map_article returned them."""
         self.articles += 1
         article = str(resources[0]["@key"])  # the DocumentReference comes first
+        links: dict[str, str] = {}  # this article's references -> the corpus's
+        final: list[tuple[JSON, str | None, str]] = []
         for resource in resources:
-            corpus_key = _corpus_key(resource, article)
-            if resource["resourceType"] == "Provenance":  # lists the merged resources
-                key = f"corpus|{article}"
-                self.out.append(
-                    _in_corpus(resource, resource_id("Provenance", key)) | {"@key": key})
-                continue
-            if corpus_key is None:
-                if resource["id"] not in self.seen_ids:  # a shared publisher or the Device
-                    self.seen_ids.add(resource["id"])
-                    self.out.append(resource)
-                continue
             kind = resource["resourceType"]
-            new_id = resource_id(kind, f"corpus|{corpus_key}")
-            self.urls[full_url(resource["id"])] = full_url(new_id)
-            target = self.merged.get((kind, corpus_key))
-            if target is None:
-                target = _in_corpus(resource, new_id) | {"@key": f"corpus|{corpus_key}"}
-                self.merged[(kind, corpus_key)] = target
-                self.out.append(target)
-            elif kind == "MedicationKnowledge":
-                _merge_mk(target, resource)
+            corpus_key = _corpus_key(resource, article)
+            if kind == "Provenance":  # lists the merged resources; nothing refers to it
+                final.append((resource, None, resource_id(kind, f"corpus|{article}")))
+                continue
+            new_id = resource["id"] if corpus_key is None else resource_id(
+                kind, f"corpus|{corpus_key}")
+            final.append((resource, corpus_key, new_id))
+            if self.relative:
+                links[full_url(resource["id"])] = f"{kind}/{new_id}"
+            elif new_id != resource["id"]:
+                links[full_url(resource["id"])] = full_url(new_id)
+        mine: set[str] = set()
+        for resource, corpus_key, new_id in final:
+            linked = _relink(resource, links)
+            kind = resource["resourceType"]
+            if kind == "Provenance":
+                key = f"corpus|{article}"
+                self._keep(_in_corpus(linked, new_id) | {"@key": key})
+            elif corpus_key is None:
+                key = str(resource["@key"])
+                seen = mine if key == article or key.startswith(f"{article}|") else self.shared
+                if new_id not in seen:  # a shared publisher or the Device: once
+                    seen.add(new_id)
+                    self._keep(linked)
             else:
-                _merge_issue(target, resource)
+                target = self.merged.get((kind, corpus_key))
+                if target is None:
+                    target = _in_corpus(linked, new_id) | {"@key": f"corpus|{corpus_key}"}
+                    self.merged[(kind, corpus_key)] = target
+                    self.keep(len(self.order))
+                    self.order.append(target)
+                elif kind == "MedicationKnowledge":
+                    _merge_mk(target, linked, self.freeze)
+                else:
+                    _merge_issue(target, linked, self.freeze)
+
+    def _keep(self, resource: JSON) -> None:
+        _dedupe_refs(resource, ("context", "related"))
+        _dedupe_refs(resource, ("target",))
+        _dedupe_refs(resource, ("implicated",))
+        self.keep(resource)
+
+    def take(self, index: int) -> JSON:
+        """Merged resource number `index`, complete (once every article is added), let go of
+        by the corpus: each is taken once. What later articles added to its lists is still
+        marshalled (bytes items, after the others of their list): thawed() loads them."""
+        resource = self.order[index]
+        self.order[index] = {}
+        if resource["resourceType"] == "MedicationKnowledge":
+            resource["text"] = _mk_narrative(resource, self.load)
+            _dedupe_refs(resource, ("clinicalUseIssue",))
+        _dedupe_refs(resource, ("context", "related"))
+        _dedupe_refs(resource, ("target",))
+        _dedupe_refs(resource, ("implicated",))
+        return resource
 
     def resources(self) -> list[JSON]:
-        """The corpus's resources, references relinked to the merged ones (each resource let
-        go of as it is relinked: this empties the corpus)."""
-        out, self.out = self.out, []
+        """The corpus's resources, when it holds them (made without `keep`): this empties it."""
+        out = [thawed(self.take(item), self.load) if isinstance(item, int) else item
+               for item in self.out]
+        self.out.clear()
         self.merged.clear()
-        result = []
-        for index, original in enumerate(out):
-            resource = _relink(original, self.urls)
-            out[index] = {}
-            if resource["resourceType"] == "MedicationKnowledge":
-                resource["text"] = _mk_narrative(resource)
-                _dedupe_refs(resource, ("clinicalUseIssue",))
-            _dedupe_refs(resource, ("context", "related"))
-            _dedupe_refs(resource, ("target",))
-            _dedupe_refs(resource, ("implicated",))
-            result.append(resource)
-        self.urls.clear()
-        return result
+        self.order = []
+        return out
 
 
 def merge(per_article: list[list[JSON]]) -> list[JSON]:

@@ -95,13 +95,60 @@ def to_element(resource: dict[str, Any]) -> Any:
 _DIV = "{http://www.w3.org/1999/xhtml}div"
 
 
-def dumps(resource: dict[str, Any]) -> bytes:
-    root = to_element(resource)
+def _indented(root: Any, level: int = 0) -> None:
     originals = [(div, etree.tostring(div, with_tail=False)) for div in root.iter(_DIV)]
-    etree.indent(root, space="  ")
+    etree.indent(root, space="  ", level=level)
     for div, original in originals:  # pretty-printing must not touch the XHTML narrative
         fresh = etree.fromstring(original, _XHTML_PARSER)
         fresh.tail = div.tail
         div.getparent().replace(div, fresh)
+
+
+def dumps(resource: dict[str, Any]) -> bytes:
+    root = to_element(resource)
+    _indented(root)
     body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
     return body + b"\n"
+
+
+class Listed:
+    """dumps(document | {key: items}) in pieces, the items serialized one at a time (the
+    list comes last in the document, which holds at least one other element): head(), item()
+    for each item in order, then tail(); their bytes joined are dumps' of the whole. An item's
+    bytes are cut out of dumps of the document holding that item alone: indenting and the
+    narratives' XHTML are the same for an item whatever its siblings."""
+
+    def __init__(self, document: dict[str, Any], key: str) -> None:
+        self.document, self.key = document, key
+        self.end = f"\n</{document['resourceType']}>\n".encode()
+        self.start = dumps(document).removesuffix(self.end)
+
+    def head(self) -> bytes:
+        return self.start
+
+    def item(self, value: dict[str, Any]) -> bytes:
+        alone = dumps(self.document | {self.key: [value]})
+        return alone[len(self.start):-len(self.end)]
+
+    def tail(self) -> bytes:
+        return self.end
+
+    @staticmethod
+    def split(data: bytes, token: str) -> tuple[bytes, bytes, bytes]:
+        """(before, indent, after) of the element of a list written `token` in `data` (an
+        item's bytes): the indent is the one of that list's elements."""
+        at = data.index(f'value="{token}"'.encode())
+        start, end = data.rindex(b"<", 0, at), data.index(b"/>", at) + 2
+        return data[:start], data[data.rfind(b"\n", 0, start) + 1:start], data[end:]
+
+    @staticmethod
+    def inserted(value: dict[str, Any], key: str, indent: bytes, first: bool) -> bytes:
+        """The bytes of `value` as an element `key` where split() found the token: the
+        first of those elements in its place, the others after it."""
+        holder = etree.Element(_F + "holder", nsmap=_NSMAP)
+        _element(holder, key, value, None)
+        element = holder[0]
+        _indented(element, len(indent) // 2)
+        text: bytes = etree.tostring(element, encoding="UTF-8", with_tail=False)
+        text = text.replace(f' xmlns="{FHIR_NS}"'.encode(), b"", 1)  # declared by the root
+        return text if first else b"\n" + indent + text
