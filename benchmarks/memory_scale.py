@@ -3,16 +3,17 @@
 A benchmark, not a test: it asserts nothing and pytest never collects it. Run it with
 
     cd /path/to/repo && nice -n 19 .venv/bin/python benchmarks/memory_scale.py \
-        [--articles 1000 10000] [--mode json ndjson merge] [--jobs 1] [--report]
+        [--articles 1000 10000] [--mode json ndjson merge] [--jobs 1] [--report] [--short]
 
 For each size it copies one short article (--article, default the UK amlodipine leaflet of
-tests/data/articles) that many times into a temporary folder (1,000 files per subfolder, each
-copy its own identity: its path) and runs the `fhir-export export` command on it in a child
-process per mode (`json`: one Bundle per article, `ndjson`: `--format ndjson`, `merge`:
-`--merge`), with `--report` when asked. It prints the peak RSS of the largest process of the
-run (the command, or one of its `--jobs` workers: `getrusage(RUSAGE_CHILDREN)`), the wall
-time, the ratio of the peak at each size to the peak at the first, and the machine and
-package versions. Progress goes to stderr, the table to stdout.
+tests/data/articles; --short: a three-line article, a medicine, a use and two side effects,
+so that 100,000 copies run in minutes) that many times into a temporary folder (1,000 files
+per subfolder, each copy its own identity: its path) and runs the `fhir-export export`
+command on it in a child process per mode (`json`: one Bundle per article, `ndjson`:
+`--format ndjson`, `merge`: `--merge`), with `--report` when asked. It prints the peak RSS
+of the largest process of the run (the command, or one of its `--jobs` workers:
+`getrusage(RUSAGE_CHILDREN)`), the wall time, the ratio of the peak at each size to the peak
+at the first, and the machine and package versions. Progress goes to stderr, the table to stdout.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ PACKAGES = ("fhir-export", "fhir.resources", "fhir.core", "pydantic", "pydantic-
 MODES = {"json": ("--format", "json"), "ndjson": ("--format", "ndjson"),
          "merge": ("--format", "json", "--merge")}
 PER_FOLDER = 1000
+SHORT = (  # --short: a medicine, a use, two side effects
+    "Amlodipine\n"
+    "Amlodipine is used to treat high blood pressure.\n"
+    "Side effects of amlodipine include headache and swollen ankles.\n"
+)
 
 
 def progress(message: str) -> None:
@@ -108,12 +114,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--report", action="store_true", help="also write --report")
     parser.add_argument("--article", type=Path, default=ARTICLE)
+    parser.add_argument("--short", action="store_true",
+                        help="copy a three-line article (amlodipine-short.txt) instead")
     parser.add_argument("--cli", default=str(CLI),
                         help="the command to run (another tree's, to compare), split as a "
                         "shell would")
     args = parser.parse_args()
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="fhir-export-memory-") as tmp:
+        if args.short:
+            args.article = Path(tmp) / "amlodipine-short.txt"
+            args.article.write_text(SHORT, encoding="utf-8")
         for articles in args.articles:
             corpus = Path(tmp) / f"corpus-{articles}"
             progress(f"copying {args.article.name} {articles} times")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import sqlite3
 import struct
 import tempfile
 import uuid
@@ -138,3 +139,43 @@ def streamed_json(document: Any) -> Iterator[bytes]:
         yield before
         yield from json_list(streamed.items, depth)
     yield text + b"\n"
+
+
+class Remembered:
+    """Keys (str or bytes), each with a text value, in a private temporary SQLite database
+    (held in SQLite's page cache, a few MB at most, then on disk; gone when closed): what a
+    run must remember of every article (identities, names, the files written) without its
+    memory growing with the articles. Exact: keys are compared whole."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)  # "": private, on disk
+        self.close = weakref.finalize(self, self.db.close)
+        self.db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2048;"
+            "CREATE TABLE kept (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+        )
+        self.count = 0
+
+    @staticmethod
+    def _key(key: str | bytes) -> bytes:
+        return key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
+
+    def setdefault(self, key: str | bytes, value: str = "") -> str | None:
+        """The value an earlier key equal to this one was kept with; None (and this one
+        kept with value) when there is none."""
+        raw = self._key(key)
+        earlier = self.db.execute("SELECT value FROM kept WHERE key = ?", (raw,)).fetchone()
+        if earlier is not None:
+            return bytes(earlier[0]).decode("utf-8", "surrogatepass")
+        self.db.execute("INSERT INTO kept VALUES (?, ?)", (raw, self._key(value)))
+        self.count += 1
+        return None
+
+    def add(self, key: str | bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO kept VALUES (?, x'')", (self._key(key),))
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str | bytes):
+            return False
+        found = self.db.execute("SELECT 1 FROM kept WHERE key = ?", (self._key(key),))
+        return found.fetchone() is not None
