@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import glob
 import os
-import struct
-import tempfile
-import weakref
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -26,6 +22,7 @@ from typing import overload
 from .errors import ExportError, SourceError
 from .identity import glob_root, relative_path
 from .sources import is_article
+from .spool import Pairs
 
 # this tool's own outputs: not articles, and not worth a 'skipped' line either
 _OWN_OUTPUTS = (".bundle.json", ".bundle.xml", ".ndjson")
@@ -253,34 +250,21 @@ def _sort_out(found: Found, root: Path | None, relative_to: Path,
             others.append(path)
 
 
-_RECORD = struct.Struct("<II")  # bytes of the path, of the relative path
-
-
 class Inputs(Sequence[Input]):
-    """The articles of a run, in order, in an anonymous temporary file: in memory only 8
-    bytes per article (where its record starts), so that a run of 100,000 articles does not
-    hold 100,000 Inputs. Read back by index or in order (by offset: readers do not share a
-    file position)."""
+    """The articles of a run, in order, on disk (spool.Pairs): in memory only 8 bytes per
+    article, so that a run of 100,000 articles does not hold 100,000 Inputs. Read back by
+    index or in order."""
 
     def __init__(self, items: Iterable[Input] = ()) -> None:
-        self.file = tempfile.TemporaryFile(prefix="fhir-export-")
-        self.close = weakref.finalize(self, self.file.close)
-        self.offsets = array("Q")
-        self.end = 0
-        self.flushed = True
+        self.pairs = Pairs()
         for item in items:
             self.append(item)
 
     def append(self, item: Input) -> None:
-        raw = item.raw.encode("utf-8", "surrogatepass")
-        relative = item.relative.encode("utf-8", "surrogatepass")
-        self.file.write(_RECORD.pack(len(raw), len(relative)) + raw + relative)
-        self.offsets.append(self.end)
-        self.end += _RECORD.size + len(raw) + len(relative)
-        self.flushed = False
+        self.pairs.append(item.raw, item.relative)
 
     def __len__(self) -> int:
-        return len(self.offsets)
+        return len(self.pairs)
 
     @overload
     def __getitem__(self, index: int) -> Input: ...
@@ -291,15 +275,7 @@ class Inputs(Sequence[Input]):
     def __getitem__(self, index: int | slice) -> Input | list[Input]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        offset = self.offsets[index]  # IndexError past the end, as a list
-        if not self.flushed:
-            self.file.flush()
-            self.flushed = True
-        fd = self.file.fileno()
-        sizes = _RECORD.unpack(os.pread(fd, _RECORD.size, offset))
-        data = os.pread(fd, sizes[0] + sizes[1], offset + _RECORD.size)
-        return Input(data[: sizes[0]].decode("utf-8", "surrogatepass"),
-                     data[sizes[0] :].decode("utf-8", "surrogatepass"))
+        return Input(*self.pairs.pair(index))
 
     def __iter__(self) -> Iterator[Input]:
         for index in range(len(self)):

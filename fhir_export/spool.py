@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import sqlite3
 import struct
 import tempfile
 import uuid
 import weakref
+from array import array
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
@@ -148,7 +150,9 @@ class Remembered:
     memory growing with the articles. Exact: keys are compared whole."""
 
     def __init__(self) -> None:
-        self.db = sqlite3.connect("", isolation_level=None)  # "": private, on disk
+        # "": private, on disk; closed when let go of, maybe by a collection in another
+        # thread (it is never used by two threads at once)
+        self.db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         self.close = weakref.finalize(self, self.db.close)
         self.db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2048;"
@@ -179,3 +183,40 @@ class Remembered:
             return False
         found = self.db.execute("SELECT 1 FROM kept WHERE key = ?", (self._key(key),))
         return found.fetchone() is not None
+
+
+_PAIR = struct.Struct("<II")  # bytes of the first string, of the second
+
+
+class Pairs:
+    """Pairs of strings in an anonymous temporary file, read back by index: in memory only
+    where each pair starts (8 bytes). Readers do not share a file position (os.pread)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="fhir-export-")
+        self.close = weakref.finalize(self, self.file.close)
+        self.offsets = array("Q")
+        self.end = 0
+        self.flushed = True
+
+    def append(self, first: str, second: str) -> None:
+        one = first.encode("utf-8", "surrogatepass")
+        two = second.encode("utf-8", "surrogatepass")
+        self.file.write(_PAIR.pack(len(one), len(two)) + one + two)
+        self.offsets.append(self.end)
+        self.end += _PAIR.size + len(one) + len(two)
+        self.flushed = False
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def pair(self, index: int) -> tuple[str, str]:
+        offset = self.offsets[index]  # IndexError past the end, as a list's
+        if not self.flushed:
+            self.file.flush()
+            self.flushed = True
+        fd = self.file.fileno()
+        one, two = _PAIR.unpack(os.pread(fd, _PAIR.size, offset))
+        data = os.pread(fd, one + two, offset + _PAIR.size)
+        return (data[:one].decode("utf-8", "surrogatepass"),
+                data[one:].decode("utf-8", "surrogatepass"))

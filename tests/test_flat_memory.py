@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import threading
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
@@ -151,3 +152,13 @@ def test_two_articles_of_one_name_and_identity_are_still_refused(tmp_path: Path)
     assert lines[0].startswith(f"Error: {folder}/a/x.txt: has the same name as "
                                f"{folder}/a/x.md, so their outputs would collide.")
     assert report.exported == 1
+
+
+def test_remembered_may_be_let_go_of_in_another_thread() -> None:
+    """A collection in another thread (a test's HTTP server, push's workers) closes it."""
+    kept = [Remembered()]
+    kept[0].add("x")
+    thread = threading.Thread(target=kept.clear)
+    thread.start()
+    thread.join()
+    assert not kept
