@@ -143,6 +143,17 @@ def streamed_json(document: Any) -> Iterator[bytes]:
     yield text + b"\n"
 
 
+def _database(owner: object, schema: str) -> sqlite3.Connection:
+    """A private temporary SQLite database ("": on disk past a page cache of 2 MB), with
+    one table, closed when `owner` is let go of: maybe by a collection in another thread
+    (it is never used by two threads at once)."""
+    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+    weakref.finalize(owner, db.close)
+    db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                     f"PRAGMA cache_size=-512; {schema};")
+    return db
+
+
 class Remembered:
     """Keys (str or bytes), each with a text value, in a private temporary SQLite database
     (held in SQLite's page cache, a few MB at most, then on disk; gone when closed): what a
@@ -150,14 +161,8 @@ class Remembered:
     memory growing with the articles. Exact: keys are compared whole."""
 
     def __init__(self) -> None:
-        # "": private, on disk; closed when let go of, maybe by a collection in another
-        # thread (it is never used by two threads at once)
-        self.db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        self.close = weakref.finalize(self, self.db.close)
-        self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2048;"
-            "CREATE TABLE kept (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
-        )
+        self.db = _database(
+            self, "CREATE TABLE kept (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
         self.count = 0
 
     @staticmethod
@@ -220,3 +225,30 @@ class Pairs:
         data = os.pread(fd, one + two, offset + _PAIR.size)
         return (data[:one].decode("utf-8", "surrogatepass"),
                 data[one:].decode("utf-8", "surrogatepass"))
+
+
+class Table:
+    """A dict of str keys and JSON values in a private temporary SQLite database (its page
+    cache in memory, the rest on disk): as with a dict, the last value put for a key wins
+    and items() come in the order keys were first put."""
+
+    def __init__(self) -> None:
+        self.db = _database(self, "CREATE TABLE items (key BLOB UNIQUE NOT NULL, "
+                                  "value TEXT NOT NULL)")
+
+    def put(self, key: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO items VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value", (key.encode("utf-8", "surrogatepass"), json.dumps(value)))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self.db.execute("SELECT value FROM items WHERE key = ?",
+                                (key.encode("utf-8", "surrogatepass"),)).fetchone()
+        return default if found is None else json.loads(found[0])
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for key, value in self.db.execute("SELECT key, value FROM items ORDER BY rowid"):
+            yield bytes(key).decode("utf-8", "surrogatepass"), json.loads(value)
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
