@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePath
+from typing import overload
 
 from .errors import ExportError, SourceError
 from .identity import glob_root, relative_path
 from .sources import is_article
+from .spool import Pairs
 
 # this tool's own outputs: not articles, and not worth a 'skipped' line either
 _OWN_OUTPUTS = (".bundle.json", ".bundle.xml", ".ndjson")
@@ -68,13 +70,17 @@ class Input:
 
 @dataclass(slots=True)
 class Found:
-    """What a walk below one root found."""
+    """What a walk below one root found: the folders to read (their files are read from
+    them in sorted order when asked, paths()), or the files of a pattern's one folder."""
 
-    # as strings, in sorted(Path) order (a folder of 100,000 articles: a Path each would be
-    # three times the memory, when the run starts)
+    root: Path | None = None  # None: `files` are what was found
+    follow_symlinks: bool = False
+    pattern: tuple[str, ...] | None = None  # a glob pattern's parts below root: a filter
+    folders: set[str] = field(default_factory=set)  # below root, as str(path)
     files: list[str] = field(default_factory=list)
     not_followed: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
     errors: list[ExportError] = field(default_factory=list)
+    count: int = 0  # files paths() gave
 
     def follows(self, link: Path, real_root: Path, follow: bool) -> bool:
         """Whether the symlink at link is followed; if not, it is noted with its reason."""
@@ -82,6 +88,18 @@ class Found:
         if problem is not None:
             self.not_followed.append((link, problem))
         return problem is None
+
+    def paths(self) -> Iterator[str]:
+        """The files found, as strings, in sorted(Path) order, read one folder at a time."""
+        if self.root is None:
+            self.count = len(self.files)
+            yield from self.files
+            return
+        root, pattern = self.root, self.pattern
+        for raw in _files_below(root, self, root.resolve()):
+            if pattern is None or _matches(pattern, _parts(Path(raw), root)):
+                self.count += 1
+                yield raw
 
 
 def _inside(target: Path, root: Path) -> bool:
@@ -105,9 +123,10 @@ def _link_problem(path: Path, real_root: Path, follow: bool) -> str | None:
 
 
 def walk(root: Path, *, follow_symlinks: bool = False) -> Found:
-    """Every file below root (sorted), with the symlinks not followed and the folders that
-    cannot be listed; hidden folders are not entered."""
-    found = Found()
+    """The folders below root to read, with the symlinks not followed and the folders that
+    cannot be listed; hidden folders are not entered. Its files are read by files(), in
+    sorted order, one folder's listing at a time: nothing per file is kept."""
+    found = Found(root=root, follow_symlinks=follow_symlinks)
     real_root = root.resolve()
     visited = {real_root}
     stack = [root]
@@ -134,20 +153,38 @@ def walk(root: Path, *, follow_symlinks: bool = False) -> Found:
                         found.not_followed.append((path, "a loop: its folder is already read"))
                         continue
                     visited.add(real)
+                    found.folders.add(str(path))
                     stack.append(path)
-                elif entry.is_file():
-                    found.files.append(str(path))
             except (OSError, RuntimeError) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
                 found.errors.append(SourceError(f"cannot read ({reason})", path=str(path)))
-    found.files.sort(key=_in_path_order)
     return found
 
 
-def _in_path_order(path: str) -> str:
-    """A sort key that orders path strings as their Paths sort (part by part: 'a/b' before
-    'a-b'): the separator made the smallest character."""
-    return path.replace(os.sep, "\x00")
+def _files_below(folder: Path, found: Found, real_root: Path) -> Iterator[str]:
+    """The files walk() found below folder, in path order (see _in_path_order): a folder's
+    entries by name, each folder's files in place of its name. What walk() noted (links,
+    errors) is not noted again."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            if entry.name.startswith(".") or (
+                entry.is_symlink()
+                and _link_problem(path, real_root, found.follow_symlinks) is not None
+            ):
+                continue
+            if entry.is_dir():
+                if str(path) in found.folders:
+                    yield from _files_below(path, found, real_root)
+            elif entry.is_file():
+                yield str(path)
+        except (OSError, RuntimeError):
+            continue
 
 
 def _matches(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
@@ -186,7 +223,7 @@ def _glob(raw: str, *, follow_symlinks: bool) -> Found:
                 found.files.append(str(path))
         return found
     found = walk(root, follow_symlinks=follow_symlinks)
-    found.files = [p for p in found.files if _matches(pattern, _parts(Path(p), root))]
+    found.pattern = pattern
     found.not_followed = [
         (p, why)
         for p, why in found.not_followed
@@ -199,18 +236,50 @@ def _parts(path: Path, root: Path) -> tuple[str, ...]:
     return path.relative_to(root).parts if root.parts else path.parts
 
 
-def _sort_out(files: list[str], root: Path | None, relative_to: Path, found: list[Input],
-              others: list[Path]) -> None:
-    """Articles among files (not ignored below `root`, or below their own folder when it is
-    None) to found, named below `relative_to`; other files to others. One Path at a time."""
-    for raw in files:
+def _sort_out(found: Found, root: Path | None, relative_to: Path,
+              others: list[Path]) -> Iterator[Input]:
+    """The articles found (not ignored below `root`, or below their own folder when it is
+    None), named below `relative_to`; other files to others. One Path at a time."""
+    for raw in found.paths():
         path = Path(raw)
         if ignored(path, path.parent if root is None else root):
             continue
         if is_article(path):
-            found.append(Input(raw, relative_path(path, relative_to)))
+            yield Input(raw, relative_path(path, relative_to))
         else:
             others.append(path)
+
+
+class Inputs(Sequence[Input]):
+    """The articles of a run, in order, on disk (spool.Pairs): in memory only 8 bytes per
+    article, so that a run of 100,000 articles does not hold 100,000 Inputs. Read back by
+    index or in order."""
+
+    def __init__(self, items: Iterable[Input] = ()) -> None:
+        self.pairs = Pairs()
+        for item in items:
+            self.append(item)
+
+    def append(self, item: Input) -> None:
+        self.pairs.append(item.raw, item.relative)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    @overload
+    def __getitem__(self, index: int) -> Input: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Input]: ...
+
+    def __getitem__(self, index: int | slice) -> Input | list[Input]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return Input(*self.pairs.pair(index))
+
+    def __iter__(self) -> Iterator[Input]:
+        for index in range(len(self)):
+            yield self[index]
 
 
 def discover(
@@ -219,42 +288,61 @@ def discover(
     skipped: list[Path] | None = None,
     not_followed: list[tuple[Path, str]] | None = None,
     follow_symlinks: bool = False,
-) -> tuple[list[Input], list[ExportError]]:
-    """Articles named by paths: folders (recursively), files, or glob patterns. Files of
-    other types found in folders or by patterns are added to `skipped`, symlinks not followed
-    to `not_followed` with their reason."""
-    found: list[Input] = []
-    errors: list[ExportError] = []
-    others: list[Path] = []
-    links: list[tuple[Path, str]] = []
+) -> tuple[Inputs, list[ExportError]]:
+    """Articles named by paths: folders (recursively), files, or glob patterns, in the
+    order found (each folder's files sorted). Files of other types found in folders or by
+    patterns are added to `skipped`, symlinks not followed to `not_followed` with their
+    reason. The articles are on disk (Inputs): one root's are never all in memory."""
     roots = list(paths)
-    for raw in roots:
-        path = Path(raw)
-        try:
-            if path.is_dir():
-                below = walk(path, follow_symlinks=follow_symlinks)
-                errors += below.errors
-                links += below.not_followed
-                _sort_out(below.files, path, path, found, others)
-            elif path.is_file():
-                found.append(Input.of(path, path.name))
-            elif glob.has_magic(raw):
-                root = glob_root(raw)
-                matched = _glob(raw, follow_symlinks=follow_symlinks)
-                errors += matched.errors
-                links += matched.not_followed
-                _sort_out(matched.files, None, root, found, others)
-                if not matched.files and not matched.not_followed and not matched.errors:
-                    errors.append(SourceError("no file matches this pattern", path=raw))
-            else:
-                errors.append(SourceError("no such file or directory", path=raw))
-        except OSError as exc:  # e.g. under a folder the user may not search
-            errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
-    unique = (list({i.raw: i for i in reversed(found)}.values())[::-1]  # first root wins
-              if len(roots) > 1 else found)  # one walk finds each file once
-    if skipped is not None and others:
-        articles = {i.raw for i in unique}
-        skipped += [p for p in dict.fromkeys(others) if str(p) not in articles]
+    if len(roots) == 1:  # one walk finds each file once: nothing to drop, nothing held
+        found = Inputs()
+        others, links, errors = _discover(roots[0], follow_symlinks, found.append)
+    else:
+        held: list[Input] = []
+        others, links, errors = [], [], []
+        for raw in roots:
+            more = _discover(raw, follow_symlinks, held.append)
+            others += more[0]
+            links += more[1]
+            errors += more[2]
+        # a file below two roots: where the last finds it, named as the first does
+        found = Inputs(list({i.raw: i for i in reversed(held)}.values())[::-1])
+    if skipped is not None and others:  # an article is never among the others (its suffix)
+        skipped += list(dict.fromkeys(others))
     if not_followed is not None:
         not_followed += list(dict(links).items())
-    return unique, errors
+    return found, errors
+
+
+def _discover(
+    raw: str, follow_symlinks: bool, found: Callable[[Input], None]
+) -> tuple[list[Path], list[tuple[Path, str]], list[ExportError]]:
+    """The articles at one path to found(), in order; the other files, the symlinks not
+    followed and the errors returned."""
+    others: list[Path] = []
+    links: list[tuple[Path, str]] = []
+    errors: list[ExportError] = []
+    path = Path(raw)
+    try:
+        if path.is_dir():
+            below = walk(path, follow_symlinks=follow_symlinks)
+            errors += below.errors
+            links += below.not_followed
+            for item in _sort_out(below, path, path, others):
+                found(item)
+        elif path.is_file():
+            found(Input.of(path, path.name))
+        elif glob.has_magic(raw):
+            root = glob_root(raw)
+            matched = _glob(raw, follow_symlinks=follow_symlinks)
+            errors += matched.errors
+            links += matched.not_followed
+            for item in _sort_out(matched, None, root, others):
+                found(item)
+            if matched.count == 0 and not matched.not_followed and not matched.errors:
+                errors.append(SourceError("no file matches this pattern", path=raw))
+        else:
+            errors.append(SourceError("no such file or directory", path=raw))
+    except OSError as exc:  # e.g. under a folder the user may not search
+        errors.append(SourceError(f"cannot read ({exc.strerror})", path=raw))
+    return others, links, errors

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from lxml import etree
 
 from . import __version__
 from .errors import ExitCode, ExportError, display
-from .spool import Streamed, streamed_json
+from .spool import Streamed, Table, streamed_json
 
 NAME = "manifest.json"
 KEY = "fhir-export"  # our object inside the manifest's `extension`
@@ -170,12 +171,24 @@ def document(run: dict[str, Any], bulk: dict[str, Any] | None = None) -> Iterato
 class Previous:
     """What an earlier run's manifest says it wrote: file system name -> sha256 (None: no
     hash known, a Bulk Data manifest of an older fhir-export), per input (display path) its
-    outputs, and the file entries by their displayed path."""
+    outputs, the file entries by their displayed path and per input its identities. Tables
+    on disk (spool.Table): a manifest of 100,000 articles is not held in memory."""
 
-    files: dict[str, str | None]
-    inputs: dict[str, list[str]]
-    records: dict[str, dict[str, Any]]
-    identities: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    files: Table = field(default_factory=Table)  # str -> str | None
+    inputs: Table = field(default_factory=Table)  # str -> list[str]
+    records: Table = field(default_factory=Table)  # str -> dict[str, Any]
+    identities: Table = field(default_factory=Table)  # str -> list[dict[str, str]]
+
+    def add(self, listed: str, item: Any) -> None:
+        """One item of the run record's `files` or `inputs` list (`listed`)."""
+        if listed == "files" and isinstance(item, dict):
+            name = listed_name(item)
+            if name is not None:
+                self.files.put(name, str(item.get("sha256")))
+            self.records.put(str(item.get("path")), item)  # by the name outputs list
+        elif listed == "inputs" and isinstance(item, dict) and isinstance(item.get("path"), str):
+            self.inputs.put(item["path"], [str(o) for o in item.get("outputs") or []])
+            self.identities.put(item["path"], identities_of(item))
 
 
 def identities_of(row: dict[str, Any]) -> list[dict[str, str]]:
@@ -188,29 +201,83 @@ def identities_of(row: dict[str, Any]) -> list[dict[str, str]]:
 def read_previous(out_dir: Path) -> Previous | None:
     """The manifest an earlier fhir-export run left in out_dir, or None (none, unreadable,
     or not ours: then nothing in the folder is known to be ours)."""
+    previous = Previous()
     try:
-        data = json.loads((out_dir / NAME).read_text("utf-8"))
+        try:
+            data = _streamed(out_dir / NAME, previous)
+        except ValueError:  # valid JSON, maybe, but not laid out as we write it
+            data = None
+        if data is None:  # read whole
+            previous = Previous()
+            data = json.loads((out_dir / NAME).read_text("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
         return None
-    extension = data.get("extension")
-    run = extension.get(KEY) if isinstance(extension, dict) else None
-    if isinstance(run, dict) and isinstance(run.get("files"), list):
-        entries = [f for f in run["files"] if isinstance(f, dict)]
-        files: dict[str, str | None] = {name: str(f.get("sha256")) for f in entries
-                 if (name := listed_name(f)) is not None}
-        records = {str(f.get("path")): f for f in entries}  # by the name outputs list
-        rows = [i for i in run.get("inputs") or []
-                if isinstance(i, dict) and isinstance(i.get("path"), str)]
-        inputs = {str(i["path"]): [str(o) for o in i.get("outputs") or []] for i in rows}
-        return Previous(files, inputs, records, {str(i["path"]): identities_of(i) for i in rows})
+    run = _run(data)
+    if isinstance(run, dict) and (isinstance(run.get("files"), list)
+                                  or run.get("files") == _STREAMED):
+        for listed in ("files", "inputs"):
+            if isinstance(run.get(listed), list):  # not streamed: read whole, or empty
+                for item in run[listed]:
+                    previous.add(listed, item)
+        return previous
     if str(data.get("request", "")).startswith("fhir-export export") and isinstance(
         data.get("output"), list
     ):  # an NDJSON manifest of an earlier release: file names, no hashes
-        names = [str(o.get("url")) for o in data["output"] if isinstance(o, dict)]
-        return Previous(dict.fromkeys(names), {}, {})
+        for name in (str(o.get("url")) for o in data["output"] if isinstance(o, dict)):
+            previous.files.put(name, None)
+        return previous
     return None
+
+
+_STREAMED = "\x00streamed"  # in place of a list read item by item
+_LIST = re.compile(r'( *)"(files|inputs)": \[')
+
+
+def _run(data: Any) -> Any:
+    extension = data.get("extension") if isinstance(data, dict) else None
+    return extension.get(KEY) if isinstance(extension, dict) else None
+
+
+def _streamed(path: Path, previous: Previous) -> Any:
+    """The manifest at path read line by line as fhir-export writes it (json.dumps, indent
+    2): the items of its run record's `files` and `inputs` lists one at a time, to
+    previous.add, the rest parsed (those lists replaced by a marker). None when the file
+    is not laid out so (then it is read whole)."""
+    rest: list[str] = []
+    streamed: list[str] = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            match = _LIST.fullmatch(line.rstrip("\n"))
+            if match is None:
+                rest.append(line)
+                continue
+            indent, listed = match.groups()
+            level, item = indent + "  ", list[str]()
+            for inner in lines:
+                text = inner.rstrip("\n")
+                if text in (indent + "]", indent + "],"):
+                    if item:
+                        previous.add(listed, json.loads("\n".join(item)))
+                    comma = "," if text.endswith(",") else ""
+                    rest.append(f'{indent}"{listed}": {json.dumps(_STREAMED)}{comma}\n')
+                    break
+                item.append(text)
+                if text.startswith(level) and text[len(level) : len(level) + 1] != " " and (
+                        text.endswith(",")):  # the item's last line
+                    item[-1] = text[:-1]
+                    previous.add(listed, json.loads("\n".join(item)))
+                    item = []
+            else:
+                return None
+            streamed.append(listed)
+    data = json.loads("".join(rest))
+    run = _run(data)
+    if (not streamed or len(set(streamed)) != len(streamed) or not isinstance(run, dict)
+            or any(run.get(listed) != _STREAMED for listed in streamed)):
+        return None
+    return data
 
 
 def safe_member(out_dir: Path, relative: str) -> Path | None:

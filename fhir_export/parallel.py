@@ -66,7 +66,7 @@ def outcomes(sources: Sequence[Source], options: ExportOptions) -> Iterator[Outc
             yield run_one(source, options)
         return
     size = max(1, min(_CHUNK, len(sources) // (workers * 4)))
-    chunks = iter([sources[i : i + size] for i in range(0, len(sources), size)])
+    chunks = (sources[i : i + size] for i in range(0, len(sources), size))  # as consumed
     with ProcessPoolExecutor(
         workers, mp_context=_context(), initializer=_warm, initargs=(options,)
     ) as pool:

@@ -15,7 +15,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from .article_export import export_article, map_resources, render, timed
 from .article_export import recorded_time as recorded_time  # re-exported, as it was here
 from .article_types import SUFFIXES
 from .deadline import deadline
-from .discovery import Input, discover
+from .discovery import Input, Inputs, discover
 from .errors import (
     ExportError,
     InternalError,
@@ -42,14 +42,14 @@ from .mapping import merge
 from .options import BundleType, ExportOptions
 from .report import ArticleResult, ExportReport, RunEvents
 from .serialization import LISTED, spliced
-from .spool import Spool, Store, Streamed, dumps, json_list, tee
+from .spool import Remembered, Spool, Store, Streamed, dumps, json_list, tee
 from .terminology import Lexicon, default_lexicon
 
 
 def _articles(
     paths: Iterable[str], report: ExportReport, options: ExportOptions,
     events: RunEvents | None = None,
-) -> list[Input]:
+) -> Inputs:
     """The article files at paths; paths that name none are errors in the report (and told
     to `events` as finished), and no article at all is a NoInputError."""
     paths = list(paths)
@@ -120,18 +120,27 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _check_identity(seen: dict[bytes, Input], identity: str, source: Input) -> None:
+# what a run remembers of each article's identity: its digest and the article's path, on disk
+# (a dict of Inputs is --merge's, until that run is streamed)
+Seen = Remembered | dict[bytes, Input]
+
+
+def _check_identity(seen: Seen, identity: str, source: Input) -> None:
     """Refuses an article whose identity an earlier article of this run has (the same
     canonical URL, or the same path below two input roots): they would share ids."""
     key = _digest(identity)
-    if key in seen:
+    if isinstance(seen, Remembered):
+        earlier = seen.setdefault(key, str(source.path))
+    else:
+        earlier = str(seen[key].path) if key in seen else None
+        seen.setdefault(key, source)
+    if earlier is not None:
         raise SourceError(
-            f"has the same identity as {seen[key].path} ({identity}), so their resources "
+            f"has the same identity as {earlier} ({identity}), so their resources "
             "would share ids",
             path=str(source.path),
             hint="Export their common folder (paths below it tell them apart), or one of them.",
         )
-    seen[key] = source
 
 
 def export_corpus(
@@ -425,31 +434,18 @@ def export(
     files = _articles(paths, report, options, events)
     if not _out_folder(out_dir, report):
         return report
-    stems: dict[bytes, Input] = {}  # by _digest(stem)
-    todo: list[Input | ExportError] = []
-    for source in files:
-        first = stems.setdefault(_digest(source.stem), source)
-        if first is not source:
-            todo.append(
-                SourceError(
-                    f"has the same name as {first.path}, so their outputs would collide",
-                    path=str(source.path),
-                    hint="Rename one of them."
-                    if first.path.parent == source.path.parent
-                    else "Export their common folder (outputs mirror the paths below it).",
-                )
-            )
-            continue
-        todo.append(source)
-    del stems  # not needed while the articles run
-    done = parallel.outcomes([s for s in todo if isinstance(s, Input)], options)
-    seen: dict[bytes, Input] = {}
+    collisions = _collisions(files)
+    done = parallel.outcomes(
+        Inputs(s for n, s in enumerate(files) if n not in collisions) if collisions else files,
+        options,
+    )
+    seen = Remembered()
     synced = Synced()
     run = RunFiles(out_dir, "per-article")
-    for item in todo:
+    for index, item in enumerate(files):
         counts = len(report.results), len(report.errors)
-        if isinstance(item, ExportError):
-            report.errors.append(item)
+        if index in collisions:
+            report.errors.append(collisions[index])
         else:
             _attempt(report, str(item.path), _write_article, item, next(done),
                      out_dir, report, seen, synced)
@@ -460,8 +456,26 @@ def export(
     return report
 
 
+def _collisions(files: Inputs) -> dict[int, ExportError]:
+    """By their index, the files whose outputs would be an earlier file's (the same stem):
+    the names are remembered on disk, only the collisions in memory."""
+    stems = Remembered()
+    found: dict[int, ExportError] = {}
+    for index, source in enumerate(files):
+        first = stems.setdefault(source.stem, str(source.path))
+        if first is not None:
+            found[index] = SourceError(
+                f"has the same name as {first}, so their outputs would collide",
+                path=str(source.path),
+                hint="Rename one of them."
+                if Path(first).parent == source.path.parent
+                else "Export their common folder (outputs mirror the paths below it).",
+            )
+    return found
+
+
 def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
-             seen: dict[bytes, Input]) -> ArticleResult:
+             seen: Seen) -> ArticleResult:
     """An article's outcome, refused when it failed or an earlier article of the run had its
     identity."""
     for stage, seconds in outcome.seconds.items():
@@ -478,7 +492,7 @@ def _mapped_checked(
     options: ExportOptions,
     report: ExportReport,
     lexicon: Lexicon,
-    seen: dict[bytes, Input],
+    seen: Seen,
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
     """map_resources for one input within options.article_timeout, refused when an earlier
     article of the run had its identity."""
@@ -495,7 +509,7 @@ def _write_article(
     outcome: parallel.Outcome,
     out_dir: Path,
     report: ExportReport,
-    seen: dict[bytes, Input],
+    seen: Seen,
     synced: Synced,
 ) -> None:
     result = _outcome(outcome, source, report, seen)
@@ -546,7 +560,7 @@ def export_ndjson(
     if not _out_folder(out_dir, report):
         return report
     latest = ""  # the latest full date of an article (transactionTime)
-    seen: dict[bytes, Input] = {}
+    seen = Remembered()
     ndjson = NdjsonFiles(out_dir)
     run = RunFiles(out_dir, "ndjson")
     try:
@@ -811,9 +825,9 @@ class RunFiles:
         self.files = Spool()  # records, in the order written
         self.inputs = Spool()  # input rows, keyed by path
         self.every: list[str] = []  # names of the files spooled (not per-article runs)
-        self.written: set[int] = set()  # hash() of each file system name written
+        self.written = Remembered()  # each file system name written
         self.real_out = out_dir.resolve()
-        self.inside: set[int] = set()  # hash() of the articles that are inside out_dir
+        self.inside = Remembered()  # the real paths of the articles that are inside out_dir
 
     def retire(self, report: ExportReport) -> None:
         """report.retire(), the manifest's rows of the results it lets go of kept here."""
@@ -822,12 +836,12 @@ class RunFiles:
             self.inputs.add(dumps(row), f"{row['path']}\x000")
             for record in result.records:
                 self.files.add(dumps(record.as_json()))
-                self.written.add(hash(record.name))
+                self.written.add(record.name)
                 if self.mode != "per-article":
                     self.every.append(record.path)
             real = Path(result.path).resolve()
             if self.real_out in real.parents:
-                self.inside.add(hash(str(real)))
+                self.inside.add(str(real))
         report.retire()
 
 
@@ -885,9 +899,13 @@ def _finish_run(
     except ExportError as exc:
         report.errors.append(exc)
         return None
-    written = run.written | {hash(r.name) for r in (*first, *later, *kept_records)}
+    written = run.written
+    for name in (r.name for r in (*first, *later, *kept_records)):
+        written.add(name)
     _remove_earlier(out_dir, report, previous, written)
-    _report_foreign(out_dir, report, written | {hash(name) for name in kept}, run.inside)
+    for name in kept:
+        written.add(name)
+    _report_foreign(out_dir, report, written, run.inside)
     return target
 
 
@@ -948,15 +966,16 @@ def _failed_rows(
 
 
 def _remove_earlier(
-    out_dir: Path, report: ExportReport, previous: manifest.Previous | None, written: set[int]
+    out_dir: Path, report: ExportReport, previous: manifest.Previous | None,
+    written: Container[str],
 ) -> None:
-    """Remove what an earlier run wrote and this one did not (`written`: hash() of the
-    names), if it is still as written."""
+    """Remove what an earlier run wrote and this one did not (`written`: the names), if it
+    is still as written."""
     if previous is None:
         return
     for name, digest in previous.files.items():
         path = manifest.safe_member(out_dir, name)
-        if hash(name) in written or path is None or path.is_symlink() or not path.is_file():
+        if name in written or path is None or path.is_symlink() or not path.is_file():
             continue
         try:
             if digest is not None and manifest.sha256(path.read_bytes()) != digest:
@@ -991,23 +1010,24 @@ def _tree(folder: Path) -> Iterator[Path]:
             yield from _tree(path)
 
 
-def _report_foreign(out_dir: Path, report: ExportReport, ours: set[int],
-                    inside: set[int]) -> None:
+def _report_foreign(out_dir: Path, report: ExportReport, ours: Container[str],
+                    inside: Container[str]) -> None:
     """Files in out_dir that push could take for bundles but this run did not write (`ours`:
-    hash() of the names written) (its own articles aside, when exported into their folder:
-    `inside`, hash() of their real paths, with the ones the report holds)."""
-    articles = inside | {hash(str(Path(r.path).resolve())) for r in report.results} | {
-        hash(str(Path(e.path).resolve())) for e in report.errors if e.path}
+    the names written) (its own articles aside, when exported into their folder: `inside`,
+    their real paths, with the ones the report holds)."""
+    held = {str(Path(r.path).resolve()) for r in report.results} | {
+        str(Path(e.path).resolve()) for e in report.errors if e.path}
     removed = set(report.removed)
     for path in _tree(out_dir):
         relative = path.relative_to(out_dir)
         if (
-            hash(relative.as_posix()) in ours
+            relative.as_posix() in ours
             or path.name == manifest.NAME
             or path.suffix.lower() not in (".json", ".xml", ".ndjson")
             or any(part.startswith(".") for part in relative.parts)
             or not path.is_file()
-            or hash(str(path.resolve())) in articles
+            or str(path.resolve()) in held
+            or str(path.resolve()) in inside
             or display(path) in removed
         ):
             continue

@@ -15,10 +15,12 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import sqlite3
 import struct
 import tempfile
 import uuid
 import weakref
+from array import array
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
@@ -201,3 +203,114 @@ class Store:
             start = offset - self.written
             return bytes(self.pending[start:start + size])
         return os.pread(self.file.fileno(), size, offset)
+
+
+def _database(owner: object, schema: str) -> sqlite3.Connection:
+    """A private temporary SQLite database ("": on disk past a page cache of 2 MB), with
+    one table, closed when `owner` is let go of: maybe by a collection in another thread
+    (it is never used by two threads at once)."""
+    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+    weakref.finalize(owner, db.close)
+    db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                     f"PRAGMA cache_size=-512; {schema};")
+    return db
+
+
+class Remembered:
+    """Keys (str or bytes), each with a text value, in a private temporary SQLite database
+    (held in SQLite's page cache, a few MB at most, then on disk; gone when closed): what a
+    run must remember of every article (identities, names, the files written) without its
+    memory growing with the articles. Exact: keys are compared whole."""
+
+    def __init__(self) -> None:
+        self.db = _database(
+            self, "CREATE TABLE kept (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+        self.count = 0
+
+    @staticmethod
+    def _key(key: str | bytes) -> bytes:
+        return key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
+
+    def setdefault(self, key: str | bytes, value: str = "") -> str | None:
+        """The value an earlier key equal to this one was kept with; None (and this one
+        kept with value) when there is none."""
+        raw = self._key(key)
+        earlier = self.db.execute("SELECT value FROM kept WHERE key = ?", (raw,)).fetchone()
+        if earlier is not None:
+            return bytes(earlier[0]).decode("utf-8", "surrogatepass")
+        self.db.execute("INSERT INTO kept VALUES (?, ?)", (raw, self._key(value)))
+        self.count += 1
+        return None
+
+    def add(self, key: str | bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO kept VALUES (?, x'')", (self._key(key),))
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str | bytes):
+            return False
+        found = self.db.execute("SELECT 1 FROM kept WHERE key = ?", (self._key(key),))
+        return found.fetchone() is not None
+
+
+_PAIR = struct.Struct("<II")  # bytes of the first string, of the second
+
+
+class Pairs:
+    """Pairs of strings in an anonymous temporary file, read back by index: in memory only
+    where each pair starts (8 bytes). Readers do not share a file position (os.pread)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="fhir-export-")
+        self.close = weakref.finalize(self, self.file.close)
+        self.offsets = array("Q")
+        self.end = 0
+        self.flushed = True
+
+    def append(self, first: str, second: str) -> None:
+        one = first.encode("utf-8", "surrogatepass")
+        two = second.encode("utf-8", "surrogatepass")
+        self.file.write(_PAIR.pack(len(one), len(two)) + one + two)
+        self.offsets.append(self.end)
+        self.end += _PAIR.size + len(one) + len(two)
+        self.flushed = False
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def pair(self, index: int) -> tuple[str, str]:
+        offset = self.offsets[index]  # IndexError past the end, as a list's
+        if not self.flushed:
+            self.file.flush()
+            self.flushed = True
+        fd = self.file.fileno()
+        one, two = _PAIR.unpack(os.pread(fd, _PAIR.size, offset))
+        data = os.pread(fd, one + two, offset + _PAIR.size)
+        return (data[:one].decode("utf-8", "surrogatepass"),
+                data[one:].decode("utf-8", "surrogatepass"))
+
+
+class Table:
+    """A dict of str keys and JSON values in a private temporary SQLite database (its page
+    cache in memory, the rest on disk): as with a dict, the last value put for a key wins
+    and items() come in the order keys were first put."""
+
+    def __init__(self) -> None:
+        self.db = _database(self, "CREATE TABLE items (key BLOB UNIQUE NOT NULL, "
+                                  "value TEXT NOT NULL)")
+
+    def put(self, key: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO items VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value", (key.encode("utf-8", "surrogatepass"), json.dumps(value)))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self.db.execute("SELECT value FROM items WHERE key = ?",
+                                (key.encode("utf-8", "surrogatepass"),)).fetchone()
+        return default if found is None else json.loads(found[0])
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for key, value in self.db.execute("SELECT key, value FROM items ORDER BY rowid"):
+            yield bytes(key).decode("utf-8", "surrogatepass"), json.loads(value)
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM items").fetchone()[0])
