@@ -121,19 +121,13 @@ def _digest(text: str) -> bytes:
 
 
 # what a run remembers of each article's identity: its digest and the article's path, on disk
-# (a dict of Inputs is --merge's, until that run is streamed)
-Seen = Remembered | dict[bytes, Input]
+Seen = Remembered
 
 
 def _check_identity(seen: Seen, identity: str, source: Input) -> None:
     """Refuses an article whose identity an earlier article of this run has (the same
     canonical URL, or the same path below two input roots): they would share ids."""
-    key = _digest(identity)
-    if isinstance(seen, Remembered):
-        earlier = seen.setdefault(key, str(source.path))
-    else:
-        earlier = str(seen[key].path) if key in seen else None
-        seen.setdefault(key, source)
+    earlier = seen.setdefault(_digest(identity), str(source.path))
     if earlier is not None:
         raise SourceError(
             f"has the same identity as {earlier} ({identity}), so their resources "
@@ -157,7 +151,7 @@ def export_corpus(
     kept = Spool()  # the resources merging leaves alone, in Bundle order (_keep_in)
     corpus = merge.Corpus(lambda item: _keep_in(kept, item), store=Store(),
                           relative=options.bundle_type is BundleType.BATCH)
-    seen: dict[bytes, Input] = {}
+    seen = Remembered()  # identities on disk, as the per-article paths keep them
     run = RunFiles(out_dir, "merge")
     for source in files:
         before = len(report.errors)
