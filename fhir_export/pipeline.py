@@ -120,11 +120,7 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-# what a run remembers of each article's identity: its digest and the article's path, on disk
-Seen = Remembered
-
-
-def _check_identity(seen: Seen, identity: str, source: Input) -> None:
+def _check_identity(seen: Remembered, identity: str, source: Input) -> None:
     """Refuses an article whose identity an earlier article of this run has (the same
     canonical URL, or the same path below two input roots): they would share ids."""
     earlier = seen.setdefault(_digest(identity), str(source.path))
@@ -469,7 +465,7 @@ def _collisions(files: Inputs) -> dict[int, ExportError]:
 
 
 def _outcome(outcome: parallel.Outcome, source: Input, report: ExportReport,
-             seen: Seen) -> ArticleResult:
+             seen: Remembered) -> ArticleResult:
     """An article's outcome, refused when it failed or an earlier article of the run had its
     identity."""
     for stage, seconds in outcome.seconds.items():
@@ -486,7 +482,7 @@ def _mapped_checked(
     options: ExportOptions,
     report: ExportReport,
     lexicon: Lexicon,
-    seen: Seen,
+    seen: Remembered,
 ) -> tuple[list[dict[str, Any]], ArticleResult]:
     """map_resources for one input within options.article_timeout, refused when an earlier
     article of the run had its identity."""
@@ -503,7 +499,7 @@ def _write_article(
     outcome: parallel.Outcome,
     out_dir: Path,
     report: ExportReport,
-    seen: Seen,
+    seen: Remembered,
     synced: Synced,
 ) -> None:
     result = _outcome(outcome, source, report, seen)

@@ -198,7 +198,10 @@ class Store:
         return token
 
     def get(self, token: bytes) -> bytes:
-        offset, size = _TOKEN.unpack(token)
+        return self.read(*_TOKEN.unpack(token))
+
+    def read(self, offset: int, size: int) -> bytes:
+        """`size` bytes from `offset` on (of what put() wrote)."""
         if offset >= self.written:
             start = offset - self.written
             return bytes(self.pending[start:start + size])
@@ -225,7 +228,6 @@ class Remembered:
     def __init__(self) -> None:
         self.db = _database(
             self, "CREATE TABLE kept (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
-        self.count = 0
 
     @staticmethod
     def _key(key: str | bytes) -> bytes:
@@ -239,7 +241,6 @@ class Remembered:
         if earlier is not None:
             return bytes(earlier[0]).decode("utf-8", "surrogatepass")
         self.db.execute("INSERT INTO kept VALUES (?, ?)", (raw, self._key(value)))
-        self.count += 1
         return None
 
     def add(self, key: str | bytes) -> None:
@@ -256,35 +257,26 @@ _PAIR = struct.Struct("<II")  # bytes of the first string, of the second
 
 
 class Pairs:
-    """Pairs of strings in an anonymous temporary file, read back by index: in memory only
-    where each pair starts (8 bytes). Readers do not share a file position (os.pread)."""
+    """Pairs of strings in a Store (an anonymous temporary file), read back by index: in
+    memory only where each pair starts (8 bytes)."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix="fhir-export-")
-        self.close = weakref.finalize(self, self.file.close)
+        self.store = Store()
         self.offsets = array("Q")
-        self.end = 0
-        self.flushed = True
 
     def append(self, first: str, second: str) -> None:
         one = first.encode("utf-8", "surrogatepass")
         two = second.encode("utf-8", "surrogatepass")
-        self.file.write(_PAIR.pack(len(one), len(two)) + one + two)
-        self.offsets.append(self.end)
-        self.end += _PAIR.size + len(one) + len(two)
-        self.flushed = False
+        token = self.store.put(_PAIR.pack(len(one), len(two)) + one + two)
+        self.offsets.append(_TOKEN.unpack(token)[0])
 
     def __len__(self) -> int:
         return len(self.offsets)
 
     def pair(self, index: int) -> tuple[str, str]:
         offset = self.offsets[index]  # IndexError past the end, as a list's
-        if not self.flushed:
-            self.file.flush()
-            self.flushed = True
-        fd = self.file.fileno()
-        one, two = _PAIR.unpack(os.pread(fd, _PAIR.size, offset))
-        data = os.pread(fd, one + two, offset + _PAIR.size)
+        one, two = _PAIR.unpack(self.store.read(offset, _PAIR.size))
+        data = self.store.read(offset + _PAIR.size, one + two)
         return (data[:one].decode("utf-8", "surrogatepass"),
                 data[one:].decode("utf-8", "surrogatepass"))
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
 from ..terminology import Lexicon, normalize
 from . import medications, sections, structure, units
 from .facts import facts, risk_lowered
+from .phrases import GLOSS
 from .starts import Index
 from .tables import table_facts
 
@@ -27,7 +26,6 @@ _DISCUSSED = 3  # mentions (each with a medicine cue) that make a class word a s
 _OWN_FACTS = ("indications", "side_effects", "warnings", "contraindications", "routes")
 
 
-_GLOSS = re.compile(r"\s*\([^()]*\)")  # a gloss in brackets: "(ED)"
 _QUIET_KINDS = frozenset({FindingKind.INDICATION})  # an overdose section names effects
 
 
@@ -45,23 +43,21 @@ def _key(finding: Finding) -> str:
 
 def _keys(finding: Finding, lexicon: Lexicon) -> tuple[str, ...]:
     """What makes a fact the same as one already kept: its words, and for a use the concept
-    it names when its words name nothing more."""
+    it names when its words name nothing more. "Reduce the risk of stroke" (a label's uses)
+    and "lower the risk for stroke" (its leaflet) are one use, as are "erectile dysfunction"
+    and "erectile dysfunction (ED)"; a lowered risk of more than a concept is keyed by what it
+    prevents."""
     key = _key(finding)
     if finding.kind is not FindingKind.INDICATION:
         return (key,)
     prevented = risk_lowered(finding.text)
-    if prevented is not None:
-        # "Reduce the risk of stroke" (a label's uses) and "lower the risk for stroke" (its
-        # patient leaflet) are one use; so are "... of heart attack" and "... of myocardial
-        # infarction" when each names the concept and nothing more
-        if finding.concept and lexicon.lookup(prevented) == finding.concept:
-            return key, f"risk-of|{finding.concept.id}"
-        return key, f"risk-of|{normalize(prevented)}"
-    if finding.concept and lexicon.lookup(_GLOSS.sub("", finding.text)) == finding.concept:
-        # "erectile dysfunction" and "erectile dysfunction (ED)", "PAH" and "pulmonary
-        # arterial hypertension (PAH)": one use, each naming its concept and nothing more
-        return key, f"use|{finding.concept.id}"
-    return (key,)
+    if prevented is None:
+        kind, named = "use", GLOSS.sub("", finding.text)
+    else:
+        kind, named = "risk-of", prevented
+    if finding.concept and lexicon.lookup(named) == finding.concept:
+        return key, f"{kind}|{finding.concept.id}"
+    return (key,) if prevented is None else (key, f"risk-of|{normalize(prevented)}")
 
 
 def extract(article: Article, lexicon: Lexicon) -> Extraction:
@@ -142,6 +138,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for m in ms:
             mentions_of.setdefault(m.key, []).append(m)
     meds: list[Medication] = []
+    keys_of: dict[int, tuple[str, ...]] = {}  # each fact's dedup keys (findings live on)
     for key, first in found.names.items():
         mentioned = mentions_of.get(key, [])
         name = _finding_for(first, article, cut, found)
@@ -162,7 +159,9 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
                 continue
             if f.kind not in _BY_KIND:
                 continue
-            markers = [(_BY_KIND[f.kind], k) for k in _keys(f, lexicon)]
+            if id(f) not in keys_of:  # a fact of a group is asked once per member
+                keys_of[id(f)] = _keys(f, lexicon)
+            markers = [(_BY_KIND[f.kind], k) for k in keys_of[id(f)]]
             if not any(marker in seen for marker in markers):
                 seen.update(markers)
                 grouped[_BY_KIND[f.kind]].append(f)

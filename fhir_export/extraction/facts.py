@@ -96,10 +96,11 @@ def objects(
         if (
             coordination.modifier_before_head(text, spans[k], spans[k + 1])
             or coordination.shares_vaccine(text, spans[k], spans[k + 1])
-        ) or (
-            k == 0  # "laryngospasm, bronchospasm and increased depth of respiration": a list
-            and coordination.shares_complement(text, spans[k], spans[k + 1])
-            and not lexicon.scan(tokenize(text, *spans[k]), kinds)
+            or (
+                k == 0  # "laryngospasm, bronchospasm and increased depth of respiration": a list
+                and coordination.shares_complement(text, spans[k], spans[k + 1])
+                and not lexicon.scan(tokenize(text, *spans[k]), kinds)
+            )
         ):
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
@@ -301,7 +302,7 @@ _IN_WHOM = re.compile(
     r"\s+in (?:adults|children|people|patients|women|men|teenagers|infants|those|individuals)\b.*$",
     re.I,
 )
-_GLOSS = re.compile(r"\s*\([^()]*\)")
+_GLOSS = phrases.GLOSS
 _TO = re.compile(r"to\s+", re.I)
 
 

@@ -90,7 +90,8 @@ def subject_before(text: str, start: int, at: int) -> str:
     return _ARTICLE.sub("", piece.strip(" \t\n\"'“”‘’‚*-•").lower(), count=1).strip()
 
 
-_GLOSS_END = re.compile(r"\s*\([^()]*\)\s*$")
+GLOSS = re.compile(r"\s*\([^()]*\)")  # a gloss in brackets: "erectile dysfunction (ED)"
+_GLOSS_END = re.compile(rf"(?:{GLOSS.pattern})\s*$")
 
 
 def clause(text: str, start: int, end: int, index: Index | None = None) -> tuple[int, int]:
