@@ -860,3 +860,49 @@ def test_what_a_vaccine_prevents_is_its_use_and_a_disease_is_no_side_effect() ->
     ]
     assert texts(tdap.side_effects) == ["sore arm"]
     assert [s.text for s in x.screening] == ["tetanus, diphtheria and polio vaccination"]
+
+
+def test_a_labels_postmarketing_reactions_are_read_and_no_pointer_is_one() -> None:
+    """A label's postmarketing list ("... that are not listed above, ... include the
+    following: A, B (including C, D), E"), its "the following additional side effects have
+    been reported:", its body-system lines ("Immune system disorders: Anaphylaxis") and a
+    body part leading a head of its own ("muscle and joint pain"). Never an effect: a
+    relative clause's words ("regardless of causality assessment"), a medicine being taken
+    ("statin use"), a gloss ("defined as muscle aches") or a pointer ("the following
+    symptoms")."""
+    x = run(
+        "Adverse reactions associated with LIPITOR therapy reported since market "
+        "introduction, that are not listed above, regardless of causality assessment, "
+        "include the following: anaphylaxis, bullous rashes (including erythema multiforme, "
+        "Stevens-Johnson syndrome), tendon rupture, and pancreatitis.",
+        "There have been rare reports of necrotizing myopathy associated with statin use.",
+        "Atorvastatin occasionally causes myopathy, defined as muscle aches or muscle weakness.",
+        "The following additional side effects have been reported with LIPITOR: tiredness, "
+        "upset stomach, muscle and joint pain, and memory loss.",
+        "LIPITOR may cause an itchy nose or throat.",
+        title="LIPITOR (atorvastatin)",
+    )
+    lipitor = med(x, "atorvastatin")
+    assert texts(lipitor.side_effects) == [
+        "anaphylaxis",
+        "bullous rashes (including erythema multiforme, Stevens-Johnson syndrome)",
+        "tendon rupture",
+        "pancreatitis",
+        "myopathy",
+        "tiredness",
+        "upset stomach",
+        "muscle and joint pain",
+        "memory loss",
+        "itchy nose or throat",
+    ], texts(lipitor.side_effects)
+    y = run(
+        "The following adverse reactions have been identified during use of LIPITOR:",
+        ("item", "Immune system disorders: Anaphylaxis, angioedema"),
+        ("item", "Investigations: Transaminase elevations"),
+        title="LIPITOR (atorvastatin)",
+    )
+    assert texts(med(y, "atorvastatin").side_effects) == [
+        "Anaphylaxis",
+        "angioedema",
+        "Transaminase elevations",
+    ], texts(med(y, "atorvastatin").side_effects)

@@ -118,10 +118,25 @@ def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> 
             j + 1 < len(spans)
             and _kind(words[j + 1], language) == "body-part"
             and _joined(text, spans[j], spans[j + 1])
+            and not _opens_own_run(text, spans, words, j + 1, language)
         ):
             j += 1
         return j
     return i
+
+
+def _opens_own_run(
+    text: str, spans: list[tuple[int, int]], words: list[str], k: int, language: str
+) -> bool:
+    """'upset stomach, muscle and joint pain': the body part at k leads a head of its own
+    (the next part opens with a body part before that head), not a place of the part before."""
+    return (
+        k + 1 < len(spans)
+        and _joined(text, spans[k], spans[k + 1])
+        and len(words[k + 1].split()) > 1
+        and _kind(words[k + 1].split()[0], language) == "body-part"
+        and not words[k + 1].split()[1].startswith("(")  # "throat (angioedema)": a place
+    )
 
 
 def shares_modifier(

@@ -67,6 +67,9 @@ def objects(
     """The facts of `kind` named from `start` on ("... may cause" -> "nausea and headache"):
     the parts of the clause there; `index` is the text's starts.Index, if made."""
     kinds = SCREENING_KINDS if kind is FindingKind.SCREENING else CONDITION_KINDS
+    label = phrases.ORGAN_CLASS.match(text, start, end)  # "Immune system disorders: ..."
+    if label and kind is not FindingKind.SCREENING:
+        start = label.end()
     c_start, c_end = phrases.clause(text, start, end, index)
     out: list[Finding] = []
     examples = kind is FindingKind.SCREENING or (
@@ -104,11 +107,18 @@ def objects(
         ):
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
+    gloss_end = -1  # where the last gloss ended
     for s, e in spans:
         if out and (
-            phrases.APPOSITIVE.search(text, max(0, s - 6), s) or phrases.GLOSS_LEAD.match(text, s)
+            phrases.APPOSITIVE.search(text, max(0, s - 6), s)
+            or phrases.GLOSS_LEAD.match(text, s)
+            or (gloss_end >= 0 and _OR_AND.match(text, gloss_end, s))
         ):
-            continue  # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss
+            # "deep vein thrombosis (DVT), a blood clot in a deep vein": a gloss, and
+            # "myopathy, defined as muscle aches or muscle weakness": all of it
+            gloss_end = e
+            continue
+        gloss_end = -1
         phrase = text[s:e]
         if kind is FindingKind.INDICATION and coordination.population_only(phrase):
             continue  # "treatment of hyperactive children who ...": people, not a use
@@ -120,7 +130,10 @@ def objects(
         if (
             whole is None
             and kind in _NAMES_NO_MEDICINE
-            and lexicon.whole(lexicon.scan(tokens, DRUG_KINDS), tokens)  # lookup(phrase, ...)
+            and (
+                lexicon.whole(lexicon.scan(tokens, DRUG_KINDS), tokens)  # lookup(phrase, ...)
+                or _medicine_taken(phrase, lexicon)
+            )
         ):
             continue  # "adverse reactions have been associated with VEKLURY": not an effect
         one = (s, e) in merged and phrases.acceptable(
@@ -166,6 +179,16 @@ def objects(
     if examples_at is not None and any(f.span.end <= examples_at for f in out):
         out = [f for f in out if f.span.start < examples_at]
     return _share_lead(text, out) if kind is FindingKind.INDICATION else out
+
+
+def _medicine_taken(phrase: str, lexicon: Lexicon) -> bool:
+    """'statin use', 'LIPITOR therapy': the taking of a medicine (the cause of an effect)."""
+    taking = phrases.MEDICINE_USE.search(phrase)
+    if taking is None:
+        return False
+    tokens = tokenize(phrase[: taking.start()])
+    # a class that is also a word elsewhere ("statins") is a medicine where it is taken
+    return lexicon.whole(lexicon.scan(tokens, DRUG_KINDS, ambiguous=True), tokens) is not None
 
 
 def _share_lead(text: str, out: list[Finding]) -> list[Finding]:
@@ -259,6 +282,7 @@ def _glossed(text: str, matches: list[Match]) -> list[Match]:
 
 
 _GLOSS_GAP = re.compile(r"\s*\(\s*")
+_OR_AND = re.compile(r"\s+(?:or|and)\s+$")  # parts joined without a comma
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
 # a use, a side effect or a warning is never a medicine's name

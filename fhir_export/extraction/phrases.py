@@ -74,6 +74,8 @@ DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a war
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
 SUBJECT_START = _COMPILED["subject-start"]  # where a verb's subject starts
+ORGAN_CLASS = _COMPILED["organ-class"]  # "Immune system disorders:": a label
+MEDICINE_USE = _COMPILED["medicine-use"]  # "statin use": a medicine being taken
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
 _ONE_WORD = re.compile(
@@ -187,7 +189,12 @@ def _examples(
 ) -> tuple[re.Match[str] | None, tuple[int, int] | None]:
     """The "such as" of [start, end), and the specific head before it (None: no head, or a
     generic one, whose examples are what is meant)."""
-    such = _SUCH_AS.search(text, start, end)
+    # "bullous rashes (including erythema multiforme, ...), rhabdomyolysis": examples in
+    # brackets belong to the part they follow, not to the whole list
+    such = next(
+        (m for m in _SUCH_AS.finditer(text, start, end) if _balanced(text[start : m.start()])),
+        None,
+    )
     if not such:
         return None, None
     head = trim(text, start, such.start())
