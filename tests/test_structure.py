@@ -906,3 +906,33 @@ def test_a_labels_postmarketing_reactions_are_read_and_no_pointer_is_one() -> No
         "angioedema",
         "Transaminase elevations",
     ], texts(med(y, "atorvastatin").side_effects)
+
+
+def test_an_old_labels_reactions_by_body_system_and_a_reactions_symptoms() -> None:
+    """An old-format label's adverse reactions: a body-system label before reactions listed
+    with "and" (modifiers sharing their head, "isolated cases of" no part of the name), and
+    the symptoms of one reaction ("Dystonic symptoms include: ..., sometimes progressing to
+    ..., and/or ..."). "Additional signs may include" names the signs of another reaction,
+    not the medicine's own effects."""
+    x = run(
+        ("heading", "ADVERSE REACTIONS"),
+        "Dermatologic Reactions: Maculopapular and acneiform skin reactions and isolated cases "
+        "of photosensitivity and loss of hair.",
+        "Dystonia may occur with haloperidol. Dystonic symptoms include: spasm of the neck "
+        "muscles, sometimes progressing to tightness of the throat, difficulty breathing, "
+        "and/or protrusion of the tongue.",
+        "Haloperidol may cause fever. Additional signs may include elevated creatine "
+        "phosphokinase.",
+        title="Haloperidol",
+    )
+    assert texts(med(x, "haloperidol").side_effects) == [
+        "Dystonia",
+        "spasm of the neck muscles",
+        "tightness of the throat",
+        "difficulty breathing",
+        "protrusion of the tongue",
+        "fever",
+        "Maculopapular and acneiform skin reactions",
+        "photosensitivity",
+        "loss of hair",
+    ], texts(med(x, "haloperidol").side_effects)

@@ -110,6 +110,13 @@ def run_pieces(
     if len(commas) >= 3 and all(len(text[s:e].split()) <= 5 for s, e in commas):
         return [(start, end)]
     if len(commas) < 2:
+        # "Dermatologic Reactions: Maculopapular and acneiform skin reactions and isolated
+        # cases of photosensitivity and loss of hair": a label's value listed with "and"
+        joined = phrases.parts(text, start, end) if prefix is not None else []
+        if len(joined) >= 2 and all(
+            len(text[s:e].split()) <= 5 and phrases.acceptable(text[s:e]) for s, e in joined
+        ):
+            return [(start, end)]
         return None
     # "Laryngospasm, bronchospasm and increased depth of respiration": the last comma part
     # is a list too; a long run of short parts may end in a long one ("..., vertigo,
