@@ -936,3 +936,16 @@ def test_an_old_labels_reactions_by_body_system_and_a_reactions_symptoms() -> No
         "photosensitivity",
         "loss of hair",
     ], texts(med(x, "haloperidol").side_effects)
+
+
+def test_only_some_patients_are_no_part_of_a_use() -> None:
+    """'they can reduce the duration and severity of attacks in some patients': who gets the
+    use is no part of it (a part too long to be one before)."""
+    x = run(
+        "While methylprednisolone does not affect the course of MS over time, it can reduce "
+        "the duration and severity of attacks in some patients.",
+        title="Methylprednisolone",
+    )
+    assert texts(med(x, "methylprednisolone").indications) == [
+        "reduce the duration and severity of attacks"
+    ], texts(med(x, "methylprednisolone").indications)
