@@ -270,3 +270,28 @@ def test_footnotes_and_line_breaks_are_word_breaks(tmp_path: Path) -> None:
     texts = [b.text for b in _read(tmp_path, spl(body)).blocks]
     assert "HR Zentrex 80 mg: 10 mg (95%CI)" in texts
     assert "first line second line" in texts
+
+
+def test_paragraphs_bulleted_by_hand_are_list_items_of_their_lead_in(tmp_path: Path) -> None:
+    """An old label's precautions: "-with ..." paragraphs are the items of the lead-in before
+    them, and what they name is asked before treatment with the lead-in's medicine (not with
+    the anticoagulant an item asks about). "-20 °C" is no bullet."""
+    label = spl(
+        section("42232-9", "PRECAUTIONS",
+                "<paragraph>Haloperidol should be administered cautiously to patients:</paragraph>"
+                "<paragraph>-with severe cardiovascular disorders, because of hypotension."
+                "</paragraph>"
+                "<paragraph>-receiving anticoagulants, since an instance of interference occurred."
+                "</paragraph><paragraph>-20 °C is the lowest storage temperature.</paragraph>"),
+        product("12345-678", "Haldol", "haloperidol", ingredient("HALOPERIDOL", "J6292F8L3D")),
+    )
+    doc = _read(tmp_path, label)
+    assert [b.text for b in doc.blocks if b.kind is BlockKind.ITEM] == [
+        "with severe cardiovascular disorders, because of hypotension.",
+        "receiving anticoagulants, since an instance of interference occurred.",
+    ]
+    x = extract(segment(doc), default_lexicon())
+    assert [(s.subject, s.text) for s in x.screening] == [
+        ("haloperidol", "severe cardiovascular disorders"),
+        ("haloperidol", "receiving anticoagulants"),
+    ], [(s.subject, s.text) for s in x.screening]

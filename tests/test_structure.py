@@ -949,3 +949,16 @@ def test_only_some_patients_are_no_part_of_a_use() -> None:
     assert texts(med(x, "methylprednisolone").indications) == [
         "reduce the duration and severity of attacks"
     ], texts(med(x, "methylprednisolone").indications)
+
+
+def test_a_childs_conditions_listed_after_if_your_child() -> None:
+    """A pediatric fact sheet: 'including if your child:' then 'Has kidney problems'."""
+    x = run(
+        ("heading", "What should I tell my healthcare provider before my child receives VEKLURY?"),
+        "Tell your healthcare provider about all of your child's medical conditions, including "
+        "if your child:",
+        ("item", "Has kidney problems"),
+        ("item", "Has liver problems"),
+        title="VEKLURY (remdesivir)",
+    )
+    assert [s.text for s in x.screening] == ["kidney problems", "liver problems"]

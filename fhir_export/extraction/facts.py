@@ -718,7 +718,13 @@ def facts(
                 and (unit.subject or kind is FindingKind.SCREENING)
                 and not states_nothing(unit, text, "en")
             ):
-                if unit.lead is not None and _says(GATED_BEFORE_TREATMENT, unit.lead, index):
+                if unit.lead is not None and (
+                    # "Haloperidol should be administered cautiously to patients: - receiving
+                    # anticoagulants": the question is the medicine's its lead-in names, not
+                    # the one it asks about
+                    (kind is FindingKind.SCREENING and unit.lead.subject_source == "mention")
+                    or _says(GATED_BEFORE_TREATMENT, unit.lead, index)
+                ):
                     group = unit.lead.subject or group
                 start = unit.start
                 who = phrases.PEOPLE_WITH.search(text, unit.start, unit.end)

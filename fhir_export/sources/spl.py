@@ -112,11 +112,17 @@ def _recognized(path: str, root: Any) -> Any:
     return code
 
 
+_HAND_BULLET = re.compile(r"[-•–]\s*(?=[^\W\d_])")  # "-with", "• receiving": not "-20 °C"
+
+
 class _Walker:
     def __init__(self) -> None:
         self.blocks: list[RawBlock] = []
 
     def add(self, kind: BlockKind, text: str, level: int = 0) -> None:
+        bullet = _HAND_BULLET.match(text) if kind is BlockKind.PARAGRAPH else None
+        if bullet:  # "-with severe cardiovascular disorders": a list item bulleted by hand
+            kind, text, level = BlockKind.ITEM, text[bullet.end() :], 1
         if text:
             self.blocks.append(RawBlock(kind=kind, text=text, level=level))
 
