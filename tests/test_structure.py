@@ -962,3 +962,29 @@ def test_a_childs_conditions_listed_after_if_your_child() -> None:
         title="VEKLURY (remdesivir)",
     )
     assert [s.text for s in x.screening] == ["kidney problems", "liver problems"]
+
+
+def test_a_serious_risk_reported_with_its_examples() -> None:
+    """'Serious cardiovascular, cerebrovascular, and vascular events, including ... have been
+    reported': a long subject, the modifiers sharing one head, each example a warning, coded
+    by its own site (not 'hemorrhage, not elsewhere classified')."""
+    x = run(
+        ("heading", "6.2 Postmarketing Experience"),
+        "Serious cardiovascular, cerebrovascular, and vascular events, including myocardial "
+        "infarction, sudden cardiac death, cerebrovascular hemorrhage, transient ischemic "
+        "attack, and pulmonary hemorrhage have been reported post-marketing in temporal "
+        "association with the use of VIAGRA.",
+        title="VIAGRA (sildenafil)",
+    )
+    warnings = med(x, "sildenafil").warnings
+    assert texts(warnings) == [
+        "Serious cardiovascular, cerebrovascular, and vascular events",
+        "myocardial infarction",
+        "sudden cardiac death",
+        "cerebrovascular hemorrhage",
+        "transient ischemic attack",
+        "pulmonary hemorrhage",
+    ], texts(warnings)
+    codes = {f.text: f.concept.codings[0].code for f in warnings if f.concept}
+    assert codes["cerebrovascular hemorrhage"] == "I62.9"
+    assert codes["pulmonary hemorrhage"] == "R04.89"

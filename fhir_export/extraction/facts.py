@@ -77,7 +77,7 @@ def objects(
     )
     spans = phrases.parts(text, c_start, c_end, split_or=True, examples=examples)
     serious = spans and phrases.SERIOUS.search(text[spans[0][0] : spans[0][1]])
-    if kind is FindingKind.WARNING and not serious and _in_warning_section(unit):
+    if kind is FindingKind.WARNING and (serious or _in_warning_section(unit)):
         spans = phrases.parts(text, c_start, c_end, split_or=True, examples=True)
     if kind is FindingKind.SIDE_EFFECT and serious:
         kind = FindingKind.WARNING  # "serious infections, including TB": all of it a warning
