@@ -988,3 +988,19 @@ def test_a_serious_risk_reported_with_its_examples() -> None:
     codes = {f.text: f.concept.codings[0].code for f in warnings if f.concept}
     assert codes["cerebrovascular hemorrhage"] == "I62.9"
     assert codes["pulmonary hemorrhage"] == "R04.89"
+
+
+def test_a_word_after_an_unspaced_slash_is_another_wording_of_the_part() -> None:
+    """'ocular swelling/pressure' is one effect ('pressure' alone named nothing and was
+    dropped); 'nausea/vomiting' names two the lexicon knows."""
+    x = run(
+        "VIAGRA may cause ocular swelling/pressure, vitreous traction/detachment and "
+        "nausea/vomiting.",
+        title="VIAGRA (sildenafil)",
+    )
+    assert texts(med(x, "sildenafil").side_effects) == [
+        "ocular swelling/pressure",
+        "vitreous traction/detachment",
+        "nausea",
+        "vomiting",
+    ], texts(med(x, "sildenafil").side_effects)

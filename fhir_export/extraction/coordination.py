@@ -184,6 +184,12 @@ def modifier_before_head(
     )
 
 
+def slash_alternative(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """'ocular swelling/pressure', 'vitreous traction/detachment': one word after an unspaced
+    slash is another wording of the part's head (the caller checks it names nothing alone)."""
+    return text[a[1] : b[0]] == "/" and len(text[b[0] : b[1]].split()) == 1
+
+
 def names_a_vaccine(phrase: str) -> bool:
     """'any other measles, mumps or rubella vaccine': about a vaccine, not its diseases."""
     words = phrase.split()

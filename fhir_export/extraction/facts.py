@@ -104,6 +104,10 @@ def objects(
                 and coordination.shares_complement(text, spans[k], spans[k + 1])
                 and not lexicon.scan(tokenize(text, *spans[k]), kinds)
             )
+            or (
+                coordination.slash_alternative(text, spans[k], spans[k + 1])
+                and not lexicon.scan(tokenize(text, *spans[k + 1]), kinds)
+            )
         ):
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
