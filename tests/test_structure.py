@@ -1004,3 +1004,23 @@ def test_a_word_after_an_unspaced_slash_is_another_wording_of_the_part() -> None
         "nausea",
         "vomiting",
     ], texts(med(x, "sildenafil").side_effects)
+
+
+def test_drug_facts_warnings_that_end_without_a_full_stop() -> None:
+    """A Drug Facts warnings section's lines end without a full stop ('For external use
+    only'): each is a warning, not a lead-in; a bare 'ask a doctor' (a dosing table's cell)
+    says nothing."""
+    x = run(
+        "Avobenzone is a sunscreen.",
+        ("heading", "Warnings"),
+        "For external use only",
+        "Do not spray directly into face",
+        "Flammable: do not use near heat, flame, or while smoking",
+        "ask a doctor",
+        title="Avobenzone",
+    )
+    assert texts(med(x, "avobenzone").warnings) == [
+        "For external use only",
+        "Do not spray directly into face",
+        "Flammable: do not use near heat, flame, or while smoking",
+    ], texts(med(x, "avobenzone").warnings)

@@ -32,8 +32,8 @@ def _pattern(language: str, item: bool) -> re.Pattern[str] | None:
 
 def instructions(unit: Unit, text: str, subject: str, language: str) -> list[Finding]:
     pattern = _pattern(language.split("-")[0].lower(), unit.kind is BlockKind.ITEM)
-    if pattern is None or unit.is_lead_in:
-        return []
+    if pattern is None:
+        return []  # a lead-in's own words are told apart by how they end (_UNFINISHED)
     out: list[Finding] = []
     for piece in _PIECES.finditer(text, unit.start, unit.end):
         start, end = piece.start(), piece.end()
