@@ -1024,3 +1024,31 @@ def test_drug_facts_warnings_that_end_without_a_full_stop() -> None:
         "Do not spray directly into face",
         "Flammable: do not use near heat, flame, or while smoking",
     ], texts(med(x, "avobenzone").warnings)
+
+
+def test_harm_to_an_unborn_baby_and_an_item_that_answers_its_lead_in_first() -> None:
+    """'can all harm an unborn baby' is a warning of each medicine named; a list item that
+    goes on to state a fact of its own ('LIPITOR may harm your unborn baby') still answers
+    its lead-in with its first sentence ('are pregnant ...'), unless that sentence is about a
+    medicine ('VIAGRA contains sildenafil, ...')."""
+    x = run(
+        "Doxorubicin and paclitaxel can all harm an unborn baby.",
+        title="Chemotherapy",
+    )
+    assert [(m.key, texts(m.warnings)) for m in x.medications] == [
+        ("doxorubicin", ["harm an unborn baby"]),
+        ("paclitaxel", ["harm an unborn baby"]),
+    ]
+    y = run(
+        "Do not take LIPITOR if you:",
+        ("item", "are pregnant or think you may be pregnant. LIPITOR may harm your unborn baby."),
+        (
+            "item",
+            "LIPITOR contains atorvastatin, the medicine of another drug. Atorvastatin may "
+            "cause muscle pain.",
+        ),
+        title="LIPITOR (atorvastatin)",
+    )
+    lipitor = med(y, "atorvastatin")
+    assert texts(lipitor.contraindications) == ["pregnant"], texts(lipitor.contraindications)
+    assert "harm your unborn baby" in texts(lipitor.warnings), texts(lipitor.warnings)

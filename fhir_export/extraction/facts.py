@@ -287,6 +287,7 @@ def _glossed(text: str, matches: list[Match]) -> list[Match]:
 
 _GLOSS_GAP = re.compile(r"\s*\(\s*")
 _OR_AND = re.compile(r"\s+(?:or|and)\s+$")  # parts joined without a comma
+_SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")  # where an item's first sentence ends
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
 # a use, a side effect or a warning is never a medicine's name
@@ -715,10 +716,23 @@ def facts(
                 if kind is FindingKind.WARNING and unit.subject and _in_warning_section(unit)
                 else []
             )
-            if own or said:
-                out += own or said
-            elif (
-                kind is not None
+            answers = own or said
+            out += answers
+            # what the item says in its own words may come after it answers its lead-in
+            # ("are pregnant or planning to become pregnant. LIPITOR may harm your unborn
+            # baby."): its first sentence still does
+            stop = _SENTENCE_STOP.search(text, unit.start, unit.end)
+            first_end = stop.start() if stop else unit.end
+            if (
+                (
+                    not answers
+                    or (
+                        all(f.span.start >= first_end for f in answers)
+                        # "VIAGRA contains sildenafil, ...": about a medicine, no answer
+                        and not any(m.start < first_end for m in mentions)
+                    )
+                )
+                and kind is not None
                 and (unit.subject or kind is FindingKind.SCREENING)
                 and not states_nothing(unit, text, "en")
             ):
@@ -744,7 +758,7 @@ def facts(
                     kind,
                     text,
                     start,
-                    unit.end,
+                    first_end if answers else unit.end,
                     unit,
                     lexicon,
                     unit.subject,
