@@ -1052,3 +1052,21 @@ def test_harm_to_an_unborn_baby_and_an_item_that_answers_its_lead_in_first() -> 
     lipitor = med(y, "atorvastatin")
     assert texts(lipitor.contraindications) == ["pregnant"], texts(lipitor.contraindications)
     assert "harm your unborn baby" in texts(lipitor.warnings), texts(lipitor.warnings)
+
+
+def test_a_list_after_a_colon_parted_by_semicolons() -> None:
+    """'... right away if you have any of the following: A; B; C, D; E.': the colon opens
+    the list (it was read as an empty clause), and its semicolons part it."""
+    x = run(
+        "VEKLURY can cause allergic reactions. Call your doctor right away if you have any of "
+        "the following: changes in heart rate; fever; shortness of breath, wheezing; rash. "
+        "Keep it cool.",
+        title="VEKLURY (remdesivir)",
+    )
+    assert texts(med(x, "remdesivir").warnings) == [
+        "changes in heart rate",
+        "fever",
+        "shortness of breath",
+        "wheezing",
+        "rash",
+    ], texts(med(x, "remdesivir").warnings)

@@ -70,7 +70,19 @@ def objects(
     label = phrases.ORGAN_CLASS.match(text, start, end)  # "Immune system disorders: ..."
     if label and kind is not FindingKind.SCREENING:
         start = label.end()
+    colon = _COLON.match(text, start, end)  # "... if you have any of the following: X; Y"
+    if colon:
+        start = colon.end()
     c_start, c_end = phrases.clause(text, start, end, index)
+    if (
+        c_end < end
+        and text[c_end] == ";"
+        and (colon or text[max(0, start - 3) : start].strip() == ":")
+    ):
+        # "any of the following: changes in heart rate; fever; shortness of breath, ...":
+        # after a colon, semicolons part a list; it ends where its sentence does
+        stop = _SENTENCE_STOP.search(text, c_end, end)
+        c_end = stop.start() if stop else end
     out: list[Finding] = []
     examples = kind is FindingKind.SCREENING or (
         kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))
@@ -177,9 +189,7 @@ def objects(
                 continue
             for m in _glossed(text, matches):
                 if not phrases._HEDGE.search(text[s : m.start]):
-                    out.append(
-                        finding(kind, text, m.start, m.end, unit, m.concept, subject, group)
-                    )
+                    out.append(finding(kind, text, m.start, m.end, unit, m.concept, subject, group))
     if examples_at is not None and any(f.span.end <= examples_at for f in out):
         out = [f for f in out if f.span.start < examples_at]
     return _share_lead(text, out) if kind is FindingKind.INDICATION else out
@@ -287,6 +297,7 @@ def _glossed(text: str, matches: list[Match]) -> list[Match]:
 
 _GLOSS_GAP = re.compile(r"\s*\(\s*")
 _OR_AND = re.compile(r"\s+(?:or|and)\s+$")  # parts joined without a comma
+_COLON = re.compile(r"\s*:\s*")
 _SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")  # where an item's first sentence ends
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
@@ -359,8 +370,6 @@ class _Nearest:
         lo = bisect_left(self.ends, at - _RUN_ON_REACH)
         hi = bisect_right(self.ends, at)
         return self.mentions[max(self.order[lo:hi])].key if hi > lo else None
-
-
 
 
 Triggers = dict[FindingKind, list[re.Match[str]]]
