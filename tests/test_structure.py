@@ -1070,3 +1070,21 @@ def test_a_list_after_a_colon_parted_by_semicolons() -> None:
         "wheezing",
         "rash",
     ], texts(med(x, "remdesivir").warnings)
+
+
+def test_a_labels_counseling_list_ends_before_its_cross_reference() -> None:
+    """'Advise parents/caregivers to inform their healthcare provider if their child
+    experiences any of the following: ...; or shivering [see Warnings and Precautions
+    (5.1)]': what must be reported, the cross-reference no part of the last item."""
+    x = run(
+        ("heading", "17 PATIENT COUNSELING INFORMATION"),
+        "Inform parents that VEKLURY can cause allergic reactions. Advise parents/caregivers to "
+        "inform their healthcare provider if their child experiences any of the following: "
+        "changes in heart rate; sweating; or shivering [see Warnings and Precautions (5.1)].",
+        title="VEKLURY (remdesivir)",
+    )
+    assert texts(med(x, "remdesivir").warnings) == [
+        "changes in heart rate",
+        "sweating",
+        "shivering",
+    ], texts(med(x, "remdesivir").warnings)

@@ -83,6 +83,9 @@ def objects(
         # after a colon, semicolons part a list; it ends where its sentence does
         stop = _SENTENCE_STOP.search(text, c_end, end)
         c_end = stop.start() if stop else end
+    see = phrases.CROSS_REFERENCE.search(text, c_start, c_end)
+    if see:
+        c_end = see.start()  # "or shivering [see Warnings and Precautions (5.1)]"
     out: list[Finding] = []
     examples = kind is FindingKind.SCREENING or (
         kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))

@@ -74,6 +74,7 @@ DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a war
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
 SUBJECT_START = _COMPILED["subject-start"]  # where a verb's subject starts
+CROSS_REFERENCE = _COMPILED["cross-reference"]  # "[see Warnings (5.1)]"
 ORGAN_CLASS = _COMPILED["organ-class"]  # "Immune system disorders:": a label
 MEDICINE_USE = _COMPILED["medicine-use"]  # "statin use": a medicine being taken
 MAX_WORDS = 8
