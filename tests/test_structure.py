@@ -3,6 +3,7 @@ each behaviour: typed sections, label/value lines, runs, treatment sections, oth
 
 from __future__ import annotations
 
+import pytest
 from test_extraction import med, texts
 
 from fhir_export.extraction import extract, sections
@@ -938,32 +939,6 @@ def test_an_old_labels_reactions_by_body_system_and_a_reactions_symptoms() -> No
     ], texts(med(x, "haloperidol").side_effects)
 
 
-def test_only_some_patients_are_no_part_of_a_use() -> None:
-    """'they can reduce the duration and severity of attacks in some patients': who gets the
-    use is no part of it (a part too long to be one before)."""
-    x = run(
-        "While methylprednisolone does not affect the course of MS over time, it can reduce "
-        "the duration and severity of attacks in some patients.",
-        title="Methylprednisolone",
-    )
-    assert texts(med(x, "methylprednisolone").indications) == [
-        "reduce the duration and severity of attacks"
-    ], texts(med(x, "methylprednisolone").indications)
-
-
-def test_a_childs_conditions_listed_after_if_your_child() -> None:
-    """A pediatric fact sheet: 'including if your child:' then 'Has kidney problems'."""
-    x = run(
-        ("heading", "What should I tell my healthcare provider before my child receives VEKLURY?"),
-        "Tell your healthcare provider about all of your child's medical conditions, including "
-        "if your child:",
-        ("item", "Has kidney problems"),
-        ("item", "Has liver problems"),
-        title="VEKLURY (remdesivir)",
-    )
-    assert [s.text for s in x.screening] == ["kidney problems", "liver problems"]
-
-
 def test_a_serious_risk_reported_with_its_examples() -> None:
     """'Serious cardiovascular, cerebrovascular, and vascular events, including ... have been
     reported': a long subject, the modifiers sharing one head, each example a warning, coded
@@ -988,42 +963,6 @@ def test_a_serious_risk_reported_with_its_examples() -> None:
     codes = {f.text: f.concept.codings[0].code for f in warnings if f.concept}
     assert codes["cerebrovascular hemorrhage"] == "I62.9"
     assert codes["pulmonary hemorrhage"] == "R04.89"
-
-
-def test_a_word_after_an_unspaced_slash_is_another_wording_of_the_part() -> None:
-    """'ocular swelling/pressure' is one effect ('pressure' alone named nothing and was
-    dropped); 'nausea/vomiting' names two the lexicon knows."""
-    x = run(
-        "VIAGRA may cause ocular swelling/pressure, vitreous traction/detachment and "
-        "nausea/vomiting.",
-        title="VIAGRA (sildenafil)",
-    )
-    assert texts(med(x, "sildenafil").side_effects) == [
-        "ocular swelling/pressure",
-        "vitreous traction/detachment",
-        "nausea",
-        "vomiting",
-    ], texts(med(x, "sildenafil").side_effects)
-
-
-def test_drug_facts_warnings_that_end_without_a_full_stop() -> None:
-    """A Drug Facts warnings section's lines end without a full stop ('For external use
-    only'): each is a warning, not a lead-in; a bare 'ask a doctor' (a dosing table's cell)
-    says nothing."""
-    x = run(
-        "Avobenzone is a sunscreen.",
-        ("heading", "Warnings"),
-        "For external use only",
-        "Do not spray directly into face",
-        "Flammable: do not use near heat, flame, or while smoking",
-        "ask a doctor",
-        title="Avobenzone",
-    )
-    assert texts(med(x, "avobenzone").warnings) == [
-        "For external use only",
-        "Do not spray directly into face",
-        "Flammable: do not use near heat, flame, or while smoking",
-    ], texts(med(x, "avobenzone").warnings)
 
 
 def test_harm_to_an_unborn_baby_and_an_item_that_answers_its_lead_in_first() -> None:
@@ -1054,37 +993,89 @@ def test_harm_to_an_unborn_baby_and_an_item_that_answers_its_lead_in_first() -> 
     assert "harm your unborn baby" in texts(lipitor.warnings), texts(lipitor.warnings)
 
 
-def test_a_list_after_a_colon_parted_by_semicolons() -> None:
-    """'... right away if you have any of the following: A; B; C, D; E.': the colon opens
-    the list (it was read as an empty clause), and its semicolons part it."""
-    x = run(
-        "VEKLURY can cause allergic reactions. Call your doctor right away if you have any of "
-        "the following: changes in heart rate; fever; shortness of breath, wheezing; rash. "
-        "Keep it cool.",
-        title="VEKLURY (remdesivir)",
-    )
-    assert texts(med(x, "remdesivir").warnings) == [
-        "changes in heart rate",
-        "fever",
-        "shortness of breath",
-        "wheezing",
-        "rash",
-    ], texts(med(x, "remdesivir").warnings)
+# One article's words, the medicine and the kind of fact asked about, and what must come out:
+# each a pattern of real labels and leaflets, in words of our own.
+FACTS = {
+    "in-some-patients": (
+        (
+            "While methylprednisolone does not affect the course of MS over time, it can "
+            "reduce the duration and severity of attacks in some patients.",
+        ),
+        "Methylprednisolone",
+        "methylprednisolone",
+        "indications",
+        ["reduce the duration and severity of attacks"],
+    ),
+    "unspaced-slash": (
+        (
+            "VIAGRA may cause ocular swelling/pressure, vitreous traction/detachment and "
+            "nausea/vomiting.",
+        ),
+        "VIAGRA (sildenafil)",
+        "sildenafil",
+        "side_effects",
+        ["ocular swelling/pressure", "vitreous traction/detachment", "nausea", "vomiting"],
+    ),
+    "drug-facts-lines": (
+        (
+            "Avobenzone is a sunscreen.",
+            ("heading", "Warnings"),
+            "For external use only",
+            "Do not spray directly into face",
+            "Flammable: do not use near heat, flame, or while smoking",
+            "ask a doctor",  # a dosing table's cell: says nothing
+        ),
+        "Avobenzone",
+        "avobenzone",
+        "warnings",
+        [
+            "For external use only",
+            "Do not spray directly into face",
+            "Flammable: do not use near heat, flame, or while smoking",
+        ],
+    ),
+    "colon-and-semicolons": (
+        (
+            "VEKLURY can cause allergic reactions. Call your doctor right away if you have any "
+            "of the following: changes in heart rate; fever; shortness of breath, wheezing; "
+            "rash. Keep it cool.",
+        ),
+        "VEKLURY (remdesivir)",
+        "remdesivir",
+        "warnings",
+        ["changes in heart rate", "fever", "shortness of breath", "wheezing", "rash"],
+    ),
+    "counseling-cross-reference": (
+        (
+            ("heading", "17 PATIENT COUNSELING INFORMATION"),
+            "Inform parents that VEKLURY can cause allergic reactions. Advise "
+            "parents/caregivers to inform their healthcare provider if their child experiences "
+            "any of the following: changes in heart rate; sweating; or shivering [see Warnings "
+            "and Precautions (5.1)].",
+        ),
+        "VEKLURY (remdesivir)",
+        "remdesivir",
+        "warnings",
+        ["changes in heart rate", "sweating", "shivering"],
+    ),
+}
 
 
-def test_a_labels_counseling_list_ends_before_its_cross_reference() -> None:
-    """'Advise parents/caregivers to inform their healthcare provider if their child
-    experiences any of the following: ...; or shivering [see Warnings and Precautions
-    (5.1)]': what must be reported, the cross-reference no part of the last item."""
+@pytest.mark.parametrize("case", sorted(FACTS))
+def test_facts_of_label_and_leaflet_patterns(case: str) -> None:
+    blocks, title, key, kind, want = FACTS[case]
+    got = texts(getattr(med(run(*blocks, title=title), key), kind))
+    assert got == want, got
+
+
+def test_a_childs_conditions_listed_after_if_your_child() -> None:
+    """A pediatric fact sheet: 'including if your child:' then 'Has kidney problems'."""
     x = run(
-        ("heading", "17 PATIENT COUNSELING INFORMATION"),
-        "Inform parents that VEKLURY can cause allergic reactions. Advise parents/caregivers to "
-        "inform their healthcare provider if their child experiences any of the following: "
-        "changes in heart rate; sweating; or shivering [see Warnings and Precautions (5.1)].",
+        ("heading", "What should I tell my healthcare provider before my child receives VEKLURY?"),
+        "Tell your healthcare provider about all of your child's medical conditions, including "
+        "if your child:",
+        ("item", "Has kidney problems"),
+        ("item", "Has liver problems"),
         title="VEKLURY (remdesivir)",
     )
-    assert texts(med(x, "remdesivir").warnings) == [
-        "changes in heart rate",
-        "sweating",
-        "shivering",
-    ], texts(med(x, "remdesivir").warnings)
+    assert [s.text for s in x.screening] == ["kidney problems", "liver problems"]
