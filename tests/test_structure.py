@@ -1045,6 +1045,17 @@ FACTS = {
         "warnings",
         ["changes in heart rate", "fever", "shortness of breath", "wheezing", "rash"],
     ),
+    "disease-known-as": (  # the disease's doing, not the vaccine's
+        (
+            "Tdap vaccine can cause a sore arm.",
+            "PERTUSSIS (aP), also known as “whooping cough,” can cause uncontrollable, violent "
+            "coughing.",
+        ),
+        "Tdap vaccine",
+        "tdap-vaccine",
+        "side_effects",
+        ["sore arm"],
+    ),
     "counseling-cross-reference": (
         (
             ("heading", "17 PATIENT COUNSELING INFORMATION"),

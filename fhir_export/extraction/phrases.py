@@ -74,6 +74,7 @@ DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a war
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
 SUBJECT_START = _COMPILED["subject-start"]  # where a verb's subject starts
+_KNOWN_AS = _COMPILED["known-as"]  # ", also known as “whooping cough,”"
 CROSS_REFERENCE = _COMPILED["cross-reference"]  # "[see Warnings (5.1)]"
 ORGAN_CLASS = _COMPILED["organ-class"]  # "Immune system disorders:": a label
 MEDICINE_USE = _COMPILED["medicine-use"]  # "statin use": a medicine being taken
@@ -87,7 +88,7 @@ _ONE_WORD = re.compile(
 def subject_before(text: str, start: int, at: int) -> str:
     """The words of the subject of the verb at `at` (its clause from `start` on), without an
     article or a gloss: 'Tdap is safe, and the pertussis (aP) can cause' -> 'pertussis'."""
-    head = _GLOSS_END.sub("", text[start:at])
+    head = _GLOSS_END.sub("", _KNOWN_AS.sub("", text[start:at]))
     cuts = [m.end() for m in SUBJECT_START.finditer(head)]
     piece = head[cuts[-1] :] if cuts else head
     return _ARTICLE.sub("", piece.strip(" \t\n\"'“”‘’‚*-•").lower(), count=1).strip()
