@@ -1056,6 +1056,19 @@ FACTS = {
         "side_effects",
         ["sore arm"],
     ),
+    "captions-state-nothing": (
+        (
+            "VIAGRA may cause headache.",
+            ("heading", "6 ADVERSE REACTIONS"),
+            "Adverse Reactions Reported by ≥2% of Patients Treated with VIAGRA and More Frequent "
+            "than Placebo in Flexible-Dose Phase II/III Studies",
+            "Table 2: Adverse reactions: nausea, dizziness",
+        ),
+        "VIAGRA (sildenafil)",
+        "sildenafil",
+        "side_effects",
+        ["headache"],
+    ),
     "counseling-cross-reference": (
         (
             ("heading", "17 PATIENT COUNSELING INFORMATION"),

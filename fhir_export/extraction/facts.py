@@ -712,7 +712,12 @@ def facts(
                 if f.kind is FindingKind.SCREENING
             ]
             continue
-        if unit.kind is BlockKind.ROW or unit.kind is BlockKind.HEADING or unit.is_credit_link:
+        if (
+            unit.kind is BlockKind.ROW
+            or unit.kind is BlockKind.HEADING
+            or unit.is_credit_link
+            or unit.is_caption
+        ):
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)

@@ -276,6 +276,7 @@ def structured(
             (unit.start, unit.end) in read
             or unit.kind is BlockKind.ROW
             or unit.is_credit_link
+            or unit.is_caption
             or unit.is_run_on
         ):
             continue

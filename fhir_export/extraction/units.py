@@ -23,6 +23,10 @@ _ABBREV = re.compile(
 
 
 MAX_SENTENCE_WORDS = 150
+_TITLE_WORDS = 8  # a line this long in title case is a caption
+_CAPTION = re.compile(  # "Table 1:", in the languages read
+    r"\s*(?:Table|Figure|Tabelle|Abbildung|Tabla|Figura|Tableau)\s+\d+[A-Za-z]?\s*[:.]"
+)
 _CREDIT = re.compile(
     r"\((?:[A-Z][\w.&'’-]*\s+(?:(?:and|of|for|on|the|&)\s+)*){0,8}"
     r"(?:Administration|Institutes?|Foundation|Academy|Association|Society|College|Agency|"
@@ -57,6 +61,21 @@ class Unit:
         """Longer than any sentence: text whose sentence ends were lost (columns of a PDF
         read across). Which medicine a phrase in it speaks of cannot be told: no facts."""
         return len(self.tokens) > MAX_SENTENCE_WORDS
+
+    @property
+    def is_caption(self) -> bool:
+        """A table's or figure's caption ("Table 1: Adverse Reactions Reported by >=2% of
+        Patients ..."): it names what the table holds and states no fact itself."""
+        if _CAPTION.match(self.text):
+            return True
+        # "Adverse Reactions Reported by ≥2% of Patients Treated with VIAGRA and More Frequent
+        # than Placebo in Flexible-Dose Phase II/III Studies": a title in capitals, no list
+        words = self.text.split()
+        return (
+            len(words) >= _TITLE_WORDS
+            and not any(ch in self.text for ch in ",:;.")
+            and sum(w[0].isupper() for w in words) * 5 >= len(words) * 3
+        )
 
     @property
     def is_credit_link(self) -> bool:
