@@ -92,11 +92,13 @@ def _run_end(text: str, spans: list[tuple[int, int]], i: int, language: str) -> 
     j = i
     # "Serious cardiovascular, cerebrovascular, and vascular events": the run may open with
     # a part that ends in a modifier
-    if j + 1 < len(spans) and len(words[j].split()) > 1:
-        if _kind(words[j].split()[-1], language) in _MODIFIERS and (
-            _kind(words[j + 1], language) in _MODIFIERS
-        ):
-            j += 1
+    if (
+        j + 1 < len(spans)
+        and len(words[j].split()) > 1
+        and _kind(words[j].split()[-1], language) in _MODIFIERS
+        and _kind(words[j + 1], language) in _MODIFIERS
+    ):
+        j += 1
     while j < len(spans) and _kind(words[j], language) in _LEADING:
         if j > i and not _joined(text, spans[j - 1], spans[j]):
             return i

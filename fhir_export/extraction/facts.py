@@ -738,8 +738,10 @@ def facts(
             # what the item says in its own words may come after it answers its lead-in
             # ("are pregnant or planning to become pregnant. LIPITOR may harm your unborn
             # baby."): its first sentence still does
-            stop = _SENTENCE_STOP.search(text, unit.start, unit.end)
-            first_end = stop.start() if stop else unit.end
+            first_end = unit.end
+            if answers:
+                stop = _SENTENCE_STOP.search(text, unit.start, unit.end)
+                first_end = stop.start() if stop else unit.end
             if (
                 (
                     not answers
@@ -775,7 +777,7 @@ def facts(
                     kind,
                     text,
                     start,
-                    first_end if answers else unit.end,
+                    first_end,
                     unit,
                     lexicon,
                     unit.subject,
