@@ -10,9 +10,10 @@ memory stays flat however many articles there are.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -57,7 +58,9 @@ class Outcome:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def outcomes(sources: Sequence[Source], options: ExportOptions) -> Iterator[Outcome]:
+def outcomes(
+    sources: Sequence[Source], options: ExportOptions
+) -> Generator[Outcome, None, None]:
     """Every source's outcome, in their order: in this process when options.jobs is 1 (or
     there is one article), else in min(jobs, articles) worker processes."""
     workers = min(options.jobs, len(sources))
@@ -70,23 +73,41 @@ def outcomes(sources: Sequence[Source], options: ExportOptions) -> Iterator[Outc
     with ProcessPoolExecutor(
         workers, mp_context=_context(), initializer=_warm, initargs=(options,)
     ) as pool:
-        pending: deque[tuple[Sequence[Source], Future[list[Outcome]]]] = deque(
-            (chunk, pool.submit(run_chunk, chunk, options))
-            for chunk in islice(chunks, workers * _IN_FLIGHT)
-        )
-        while pending:
-            chunk, future = pending.popleft()
-            following = next(chunks, None)
-            if following is not None:
-                pending.append((following, pool.submit(run_chunk, following, options)))
-            try:
-                done = future.result()
-            except Exception as exc:  # a worker died (killed, out of memory): its articles fail
-                done = [
-                    Outcome(error=InternalError(exc, path=str(s.path), stage="worker"))
-                    for s in chunk
-                ]
-            yield from done
+        try:
+            yield from _in_order(pool, chunks, options, workers)
+        except BaseException:  # Ctrl-C, or the consumer stopped (GeneratorExit): stop now
+            _abandon(pool)
+            raise
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, chunks: Iterator[Sequence[Source]], options: ExportOptions,
+    workers: int,
+) -> Iterator[Outcome]:
+    pending: deque[tuple[Sequence[Source], Future[list[Outcome]]]] = deque(
+        (chunk, pool.submit(run_chunk, chunk, options))
+        for chunk in islice(chunks, workers * _IN_FLIGHT)
+    )
+    while pending:
+        chunk, future = pending.popleft()
+        following = next(chunks, None)
+        if following is not None:
+            pending.append((following, pool.submit(run_chunk, following, options)))
+        try:
+            done = future.result()
+        except Exception as exc:  # a worker died (killed, out of memory): its articles fail
+            done = [
+                Outcome(error=InternalError(exc, path=str(s.path), stage="worker"))
+                for s in chunk
+            ]
+        yield from done
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """The chunks not yet started are cancelled; the ones running finish (at most one per
+    worker and one queued: a worker ended mid-result could leave the pipe half-written and
+    the pool's reader waiting forever), and the workers are joined, none left behind."""
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _context() -> BaseContext:
@@ -96,7 +117,10 @@ def _context() -> BaseContext:
 
 
 def _warm(options: ExportOptions) -> None:
-    """Worker start: the lexicon, loaded once per worker (a cache hit after fork)."""
+    """Worker start: the lexicon, loaded once per worker (a cache hit after fork). Ctrl-C
+    (SIGINT to the terminal's process group) is the parent's to handle: a worker interrupted
+    inside a queue operation leaves its lock taken or a result half-sent, and the run hangs."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     default_lexicon(options.lexicons)
 
 

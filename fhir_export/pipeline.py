@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
@@ -432,15 +432,16 @@ def export(
     seen = Remembered()
     synced = Synced()
     run = RunFiles(out_dir, "per-article")
-    for index, item in enumerate(files):
-        counts = len(report.results), len(report.errors)
-        if index in collisions:
-            report.errors.append(collisions[index])
-        else:
-            _attempt(report, str(item.path), _write_article, item, next(done),
-                     out_dir, report, seen, synced)
-        _announce(report, events, *counts)
-        run.retire(report)
+    with closing(done):  # its workers joined here, not whenever the generator is collected
+        for index, item in enumerate(files):
+            counts = len(report.results), len(report.errors)
+            if index in collisions:
+                report.errors.append(collisions[index])
+            else:
+                _attempt(report, str(item.path), _write_article, item, next(done),
+                         out_dir, report, seen, synced)
+            _announce(report, events, *counts)
+            run.retire(report)
     _attempt(report, str(out_dir), synced.sync)
     _finish_run(out_dir, report, options, "per-article", run=run)
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -18,7 +19,9 @@ from click.testing import CliRunner, Result
 
 from fhir_export import parallel
 from fhir_export.cli import main
+from fhir_export.discovery import Input
 from fhir_export.errors import ExitCode
+from fhir_export.options import ExportOptions
 from fhir_export.progress import BAR, LINES, QUIET, Reporter, choose_mode, duration, plural
 
 ARTICLES = Path(__file__).parent / "data" / "articles"
@@ -198,11 +201,48 @@ def test_real_sigint_to_the_process_group(tmp_path: Path, jobs: str) -> None:
     first = proc.stderr.readline()  # an article finished: the run is under way
     assert first.startswith(b"exported ")
     os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:  # a hang fails this test alone: nothing of it left running into the next
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert err.splitlines()[-1].startswith(b"Interrupted: ")
     assert len(out.splitlines()) >= 1
+
+
+def _sources(tmp_path: Path, count: int) -> list[Input]:
+    article = ARTICLES / "warfarin-hospital-guide.html"
+    return [Input.of(article, f"a{n:03d}.html") for n in range(count)]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SIGINT to a worker process")
+def test_ctrl_c_reaching_the_workers_is_not_theirs_to_handle(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the workers too; the parent handles it. A worker that
+    raised KeyboardInterrupt inside a queue operation could leave a lock taken or a result
+    half-sent, and the run hung after its 'Interrupted' line (seen once in CI)."""
+    options = ExportOptions(jobs=2)
+    done = parallel.outcomes(_sources(tmp_path, 80), options)
+    first = next(done)
+    workers = multiprocessing.active_children()
+    assert len(workers) == 2
+    for worker in workers:
+        os.kill(worker.pid, signal.SIGINT)  # type: ignore[arg-type]
+    rest = list(done)
+    assert [o.error for o in [first, *rest]] == [None] * 80
+    assert multiprocessing.active_children() == []
+
+
+def test_a_consumer_that_stops_early_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """Ctrl-C in the parent, or a caller that stops reading: the chunks not started are
+    cancelled, the running ones finish, and every worker is joined."""
+    done = parallel.outcomes(_sources(tmp_path, 400), ExportOptions(jobs=2))
+    next(done)
+    assert len(multiprocessing.active_children()) == 2
+    done.close()
+    assert multiprocessing.active_children() == []
 
 
 def test_validate_lines_json_and_quiet(tmp_path: Path) -> None:
