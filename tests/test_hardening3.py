@@ -188,7 +188,7 @@ def test_a_long_run_of_punctuation_inside_a_word_costs_no_backtracking() -> None
     text = "Interfer" + "[" * 20_000 + "on alfa-2b is used to treat cancer."
     start = time.perf_counter()
     assert not facts._names_the_medicine(text, 0, text.index("used"))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # was 30 s; wide for a loaded machine
     assert facts._names_the_medicine("So far, it is used to treat pain.", 0, 12)
     assert facts._names_the_medicine("It is used to treat pain.", 0, 6)
     assert not facts._names_the_medicine("  it is used to treat pain.", 0, 8)  # as before
@@ -289,7 +289,7 @@ def test_a_huge_word_is_no_typing_slip_of_a_medicine_name() -> None:
     lexicon = default_lexicon(())
     start = time.perf_counter()
     assert lexicon.near("chlorphenirami" + "n" * 40_000) is None
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # wide for a loaded machine
     assert lexicon.near("chlorpheniramin") is not None  # a slip of chlorpheniramine
 
 
