@@ -18,6 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from . import bundle_check
 from .mapping.ids import full_url, relative_references, resource_id
+from .mapping.merge import is_frozen, unpacked
 from .options import BundleType
 
 JSON = dict[str, Any]
@@ -194,7 +195,7 @@ def _thawed(value: Any, load: Callable[[bytes], Any]) -> Any:
     if isinstance(value, dict):
         return {k: _thawed(v, load) for k, v in value.items()}
     if isinstance(value, list):
-        return [load(v) if type(v) is bytes else _thawed(v, load) for v in value]
+        return [load(v) if type(v) is bytes else _thawed(v, load) for v in unpacked(value)]
     return value
 
 
@@ -211,10 +212,10 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _split(value: Any, path: tuple[str | int, ...], load: Callable[[bytes], Any],
-           ) -> tuple[Any, list[tuple[Any, list[bytes]]]]:
+           ) -> tuple[Any, list[tuple[Any, Iterator[bytes]]]]:
     """`value` without the frozen items of its lists (a list of frozen items only keeps its
     first, loaded), and (path, frozen items) of each list that had some, in order."""
-    found: list[tuple[Any, list[bytes]]] = []
+    found: list[tuple[Any, Iterator[bytes]]] = []
     if isinstance(value, dict):
         out: JSON = {}
         for key, item in value.items():
@@ -222,16 +223,18 @@ def _split(value: Any, path: tuple[str | int, ...], load: Callable[[bytes], Any]
             found += more
         return out, found
     if isinstance(value, list):
-        kept = [v for v in value if type(v) is not bytes]
-        frozen = [v for v in value if type(v) is bytes]
-        if frozen and not kept:
-            kept, frozen = [load(frozen[0])], frozen[1:]
+        kept = [v for v in value if not is_frozen(v)]
+        runs = [v for v in value if is_frozen(v)]  # bytes, or Packed runs of tokens
+        frozen: Iterator[bytes] = unpacked(runs)  # read once, as the entry is written
+        left = sum(1 if type(run) is bytes else len(run) for run in runs)
+        if left and not kept:
+            kept, left = [load(next(frozen))], left - 1
         items = []
         for index, item in enumerate(kept):
             item, more = _split(item, (*path, index), load)
             items.append(item)
             found += more
-        if frozen:
+        if left:
             found.append((path, frozen))
         return items, found
     return value, found
@@ -242,7 +245,7 @@ class Splice:
     their place, items() gives them loaded and checked, one at a time."""
 
     def __init__(self, stream: Stream, resource: JSON, model: Any, key: str,
-                 frozen: list[bytes], load: Callable[[bytes], Any]) -> None:
+                 frozen: Iterator[bytes], load: Callable[[bytes], Any]) -> None:
         self.stream, self.resource, self.model, self.frozen = stream, resource, model, frozen
         self.key, self.load = key, load
         self.token = f"fhir-export-splice-{uuid.uuid4().hex}"
