@@ -554,8 +554,9 @@ def export_ndjson(
     seen = Remembered()
     ndjson = NdjsonFiles(out_dir)
     run = RunFiles(out_dir, "ndjson")
+    done = parallel.outcomes(files, options)
     try:
-        for source, outcome in zip(files, parallel.outcomes(files, options), strict=True):
+        for source, outcome in zip(files, done, strict=True):
             counts = len(report.results), len(report.errors)
             result = _attempt(report, str(source.path), _outcome, outcome, source, report, seen)
             if result is not None:
@@ -572,6 +573,7 @@ def export_ndjson(
         report.errors.append(exc)
         return report
     finally:
+        done.close()  # its workers joined here (Ctrl-C), not whenever it is collected
         ndjson.abort()
     bulk = {
         "transactionTime": _transaction_time(options, [latest] if latest else []),
