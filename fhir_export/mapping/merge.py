@@ -328,7 +328,7 @@ class Corpus:
         self.articles = 0
         self.freeze: Freeze = _frozen
         self.load: Load = marshal.loads
-        if store is not None:  # frozen items kept by `store` (on disk), a token each here
+        if store is not None:  # frozen items kept by `store` (on disk), their tokens packed here
             self.freeze = _stored(store)
             self.load = lambda token: marshal.loads(store.get(token))  # noqa: S302 (ours)
 
