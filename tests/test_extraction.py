@@ -346,3 +346,15 @@ def test_other_names_the_article_uses() -> None:
     # wording in another case is not, and a brand is a brand
     assert texts(med(x, "dalfampridine").other_names) == ["Aminopyridine"]
     assert texts(med(x, "dalfampridine").brands) == ["Ampyra"]
+
+
+def test_a_vaccine_is_named_by_the_product_not_the_act() -> None:
+    # the first mention names the act ("the flu vaccination"); the medicine is the vaccine
+    x = run("Do you agree to your child having the flu vaccination?",
+            "Yes, I agree to the alternative flu injection.")
+    flu = med(x, "flu-vaccine")
+    assert flu.name.text == "flu injection"
+    assert "flu vaccination" in texts(flu.other_names)
+    # only ever named by the act: that stays its name
+    y = run("Do you agree to your child having the flu vaccination?")
+    assert med(y, "flu-vaccine").name.text == "flu vaccination"

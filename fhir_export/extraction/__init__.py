@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
 from ..terminology import Lexicon, normalize
 from . import medications, sections, structure, units
@@ -141,7 +143,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     keys_of: dict[int, tuple[str, ...]] = {}  # each fact's dedup keys (findings live on)
     for key, first in found.names.items():
         mentioned = mentions_of.get(key, [])
-        name = _finding_for(first, article, cut, found)
+        name = _finding_for(_product_named(first, mentioned, article.text), article, cut, found)
         if (
             first.concept
             and first.concept.kind == "drug-class"
@@ -241,6 +243,24 @@ def _finding_for(
         concept=m.concept,
         subject=m.key,
     )
+
+
+# "flu vaccination", "MMR immunisation": the act of giving a vaccine, not the medicine
+_ACT_NAME = re.compile(r"\b(?:vaccinations?|immuni[sz]ations?|Impfung(?:en)?|vacunaci[oó]n)$", re.I)
+
+
+def _product_named(
+    first: medications.Mention, mentioned: list[medications.Mention], text: str
+) -> medications.Mention:
+    """The mention that names a medicine: the first one, unless it names the act of giving it
+    ("Do you agree to your child having the flu vaccination?") and the article also names the
+    product ("the alternative flu injection"): a MedicationKnowledge is the vaccine."""
+    if first.brand or not _ACT_NAME.search(text[first.start : first.end]):
+        return first
+    for m in mentioned:
+        if not m.brand and not m.heading and not _ACT_NAME.search(text[m.start : m.end]):
+            return m
+    return first
 
 
 def _wording(text: str) -> str:
