@@ -295,3 +295,29 @@ def test_paragraphs_bulleted_by_hand_are_list_items_of_their_lead_in(tmp_path: P
         ("haloperidol", "severe cardiovascular disorders"),
         ("haloperidol", "receiving anticoagulants"),
     ], [(s.subject, s.text) for s in x.screening]
+
+
+def test_a_use_of_another_product_with_the_same_ingredient_is_not_the_labels(
+    tmp_path: Path,
+) -> None:
+    def uses(name: str) -> list[str]:
+        label = product("3-10", name, "sildenafil citrate", ingredient("SILDENAFIL CITRATE",
+                                                                        "BW9B0ZE037"))
+        body = (
+            section("34067-9", "INDICATIONS AND USAGE",
+                    f"<paragraph>{name} is indicated for the treatment of erectile dysfunction."
+                    "</paragraph>")
+            + section("34076-0", "PATIENT COUNSELING INFORMATION",
+                      "<paragraph>REVATIO is used to treat pulmonary arterial hypertension."
+                      "</paragraph>")
+        )
+        doc = _read(tmp_path, spl(body, label, title=f"{name.upper()} (sildenafil) tablets"),
+                    name=f"{name}.xml")
+        result = extract(segment(doc), default_lexicon())
+        return sorted(f.text for m in result.medications if m.key == "sildenafil"
+                      for f in m.indications)
+
+    # VIAGRA's label: REVATIO, the same ingredient under another name, is another product
+    assert uses("Viagra") == ["erectile dysfunction"]
+    # REVATIO's own label: that use is its own
+    assert uses("Revatio") == ["erectile dysfunction", "pulmonary arterial hypertension"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
 from ..terminology import Lexicon, normalize
@@ -129,6 +130,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for f in findings
         if (f.kind not in _QUIET_KINDS or f.span.section not in quiet)
         and f.span.section not in silent
+        and not _another_products_use(f, article, cut, found)
     ]
     consumed = {
         normalize(article.text[f.span.start : f.span.end])
@@ -242,6 +244,28 @@ def _finding_for(
         sentence=unit.span,
         concept=m.concept,
         subject=m.key,
+    )
+
+
+def _another_products_use(
+    f: Finding, article: Article, cut: list[units.Unit], found: medications.Found
+) -> bool:
+    """In a product's own label (SPL: its products are known), a use stated for another
+    product with the same ingredient is that product's, not the label medicine's: VIAGRA's
+    label says "REVATIO is used to treat a rare disease called pulmonary arterial hypertension"
+    and "Sildenafil is also marketed as REVATIO for the treatment of PAH". The name nearest
+    before the use is a brand the label's products do not carry."""
+    if f.kind is not FindingKind.INDICATION or f.subject is None or not article.products:
+        return False
+    own = {normalize(n) for p in article.products for n in (p.name, p.generic) if n}
+    i = bisect_right(cut, f.span.start, key=lambda u: u.start) - 1
+    before = [m for m in found.per_unit.get(i, []) if m.end <= f.span.start]
+    if not before or before[-1].brand is None:
+        return False
+    nearest = before[-1]
+    return (
+        normalize(nearest.brand or "") not in own
+        and nearest.key in medications.group_members(f.subject)
     )
 
 
