@@ -105,3 +105,16 @@ def test_fold_keeps_length_and_letters_re_folds() -> None:
     text = "İbuprofen ıs ſafe at 300 K, É"
     assert len(fold(text)) == len(text)
     assert fold(text) == "ibuprofen is safe at 300 k, é"
+
+
+def test_starts_are_searched_as_a_tree_of_their_shared_pieces() -> None:
+    from fhir_export.extraction.starts import _trie
+
+    tree = _trie({tuple("also a"), tuple("also c"), tuple("al"), tuple("be"), tuple("bed")})
+    # "al" ends where "also a" and "also c" go on: whatever follows it, a start is there
+    assert tree == "(?:al|be)"
+    shared = _trie({("u", "s", "e", "d"), ("u", "s", "e", "s"), ("t", r"\s", "x")})
+    assert shared == r"(?:t\sx|use(?:d|s))"
+    for text, found in [("used", True), ("uses", True), ("t x", True), ("use", False),
+                        ("tx", False)]:
+        assert bool(re.match(shared, text)) is found
