@@ -358,3 +358,12 @@ def test_a_vaccine_is_named_by_the_product_not_the_act() -> None:
     # only ever named by the act: that stays its name
     y = run("Do you agree to your child having the flu vaccination?")
     assert med(y, "flu-vaccine").name.text == "flu vaccination"
+
+
+def test_a_forms_catch_all_question_is_asked_but_is_no_fact() -> None:
+    x = run(("heading", "Health questions"),
+            "Does your child have any other medical conditions the immunisation team should be "
+            "aware of?",
+            "Aspirin is used to treat other medical conditions.")
+    assert [f.text for f in x.screening] == ["other medical conditions"]
+    assert all(not m.indications for m in x.medications)

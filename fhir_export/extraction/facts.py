@@ -160,7 +160,7 @@ def objects(
         )
         # "lower the risk of stroke in patients with diabetes": what is prevented is the part
         prevented = risk_lowered(phrase) if kind is FindingKind.INDICATION else None
-        if one or (
+        if one or (kind is FindingKind.SCREENING and phrases.CATCH_ALL.fullmatch(phrase)) or (
             phrases.acceptable(prevented or phrase)
             and (
                 _size(phrase) <= 5

@@ -71,6 +71,7 @@ OF_COMPLEMENT = _COMPILED["of-complement"]  # "vocal utterances of Tourette's Di
 LOWERS_RISK = _COMPILED["lowers-risk"]  # "Reduce the risk of stroke"
 SERIOUS = _COMPILED["serious"]  # "serious infections": a warning
 DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a warning
+CATCH_ALL = _COMPILED["catch-all"]  # "any other medical conditions": a form still asks it
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
 SUBJECT_START = _COMPILED["subject-start"]  # where a verb's subject starts
