@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -92,3 +93,31 @@ def test_unmapped_terms_report(tmp_path: Any) -> None:
     assert first["kind"] == "medication" and "ocrelizumab" in first["sentence"].casefold()
     assert data["summary"] == result.stderr.strip().splitlines()[-1]
     assert {"text": "ocrelizumab", "count": 1} in data["terms"]
+
+
+def test_a_forms_own_questions_are_the_items_text(tmp_path: Any) -> None:
+    form_text = (
+        "Zentrex vaccination consent form\n\n"
+        "Health questions\n\n"
+        "12 Does your child have a bleeding disorder?\n\n"
+        "13 Has your child had any of the following in the last 4 weeks: a tuberculosis skin "
+        "test, a chickenpox vaccine or a yellow fever vaccine?\n\n"
+        "Tell the nurse if your child has asthma.\n"
+    )
+    path = tmp_path / "form.txt"
+    path.write_text(form_text, encoding="utf-8")
+    bundle, _, _ = render_both(path)
+    (form,) = resources(bundle, "Questionnaire")
+    items = [i for g in form["item"] for i in g.get("item", [g])]
+    asked = {i["text"]: i for i in items if i["type"] == "boolean"}
+    # a question about one thing: the form's own words, its number left out, and the item
+    # points at them
+    bleeding = asked["Does your child have a bleeding disorder?"]
+    offset, length = (x["valueInteger"] for x in bleeding["extension"][0]["extension"][2:])
+    (doc,) = resources(bundle, "DocumentReference")
+    rendition = base64.b64decode(doc["content"][1]["attachment"]["data"]).decode("utf-8")
+    assert rendition[offset : offset + length] == "Does your child have a bleeding disorder?"
+    follow = next(i for i in items if i["linkId"] == f"{bleeding['linkId']}-details")
+    assert follow["text"] == "If yes, please give details"
+    # a question about several things, or a sentence that is no question: their own names
+    assert {"Chickenpox vaccine", "Yellow fever vaccine", "Asthma"} <= set(asked)

@@ -70,7 +70,8 @@ def objects(
     label = phrases.ORGAN_CLASS.match(text, start, end)  # "Immune system disorders: ..."
     if label and kind is not FindingKind.SCREENING:
         start = label.end()
-    colon = _COLON.match(text, start, end)  # "... if you have any of the following: X; Y"
+    # "... if you have any of the following: X; Y"
+    colon = _COLON.match(text, start, end) or phrases.FOLLOWING.match(text, start, end)
     if colon:
         start = colon.end()
     c_start, c_end = phrases.clause(text, start, end, index)
@@ -127,9 +128,12 @@ def objects(
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
     gloss_end = -1  # where the last gloss ended
+    # "a tuberculosis skin test, a chickenpox vaccine or ...": when the first part has its
+    # article too, ", a" goes on the list instead of glossing the part before it
+    listed = bool(spans) and _ARTICLE_BEFORE.search(text, max(0, spans[0][0] - 4), spans[0][0])
     for s, e in spans:
         if out and (
-            phrases.APPOSITIVE.search(text, max(0, s - 6), s)
+            (not listed and phrases.APPOSITIVE.search(text, max(0, s - 6), s))
             or phrases.GLOSS_LEAD.match(text, s)
             or (gloss_end >= 0 and _OR_AND.match(text, gloss_end, s))
         ):
@@ -146,6 +150,10 @@ def objects(
         tokens = tokenize(text, s, e)
         matches = lexicon.scan(tokens, kinds)
         whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
+        if whole is None and kind is FindingKind.SCREENING:
+            # "Has your child had a chickenpox vaccine?": asked about the vaccine, not about
+            # the disease its name holds
+            whole = lexicon.whole(lexicon.scan(tokens, DRUG_KINDS), tokens) or None
         if (
             whole is None
             and kind in _NAMES_NO_MEDICINE
@@ -160,19 +168,27 @@ def objects(
         )
         # "lower the risk of stroke in patients with diabetes": what is prevented is the part
         prevented = risk_lowered(phrase) if kind is FindingKind.INDICATION else None
-        if one or (kind is FindingKind.SCREENING and phrases.CATCH_ALL.fullmatch(phrase)) or (
-            phrases.acceptable(prevented or phrase)
-            and (
-                _size(phrase) <= 5
-                or whole
-                or not matches
-                or (kind is FindingKind.INDICATION and _OR_OTHER.match(phrase))
+        if (
+            one
+            or (kind is FindingKind.SCREENING and phrases.CATCH_ALL.fullmatch(phrase))
+            or (
+                phrases.acceptable(prevented or phrase)
+                and (
+                    _size(phrase) <= 5
+                    or whole
+                    or not matches
+                    or (kind is FindingKind.INDICATION and _OR_OTHER.match(phrase))
+                )
             )
         ):
             same = {m.concept.id for m in matches}
             concept = (
                 whole
-                or (matches[0].concept if len(same) == 1 else None)
+                or (
+                    matches[0].concept
+                    if len(same) == 1 and not phrases.OTHER_HEAD.search(text, matches[-1].end, e)
+                    else None
+                )
                 or _head_concept(phrase, s, matches)
             )
             out.append(finding(escalate(kind, phrase), text, s, e, unit, concept, subject, group))
@@ -301,6 +317,7 @@ def _glossed(text: str, matches: list[Match]) -> list[Match]:
 _GLOSS_GAP = re.compile(r"\s*\(\s*")
 _OR_AND = re.compile(r"\s+(?:or|and)\s+$")  # parts joined without a comma
 _COLON = re.compile(r"\s*:\s*")
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an)\s+$", re.I)
 _SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")  # where an item's first sentence ends
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
@@ -378,6 +395,22 @@ class _Nearest:
 Triggers = dict[FindingKind, list[re.Match[str]]]
 
 
+def _asked_before(
+    group: str | None,
+    fallback: str | None,
+    mentions: list[Mention] | None,
+    text: str,
+    asked_from: int,
+    end: int,
+) -> str | None:
+    """The therapy a question is asked before: the unit's first medicine, unless it is named
+    only in what the question asks about (from `asked_from` to the question's end)."""
+    if not mentions or mentions[0].key != group or mentions[0].start < asked_from:
+        return group
+    stop = _SENTENCE_STOP.search(text, asked_from, end)
+    return fallback if mentions[0].start < (stop.end() if stop else end) else group
+
+
 def _says(gated: Gated, unit: Unit, index: Index) -> bool:
     """gated.pattern.search(unit.text), tried only where one of its rules can start (the
     article's index tells most sentences apart at once)."""
@@ -400,7 +433,11 @@ def _triggered(
     mentions: list[Mention] | None,
     by_kind: Triggers,
     index: Index,
+    fallback: str | None = None,
 ) -> list[Finding]:
+    """The facts of the unit's trigger phrases. `group`: the therapy its screening questions
+    come before (its first medicine), `fallback` when that medicine is what is asked about
+    ("Does your child take regular aspirin?" is not asked before treatment with aspirin)."""
     out: list[Finding] = []
     run_on = unit.is_run_on
     hedged = not run_on and _says(GATED_HEDGED, unit, index)
@@ -471,7 +508,9 @@ def _triggered(
                 unit,
                 lexicon,
                 subject,
-                group if kind is FindingKind.SCREENING else None,
+                _asked_before(group, fallback, mentions, text, trig.end(), unit.end)
+                if kind is FindingKind.SCREENING
+                else None,
                 index,
             )
             if found:
@@ -702,13 +741,14 @@ def facts(
         if unit.lead is None and _says(GATED_BEFORE_TREATMENT, unit, index):
             context[unit.section] = mentions[0].key if mentions else unit.subject
         group = mentions[0].key if mentions else context.get(unit.section, main)
+        # what _triggered reads the unit with; `fallback`: see _asked_before
+        reading = (unit, text, lexicon, group, mentions)
+        fallback = context.get(unit.section, main)
         if unit.kind is BlockKind.HEADING and unit.text.rstrip().endswith("?"):
             # a form's health question set as a heading: "Does your child have asthma?"
             out += [
                 f
-                for f in _triggered(
-                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index), index
-                )
+                for f in _triggered(*reading, triggers_in(unit, text, index), index, fallback)
                 if f.kind is FindingKind.SCREENING
             ]
             continue
@@ -722,9 +762,7 @@ def facts(
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)
             own = (
-                _triggered(
-                    unit, text, lexicon, group, mentions, triggers_in(unit, text, index), index
-                )
+                _triggered(*reading, triggers_in(unit, text, index), index, fallback)
                 or _used_to(unit, text, lexicon)
                 or _dash_use(unit, text, lexicon, mentions)
             )
@@ -786,7 +824,7 @@ def facts(
                 )
         else:
             found_here = triggers_in(unit, text, index)
-            own = _triggered(unit, text, lexicon, group, mentions, found_here, index)
+            own = _triggered(*reading, found_here, index, fallback)
             if unit.is_run_on:
                 out += own
                 continue  # nothing else is read from a run-on text

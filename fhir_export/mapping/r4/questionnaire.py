@@ -10,7 +10,14 @@ import re
 
 from ...model import Article, Extraction, Finding
 from .. import narrative as nv
-from ..common import JSON, article_key, coding, derivation, derived_identifier
+from ..common import (
+    JSON,
+    article_key,
+    coding,
+    derivation,
+    derivation_at,
+    derived_identifier,
+)
 from ..ids import full_url, resource_id
 
 
@@ -18,23 +25,77 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "item"
 
 
-def _item(finding: Finding, doc_url: str, used: set[str]) -> list[JSON]:
+# a form's question: it opens with its verb ("Does your child have ...?", "Has your child ever
+# had ...?"), after the form's number for it, if any ("12 ", "13a ")
+_ASKED = re.compile(
+    r"(?:\d{1,2}[a-z]?[.)]?\s+)?((?:Does|Do|Did|Has|Have|Had|Is|Are|Was|Were|Can|Could|Will|"
+    r"Would|Should|May)\s[^?]*\?)"
+)
+_SENTENCE_END = re.compile(r"[.!?:]\s")
+_LONGEST_QUESTION = 300  # characters: longer, it is a paragraph, not a form's question
+
+
+def question_of(article: Article, finding: Finding) -> tuple[int, int] | None:
+    """Where the form's own question that asks about the finding is ("Does your child have a
+    bleeding disorder?"): the question of its sentence that holds it, if it opens with its
+    verb; None when the finding was not read from a question."""
+    s = finding.sentence
+    text = article.text
+    opening = s.start
+    for stop in _SENTENCE_END.finditer(text, s.start, finding.span.start):
+        opening = stop.end()
+    asked = _ASKED.match(text, opening, s.end)
+    if asked is None or asked.end() < finding.span.end:
+        return None
+    start, end = asked.span(1)
+    return (start, end) if end - start <= _LONGEST_QUESTION else None
+
+
+def _item(
+    finding: Finding, doc_url: str, used: set[str], asked: tuple[str, int, int] | None
+) -> list[JSON]:
+    """A yes/no item and its follow-up; `asked`: the form's own question (text, offsets) when
+    the finding is the one thing it asks about."""
     link = _slug(finding.concept.id if finding.concept else finding.text)
     while link in used:
         link += "-x"
     used.add(link)
-    text = finding.text[:1].upper() + finding.text[1:]
-    item: JSON = {"extension": [derivation(doc_url, finding)], "linkId": link}
+    if asked is None:
+        text, where = finding.text[:1].upper() + finding.text[1:], derivation(doc_url, finding)
+        details = f"If yes: {finding.text}, please give details"
+    else:
+        text, where = asked[0], derivation_at(doc_url, asked[1], asked[2])
+        details = "If yes, please give details"
+    item: JSON = {"extension": [where], "linkId": link}
     if finding.concept and finding.concept.codings:
         item["code"] = [coding(c) for c in finding.concept.codings]
     item |= {"text": text, "type": "boolean"}
     follow = {
         "linkId": f"{link}-details",
-        "text": f"If yes: {finding.text}, please give details",
+        "text": details,
         "type": "text",
         "enableWhen": [{"question": link, "operator": "=", "answerBoolean": True}],
     }
     return [item, follow]
+
+
+def _questions(
+    article: Article, screening: tuple[Finding, ...]
+) -> list[tuple[str, int, int] | None]:
+    """Each finding's own question (see question_of), unless the question asks about more
+    than one of them ("... TB skin test, chickenpox vaccine, or yellow fever vaccine?"): each
+    is then an item of its own words."""
+    spans = [question_of(article, f) for f in screening]
+    counts: dict[tuple[int, int], int] = {}
+    for span in spans:
+        if span is not None:
+            counts[span] = counts.get(span, 0) + 1
+    return [
+        (" ".join(article.text[span[0] : span[1]].split()), *span)
+        if span is not None and counts[span] == 1
+        else None
+        for span in spans
+    ]
 
 
 def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSON | None:
@@ -46,7 +107,9 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
     used: set[str] = set()
     items: list[JSON] = []
     groups: dict[str, JSON] = {}
-    for finding in extraction.screening:
+    for finding, asked in zip(
+        extraction.screening, _questions(article, extraction.screening), strict=True
+    ):
         if finding.group and finding.group in names:
             group = groups.get(finding.group)
             if group is None:
@@ -59,9 +122,9 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
                 used.add(group["linkId"])
                 groups[finding.group] = group
                 items.append(group)
-            group["item"] += _item(finding, doc_url, used)
+            group["item"] += _item(finding, doc_url, used, asked)
         else:
-            items += _item(finding, doc_url, used)
+            items += _item(finding, doc_url, used, asked)
     title = f"Screening before treatment: {article.title}"
     name = re.sub(r"[^A-Za-z0-9]", "", article.title.title())[:60] or "Article"
     form: JSON = {
