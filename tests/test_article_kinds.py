@@ -102,7 +102,10 @@ def test_a_forms_own_questions_are_the_items_text(tmp_path: Any) -> None:
         "12 Does your child have a bleeding disorder?\n\n"
         "13 Has your child had any of the following in the last 4 weeks: a tuberculosis skin "
         "test, a chickenpox vaccine or a yellow fever vaccine?\n\n"
-        "Tell the nurse if your child has asthma.\n"
+        "Tell the nurse if your child has asthma.\n\n"
+        "14 Has your child ever been admitted to intensive care because of their asthma?\n\n"
+        "15 Is your child in regular close contact with anyone having treatment that severely "
+        "affects their immune system?\n"
     )
     path = tmp_path / "form.txt"
     path.write_text(form_text, encoding="utf-8")
@@ -121,3 +124,7 @@ def test_a_forms_own_questions_are_the_items_text(tmp_path: Any) -> None:
     assert follow["text"] == "If yes, please give details"
     # a question about several things, or a sentence that is no question: their own names
     assert {"Chickenpox vaccine", "Yellow fever vaccine", "Asthma"} <= set(asked)
+    # the same topic asked by another question of the form is an item of its own
+    assert {"Has your child ever been admitted to intensive care because of their asthma?",
+            "Is your child in regular close contact with anyone having treatment that severely "
+            "affects their immune system?"} <= set(asked)

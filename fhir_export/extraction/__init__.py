@@ -197,9 +197,13 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             )
         )
     screening: list[Finding] = []
+    asked: set[tuple[str, str]] = set()
     for f in findings:
-        if f.kind is FindingKind.SCREENING and all(_key(f) != _key(s) for s in screening):
-            screening.append(f)
+        if f.kind is FindingKind.SCREENING:
+            topic = (_key(f), _asked_in(f, article.text))
+            if topic not in asked:
+                asked.add(topic)
+                screening.append(f)
     facts_all = [m.name for m in meds] + [
         f
         for m in meds
@@ -245,6 +249,15 @@ def _finding_for(
         concept=m.concept,
         subject=m.key,
     )
+
+
+def _asked_in(f: Finding, text: str) -> str:
+    """The question a screening topic is asked in, if its sentence asks one ("Has your child
+    been diagnosed with asthma?" and "Has your child ever been admitted to intensive care
+    because of their asthma?" are two questions of a form); "" for a statement ("tell your
+    doctor if you have asthma"), which is asked once however often the article says it."""
+    end = text.find("?", f.span.end, f.sentence.end)
+    return "" if end < 0 else normalize(" ".join(text[f.sentence.start : end].split()))
 
 
 def _another_products_use(
