@@ -367,3 +367,19 @@ def test_a_forms_catch_all_question_is_asked_but_is_no_fact() -> None:
             "Aspirin is used to treat other medical conditions.")
     assert [f.text for f in x.screening] == ["other medical conditions"]
     assert all(not m.indications for m in x.medications)
+
+
+def test_a_term_before_a_head_of_another_kind_gives_no_code() -> None:
+    # a test, a medicine or a disorder named after a condition is not that condition
+    x = run("Especially tell your doctor if you take any of the following:",
+            ("item", "medicines called HIV protease inhibitors"),
+            "Tell your doctor if you have a bleeding disorder.",
+            "Tell your doctor if you have had a tuberculosis skin test.")
+    asked = {f.text: f.concept for f in x.screening}
+    assert asked == {"medicines called HIV protease inhibitors": None,
+                     "bleeding disorder": None, "tuberculosis skin test": None}
+    # in a clause too long to be one part, only what the lexicon knows is read: not the HIV of
+    # "HIV protease inhibitors"
+    y = run("Tell your doctor if you take medicines called HIV protease inhibitors, if you have "
+            "a bleeding disorder, or if you have had a tuberculosis skin test.")
+    assert "HIV" not in [f.text for f in y.screening]

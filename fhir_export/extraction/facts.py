@@ -207,7 +207,7 @@ def objects(
                 out.append(finding(kind, text, a, e, unit, named, subject, group))
                 continue
             for m in _glossed(text, matches):
-                if not phrases._HEDGE.search(text[s : m.start]):
+                if not phrases._HEDGE.search(text[s : m.start]) and not _modifies(text, m.end, e):
                     out.append(finding(kind, text, m.start, m.end, unit, m.concept, subject, group))
     if examples_at is not None and any(f.span.end <= examples_at for f in out):
         out = [f for f in out if f.span.start < examples_at]
@@ -284,6 +284,22 @@ def _size(phrase: str) -> int:
     cause that says which X."""
     bare = phrases.CAUSE.sub("", _GLOSS.sub("", phrases.LOWERS_RISK.sub("", phrase)))
     return len(_IN_WHOM.sub("", phrases.SYMPTOMS_OF.sub("", bare)).split())
+
+
+_NEXT_WORD = re.compile(r"\s+[\w-]+")
+
+
+def _modifies(text: str, at: int, end: int) -> bool:
+    """Whether the term ending at `at` only says what kind of test, medicine or disorder the
+    word or two after it name ("HIV protease inhibitors", "tuberculosis skin test")."""
+    for _ in range(2):
+        word = _NEXT_WORD.match(text, at, end)
+        if word is None:
+            return False
+        at = word.end()
+        if phrases.OTHER_HEAD.search(text, word.start(), at):
+            return True
+    return False
 
 
 def _head_concept(phrase: str, start: int, matches: list[Match]) -> Concept | None:
