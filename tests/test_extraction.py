@@ -383,3 +383,10 @@ def test_a_term_before_a_head_of_another_kind_gives_no_code() -> None:
     y = run("Tell your doctor if you take medicines called HIV protease inhibitors, if you have "
             "a bleeding disorder, or if you have had a tuberculosis skin test.")
     assert "HIV" not in [f.text for f in y.screening]
+
+
+def test_a_medicine_taken_for_a_condition_is_not_the_condition() -> None:
+    x = run("Tell your doctor if you are taking any other medicines, including medicines for "
+            "fungal infections or HIV infection.")
+    ((text, concept),) = [(f.text, f.concept) for f in x.screening]
+    assert (text, concept) == ("medicines for fungal infections or HIV infection", None)

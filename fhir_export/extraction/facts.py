@@ -124,6 +124,7 @@ def objects(
                 coordination.slash_alternative(text, spans[k], spans[k + 1])
                 and not lexicon.scan(tokenize(text, *spans[k + 1]), kinds)
             )
+            or _shares_medicine_head(text, spans[k], spans[k + 1])
         ):
             spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
             merged.add(spans[k])
@@ -186,7 +187,12 @@ def objects(
                 whole
                 or (
                     matches[0].concept
-                    if len(same) == 1 and not phrases.OTHER_HEAD.search(text, matches[-1].end, e)
+                    if len(same) == 1
+                    and not phrases.OTHER_HEAD.search(text, matches[-1].end, e)
+                    and (
+                        kind is FindingKind.INDICATION
+                        or not phrases.MEDICINE_FOR.search(text, s, matches[0].start)
+                    )
                     else None
                 )
                 or _head_concept(phrase, s, matches)
@@ -284,6 +290,23 @@ def _size(phrase: str) -> int:
     cause that says which X."""
     bare = phrases.CAUSE.sub("", _GLOSS.sub("", phrases.LOWERS_RISK.sub("", phrase)))
     return len(_IN_WHOM.sub("", phrases.SYMPTOMS_OF.sub("", bare)).split())
+
+
+_MEDICINE_HEAD = re.compile(
+    r"(?:medicines?|medications?|drugs?|treatments?)\s+(?:for|to treat|against)\s", re.I
+)
+_JUST_OR_AND = re.compile(r"\s*,?\s*(?:or|and)\s+")
+
+
+def _shares_medicine_head(text: str, one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """'medicines for fungal infections or HIV infection': the second part is what other
+    medicines are for, not a condition of its own."""
+    return bool(
+        _MEDICINE_HEAD.match(text, one[0], one[1])
+        and _JUST_OR_AND.fullmatch(text, one[1], other[0])
+        and not _MEDICINE_HEAD.match(text, other[0], other[1])
+        and len(text[other[0] : other[1]].split()) <= 3
+    )
 
 
 _NEXT_WORD = re.compile(r"\s+[\w-]+")

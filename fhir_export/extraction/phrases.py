@@ -73,6 +73,7 @@ SERIOUS = _COMPILED["serious"]  # "serious infections": a warning
 DEADLY = _COMPILED["deadly"]  # "Lymphoma, some fatal, has been reported": a warning
 CATCH_ALL = _COMPILED["catch-all"]  # "any other medical conditions": a form still asks it
 OTHER_HEAD = _COMPILED["other-head"]  # "TB skin test": no code of tuberculosis
+MEDICINE_FOR = _COMPILED["medicine-for"]  # "oral steroids for their asthma": not asthma
 FOLLOWING = _COMPILED["following"]  # "any of the following in the last 4 weeks: X, Y"
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
