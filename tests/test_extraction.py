@@ -390,3 +390,13 @@ def test_a_medicine_taken_for_a_condition_is_not_the_condition() -> None:
             "fungal infections or HIV infection.")
     ((text, concept),) = [(f.text, f.concept) for f in x.screening]
     assert (text, concept) == ("medicines for fungal infections or HIV infection", None)
+
+
+def test_what_a_lead_in_rules_out_is_its_medicines_and_not_the_taking() -> None:
+    x = run(("heading", "Who should not take Viagra?"), "Do not take Viagra if you:",
+            ("item", "take medicines called nitrates (such as nitroglycerin)"),
+            ("item", 'use street drugs called "poppers" such as amyl nitrite'),
+            title="Viagra (sildenafil)")
+    assert texts(med(x, "sildenafil").contraindications) == [
+        "medicines called nitrates (such as nitroglycerin)", 'street drugs called "poppers"']
+    assert all(not m.contraindications for m in x.medications if m.key != "sildenafil")

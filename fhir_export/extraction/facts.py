@@ -309,6 +309,13 @@ def _shares_medicine_head(text: str, one: tuple[int, int], other: tuple[int, int
     )
 
 
+# a list item's verb of taking, before what is taken ("take any medicines called ...", "use
+# street drugs called ...")
+_TAKING = re.compile(
+    r"\s*(?:(?:are |have been |have )?(?:take|taking|taken|use|using|used|receive|receiving|"
+    r"received|get|getting))\s+(?:any\s+|other\s+)*(?=\S)",
+    re.I,
+)
 _NEXT_WORD = re.compile(r"\s+[\w-]+")
 
 
@@ -850,6 +857,20 @@ def facts(
                     # "to reduce total-C and LDL-C in patients with homozygous familial
                     # hypercholesterolemia": the use is for the condition of those patients
                     start = who.end()
+                subject = unit.subject
+                taking = _TAKING.match(text, start, first_end)
+                if taking and kind in (FindingKind.CONTRAINDICATION, FindingKind.SCREENING):
+                    # "Do not take VIAGRA if you: - take medicines called nitrates": what is
+                    # taken is the answer, not the taking, and the medicine it rules out is
+                    # the lead-in's, not the one taken
+                    start = taking.end()
+                    if (
+                        kind is FindingKind.CONTRAINDICATION
+                        and unit.lead is not None
+                        and unit.lead.subject_source == "mention"
+                        and unit.lead.subject
+                    ):
+                        subject = unit.lead.subject
                 out += objects(
                     kind,
                     text,
@@ -857,7 +878,7 @@ def facts(
                     first_end,
                     unit,
                     lexicon,
-                    unit.subject,
+                    subject,
                     group if kind is FindingKind.SCREENING else None,
                     index,
                 )
