@@ -1,7 +1,9 @@
 """The pre-treatment screening questions the article names, as a loadable Questionnaire.
 
 One yes/no item per screening topic, grouped under the therapy the text ties them to, each
-with a free-text follow-up shown only when the answer is yes. No topic, no Questionnaire.
+with a free-text follow-up shown only when the answer is yes. A form's own question is the
+item's text when it asks about that one topic; otherwise the topic's words are. No topic, no
+Questionnaire.
 """
 
 from __future__ import annotations
