@@ -120,6 +120,7 @@ def test_a_forms_own_questions_are_the_items_text(tmp_path: Any) -> None:
     (doc,) = resources(bundle, "DocumentReference")
     rendition = base64.b64decode(doc["content"][1]["attachment"]["data"]).decode("utf-8")
     assert rendition[offset : offset + length] == "Does your child have a bleeding disorder?"
+    assert "<li>Does your child have a bleeding disorder?</li>" in form["text"]["div"]
     follow = next(i for i in items if i["linkId"] == f"{bleeding['linkId']}-details")
     assert follow["text"] == "If yes, please give details"
     # a question about several things, or a sentence that is no question: their own names

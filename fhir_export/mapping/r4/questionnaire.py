@@ -109,9 +109,8 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
     used: set[str] = set()
     items: list[JSON] = []
     groups: dict[str, JSON] = {}
-    for finding, asked in zip(
-        extraction.screening, _questions(article, extraction.screening), strict=True
-    ):
+    questions = _questions(article, extraction.screening)
+    for finding, asked in zip(extraction.screening, questions, strict=True):
         if finding.group and finding.group in names:
             group = groups.get(finding.group)
             if group is None:
@@ -134,7 +133,13 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
         "id": rid,
         "text": nv.div(
             nv.heading(title),
-            nv.items([f.text for f in extraction.screening], "Asked before treatment"),
+            nv.items(
+                [
+                    asked[0] if asked else f.text
+                    for f, asked in zip(extraction.screening, questions, strict=True)
+                ],
+                "Asked before treatment",
+            ),
         ),
         "extension": [
             {
