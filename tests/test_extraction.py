@@ -400,3 +400,12 @@ def test_what_a_lead_in_rules_out_is_its_medicines_and_not_the_taking() -> None:
     assert texts(med(x, "sildenafil").contraindications) == [
         "medicines called nitrates (such as nitroglycerin)", 'street drugs called "poppers"']
     assert all(not m.contraindications for m in x.medications if m.key != "sildenafil")
+
+
+def test_an_effect_that_persists_keeps_the_clause_that_says_so() -> None:
+    x = run("Apixaban can cause bleeding that will not stop.",
+            "Apixaban can cause severe stomach pain that will not go away, with or without "
+            "vomiting.", title="Apixaban")
+    apixaban = med(x, "apixaban")
+    assert texts(apixaban.side_effects) + texts(apixaban.warnings) == [
+        "bleeding that will not stop", "severe stomach pain that will not go away"]

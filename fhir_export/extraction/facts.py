@@ -289,6 +289,7 @@ def _size(phrase: str) -> int:
     nonfamilial)", a gloss in brackets; and "reduce the risk of X"; and "X caused by Y", a
     cause that says which X."""
     bare = phrases.CAUSE.sub("", _GLOSS.sub("", phrases.LOWERS_RISK.sub("", phrase)))
+    bare = phrases.PERSISTS.sub("", bare)  # "bleeding that will not stop" is as long as bleeding
     return len(_IN_WHOM.sub("", phrases.SYMPTOMS_OF.sub("", bare)).split())
 
 

@@ -75,6 +75,7 @@ CATCH_ALL = _COMPILED["catch-all"]  # "any other medical conditions": a form sti
 OTHER_HEAD = _COMPILED["other-head"]  # "TB skin test": no code of tuberculosis
 MEDICINE_FOR = _COMPILED["medicine-for"]  # "oral steroids for their asthma": not asthma
 FOLLOWING = _COMPILED["following"]  # "any of the following in the last 4 weeks: X, Y"
+PERSISTS = _COMPILED["persists"]  # "bleeding that will not stop": part of its name
 SYMPTOMS_OF = _COMPILED["symptoms-of"]  # "symptoms of asthma" is as long as "asthma"
 APPOSITIVE = _COMPILED["appositive"]  # "X, a blood clot in a deep vein": a gloss
 SUBJECT_START = _COMPILED["subject-start"]  # where a verb's subject starts
@@ -265,11 +266,12 @@ def acceptable(phrase: str) -> bool:
         return False  # "r child" of a label's "if you r child is taking": a broken word
     if all(w.lower().strip(",") in _ADJECTIVES for w in words):
         return False
+    bare = PERSISTS.sub("", phrase)  # "bleeding that will not stop": no clause, no negation
     return (
         0 < len(words) <= MAX_WORDS
         and not _GENERIC.search(phrase)
-        and not _HEDGE.search(phrase)
-        and not _CLAUSEY.search(phrase)
+        and not _HEDGE.search(bare)
+        and not _CLAUSEY.search(bare)
         and any(ch.isalpha() for ch in phrase)
     )
 
