@@ -409,3 +409,11 @@ def test_an_effect_that_persists_keeps_the_clause_that_says_so() -> None:
     apixaban = med(x, "apixaban")
     assert texts(apixaban.side_effects) + texts(apixaban.warnings) == [
         "bleeding that will not stop", "severe stomach pain that will not go away"]
+
+
+def test_an_or_inside_a_name_does_not_part_the_list() -> None:
+    x = run("Azithromycin can cause a fast or irregular heartbeat or fainting.",
+            title="Azithromycin")
+    found = med(x, "azithromycin")
+    assert sorted(texts(found.side_effects) + texts(found.warnings)) == [
+        "fainting", "fast or irregular heartbeat"]

@@ -153,14 +153,20 @@ def parts(
         for s, e in spans:
             # the first "or" outside brackets ("saquinavir (Fortovase or Invirase) or
             # atazanavir") that is no comparison ("greater than or equal to")
-            cut = next(
-                (
-                    m
-                    for m in _OR.finditer(text, s, e)
-                    if _balanced(text[s : m.start()]) and not _COMPARISON.search(text, s, m.start())
-                ),
-                None,
-            )
+            cuts = [
+                m
+                for m in _OR.finditer(text, s, e)
+                if _balanced(text[s : m.start()]) and not _COMPARISON.search(text, s, m.start())
+            ]
+            cut = cuts[0] if cuts else None
+            if (
+                len(cuts) >= 2
+                and len(_ARTICLE.sub("", text[s : cuts[0].start()].strip(), count=1).split()) == 1
+                and len(text[cuts[0].end() : cuts[1].start()].split()) >= 2
+            ):
+                # "fast or irregular heartbeat or fainting": the first "or" joins two words
+                # of one name, the second parts the list
+                cut = cuts[1]
             left = text[s : cut.start()].strip().lower() if cut else ""
             left = _ARTICLE.sub("", left, count=1)  # "a new or worse cough"
             right = text[cut.end() : e].split() if cut else []
