@@ -125,12 +125,18 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         and ((t.rule or "").startswith("code:") or _short_heading(article.sections[i].heading))
     }
     silent = {i for i, t in enumerate(types) if t.kind in sections.SILENT}
+    # the names of the label's own products (SPL), once: see _another_products_use
+    own_names = (
+        {normalize(n) for p in article.products for n in (p.name, p.generic) if n}
+        if article.products
+        else None
+    )
     findings = [
         f
         for f in findings
         if (f.kind not in _QUIET_KINDS or f.span.section not in quiet)
         and f.span.section not in silent
-        and not _another_products_use(f, article, cut, found)
+        and not _another_products_use(f, own_names, cut, found)
     ]
     consumed = {
         normalize(article.text[f.span.start : f.span.end])
@@ -261,16 +267,16 @@ def _asked_in(f: Finding, text: str) -> str:
 
 
 def _another_products_use(
-    f: Finding, article: Article, cut: list[units.Unit], found: medications.Found
+    f: Finding, own: set[str] | None, cut: list[units.Unit], found: medications.Found
 ) -> bool:
     """In a product's own label (SPL: its products are known), a use stated for another
     product with the same ingredient is that product's, not the label medicine's: VIAGRA's
     label says "REVATIO is used to treat a rare disease called pulmonary arterial hypertension"
     and "Sildenafil is also marketed as REVATIO for the treatment of PAH". The name nearest
-    before the use is a brand the label's products do not carry."""
-    if f.kind is not FindingKind.INDICATION or f.subject is None or not article.products:
+    before the use is a brand the label's products (`own`, their names; None: no products
+    known) do not carry."""
+    if f.kind is not FindingKind.INDICATION or f.subject is None or own is None:
         return False
-    own = {normalize(n) for p in article.products for n in (p.name, p.generic) if n}
     i = bisect_right(cut, f.span.start, key=lambda u: u.start) - 1
     before = [m for m in found.per_unit.get(i, []) if m.end <= f.span.start]
     if not before or before[-1].brand is None:
