@@ -59,6 +59,32 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
     assert "fhir.resources" in HEAVY  # the module the test is about is in the list
 
 
+def test_a_text_article_loads_no_other_format_s_reader(tmp_path: Path) -> None:
+    """Each reader (and its library) is imported on its first article: exporting a .txt
+    never loads the HTML, Markdown, PDF or Word readers, nor ftfy (mojibake only)."""
+    article = tmp_path / "a.txt"
+    article.write_text("Aspirin may cause nausea.\n", encoding="utf-8")
+    code = (
+        "import json, sys; from fhir_export.sources import read_article; "
+        f"read_article(__import__('pathlib').Path({str(article)!r}), max_bytes=1000); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('mammoth', 'pypdfium2', 'markdown_it', 'ftfy') or m.startswith('fhir_export.sources.') "
+        "and m.rsplit('.', 1)[1] in ('html', 'markdown', 'pdf', 'docx', 'spl'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
+
+
+def test_the_lazy_readers_media_types_are_the_readers_own() -> None:
+    from fhir_export import sources
+    from fhir_export.sources import docx, pdf, spl
+
+    for suffix, module in ((".docx", docx), (".pdf", pdf), (".xml", spl)):
+        assert sources.BINARY_READERS[suffix][0] == module.MEDIA_TYPE
+
+
 # -- the library function ---------------------------------------------------------------------
 
 

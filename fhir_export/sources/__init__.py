@@ -8,6 +8,7 @@ RawDocument whose charset is empty.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -15,27 +16,44 @@ from pathlib import Path, PurePosixPath
 from ..article_types import SUFFIXES
 from ..errors import SourceError, display
 from ..model import RawDocument
-from . import docx, html, markdown, pdf, spl, text
+from . import text
 from .decode import decode
 
 Reader = Callable[[str, str, bytes, str], RawDocument]
 BinaryReader = Callable[[str, str, bytes], RawDocument]
 
+
+def _lazy(module: str) -> Callable[..., RawDocument]:
+    """The `read` of sources/<module>.py, imported on its first call: a run of text files
+    never loads the HTML, Markdown, PDF or Word libraries (start-up is paid per process)."""
+
+    def read(*args: object) -> RawDocument:
+        reader: Callable[..., RawDocument] = importlib.import_module(f"{__name__}.{module}").read
+        return reader(*args)
+
+    return read
+
+
+_HTML, _MARKDOWN = _lazy("html"), _lazy("markdown")
 READERS: dict[str, tuple[str, Reader]] = {
     ".txt": ("text/plain", text.read),
     ".text": ("text/plain", text.read),
-    ".html": ("text/html", html.read),
-    ".htm": ("text/html", html.read),
-    ".xhtml": ("text/html", html.read),
-    ".md": ("text/markdown", markdown.read),
-    ".markdown": ("text/markdown", markdown.read),
+    ".html": ("text/html", _HTML),
+    ".htm": ("text/html", _HTML),
+    ".xhtml": ("text/html", _HTML),
+    ".md": ("text/markdown", _MARKDOWN),
+    ".markdown": ("text/markdown", _MARKDOWN),
 }
 
 # suffix -> (media type, reader) for formats read from their bytes, not from decoded text
+# (the media types are the readers' own MEDIA_TYPE: tests/test_sources.py checks they agree)
 BINARY_READERS: dict[str, tuple[str, BinaryReader]] = {
-    ".docx": (docx.MEDIA_TYPE, docx.read),
-    ".pdf": (pdf.MEDIA_TYPE, pdf.read),
-    ".xml": (spl.MEDIA_TYPE, spl.read),  # FDA SPL; recognized by its root element, not the suffix
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _lazy("docx"),
+    ),
+    ".pdf": ("application/pdf", _lazy("pdf")),
+    ".xml": ("application/xml", _lazy("spl")),  # FDA SPL: known by its root, not the suffix
 }
 
 if set(SUFFIXES) != {*READERS, *BINARY_READERS}:  # article_types names them for the CLI

@@ -6,8 +6,6 @@ import codecs
 import re
 import unicodedata
 
-import ftfy
-
 from ..errors import SourceError
 from . import charsets
 
@@ -20,15 +18,6 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 # UTF-8 read as windows-1252 somewhere upstream: "donâ€™t", "Â®". ftfy undoes exactly that
 # and nothing else here (quotes, ligatures and widths are left as the publisher wrote them).
 _MOJIBAKE = re.compile("[ÂÃâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
-_FTFY = ftfy.TextFixerConfig(
-    unescape_html=False,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    normalization=None,
-    explain=False,
-)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # What says "binary": C0 controls other than tab and line/page breaks. C1 characters (U+0080 to
 # U+009F) are not: PDF and Word exports write windows-1252 punctuation there (below).
@@ -99,12 +88,29 @@ def decode(
     if controls > 8 and controls * 50 > len(sample):  # over 2% of the characters
         raise SourceError("binary file, not a text article", path=path)
     if _MOJIBAKE.search(text):
-        text = ftfy.fix_text(text, _FTFY)
+        text = _unmangled(text)
     if media_type == "text/html":
         text = text.replace("\f", " ")
     if _NOT_XML.search(text):  # sanitized at the boundary: no reader sees what XML refuses
         text = _NOT_XML.sub("", text)
     return text, charset
+
+
+def _unmangled(text: str) -> str:
+    """ftfy's fix for UTF-8 read as windows-1252, and nothing else (imported here: most
+    articles never need it, and a process pays its import once)."""
+    import ftfy
+
+    config = ftfy.TextFixerConfig(
+        unescape_html=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        normalization=None,
+        explain=False,
+    )
+    return ftfy.fix_text(text, config)
 
 
 def _detected(raw: bytes, path: str, media_type: str) -> tuple[str, str]:
