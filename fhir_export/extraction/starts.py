@@ -213,12 +213,24 @@ class Gated:
 
     def matches(self, text: str, start: int, end: int, index: Index) -> list[re.Match[str]]:
         """list(finditer(...)), at once when the index has no place to try in the part."""
-        if self.gated and index.text is text and len(index.folded) == len(text):
-            places = index.starts(self)
-            i = bisect_left(places, start)
-            if i == len(places) or places[i] > end:
-                return []
-        return list(self.finditer(text, start, end, index))
+        if not (self.gated and index.text is text and len(index.folded) == len(text)):
+            return list(self.finditer(text, start, end, index))
+        places = index.starts(self)
+        i, n = bisect_left(places, start), len(places)
+        found: list[re.Match[str]] = []
+        match_at = self.pattern.match
+        # finditer's walk over the listed places, without its generator (most sentences
+        # hold one or two places to try)
+        while i < n and places[i] <= end:
+            match = match_at(text, places[i], end)
+            if match is None:
+                i += 1
+                continue
+            if match.end() == match.start():  # an empty match: finditer knows what follows
+                return found + list(self.finditer(text, places[i], end, index))
+            found.append(match)
+            i = bisect_left(places, match.end(), i + 1)
+        return found
 
     def search(
         self, text: str, start: int, end: int, index: Index | None = None
