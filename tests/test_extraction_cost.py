@@ -76,3 +76,46 @@ def test_normalize_text_translates_only_what_it_holds(text: str) -> None:
     the same text as translating every time."""
     every_time = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     assert normalize_text(text) == every_time.translate(_SPACES)
+
+
+def _subject_before_as_written(text: str, start: int, at: int) -> str:
+    """phrases.subject_before before its fast paths: every pattern over the whole head."""
+    from fhir_export.extraction import phrases
+
+    head = phrases._GLOSS_END.sub("", phrases._KNOWN_AS.sub("", text[start:at]))
+    cuts = [m.end() for m in phrases.SUBJECT_START.finditer(head)]
+    piece = head[cuts[-1] :] if cuts else head
+    return phrases._ARTICLE.sub("", piece.strip(" \t\n\"'“”‘’‚*-•").lower(), count=1).strip()
+
+
+_HEAD_PIECES = st.sampled_from(
+    [
+        "aspirin", "the pertussis", " (aP)", ", also known as “whooping cough,” ", " Also Called ",
+        "shingles", ", ", "; ", ". ", " and ", "band", " while ", "sand", " if ", "\n", " ",
+        "nausea", "(", ")", "commonly called x", "known", " as ", "whereas", "a", "it",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_HEAD_PIECES, max_size=40), st.integers(0, 10))
+def test_subject_before_fast_paths_read_what_the_patterns_read(
+    pieces: list[str], skip: int
+) -> None:
+    """subject_before tries another name only where its words are, a gloss only before a
+    closing bracket, and the subject's start from near the end: the same words as every
+    pattern over the whole head (run-on texts have long heads)."""
+    from fhir_export.extraction import phrases
+
+    text = "".join(pieces) + " may cause"
+    at = text.rindex(" may cause")
+    start = min(skip, at)
+    assert phrases.subject_before(text, start, at) == _subject_before_as_written(text, start, at)
+
+
+def test_every_known_as_rule_needs_a_word_subject_before_looks_for() -> None:
+    from fhir_export.extraction import phrases, rules
+
+    for rule in rules.load("phrases").by_kind("known-as"):
+        for example in rule.examples:
+            assert any(w in example.lower() for w in phrases._KNOWN_AS_WORDS), (rule.id, example)

@@ -93,10 +93,33 @@ _ONE_WORD = re.compile(
 def subject_before(text: str, start: int, at: int) -> str:
     """The words of the subject of the verb at `at` (its clause from `start` on), without an
     article or a gloss: 'Tdap is safe, and the pertussis (aP) can cause' -> 'pertussis'."""
-    head = _GLOSS_END.sub("", _KNOWN_AS.sub("", text[start:at]))
-    cuts = [m.end() for m in SUBJECT_START.finditer(head)]
-    piece = head[cuts[-1] :] if cuts else head
+    head = text[start:at]
+    # each pattern tried only where it can match (a run-on text's heads are long): another
+    # name needs its words, a gloss at the end its closing bracket
+    if any(word in head.lower() for word in _KNOWN_AS_WORDS):
+        head = _KNOWN_AS.sub("", head)
+    if head.rstrip().endswith(")"):
+        head = _GLOSS_END.sub("", head)
+    piece = head[_last_subject_start(head) :]
     return _ARTICLE.sub("", piece.strip(" \t\n\"'“”‘’‚*-•").lower(), count=1).strip()
+
+
+def _last_subject_start(head: str) -> int:
+    """Where the last SUBJECT_START match in head ends (0: none). Its matches are one mark or
+    one whole word, never inside another's, so the last one found from near the end is the
+    last of all; only when there is none there is the whole head read."""
+    last = None
+    for match in SUBJECT_START.finditer(head, max(0, len(head) - _SUBJECT_TAIL)):
+        last = match
+    if last is None and len(head) > _SUBJECT_TAIL:
+        for match in SUBJECT_START.finditer(head):
+            last = match
+    return last.end() if last else 0
+
+
+# what every known-as match holds (tests/test_extraction_cost.py)
+_KNOWN_AS_WORDS = ("known as", "called")
+_SUBJECT_TAIL = 48  # characters
 
 
 GLOSS = re.compile(r"\s*\([^()]*\)")  # a gloss in brackets: "erectile dysfunction (ED)"
