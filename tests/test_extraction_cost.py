@@ -65,8 +65,10 @@ def test_the_collector_is_resumed_as_it_was() -> None:
 @given(
     text=st.text(
         alphabet=st.sampled_from(
-            list("ab \n\t.\u00ad\u200b\u200c\u200d\u2060\ufeff\u00a0\u2007\u202f\u2009\u200a"
-                 "\u3000\u00e9e\u0301")
+            list(
+                "ab \n\t.\u00ad\u200b\u200c\u200d\u2060\ufeff\u00a0\u2007\u202f\u2009\u200a"
+                "\u3000\u00e9e\u0301"
+            )
         ),
         max_size=40,
     )
@@ -90,9 +92,31 @@ def _subject_before_as_written(text: str, start: int, at: int) -> str:
 
 _HEAD_PIECES = st.sampled_from(
     [
-        "aspirin", "the pertussis", " (aP)", ", also known as “whooping cough,” ", " Also Called ",
-        "shingles", ", ", "; ", ". ", " and ", "band", " while ", "sand", " if ", "\n", " ",
-        "nausea", "(", ")", "commonly called x", "known", " as ", "whereas", "a", "it",
+        "aspirin",
+        "the pertussis",
+        " (aP)",
+        ", also known as “whooping cough,” ",
+        " Also Called ",
+        "shingles",
+        ", ",
+        "; ",
+        ". ",
+        " and ",
+        "band",
+        " while ",
+        "sand",
+        " if ",
+        "\n",
+        " ",
+        "nausea",
+        "(",
+        ")",
+        "commonly called x",
+        "known",
+        " as ",
+        "whereas",
+        "a",
+        "it",
     ]
 )
 
@@ -119,3 +143,35 @@ def test_every_known_as_rule_needs_a_word_subject_before_looks_for() -> None:
     for rule in rules.load("phrases").by_kind("known-as"):
         for example in rule.examples:
             assert any(w in example.lower() for w in phrases._KNOWN_AS_WORDS), (rule.id, example)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["anti-inflammatory", "don't", " ", ", ", "(X)", "é", "a", "bc", "–", "'"]),
+        max_size=20,
+    ),
+    st.integers(0, 200),
+    st.integers(0, 200),
+)
+def test_tokens_in_a_unit_are_what_tokenize_finds(pieces: list[str], a: int, b: int) -> None:
+    """units.tokens_in slices the unit's own tokens: the same tokens as tokenizing the part
+    (a part that cuts a word is tokenized)."""
+    from fhir_export.extraction.units import Unit, tokens_in
+    from fhir_export.model import BlockKind
+    from fhir_export.terminology import tokenize
+
+    text = "x " + "".join(pieces) + " y"
+    lo, hi = 1, len(text) - 1
+    unit = Unit(
+        section=0,
+        start=lo,
+        end=hi,
+        kind=BlockKind.PARAGRAPH,
+        text=text[lo:hi],
+        tokens=tokenize(text, lo, hi),
+        heading=None,
+        block=0,
+    )
+    start, end = sorted((min(a, len(text)), min(b, len(text))))
+    assert tokens_in(unit, text, start, end) == tokenize(text, start, end)

@@ -33,7 +33,7 @@ from .triggers import (
     NEGATION,
     TRIGGERS,
 )
-from .units import Unit, finding
+from .units import Unit, finding, tokens_in
 
 CONDITION_KINDS = frozenset({"condition", "finding"})
 SCREENING_KINDS = frozenset({"screening", "condition", "finding"})
@@ -107,7 +107,7 @@ def objects(
     if (
         len(spans) >= 2
         and coordination.shares_modifier(text, spans[-2], spans[-1])
-        and not lexicon.scan(tokenize(text, *spans[-1]), kinds)
+        and not lexicon.scan(tokens_in(unit, text, *spans[-1]), kinds)
     ):
         spans[-2:] = [(spans[-2][0], spans[-1][1])]
         merged.add(spans[-1])
@@ -118,11 +118,11 @@ def objects(
             or (
                 k == 0  # "laryngospasm, bronchospasm and increased depth of respiration": a list
                 and coordination.shares_complement(text, spans[k], spans[k + 1])
-                and not lexicon.scan(tokenize(text, *spans[k]), kinds)
+                and not lexicon.scan(tokens_in(unit, text, *spans[k]), kinds)
             )
             or (
                 coordination.slash_alternative(text, spans[k], spans[k + 1])
-                and not lexicon.scan(tokenize(text, *spans[k + 1]), kinds)
+                and not lexicon.scan(tokens_in(unit, text, *spans[k + 1]), kinds)
             )
             or _shares_medicine_head(text, spans[k], spans[k + 1])
         ):
@@ -148,7 +148,7 @@ def objects(
             continue  # "treatment of hyperactive children who ...": people, not a use
         if kind in _EFFECTS and coordination.state(phrase):
             continue  # "Tell your provider right away if you are pregnant": no effect
-        tokens = tokenize(text, s, e)
+        tokens = tokens_in(unit, text, s, e)
         matches = lexicon.scan(tokens, kinds)
         whole = lexicon.whole(matches, tokens)  # lookup(phrase), without a second scan
         if whole is None and kind is FindingKind.SCREENING:
@@ -853,7 +853,9 @@ def facts(
                 if (
                     kind is FindingKind.INDICATION
                     and who
-                    and not lexicon.scan(tokenize(text, unit.start, who.start()), CONDITION_KINDS)
+                    and not lexicon.scan(
+                        tokens_in(unit, text, unit.start, who.start()), CONDITION_KINDS
+                    )
                 ):
                     # "to reduce total-C and LDL-C in patients with homozygous familial
                     # hypercholesterolemia": the use is for the condition of those patients

@@ -7,6 +7,7 @@ row keeps its header row, so a fact read from a bare item still knows what it is
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -218,6 +219,22 @@ def _unit(
         block=block,
         lead=lead,
     )
+
+
+def _token_start(token: Token) -> int:
+    return token.start
+
+
+def tokens_in(unit: Unit, text: str, start: int, end: int) -> list[Token]:
+    """tokenize(text, start, end) for a part of the unit's text: its own tokens from start to
+    end when neither cuts a word (tokenize finds exactly those then), else tokenized."""
+    tokens = unit.tokens
+    if unit.start <= start <= end <= unit.end:
+        i = bisect_left(tokens, start, key=_token_start)
+        j = bisect_left(tokens, end, lo=i, key=_token_start)
+        if (i == 0 or tokens[i - 1].end <= start) and (j == 0 or tokens[j - 1].end <= end):
+            return tokens[i:j]
+    return tokenize(text, start, end)
 
 
 def finding(
