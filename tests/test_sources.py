@@ -113,3 +113,15 @@ def test_html_declared_latin1(tmp_path: Path) -> None:
     doc = _read(tmp_path, "a.html", '<meta charset="iso-8859-1"><p>Caf\xe9</p>'.encode("latin-1"))
     assert doc.blocks[-1].text == "Café"
     assert doc.charset == "windows-1252"  # WHATWG: the label iso-8859-1 means windows-1252
+
+
+def test_the_first_look_for_characters_xml_refuses_misses_none() -> None:
+    """decode's fast first look (_MAYBE_NOT_XML) finds every character _NOT_XML and
+    _NONCHARACTER would: every code point tried."""
+    import importlib
+
+    decode = importlib.import_module("fhir_export.sources.decode")
+    everything = "".join(map(chr, range(0x110000)))
+    refused = {m.group() for m in decode._NOT_XML.finditer(everything)}
+    refused |= {m.group() for m in decode._NONCHARACTER.finditer(everything)}
+    assert refused and all(decode._MAYBE_NOT_XML.match(ch) for ch in refused)
