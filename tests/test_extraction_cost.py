@@ -175,3 +175,20 @@ def test_tokens_in_a_unit_are_what_tokenize_finds(pieces: list[str], a: int, b: 
     )
     start, end = sorted((min(a, len(text)), min(b, len(text))))
     assert tokens_in(unit, text, start, end) == tokenize(text, start, end)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
+def test_the_joined_label_rules_match_where_one_of_them_does(language: str) -> None:
+    """sections.label asks one joined pattern first: it must match exactly where one of the
+    labels pack's rules does (each rule's examples and counter-examples, and their words
+    in capitals and after spaces)."""
+    from fhir_export.extraction import rules, sections
+
+    pack = rules.load("labels", language)
+    joined = sections._any_label(language)
+    assert joined is not None and pack.rules
+    lines = [x for r in pack.rules for x in (*r.examples, *r.counter_examples)]
+    lines += [x.upper() for x in lines] + ["  " + x for x in lines] + ["", "Aspirin: a guide"]
+    for line in lines:
+        one = any(r.pattern.match(line) for r in pack.rules)
+        assert (joined.match(line) is not None) == one, line

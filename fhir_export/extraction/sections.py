@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from ..model import Article, FindingKind
 from . import rules
@@ -114,10 +115,26 @@ _EXPLICIT = re.compile(r"[:|\t–—-]|\s{2,}")
 _VALUE_TRIM = re.compile(r"^[\s:|\-–—.]+")
 
 
+@cache
+def _any_label(language: str) -> re.Pattern[str] | None:
+    """Every rule of the labels pack as one pattern: a line that none of them starts (most
+    lines) is told by one match, not one per rule. None when the rules cannot be joined."""
+    pack = rules.load("labels", language)
+    if not pack.rules or len({r.flags for r in pack.rules}) != 1:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{r.source})" for r in pack.rules), pack.rules[0].flags)
+    except re.error:  # pragma: no cover - two rules naming one group
+        return None
+
+
 def label(text: str, start: int, end: int, language: str) -> Label | None:
     """A label/value line: the labels-pack rule that fires at its start, and its value."""
-    pack = rules.load("labels", language)
     piece = text[start:end]
+    joined = _any_label(language)
+    if joined is not None and joined.match(piece) is None:
+        return None  # no rule fires (each rule's own match is tried below only if one does)
+    pack = rules.load("labels", language)
     for rule in pack.rules:
         match = rule.pattern.match(piece)
         if match is None:

@@ -52,10 +52,10 @@ class Unit:
     subject: str | None = field(default=None)  # medication key, set by medications.resolve
     subject_source: str = ""  # how: mention | lead | anaphora | main
     section_kind: str | None = None  # what its section states (sections.classify)
+    span: Span = field(init=False, repr=False, compare=False)  # made once: every fact has it
 
-    @property
-    def span(self) -> Span:
-        return Span(section=self.section, start=self.start, end=self.end)
+    def __post_init__(self) -> None:
+        self.span = Span(section=self.section, start=self.start, end=self.end)
 
     @property
     def is_run_on(self) -> bool:
