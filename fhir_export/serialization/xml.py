@@ -8,13 +8,12 @@ field and then by their type, and the narrative div is XHTML in its own namespac
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
 
 FHIR_NS = "http://hl7.org/fhir"
-_F = "{" + FHIR_NS + "}"
-_NSMAP: Any = {None: FHIR_NS}
 _XHTML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -26,89 +25,134 @@ def _primitive(value: Any) -> str:
     return str(value)
 
 
-def _element(parent: Any, name: str, value: Any, ext: Any) -> None:
-    el = etree.SubElement(parent, _F + name)
+# The document is written as text, as lxml writes the tree of it indented with two spaces
+# (tests/test_serialization.py keeps that tree writer and shows the bytes are the same): one
+# element a line, attributes escaped as libxml2 escapes them, the narrative's XHTML as lxml
+# serializes it. Building the tree cost more than all the rest of the writing.
+_ESCAPED = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+        "\t": "&#9;",
+    }
+)
+# what lxml refuses in a value (a lone surrogate fails the UTF-8 encoding of the document)
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_REFUSED_MESSAGE = (
+    "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
+)
+
+
+_TO_ESCAPE = re.compile('[&<>"\n\r\t]')  # most values hold none: translate only those that do
+
+
+def _attribute(name: str, value: str) -> str:
+    if _TO_ESCAPE.search(value):
+        value = value.translate(_ESCAPED)
+    return f' {name}="{value}"'
+
+
+def _element(out: list[str], pad: str, name: str, value: Any, ext: Any) -> None:
+    """Element `name` of `value` (and its JSON '_name' `ext`), its first line at `pad`."""
     if isinstance(value, dict):
         if "resourceType" in value:
-            _resource(el, value)
+            out.append(f"{pad}<{name}>")
+            _resource(out, pad + "  ", value, "")
+            out.append(f"{pad}</{name}>")
         else:
-            _complex(el, value, name)
+            _complex(out, pad, name, value)
         return
+    attributes = ""
+    children: list[str] = []
     if ext:
         if ext.get("id"):
-            el.set("id", ext["id"])
+            attributes = _attribute("id", ext["id"])
         for extension in ext.get("extension", ()):
-            _element(el, "extension", extension, None)
+            _element(children, pad + "  ", "extension", extension, None)
     if value is not None:
-        el.set("value", _primitive(value))
+        attributes += _attribute("value", _primitive(value))
+    _close(out, pad, name, attributes, children)
 
 
-def _complex(el: Any, data: dict[str, Any], name: str) -> None:
+def _close(out: list[str], pad: str, name: str, attributes: str, children: list[str]) -> None:
+    if children:
+        out.append(f"{pad}<{name}{attributes}>")
+        out += children
+        out.append(f"{pad}</{name}>")
+    else:
+        out.append(f"{pad}<{name}{attributes}/>")
+
+
+def _complex(out: list[str], pad: str, name: str, data: dict[str, Any]) -> None:
+    attributes = ""
+    children: list[str] = []
+    inner = pad + "  "
     for key, value in data.items():
         if key.startswith("_"):
             if key[1:] not in data:  # extension on a primitive that has no value
-                _field(el, key[1:], None, value)
+                _field(children, inner, key[1:], None, value)
             continue
         if key == "id":
-            el.set("id", str(value))
+            attributes += _attribute("id", str(value))
         elif key == "url" and name in ("extension", "modifierExtension"):
-            el.set("url", str(value))
+            attributes += _attribute("url", str(value))
         elif key == "div" and name == "text":
-            el.append(etree.fromstring(value.encode("utf-8"), _XHTML_PARSER))
+            children.append(inner + _xhtml(value))
         else:
-            _field(el, key, value, data.get("_" + key))
+            _field(children, inner, key, value, data.get("_" + key))
+    _close(out, pad, name, attributes, children)
 
 
-def _field(el: Any, key: str, value: Any, ext: Any) -> None:
+def _xhtml(div: str) -> str:
+    """The narrative as lxml serializes it (entities resolved, empty elements closed)."""
+    element = etree.fromstring(div.encode("utf-8"), _XHTML_PARSER)
+    text: str = etree.tostring(element, encoding="unicode", with_tail=False)
+    return text
+
+
+def _field(out: list[str], pad: str, key: str, value: Any, ext: Any) -> None:
     if isinstance(value, list) or isinstance(ext, list):
         values = value if isinstance(value, list) else [None] * len(ext)
         exts = ext if isinstance(ext, list) else [None] * len(values)
         for v, e in zip(values, exts, strict=True):
-            _element(el, key, v, e)
+            _element(out, pad, key, v, e)
     else:
-        _element(el, key, value, ext)
+        _element(out, pad, key, value, ext)
 
 
-def _resource(parent: Any, resource: dict[str, Any]) -> Any:
-    if parent is not None:
-        el = etree.SubElement(parent, _F + resource["resourceType"])
-    else:
-        el = etree.Element(_F + resource["resourceType"], nsmap=_NSMAP)
+def _resource(out: list[str], pad: str, resource: dict[str, Any], namespace: str) -> None:
+    kind = resource["resourceType"]
+    children: list[str] = []
+    inner = pad + "  "
     for key, value in resource.items():
         if key == "resourceType":
             continue
         if key.startswith("_"):
             if key[1:] not in resource:
-                _field(el, key[1:], None, value)
+                _field(children, inner, key[1:], None, value)
             continue
         if key == "text" and isinstance(value, dict):
-            _element(el, key, value, None)
+            _element(children, inner, key, value, None)
         else:
-            _field(el, key, value, resource.get("_" + key))
-    return el
+            _field(children, inner, key, value, resource.get("_" + key))
+    _close(out, pad, kind, namespace, children)
 
 
-def to_element(resource: dict[str, Any]) -> Any:
-    return _resource(None, resource)
-
-
-_DIV = "{http://www.w3.org/1999/xhtml}div"
-
-
-def _indented(root: Any, level: int = 0) -> None:
-    originals = [(div, etree.tostring(div, with_tail=False)) for div in root.iter(_DIV)]
-    etree.indent(root, space="  ", level=level)
-    for div, original in originals:  # pretty-printing must not touch the XHTML narrative
-        fresh = etree.fromstring(original, _XHTML_PARSER)
-        fresh.tail = div.tail
-        div.getparent().replace(div, fresh)
+def _checked(text: str) -> bytes:
+    if _REFUSED.search(text):
+        raise ValueError(_REFUSED_MESSAGE)
+    return text.encode("utf-8")
 
 
 def dumps(resource: dict[str, Any]) -> bytes:
-    root = to_element(resource)
-    _indented(root)
-    body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
-    return body + b"\n"
+    out = ["<?xml version='1.0' encoding='UTF-8'?>"]
+    _resource(out, "", resource, f' xmlns="{FHIR_NS}"')
+    out.append("")
+    return _checked("\n".join(out))
 
 
 class Listed:
@@ -128,7 +172,7 @@ class Listed:
 
     def item(self, value: dict[str, Any]) -> bytes:
         alone = dumps(self.document | {self.key: [value]})
-        return alone[len(self.start):-len(self.end)]
+        return alone[len(self.start) : -len(self.end)]
 
     def tail(self) -> bytes:
         return self.end
@@ -139,16 +183,13 @@ class Listed:
         item's bytes): the indent is the one of that list's elements."""
         at = data.index(f'value="{token}"'.encode())
         start, end = data.rindex(b"<", 0, at), data.index(b"/>", at) + 2
-        return data[:start], data[data.rfind(b"\n", 0, start) + 1:start], data[end:]
+        return data[:start], data[data.rfind(b"\n", 0, start) + 1 : start], data[end:]
 
     @staticmethod
     def inserted(value: dict[str, Any], key: str, indent: bytes, first: bool) -> bytes:
         """The bytes of `value` as an element `key` where split() found the token: the
         first of those elements in its place, the others after it."""
-        holder = etree.Element(_F + "holder", nsmap=_NSMAP)
-        _element(holder, key, value, None)
-        element = holder[0]
-        _indented(element, len(indent) // 2)
-        text: bytes = etree.tostring(element, encoding="UTF-8", with_tail=False)
-        text = text.replace(f' xmlns="{FHIR_NS}"'.encode(), b"", 1)  # declared by the root
+        out: list[str] = []
+        _element(out, indent.decode(), key, value, None)
+        text = _checked("\n".join(out))[len(indent) :]
         return text if first else b"\n" + indent + text
