@@ -16,7 +16,7 @@ import click
 # the pipeline, the FHIR models, the readers or the lexicon it needs in its body.
 from . import __version__
 from .article_types import SUFFIXES
-from .errors import ExitCode, ExportError, InternalError, SourceError, display
+from .errors import ExitCode, ExportError, InternalError, display
 from .options import BundleType, ExportOptions, OutputFormat
 from .progress import plural
 
@@ -132,6 +132,13 @@ _REPORTING = "fhir_export.reporting"
 def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
     ctx.meta.setdefault(_REPORTING, {})[param.name] = value
     return value
+
+
+def _jobs_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--jobs N: worker processes (None when not given: the command uses the CPU count)."""
+    return click.option(
+        "--jobs", "jobs", type=click.IntRange(1), default=None, metavar="N", help=text
+    )
 
 
 def _reporting(command: Callable[..., None]) -> Callable[..., None]:
@@ -435,15 +442,10 @@ class _ExportLines:
     is_flag=True,
     help="List per article on stderr its unmapped terms and what it yielded nothing of.",
 )
-@click.option(
-    "--jobs",
-    "jobs",
-    type=click.IntRange(1),
-    default=None,
-    metavar="N",
-    help="Export articles in N worker processes (1: in this process). Default: the "
-    "machine's CPU count. Outputs, lines and report are the same for any N; --merge maps "
-    "articles in this process.",
+@_jobs_option(
+    "Export articles in N worker processes (1: in this process). Default: the machine's CPU "
+    "count. Outputs, lines and report are the same for any N; --merge maps articles in this "
+    "process."
 )
 @click.option(
     "--article-timeout",
@@ -671,8 +673,14 @@ def convert_command(
     help="One line per issue, or a FHIR OperationOutcome (JSON; several files: a Bundle of "
     "them).",
 )
+@_jobs_option(
+    "Validate files in N worker processes (1: in this process). Default: the machine's CPU "
+    "count. Output and exit code are the same for any N."
+)
 @_reporting
-def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: str) -> None:
+def validate_command(
+    paths: tuple[str, ...], fhir_version: str | None, format: str, jobs: int | None
+) -> None:
     """Validate FHIR Bundles or resources (JSON or XML, R4 or R5): structure through the
     models, the FHIRPath invariants of the official StructureDefinitions, required-binding
     codes, references inside a bundle, and narrative safety. Exit 1 if any file has an error."""
@@ -681,7 +689,9 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
     say.start(len(files))
     outcomes: list[tuple[str, dict[str, object]]] = []  # --format operationoutcome, per file
     try:
-        failed, crashed = _validate_files(files, fhir_version, format, say, outcomes)
+        failed, crashed = _validate_files(
+            files, fhir_version, format, say, outcomes, jobs or os.cpu_count() or 1
+        )
     except KeyboardInterrupt:
         _interrupted(say, f"{say.done} of {plural(len(files), 'file')} validated "
                      "(each listed above)")
@@ -697,40 +707,25 @@ def validate_command(paths: tuple[str, ...], fhir_version: str | None, format: s
 
 def _validate_files(
     files: list[str], fhir_version: str | None, format: str, say: progress.Reporter,
-    outcomes: list[tuple[str, dict[str, object]]],
+    outcomes: list[tuple[str, dict[str, object]]], jobs: int,
 ) -> tuple[bool, bool]:
     """Validate each file: its issues on stdout (or its OperationOutcome into `outcomes`),
     its line on stderr. Returns (some file has an error, some file hit a bug)."""
     from . import validation
-    from .convert import read_capped
+    from .validation.files import check_files
 
     failed = crashed = False
-    for raw in files:
+    for checked in check_files(files, fhir_version, jobs):
+        raw = checked.path
         shown = display(raw)
-        ndjson = raw.lower().endswith(".ndjson")
-        try:
-            # over the size limit is an issue; /dev/zero is not read; NDJSON line by line
-            handle = open(raw, "rb") if ndjson else None  # closed below
-            data = b"" if ndjson else read_capped(raw)
-        except OSError as exc:
-            error = SourceError(f"cannot read file ({exc.strerror})", path=raw)
+        if checked.error is not None:
+            error = checked.error
             say.item(error.line(), {"path": shown, "status": "failed", "error": error.fields()},
                      failed=True, label=shown)
-            failed = True
+            failed = failed or not isinstance(error, InternalError)
+            crashed = crashed or isinstance(error, InternalError)
             continue
-        try:
-            if handle is not None:
-                with handle:
-                    issues = validation.validate_ndjson(
-                        handle, path=raw, fhir_version=fhir_version)
-            else:
-                issues = validation.validate(data, path=raw, fhir_version=fhir_version)
-        except Exception as exc:  # a bug: this file is reported, the others still validated
-            bug = InternalError(exc, path=raw, stage="validate")
-            say.item(bug.line(), {"path": shown, "status": "failed", "error": bug.fields()},
-                     failed=True, label=shown)
-            crashed = True
-            continue
+        issues = checked.issues
         failed = failed or validation.has_errors(issues)
         if format == "operationoutcome":
             outcomes.append((raw, validation.operation_outcome(issues)))

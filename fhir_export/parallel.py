@@ -9,15 +9,9 @@ memory stays flat however many articles there are.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
-import sys
-from collections import deque
-from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
-from multiprocessing.context import BaseContext
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -29,9 +23,7 @@ from .options import ExportOptions, OutputFormat
 from .report import ArticleResult
 from .sources import read_file
 from .terminology import default_lexicon
-
-_IN_FLIGHT = 2  # chunks per worker submitted ahead of the one being consumed
-_CHUNK = 16  # articles per chunk at most
+from .workers import ordered
 
 
 class Source(Protocol):
@@ -62,65 +54,23 @@ def outcomes(
     sources: Sequence[Source], options: ExportOptions
 ) -> Generator[Outcome, None, None]:
     """Every source's outcome, in their order: in this process when options.jobs is 1 (or
-    there is one article), else in min(jobs, articles) worker processes."""
+    there is one article), else in min(jobs, articles) worker processes (workers.ordered)."""
     workers = min(options.jobs, len(sources))
     if workers <= 1:
         for source in sources:
             yield run_one(source, options)
         return
-    size = max(1, min(_CHUNK, len(sources) // (workers * 4)))
-    chunks = (sources[i : i + size] for i in range(0, len(sources), size))  # as consumed
-    with ProcessPoolExecutor(
-        workers, mp_context=_context(), initializer=_warm, initargs=(options,)
-    ) as pool:
-        try:
-            yield from _in_order(pool, chunks, options, workers)
-        except BaseException:  # Ctrl-C, or the consumer stopped (GeneratorExit): stop now
-            _abandon(pool)
-            raise
-
-
-def _in_order(
-    pool: ProcessPoolExecutor, chunks: Iterator[Sequence[Source]], options: ExportOptions,
-    workers: int,
-) -> Iterator[Outcome]:
-    pending: deque[tuple[Sequence[Source], Future[list[Outcome]]]] = deque(
-        (chunk, pool.submit(run_chunk, chunk, options))
-        for chunk in islice(chunks, workers * _IN_FLIGHT)
+    yield from ordered(
+        partial(run_chunk, options=options), sources, workers, _worker_died, _warm, (options,)
     )
-    while pending:
-        chunk, future = pending.popleft()
-        following = next(chunks, None)
-        if following is not None:
-            pending.append((following, pool.submit(run_chunk, following, options)))
-        try:
-            done = future.result()
-        except Exception as exc:  # a worker died (killed, out of memory): its articles fail
-            done = [
-                Outcome(error=InternalError(exc, path=str(s.path), stage="worker"))
-                for s in chunk
-            ]
-        yield from done
 
 
-def _abandon(pool: ProcessPoolExecutor) -> None:
-    """The chunks not yet started are cancelled; the ones running finish (at most one per
-    worker and one queued: a worker ended mid-result could leave the pipe half-written and
-    the pool's reader waiting forever), and the workers are joined, none left behind."""
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _context() -> BaseContext:
-    """fork where it is safe (Linux): workers start at once with the models and the lexicon
-    already loaded; elsewhere the platform's default, each worker loading them once."""
-    return multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+def _worker_died(source: Source, exc: BaseException) -> Outcome:
+    return Outcome(error=InternalError(exc, path=str(source.path), stage="worker"))
 
 
 def _warm(options: ExportOptions) -> None:
-    """Worker start: the lexicon, loaded once per worker (a cache hit after fork). Ctrl-C
-    (SIGINT to the terminal's process group) is the parent's to handle: a worker interrupted
-    inside a queue operation leaves its lock taken or a result half-sent, and the run hangs."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Worker start: the lexicon, loaded once per worker (a cache hit after fork)."""
     default_lexicon(options.lexicons)
 
 

@@ -191,15 +191,24 @@ def test_real_sigint_to_the_process_group(tmp_path: Path, jobs: str, format: str
     article = (ARTICLES / "warfarin-hospital-guide.html").read_bytes()
     for n in range(400):
         (src / f"a{n:03d}.html").write_bytes(article)
+    first, out, _ = _interrupted_group(
+        "export", src, "--out", tmp_path / "out", "--jobs", jobs, "--format", format
+    )
+    assert first.startswith(b"exported ")  # an article finished: the run was under way
+    assert len(out.splitlines()) >= (format == "json")  # NDJSON files are written at the end
+
+
+def _interrupted_group(*args: object) -> tuple[bytes, bytes, bytes]:
+    """`fhir-export ARGS` in a session of its own, SIGINT to the whole group (as a
+    terminal's Ctrl-C) once its first stderr line is out: (that line, stdout, stderr). It
+    must exit 130 with an 'Interrupted:' line and no traceback."""
     exe = Path(sys.executable).parent / "fhir-export"
     proc = subprocess.Popen(
-        [exe, "export", src, "--out", tmp_path / "out", "--jobs", jobs, "--format", format],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        [exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         env={**os.environ, "FHIR_EXPORT_PROGRESS": "never"},
     )
     assert proc.stderr is not None
-    first = proc.stderr.readline()  # an article finished: the run is under way
-    assert first.startswith(b"exported ")
+    first = proc.stderr.readline()
     os.killpg(proc.pid, signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=120)
@@ -210,7 +219,7 @@ def test_real_sigint_to_the_process_group(tmp_path: Path, jobs: str, format: str
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert err.splitlines()[-1].startswith(b"Interrupted: ")
-    assert len(out.splitlines()) >= (format == "json")  # NDJSON files are written at the end
+    return first, out, err
 
 
 def _sources(tmp_path: Path, count: int) -> list[Input]:
@@ -297,12 +306,26 @@ def test_ctrl_c_in_validate_exits_130(tmp_path: Path, monkeypatch: pytest.Monkey
         return real(data, **kwargs)
 
     monkeypatch.setattr(validation, "validate", interrupted)
-    result = run("validate", golden, golden, golden)
+    result = run("validate", golden, golden, golden, "--jobs", "1")  # Ctrl-C in this process
     assert result.exit_code == ExitCode.INTERRUPTED
     assert result.stderr.splitlines() == [
         f"{golden}: 0 errors, 0 other issues",
         "Interrupted: 1 of 3 files validated (each listed above).",
     ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SIGINT to a process group")
+def test_real_sigint_to_validate_with_workers(tmp_path: Path) -> None:
+    """validate --jobs 2 and a terminal's Ctrl-C (SIGINT to the group, workers too): exit
+    130, the files validated so far listed, no traceback, no worker left running."""
+    golden = (Path(__file__).parent / "data" / "golden" / "immunotherapy.json").read_bytes()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(600):
+        (folder / f"b{n:03d}.json").write_bytes(golden)
+    first, _, err = _interrupted_group("validate", folder, "--jobs", "2")
+    assert first.endswith(b": 0 errors, 0 other issues\n")  # a file was validated
+    assert b" of 600 files validated" in err.splitlines()[-1]
 
 
 def test_convert_lines_json_quiet_and_bar(tmp_path: Path) -> None:

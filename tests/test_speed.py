@@ -193,6 +193,46 @@ def test_jobs_give_the_same_bytes_lines_and_report(tmp_path: Path, mode: list[st
     assert [name for name in files if two[3][name] != files[name]] == []
 
 
+@pytest.mark.parametrize("format", ["lines", "operationoutcome"])
+def test_validate_jobs_give_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, format: str
+) -> None:
+    """validate --jobs 2 prints what --jobs 1 prints, in the files' order, with the same exit
+    code: valid and invalid bundles, a file that is not FHIR, NDJSON, a file it cannot read
+    and one that hits a bug (a worker forked from this process has the same broken code)."""
+    from fhir_export import validation
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    goldens = sorted(GOLDEN.glob("*.json"))[:12]
+    for n, path in enumerate(goldens):
+        shutil.copyfile(path, folder / f"{n:02d}.json")
+    (folder / "05b.json").write_text('{"resourceType": "Observation", "status": "x"}', "utf-8")
+    (folder / "07b.json").write_text("not json", "utf-8")
+    (folder / "08b.ndjson").write_text('{"resourceType": "Basic", "code": {}}\n', "utf-8")
+    (folder / "09b.json").write_text('{"resourceType": "Basic"}', "utf-8")
+    validate = validation.validate
+
+    def broken(data: bytes, *, path: str, fhir_version: str | None = None) -> Any:
+        if path.endswith("09b.json"):
+            raise ZeroDivisionError("boom")
+        return validate(data, path=path, fhir_version=fhir_version)
+
+    monkeypatch.setattr(validation, "validate", broken)
+    files = sorted(str(p) for p in folder.iterdir())
+    files.insert(3, str(folder / "missing.json"))  # cannot be read
+    runs = [
+        CliRunner().invoke(main, ["validate", *files, "--format", format, "--jobs", jobs])
+        for jobs in ("1", "2")
+    ]
+    one, two = runs
+    assert one.exit_code == ExitCode.INTERNAL_ERROR
+    assert "internal error (ZeroDivisionError: boom)" in one.stderr
+    assert "cannot read file" in one.stderr
+    assert len(one.stderr.splitlines()) == len(files)
+    assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
+
+
 # -- the JSON serializer ----------------------------------------------------------------------
 
 EDGE_VALUES: list[Any] = [
