@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -47,18 +48,21 @@ def _unpack(revision: str, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
-def _cli(package_root: Path, *args: str) -> tuple[float, str, str]:
-    """(CPU seconds, stdout, stderr) of `python -m fhir_export ARGS` importing package_root's.
-    CPU time (user + system of the process), not wall time: on a shared machine the wall
-    time mostly measures the other jobs."""
+def _cli(package_root: Path, *args: str) -> tuple[float, float, str, str]:
+    """(CPU seconds, wall seconds, stdout, stderr) of `python -m fhir_export ARGS` importing
+    package_root's. CPU time is user + system of the process and its workers: on a shared
+    machine the wall time mostly measures the other jobs; on a quiet one it is what a user
+    waits (and what --jobs shortens)."""
     env = {**os.environ, "PYTHONPATH": str(package_root), "FHIR_EXPORT_PROGRESS": "never"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "fhir_export", *args],  # noqa: S603
                           cwd=package_root, env=env, capture_output=True, text=True,
                           check=False)
+    wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, done.stdout, done.stderr
+    return cpu, wall, done.stdout, done.stderr
 
 
 def _severities(stdout: str) -> dict[str, int]:
@@ -84,19 +88,21 @@ def _sources(work: Path, realworld: Path) -> Path:
 
 
 def _export(source: Path, out: Path, release: str, *merge: str) -> None:
-    _, _, stderr = _cli(ROOT, "export", str(source), "--out", str(out),
+    _, _, _, stderr = _cli(ROOT, "export", str(source), "--out", str(out),
                               "--fhir-version", release, "--jobs", "1", "-q", *merge)
     assert out.is_dir(), stderr
 
 
 def _compare(label: str, base: Path, files: list[str], count: int, unit: str,
              extra: tuple[str, ...] = ()) -> None:
-    old, old_out, _ = _cli(base, "validate", *files, *extra)
-    new, new_out, _ = _cli(ROOT, "validate", *files, *extra)
+    old, old_wall, old_out, _ = _cli(base, "validate", *files, *extra)
+    new, new_wall, new_out, _ = _cli(ROOT, "validate", *files, *extra)
     same = _severities(old_out) == _severities(new_out)
     scale = 1000 / count if unit == "ms/bundle" else 1.0
     print(f"{label}: today {old * scale:.1f} {unit}, now {new * scale:.1f} {unit} CPU "
-          f"({old / new:.1f}x); issues today {_severities(old_out)}, now "
+          f"({old / new:.1f}x); wall today {old_wall * scale:.1f}, now "
+          f"{new_wall * scale:.1f} {unit} ({old_wall / new_wall:.1f}x, --jobs default); "
+          f"issues today {_severities(old_out)}, now "
           f"{_severities(new_out)}{'' if same else '  DIFFERENT'}")
 
 
