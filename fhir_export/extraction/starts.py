@@ -119,10 +119,15 @@ def _at_line_start(op: Any, sub: list[tuple[Any, Any]]) -> bool:
     """(?<=\\n) and (?<![\\s\\S]): a position at the start of a line, or of the text."""
     if op is sre.ASSERT:
         return sub == [(sre.LITERAL, ord("\n"))]
-    return len(sub) == 1 and sub[0][0] is sre.IN and set(sub[0][1]) >= {
-        (sre.CATEGORY, sre.CATEGORY_SPACE),
-        (sre.CATEGORY, sre.CATEGORY_NOT_SPACE),
-    }
+    return (
+        len(sub) == 1
+        and sub[0][0] is sre.IN
+        and set(sub[0][1])
+        >= {
+            (sre.CATEGORY, sre.CATEGORY_SPACE),
+            (sre.CATEGORY, sre.CATEGORY_NOT_SPACE),
+        }
+    )
 
 
 def _trie(starts: set[Start]) -> str:
@@ -235,7 +240,22 @@ class Gated:
     def search(
         self, text: str, start: int, end: int, index: Index | None = None
     ) -> re.Match[str] | None:
-        return next(self.finditer(text, start, end, index), None)
+        if not (
+            self.gated
+            and index is not None
+            and index.text is text
+            and len(index.folded) == len(text)
+        ):
+            return next(self.finditer(text, start, end, index), None)
+        places = index.starts(self)
+        i, n = bisect_left(places, start), len(places)
+        match_at = self.pattern.match
+        while i < n and places[i] <= end:  # the first match at a listed place (finditer's)
+            match = match_at(text, places[i], end)
+            if match is not None:
+                return match
+            i += 1
+        return None
 
     def _starts(
         self, text: str, start: int, end: int, index: Index | None

@@ -53,6 +53,7 @@ class Unit:
     subject_source: str = ""  # how: mention | lead | anaphora | main
     section_kind: str | None = None  # what its section states (sections.classify)
     span: Span = field(init=False, repr=False, compare=False)  # made once: every fact has it
+    token_starts: list[int] | None = field(default=None, repr=False, compare=False)  # tokens_in
 
     def __post_init__(self) -> None:
         self.span = Span(section=self.section, start=self.start, end=self.end)
@@ -221,17 +222,16 @@ def _unit(
     )
 
 
-def _token_start(token: Token) -> int:
-    return token.start
-
-
 def tokens_in(unit: Unit, text: str, start: int, end: int) -> list[Token]:
     """tokenize(text, start, end) for a part of the unit's text: its own tokens from start to
     end when neither cuts a word (tokenize finds exactly those then), else tokenized."""
     tokens = unit.tokens
     if unit.start <= start <= end <= unit.end:
-        i = bisect_left(tokens, start, key=_token_start)
-        j = bisect_left(tokens, end, lo=i, key=_token_start)
+        starts = unit.token_starts
+        if starts is None:
+            starts = unit.token_starts = [token.start for token in tokens]
+        i = bisect_left(starts, start)
+        j = bisect_left(starts, end, lo=i)
         if (i == 0 or tokens[i - 1].end <= start) and (j == 0 or tokens[j - 1].end <= end):
             return tokens[i:j]
     return tokenize(text, start, end)
