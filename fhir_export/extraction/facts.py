@@ -293,8 +293,8 @@ def _size(phrase: str) -> int:
     return len(_IN_WHOM.sub("", phrases.SYMPTOMS_OF.sub("", bare)).split())
 
 
-_MEDICINE_HEAD = re.compile(
-    r"(?:medicines?|medications?|drugs?|treatments?)\s+(?:for|to treat|against)\s", re.I
+_MEDICINE_HEAD = re.compile(  # the words of medicine-for's (rules/en/phrases.toml)
+    rf"(?:{phrases.MEDICINE_WORD.pattern})\s+(?:for|to treat|against)\s", re.I
 )
 _JUST_OR_AND = re.compile(r"\s*,?\s*(?:or|and)\s+")
 
@@ -310,13 +310,6 @@ def _shares_medicine_head(text: str, one: tuple[int, int], other: tuple[int, int
     )
 
 
-# a list item's verb of taking, before what is taken ("take any medicines called ...", "use
-# street drugs called ...")
-_TAKING = re.compile(
-    r"\s*(?:(?:are |have been |have )?(?:take|taking|taken|use|using|used|receive|receiving|"
-    r"received|get|getting))\s+(?:any\s+|other\s+)*(?=\S)",
-    re.I,
-)
 _NEXT_WORD = re.compile(r"\s+[\w-]+")
 
 
@@ -861,7 +854,7 @@ def facts(
                     # hypercholesterolemia": the use is for the condition of those patients
                     start = who.end()
                 subject = unit.subject
-                taking = _TAKING.match(text, start, first_end)
+                taking = phrases.TAKING.match(text, start, first_end)
                 if taking and kind in (FindingKind.CONTRAINDICATION, FindingKind.SCREENING):
                     # "Do not take VIAGRA if you: - take medicines called nitrates": what is
                     # taken is the answer, not the taking, and the medicine it rules out is
