@@ -7,7 +7,7 @@ import re
 import traceback
 from enum import IntEnum
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 # what a path may not print raw: C0 and C1 controls (newlines, terminal escapes), DEL
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -112,6 +112,21 @@ class LexiconError(ExportError):
 
 
 _SHOWN = 300  # characters of an unexpected exception's message on its error line
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def unpinned(exc: E) -> E:
+    """exc as a run keeps it until its end (its report lists every failed input): without its
+    traceback, nor the exceptions it was raised while handling. A traceback holds the frames
+    where it was raised and everything they held: a refused article's bundle, 200 KB, kept
+    for each of thousands of refused copies (3 GB at 100,000 files). An InternalError keeps
+    its traceback as text."""
+    exc.__traceback__ = None
+    exc.__context__ = None
+    exc.__cause__ = None
+    return exc
 
 
 class InternalError(ExportError):

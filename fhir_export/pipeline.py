@@ -37,6 +37,7 @@ from .errors import (
     SourceError,
     UsageError,
     display,
+    unpinned,
 )
 from .mapping import merge
 from .options import BundleType, ExportOptions
@@ -101,9 +102,9 @@ def _attempt(
         return work(*args, **kwargs)
     except InternalError as exc:
         exc.path = exc.path or path
-        report.errors.append(exc)
+        report.errors.append(unpinned(exc))
     except ExportError as exc:
-        report.errors.append(exc)
+        report.errors.append(unpinned(exc))
     except Exception as exc:
         report.errors.append(InternalError(exc, path=path))
     return None
@@ -184,7 +185,7 @@ def export_corpus(
         report.errors.append(OutputError(f"cannot write ({exc.strerror})", path=str(out_dir)))
         return report
     except OutputError as exc:  # a broken Bundle (InternalError, as before) is raised
-        report.errors.append(exc)
+        report.errors.append(unpinned(exc))
         return report
     first = report.results[0]
     for target, written in targets.items():
@@ -570,7 +571,7 @@ def export_ndjson(
         with timed(report.stage_seconds, "write"):
             targets = ndjson.finish()
     except ExportError as exc:
-        report.errors.append(exc)
+        report.errors.append(unpinned(exc))
         return report
     finally:
         done.close()  # its workers joined here (Ctrl-C), not whenever it is collected
@@ -711,7 +712,7 @@ def export_data(
         write_atomic(targets)
     except ExportError as exc:
         report.results.remove(result)
-        report.errors.append(exc)
+        report.errors.append(unpinned(exc))
         return b"", report
     _written(result, out_dir, targets, manifest.bundle_counts(exported.bundle))
     _finish_run(out_dir, report, options, "per-article")
@@ -890,7 +891,7 @@ def _finish_run(
     try:
         write_atomic({target: manifest.document(record, bulk)})
     except ExportError as exc:
-        report.errors.append(exc)
+        report.errors.append(unpinned(exc))
         return None
     written = run.written
     for name in (r.name for r in (*first, *later, *kept_records)):

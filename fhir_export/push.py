@@ -35,7 +35,15 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from . import convert, manifest, push_http
-from .errors import ExitCode, ExportError, InternalError, NoInputError, SourceError, UsageError
+from .errors import (
+    ExitCode,
+    ExportError,
+    InternalError,
+    NoInputError,
+    SourceError,
+    UsageError,
+    unpinned,
+)
 from .manifest import ManifestError
 from .mapping.ids import relative_references
 
@@ -370,7 +378,7 @@ def _plan_files(files: list[Path], limits: Limits, send_as: str
         try:
             requests += _plan_file(file, limits, send_as)
         except ExportError as exc:
-            errors.append(exc)
+            errors.append(unpinned(exc))
         except Exception as exc:
             errors.append(InternalError(exc, path=str(file), stage="push"))
     return requests, errors
@@ -475,7 +483,7 @@ def plan(
         except ManifestError:
             raise  # the folder disagrees with its manifest: nothing of the run is sent
         except ExportError as exc:
-            errors.append(exc)
+            errors.append(unpinned(exc))
         except Exception as exc:
             errors.append(InternalError(exc, path=raw, stage="push"))
     if not seen:

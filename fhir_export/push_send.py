@@ -27,7 +27,7 @@ import httpx
 
 from . import push as base
 from . import push_http, push_ids
-from .errors import InternalError, UsageError
+from .errors import InternalError, UsageError, unpinned
 from .mapping.ids import relative_references
 from .push import (
     FAILED,
@@ -360,7 +360,7 @@ def push(
                 try:
                     result = future.result()
                 except ServerError as exc:
-                    report.errors.append(exc)
+                    report.errors.append(unpinned(exc))
                     stopped = True
                     continue
                 except Exception as exc:  # a bug: this request is reported, the others go on
