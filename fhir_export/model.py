@@ -229,6 +229,9 @@ class Finding:
     # INDICATION: the lead a list of uses shares ("lower the risk for" before "heart attack,
     # stroke and chest pain"); the text is then the lead's words and the span's
     lead: Span | None = None
+    # SCREENING: the form's own question it was read from ("Does your child have a bleeding
+    # disorder?"), when it opens with its verb (extraction/questions.py)
+    question: Span | None = None
 
     @property
     def own(self) -> str:

@@ -417,3 +417,24 @@ def test_an_or_inside_a_name_does_not_part_the_list() -> None:
     found = med(x, "azithromycin")
     assert sorted(texts(found.side_effects) + texts(found.warnings)) == [
         "fainting", "fast or irregular heartbeat"]
+
+
+def test_a_topic_is_asked_once_per_question_and_carries_its_question() -> None:
+    """A form that asks about asthma in two questions gives two items, each carrying the
+    question it was read from (Finding.question, what the Questionnaire item reads); a
+    statement said twice is one item, with no question."""
+    x = run(
+        ("heading", "Health questions"),
+        "Does your child have asthma?",
+        "Has your child ever been admitted to intensive care because of their asthma?",
+        "Tell the nurse if your child has epilepsy. Tell the nurse if your child has epilepsy.",
+        title="Flu vaccination consent form",
+    )
+    asthma = [f for f in x.screening if "asthma" in f.text]
+    assert len(asthma) == 2
+    first, second = (f.question for f in asthma)
+    assert first is not None and second is not None and first.start < second.start
+    assert all(q.start <= f.span.start < f.span.end <= q.end
+               for f, q in zip(asthma, (first, second), strict=True))
+    (epilepsy,) = [f for f in x.screening if "epilepsy" in f.text]
+    assert epilepsy.question is None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import replace
 
-from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield
+from ..model import Article, Extraction, Finding, FindingKind, Medication, SectionYield, Span
 from ..terminology import Lexicon, normalize
-from . import medications, sections, structure, units
+from . import medications, questions, sections, structure, units
 from .facts import facts, risk_lowered
 from .phrases import GLOSS
 from .starts import Index
@@ -156,9 +157,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
             first.concept
             and first.concept.kind == "drug-class"
             and any(
-                normalize(article.text[m.start : m.end]) in c
-                for c in consumed
-                for m in mentioned
+                normalize(article.text[m.start : m.end]) in c for c in consumed for m in mentioned
             )
         ):
             continue  # only ever named as another medicine's class
@@ -206,10 +205,15 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
     asked: set[tuple[str, str]] = set()
     for f in findings:
         if f.kind is FindingKind.SCREENING:
-            topic = (_key(f), _asked_in(f, article.text))
+            question = questions.question_of(article.text, f)
+            # a topic once per question: "Has your child been diagnosed with asthma?" and
+            # "Has your child ever been admitted to intensive care because of their asthma?"
+            # are two questions of a form; a statement ("tell your doctor if you have
+            # asthma") is asked once however often the article says it
+            topic = (_key(f), _question_words(article.text, question))
             if topic not in asked:
                 asked.add(topic)
-                screening.append(f)
+                screening.append(f if question is None else replace(f, question=question))
     facts_all = [m.name for m in meds] + [
         f
         for m in meds
@@ -245,7 +249,6 @@ def _finding_for(
 ) -> Finding:
     unit = _unit_of(cut, m.start)
     kind = FindingKind.BRAND if m.brand else FindingKind.MEDICATION
-    from ..model import Span
 
     return Finding(
         kind=kind,
@@ -257,13 +260,10 @@ def _finding_for(
     )
 
 
-def _asked_in(f: Finding, text: str) -> str:
-    """The question a screening topic is asked in, if its sentence asks one ("Has your child
-    been diagnosed with asthma?" and "Has your child ever been admitted to intensive care
-    because of their asthma?" are two questions of a form); "" for a statement ("tell your
-    doctor if you have asthma"), which is asked once however often the article says it."""
-    end = text.find("?", f.span.end, f.sentence.end)
-    return "" if end < 0 else normalize(" ".join(text[f.sentence.start : end].split()))
+def _question_words(text: str, question: Span | None) -> str:
+    return (
+        "" if question is None else normalize(" ".join(text[question.start : question.end].split()))
+    )
 
 
 def _another_products_use(
@@ -282,9 +282,8 @@ def _another_products_use(
     if not before or before[-1].brand is None:
         return False
     nearest = before[-1]
-    return (
-        normalize(nearest.brand or "") not in own
-        and nearest.key in medications.group_members(f.subject)
+    return normalize(nearest.brand or "") not in own and nearest.key in medications.group_members(
+        f.subject
     )
 
 
@@ -333,7 +332,6 @@ def _other_names(
 
 
 def _brand_finding(m: medications.Mention, article: Article, cut: list[units.Unit]) -> Finding:
-    from ..model import Span
 
     unit = _unit_of(cut, m.start)
     return Finding(

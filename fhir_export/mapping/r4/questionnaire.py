@@ -27,32 +27,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "item"
 
 
-# a form's question: it opens with its verb ("Does your child have ...?", "Has your child ever
-# had ...?"), after the form's number for it, if any ("12 ", "13a ")
-_ASKED = re.compile(
-    r"(?:\d{1,2}[a-z]?[.)]?\s+)?((?:Does|Do|Did|Has|Have|Had|Is|Are|Was|Were|Can|Could|Will|"
-    r"Would|Should|May)\s[^?]*\?)"
-)
-_SENTENCE_END = re.compile(r"[.!?:]\s")
-_LONGEST_QUESTION = 300  # characters: longer, it is a paragraph, not a form's question
-
-
-def question_of(article: Article, finding: Finding) -> tuple[int, int] | None:
-    """Where the form's own question that asks about the finding is ("Does your child have a
-    bleeding disorder?"): the question of its sentence that holds it, if it opens with its
-    verb; None when the finding was not read from a question."""
-    s = finding.sentence
-    text = article.text
-    opening = s.start
-    for stop in _SENTENCE_END.finditer(text, s.start, finding.span.start):
-        opening = stop.end()
-    asked = _ASKED.match(text, opening, s.end)
-    if asked is None or asked.end() < finding.span.end:
-        return None
-    start, end = asked.span(1)
-    return (start, end) if end - start <= _LONGEST_QUESTION else None
-
-
 def _item(
     finding: Finding, doc_url: str, used: set[str], asked: tuple[str, int, int] | None
 ) -> list[JSON]:
@@ -84,10 +58,10 @@ def _item(
 def _questions(
     article: Article, screening: tuple[Finding, ...]
 ) -> list[tuple[str, int, int] | None]:
-    """Each finding's own question (see question_of), unless the question asks about more
+    """Each finding's own question (Finding.question), unless the question asks about more
     than one of them ("... TB skin test, chickenpox vaccine, or yellow fever vaccine?"): each
     is then an item of its own words."""
-    spans = [question_of(article, f) for f in screening]
+    spans = [(f.question.start, f.question.end) if f.question else None for f in screening]
     counts: dict[tuple[int, int], int] = {}
     for span in spans:
         if span is not None:
