@@ -218,7 +218,7 @@ class Gated:
 
     def matches(self, text: str, start: int, end: int, index: Index) -> list[re.Match[str]]:
         """list(finditer(...)), at once when the index has no place to try in the part."""
-        if not (self.gated and index.text is text and len(index.folded) == len(text)):
+        if not (self.gated and index.folds(text)):
             return list(self.finditer(text, start, end, index))
         places = index.starts(self)
         i, n = bisect_left(places, start), len(places)
@@ -240,12 +240,7 @@ class Gated:
     def search(
         self, text: str, start: int, end: int, index: Index | None = None
     ) -> re.Match[str] | None:
-        if not (
-            self.gated
-            and index is not None
-            and index.text is text
-            and len(index.folded) == len(text)
-        ):
+        if not (self.gated and index is not None and index.folds(text)):
             return next(self.finditer(text, start, end, index), None)
         places = index.starts(self)
         i, n = bisect_left(places, start), len(places)
@@ -262,7 +257,7 @@ class Gated:
     ) -> Callable[[int], int | None] | None:
         """The function giving the first place at or after a position (up to end) where a
         rule may start; None when the text cannot be folded letter for letter."""
-        if index is not None and index.text is text and len(index.folded) == len(text):
+        if index is not None and index.folds(text):
             places = index.starts(self)
 
             def listed(pos: int) -> int | None:
@@ -314,6 +309,11 @@ class Index:
         self.folded = fold(text)
         self._lines: list[int] | None = None
         self._places: dict[Gated, list[int]] = {}
+
+    def folds(self, text: str) -> bool:
+        """Whether this index is of `text`, folded letter for letter (its places are then
+        offsets into it)."""
+        return self.text is text and len(self.folded) == len(text)
 
     def starts(self, gated: Gated) -> list[int]:
         found = self._places.get(gated)
