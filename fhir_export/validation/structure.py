@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from ..convert import MAX_DEPTH
-from .definitions import INLINE, Definitions, Element, definitions
+from .definitions import INLINE, Definitions, definitions
 
 # FHIRPath system types some R4 elements (Element.id, Extension.url) are typed with.
 _SYSTEM = {"System.String": "string", "System.Boolean": "boolean", "System.Integer": "integer",
@@ -46,25 +47,54 @@ def _adapter(type_name: str) -> Any:
     return None if annotated is None else TypeAdapter(annotated)
 
 
+# How a JSON member is checked (a scope's plan, see _Checker._plan)
+_PRIMITIVE, _RESOURCE, _COMPLEX = 0, 1, 2
+# per member name: (the choice element it belongs to or "", repeats, kind, type or scope)
+_Step = tuple[str, bool, int, str]
+# per definitions: scope -> (its members' steps, the names that can carry each required one)
+_PLANS: WeakKeyDictionary[Definitions, dict[str, tuple[dict[str, _Step], list[tuple[str, ...]]]]]
+_PLANS = WeakKeyDictionary()
+
+
 class _Checker:
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
         self.seen: dict[tuple[str, type, Any], bool] = {}
-        self.required: dict[str, list[tuple[str, ...]]] = {}
+        self.plans = _PLANS.setdefault(defs, {})
         self.depth = 0  # objects nested: at most _DEPTH (JSON's depth stays under MAX_DEPTH)
 
-    def _required(self, scope: str) -> list[tuple[str, ...]]:
-        """Per required element of scope, the JSON names that can carry it."""
-        found = self.required.get(scope)
-        if found is None:
-            by_element: dict[str, list[str]] = {}
-            for name, (element, type_name) in self.defs.children.get(scope, {}).items():
-                if element.min >= 1:
-                    by_element.setdefault(element.path, []).append(name)
-                    if self._is_primitive(type_name):
-                        by_element[element.path].append("_" + name)
-            found = [tuple(names) for names in by_element.values()]
-            self.required[scope] = found
+    def _plan(self, scope: str) -> tuple[dict[str, _Step], list[tuple[str, ...]]]:
+        """Per member of scope, how its values are checked; per required element, the JSON
+        names that can carry it (read from the definitions once per scope)."""
+        found = self.plans.get(scope)
+        if found is not None:
+            return found
+        steps: dict[str, _Step] = {}
+        by_element: dict[str, list[str]] = {}
+        for name, (element, type_name) in self.defs.children[scope].items():
+            if type_name == "System.String":  # R4 types a few elements so; the models do not
+                head, _, tail = element.path.partition(".")
+                if tail == "id" and (head in self.defs.resource_types
+                                     or head in ("Resource", "DomainResource")):
+                    type_name = "id"
+                elif element.path == "Extension.url":
+                    type_name = "uri"
+            if self._is_primitive(type_name):
+                kind, target = _PRIMITIVE, type_name
+            elif type_name in ("Resource", "DomainResource") or (
+                type_name in self.defs.resource_types
+            ):
+                kind, target = _RESOURCE, type_name
+            else:
+                inline = element.scope and type_name in INLINE
+                kind, target = _COMPLEX, element.scope if inline else type_name
+            choice = element.path if element.path.endswith("[x]") else ""
+            steps[name] = (choice, element.max != "1", kind, target)
+            if element.min >= 1:
+                by_element.setdefault(element.path, []).append(name)
+                if kind == _PRIMITIVE:
+                    by_element[element.path].append("_" + name)
+        found = self.plans[scope] = (steps, [tuple(names) for names in by_element.values()])
         return found
 
     def _is_primitive(self, type_name: str) -> bool:
@@ -87,37 +117,47 @@ class _Checker:
             self.depth -= 1
 
     def _members(self, node: Mapping[str, Any], scope: str, resource: bool) -> bool:
-        children = self.defs.children.get(scope, {})
+        steps, required = self._plan(scope)
         choices: set[str] = set()
         for key, value in node.items():
             if key == "resourceType" and resource:
                 continue
-            primitive_extra = key.startswith("_")
-            found = children.get(key[1:] if primitive_extra else key)
-            if found is None or value is None:
+            primitive_extra = key[:1] == "_"
+            step = steps.get(key[1:] if primitive_extra else key)
+            if step is None or value is None:
                 return False
-            element, type_name = found
-            if not primitive_extra and element.path.endswith("[x]"):
-                if element.path in choices:
+            choice, repeats, kind, target = step
+            if choice and not primitive_extra:
+                if choice in choices:
                     return False
-                choices.add(element.path)
-            repeats = element.max != "1"
-            if repeats != isinstance(value, list) or (repeats and not value):
+                choices.add(choice)
+            if repeats:
+                if not isinstance(value, list) or not value:
+                    return False
+                items: list[Any] | tuple[Any] = value
+            elif isinstance(value, list):
                 return False
-            items = value if repeats else (value,)
+            else:
+                items = (value,)
             for item in items:
                 if item is None:
                     return False
                 if primitive_extra:
                     if not self._primitive_extra(item):
                         return False
-                elif not self._value(item, element, type_name):
+                elif kind == _PRIMITIVE:
+                    if not self._primitive(item, target):
+                        return False
+                elif kind == _RESOURCE:
+                    if not self.resource(item):
+                        return False
+                elif not isinstance(item, dict) or not item or not self._object(item, target):
                     return False
             if primitive_extra and key[1:] in node:
                 other = node[key[1:]]
                 if repeats and (not isinstance(other, list) or len(other) != len(value)):
                     return False
-        return all(any(name in node for name in names) for names in self._required(scope))
+        return all(any(name in node for name in names) for names in required)
 
     def _primitive_extra(self, item: Any) -> bool:
         """A primitive's `_x`: an object with an id and/or extensions only."""
@@ -129,25 +169,6 @@ class _Checker:
         return isinstance(extensions, list) and all(
             isinstance(e, dict) and self._object(e, "Extension") for e in extensions
         )
-
-    def _value(self, item: Any, element: Element, type_name: str) -> bool:
-        if type_name == "System.String":  # R4 types a few elements so; the models do not
-            head, _, tail = element.path.partition(".")
-            if tail == "id" and (head in self.defs.resource_types
-                                 or head in ("Resource", "DomainResource")):
-                type_name = "id"
-            elif element.path == "Extension.url":
-                type_name = "uri"
-        if self._is_primitive(type_name):
-            return self._primitive(item, type_name)
-        if type_name in ("Resource", "DomainResource") or (
-            type_name in self.defs.resource_types
-        ):
-            return self.resource(item)
-        if not isinstance(item, dict) or not item:
-            return False
-        inline = element.scope and type_name in INLINE
-        return self._object(item, element.scope if inline else type_name)
 
     def _primitive(self, value: Any, type_name: str) -> bool:
         if isinstance(value, list | dict):

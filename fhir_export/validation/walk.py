@@ -284,11 +284,12 @@ class Walk:
         resource: Mapping[str, Any],
         root: Mapping[str, Any],
     ) -> None:
-        children = self.defs.children.get(scope, {})
+        children = self.defs.children[scope]  # built on first use (definitions._Index)
         for key, value in node.items():
-            if key in ("resourceType", "fhir_comments"):
+            if key == "resourceType" or key == "fhir_comments":
                 continue
-            name = key[1:] if key.startswith("_") else key
+            extension = key[:1] == "_"  # a primitive's id and extensions
+            name = key[1:] if extension else key
             found = children.get(name)
             where = f"{location}.{name}"
             if found is None:
@@ -301,23 +302,33 @@ class Walk:
                     )
                 )
                 continue
-            element, type_name = found
-            if key.startswith("_"):  # a primitive's id and extensions
+            if extension:
                 element, type_name = Element(where, ("Element",), (), None, ""), "Element"
-            items = value if isinstance(value, list) else [value]
-            if isinstance(value, list) and not value:
-                self.issues.append(Issue("error", where, f"{_ELE_1} (empty array)", "invariant"))
-            companion = node.get("_" + key) if not key.startswith("_") else None
-            for index, item in enumerate(items):
-                at = f"{where}[{index}]" if isinstance(value, list) else where
-                if item is None:
-                    continue
-                extra = None
-                if isinstance(companion, list) and index < len(companion):
-                    extra = companion[index]
-                elif isinstance(companion, dict):
-                    extra = companion
-                self._element(item, element, type_name, at, resource, root, extra)
+                companion = None
+            else:
+                element, type_name = found
+                companion = node.get("_" + key)
+            if isinstance(value, list):
+                if not value:
+                    self.issues.append(
+                        Issue("error", where, f"{_ELE_1} (empty array)", "invariant")
+                    )
+                pairs = companion if isinstance(companion, list) else None
+                for index, item in enumerate(value):
+                    if item is None:
+                        continue
+                    if pairs is not None:
+                        extra = pairs[index] if index < len(pairs) else None
+                    else:
+                        extra = companion if isinstance(companion, dict) else None
+                    self._element(item, element, type_name, f"{where}[{index}]", resource, root,
+                                  extra)
+            elif value is not None:
+                if isinstance(companion, list):
+                    extra = companion[0] if companion else None
+                else:
+                    extra = companion if isinstance(companion, dict) else None
+                self._element(value, element, type_name, where, resource, root, extra)
 
     def _element(
         self,
@@ -349,7 +360,7 @@ class Walk:
         inline = element.scope and type_name in INLINE
         scope = element.scope if inline else type_name
         typedef = self.defs.types.get(type_name)
-        if isinstance(value, dict) and not any(k not in ("id", "fhir_comments") for k in value):
+        if len(value) <= 2 and not any(k != "id" and k != "fhir_comments" for k in value):
             self.issues.append(Issue("error", location, _ELE_1, "invariant"))
         self._constraints(element.constraints, value, scope, location, resource, root, extra)
         if typedef is not None:
