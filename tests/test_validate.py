@@ -792,6 +792,9 @@ def test_python_invariants_agree_with_fhirpathpy(monkeypatch: pytest.MonkeyPatch
 
     fast = {e: checking(e, f) for e, f in walk_module.FAST.items()}
     monkeypatch.setattr(walk_module, "FAST", fast)
+    # what a walk runs is read from FAST once per element: read it again
+    monkeypatch.setattr(walk_module, "_RUNS", {})
+    monkeypatch.setattr(walk_module, "_STEPS", {})
     found: list[str] = []
     for release, data in _fast_cases():
         release_now[0] = release
@@ -909,3 +912,55 @@ def test_invariants_of_types_we_do_not_write(release: str) -> None:
     del observation["valueString"]
     observation["dataAbsentReason"] = {"text": "not measured"}
     assert errors(check(observation, fhir_version=release)) == []
+
+
+# ---- shipped FHIRPath parse trees (validation_data/fhirpath.json) ---------------------------
+
+
+def test_shipped_fhirpath_trees_are_what_fhirpathpy_parses() -> None:
+    """The file is what scripts/build_fhirpath_trees.py makes now: the tree the pinned
+    fhirpathpy gives for every constraint of r4.json and r5.json, nothing else."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "build_fhirpath_trees", ROOT / "scripts" / "build_fhirpath_trees.py"
+    )
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_fhirpath_trees", builder)
+    spec.loader.exec_module(builder)
+    shipped = (ROOT / "fhir_export" / "validation_data" / "fhirpath.json").read_bytes()
+    assert builder.render(builder.trees()) == shipped
+    trees = json.loads(shipped)["trees"]
+    assert len(trees) >= len(builder.expressions()) - 1  # R5's eld-11 does not parse
+
+
+def test_a_shipped_tree_is_read_without_fhirpathpy_and_another_version_parses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+    import sys
+
+    from fhir_export.validation import fhirpath
+
+    code = (
+        "import sys\n"
+        "from fhir_export.validation.fhirpath import _parsed\n"
+        "_parsed('extension.exists() != value.exists()')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('fhirpathpy')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
+    expression = "extension.exists() != value.exists()"
+    shipped = fhirpath._parsed(expression)
+    monkeypatch.setattr(fhirpath, "version", lambda name: "0.0.0")
+    fhirpath._shipped_trees.cache_clear()
+    fhirpath._parsed.cache_clear()
+    try:
+        assert fhirpath._shipped_trees() == {}
+        assert fhirpath._parsed(expression) == shipped  # parsed by fhirpathpy instead
+    finally:
+        fhirpath._shipped_trees.cache_clear()
+        fhirpath._parsed.cache_clear()

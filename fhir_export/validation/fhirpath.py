@@ -1,6 +1,9 @@
 """FHIRPath evaluation of the official constraints through fhirpathpy.
 
-Expressions are parsed once and cached. fhirpathpy lacks `hasValue()`, which is supplied here.
+Expressions are parsed once and cached; the parse trees of the shipped constraints are read
+from validation_data/fhirpath.json (fhirpathpy's own trees, scripts/build_fhirpath_trees.py),
+so a process does not start fhirpathpy's ANTLR parser, nor import fhirpathpy, unless an
+evaluation needs it. fhirpathpy lacks `hasValue()`, which is supplied here.
 The constraints it cannot evaluate correctly are in SKIPPED, with the reason and what checks
 the rule instead (scripts/VALIDATION_DATA.md repeats the list). build_validation_data.py
 refuses data in which a constraint needs a function that fhirpathpy lacks and that is not
@@ -9,15 +12,12 @@ skipped, and a skip that no shipped constraint needs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
+from importlib.metadata import version
 from typing import Any, cast
-
-from fhirpathpy import apply_parsed_path
-from fhirpathpy.engine.invocations import invocation_registry
-from fhirpathpy.engine.nodes import ResourceNode
-from fhirpathpy.models import models
-from fhirpathpy.parser import parse
 
 _ELE_1 = (
     "applies to every element: checked in Python with the same rule (a value, or "
@@ -94,20 +94,35 @@ USER_FUNCTIONS: dict[str, dict[str, Any]] = {
     "hasValue": {"fn": _has_value},
 }
 _OPTIONS = {"userInvocationTable": USER_FUNCTIONS, "traceFn": lambda *args: None}
-_MODELS = {"R4": models["r4"], "R5": models["r5"]}
-# fhirpathpy's own functions are untyped.
-_parse = cast("Callable[[str], dict[str, Any]]", parse)
-_node = cast("Callable[..., Any]", ResourceNode.create_node)
-_apply = cast("Callable[..., list[Any]]", apply_parsed_path)
 
 
 def supported_functions() -> set[str]:
+    from fhirpathpy.engine.invocations import invocation_registry
+
     return set(invocation_registry) | set(USER_FUNCTIONS)
+
+
+@cache
+def _shipped_trees() -> dict[str, str]:
+    """expression -> fhirpathpy's parse tree of it (JSON text), for the fhirpathpy version the
+    file was built with; empty under another version."""
+    text = (resources.files("fhir_export") / "validation_data" / "fhirpath.json").read_text(
+        encoding="utf-8"
+    )
+    data = json.loads(text)
+    trees: dict[str, str] = data["trees"]
+    return trees if data["fhirpathpy"] == version("fhirpathpy") else {}
 
 
 @lru_cache(maxsize=4096)
 def _parsed(expression: str) -> dict[str, Any]:
-    return _parse(expression)
+    shipped = _shipped_trees().get(expression)
+    if shipped is not None:
+        tree: dict[str, Any] = json.loads(shipped)
+        return tree
+    from fhirpathpy.parser import parse
+
+    return cast("Callable[[str], dict[str, Any]]", parse)(expression)
 
 
 def evaluate(
@@ -121,12 +136,20 @@ def evaluate(
     extension: Any = None,
 ) -> list[Any]:
     """The value of `expression` with `node` (typed as `base`) as its context."""
+    from fhirpathpy import apply_parsed_path
+    from fhirpathpy.engine.nodes import ResourceNode
+    from fhirpathpy.models import models
+
     # A resource goes in as it is: fhirpathpy only resolves a leading type name
     # (`ClinicalUseDefinition.indication`, cud-1) against plain resource dicts.
+    # fhirpathpy's own functions are untyped
+    create = cast("Callable[..., Any]", ResourceNode.create_node)
+    apply = cast("Callable[..., list[Any]]", apply_parsed_path)
     is_resource = isinstance(node, Mapping) and "resourceType" in node
-    start = node if is_resource else _node(node, base, extension)
-    variables = {"resource": _node(resource), "rootResource": _node(root)}
-    result = _apply(
-        start, _parsed(expression), variables, _MODELS[release], {**_OPTIONS, "returnRawData": True}
+    start = node if is_resource else create(node, base, extension)
+    variables = {"resource": create(resource), "rootResource": create(root)}
+    result = apply(
+        start, _parsed(expression), variables, models[release.lower()],
+        {**_OPTIONS, "returnRawData": True},
     )
     return [r.data if isinstance(r, ResourceNode) else r for r in result]

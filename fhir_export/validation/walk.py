@@ -216,7 +216,19 @@ def constraint_value(
     )
 
 
-_ACTIVE: dict[str, dict[int, tuple[Constraint, ...]]] = {}
+# How a constraint is checked: in Python (NATIVE: a rule fhirpathpy is not asked), by a fast
+# Python function (FAST), or as FHIRPath (compiled, else fhirpathpy).
+_NATIVE, _FAST, _FHIRPATH = 0, 1, 2
+_Run = tuple[Constraint, int, Any]
+# What the walk does with one member's values, read once per (element, type) of the
+# definitions: (constraints to run, type, scope of its children, binding, contained?)
+_Step = tuple[tuple[_Run, ...], str, str, Binding | None, bool]
+# per release: id of a definitions' (element, type) pair or constraint tuple (alive as long
+# as the cached definitions) -> its step or runs
+_STEPS: dict[str, dict[int, _Step]] = {}
+_RUNS: dict[str, dict[int, tuple[_Run, ...]]] = {}
+# a primitive's `_x` (its id and extensions): an Element
+_PRIMITIVE_EXTRA = (Element("Element", ("Element",), (), None, ""), "Element")
 
 
 @dataclass
@@ -231,9 +243,41 @@ class Walk:
     def __post_init__(self) -> None:
         self.defs = definitions(self.release)
         self.skipped = SKIPPED[self.release]
-        # the definitions' constraint tuples (alive as long as the cached definitions) ->
-        # those that run
-        self._active: dict[int, tuple[Constraint, ...]] = _ACTIVE.setdefault(self.release, {})
+        self._steps = _STEPS.setdefault(self.release, {})
+        self._runs_of = _RUNS.setdefault(self.release, {})
+
+    def _runs(self, constraints: tuple[Constraint, ...]) -> tuple[_Run, ...]:
+        """How each constraint that runs is checked (skipped ones without a Python check
+        never run: dropped here)."""
+        found = self._runs_of.get(id(constraints))
+        if found is None:
+            runs: list[_Run] = []
+            for c in constraints:
+                if c.key in self.skipped:
+                    if c.key in NATIVE:
+                        runs.append((c, _NATIVE, NATIVE[c.key]))
+                elif c.expression in FAST:
+                    runs.append((c, _FAST, FAST[c.expression]))
+                else:
+                    runs.append((c, _FHIRPATH, None))
+            found = self._runs_of[id(constraints)] = tuple(runs)
+        return found
+
+    def _step(self, found: tuple[Element, str]) -> _Step:
+        step = self._steps.get(id(found))
+        if step is None:
+            element, type_name = found
+            typedef = self.defs.types.get(type_name)
+            # the element's own constraints, then its type's
+            runs = self._runs(element.constraints) + (
+                self._runs(typedef.constraints) if typedef is not None else ()
+            )
+            inline = element.scope and type_name in INLINE
+            scope = element.scope if inline else type_name
+            step = self._steps[id(found)] = (
+                runs, type_name, scope, element.binding, element.path.endswith(".contained")
+            )
+        return step
 
     # -- resources -----------------------------------------------------------------------
 
@@ -254,7 +298,8 @@ class Walk:
             )
             return
         self._constraints(
-            self.defs.types[resource_type].constraints, value, resource_type, location, value, root
+            self._runs(self.defs.types[resource_type].constraints), value, resource_type,
+            location, value, root,
         )
         self._children(value, resource_type, location, value, root)
 
@@ -303,10 +348,10 @@ class Walk:
                 )
                 continue
             if extension:
-                element, type_name = Element(where, ("Element",), (), None, ""), "Element"
+                step = self._step(_PRIMITIVE_EXTRA)
                 companion = None
             else:
-                element, type_name = found
+                step = self._step(found)
                 companion = node.get("_" + key)
             if isinstance(value, list):
                 if not value:
@@ -321,66 +366,48 @@ class Walk:
                         extra = pairs[index] if index < len(pairs) else None
                     else:
                         extra = companion if isinstance(companion, dict) else None
-                    self._element(item, element, type_name, f"{where}[{index}]", resource, root,
-                                  extra)
+                    self._element(item, step, f"{where}[{index}]", resource, root, extra)
             elif value is not None:
                 if isinstance(companion, list):
                     extra = companion[0] if companion else None
                 else:
                     extra = companion if isinstance(companion, dict) else None
-                self._element(value, element, type_name, where, resource, root, extra)
+                self._element(value, step, where, resource, root, extra)
 
     def _element(
         self,
         value: Any,
-        element: Element,
-        type_name: str,
+        step: _Step,
         location: str,
         resource: Mapping[str, Any],
         root: Mapping[str, Any],
         extra: Any,
     ) -> None:
+        runs, type_name, scope, binding, contained = step
         if not isinstance(value, dict):  # a primitive: its constraints and code, nothing below
-            if element.constraints:
-                self._constraints(element.constraints, value, type_name, location, resource,
-                                  root, extra)
-            typedef = self.defs.types.get(type_name)
-            if typedef is not None and typedef.constraints:
-                self._constraints(typedef.constraints, value, type_name, location, resource,
-                                  root, extra)
-            if element.binding is not None:
-                self._binding(element.binding, value, location)
+            if runs:
+                self._constraints(runs, value, type_name, location, resource, root, extra)
+            if binding is not None:
+                self._binding(binding, value, location)
             if type_name == "xhtml" and isinstance(value, str):
                 self.narratives.append((location, value))
             return
         if "resourceType" in value:
-            contained = element.path.endswith(".contained")
             self.resource(value, location, root if contained else None)
             return
-        inline = element.scope and type_name in INLINE
-        scope = element.scope if inline else type_name
-        typedef = self.defs.types.get(type_name)
         if len(value) <= 2 and not any(k != "id" and k != "fhir_comments" for k in value):
             self.issues.append(Issue("error", location, _ELE_1, "invariant"))
-        self._constraints(element.constraints, value, scope, location, resource, root, extra)
-        if typedef is not None:
-            self._constraints(typedef.constraints, value, scope, location, resource, root, extra)
-        if element.binding is not None:
-            self._binding(element.binding, value, location)
-        if type_name == "xhtml" and isinstance(value, str):
-            self.narratives.append((location, value))
-        elif (
-            type_name == "Reference"
-            and isinstance(value, dict)
-            and isinstance(value.get("reference"), str)
-        ):
+        if runs:
+            self._constraints(runs, value, scope, location, resource, root, extra)
+        if binding is not None:
+            self._binding(binding, value, location)
+        if type_name == "Reference" and isinstance(value.get("reference"), str):
             self.references.append((f"{location}.reference", value["reference"]))
-        if isinstance(value, dict):
-            self._children(value, scope, location, resource, root)
+        self._children(value, scope, location, resource, root)
 
     def _constraints(
         self,
-        constraints: tuple[Constraint, ...],
+        runs: tuple[_Run, ...],
         value: Any,
         base: str,
         location: str,
@@ -388,21 +415,13 @@ class Walk:
         root: Mapping[str, Any],
         extra: Any = None,
     ) -> None:
-        if not constraints:
-            return
-        active = self._active.get(id(constraints))
-        if active is None:  # skipped ones without a Python check never run: dropped once
-            active = self._active[id(constraints)] = tuple(
-                c for c in constraints if c.key not in self.skipped or c.key in NATIVE
-            )
-        for c in active:
-            if c.key in self.skipped:
-                native = NATIVE.get(c.key)
-                if native is None or native(value):
+        for c, how, check in runs:
+            if how == _NATIVE:
+                if check(value):
                     continue
                 ok: Any = [False]
-            elif c.expression in FAST:
-                fast = FAST[c.expression](value, resource, root)
+            elif how == _FAST:
+                fast = check(value, resource, root)
                 ok = [] if fast is None else [fast]
             else:
                 try:
