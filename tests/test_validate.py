@@ -964,3 +964,22 @@ def test_a_shipped_tree_is_read_without_fhirpathpy_and_another_version_parses(
     finally:
         fhirpath._shipped_trees.cache_clear()
         fhirpath._parsed.cache_clear()
+
+
+def test_choice_names_are_the_releases_and_fhirpathpys() -> None:
+    """compiled.CHOICE_NAMES (a missing member of another name never asks fhirpathpy) is
+    every choice element of the shipped R4 and R5 definitions, and every one fhirpathpy's
+    models know."""
+    from fhirpathpy.models import models
+
+    from fhir_export.validation.compiled import CHOICE_NAMES
+
+    shipped = {
+        path.rsplit(".", 1)[1][:-3]
+        for release in ("R4", "R5")
+        for path in definitions(release)._raw
+        if path.endswith("[x]")
+    }
+    theirs = {path.rsplit(".", 1)[1] for release in ("r4", "r5")
+              for path in models[release]["choiceTypePaths"]}
+    assert CHOICE_NAMES == shipped == theirs

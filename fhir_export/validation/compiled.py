@@ -33,6 +33,26 @@ class _NotCompiled(Exception):
 
 
 _DATE_LIKE = re.compile(r"^\d{4}(-|$)|^\d{2}:\d{2}")
+# The names of the choice elements (value[x] -> "value") of R4 and R5: only a member of one of
+# these names can be given as name + type ("valueString"); tests/test_validate.py checks the
+# list against the shipped definitions and fhirpathpy's models.
+CHOICE_NAMES = frozenset({
+    "abatement", "actor", "additive", "address", "age", "allowed", "amount", "answer",
+    "artifact", "asNeeded", "author", "born", "bounds", "characteristic", "chargeItem",
+    "citeAs", "code", "collected", "concentration", "content", "cost", "coverage", "created",
+    "date", "deceased", "defaultValue", "definingSubstance", "definition", "detail",
+    "diagnosis", "dose", "doseNumber", "due", "duration", "effective", "endpoint", "entity",
+    "event", "example", "fastingStatus", "fixed", "generatedBy", "identified", "indication",
+    "instance", "instances", "instantiates", "instruction", "item", "legallyBinding", "link",
+    "location", "manufacturer", "maxValue", "measureScore", "medication", "minValue",
+    "minimumVolume", "module", "multipleBirth", "name", "network", "occurence", "occurred",
+    "occurrence", "offset", "onset", "participantEffective", "pattern", "performed", "period",
+    "presentation", "probability", "procedure", "product", "quantity", "rate", "reported",
+    "scheduled", "sequence", "seriesDoses", "serviced", "source", "sourceScope", "start",
+    "statusReason", "strength", "structureProfile", "studyEffective", "subject", "substance",
+    "substanceDefinition", "target", "targetItem", "targetScope", "time", "timing", "topic",
+    "used", "value", "versionAlgorithm", "when",
+})
 
 
 def _member(name: str, items: list[Any]) -> list[Any]:
@@ -46,7 +66,9 @@ def _member(name: str, items: list[Any]) -> list[Any]:
             raise Unsupported  # a primitive with extensions
         value = item.get(name)
         if value is None:
-            if any(k.startswith(name) and k[len(name):len(name) + 1].isupper() for k in item):
+            if name in CHOICE_NAMES and any(
+                k.startswith(name) and k[len(name):len(name) + 1].isupper() for k in item
+            ):
                 raise Unsupported  # perhaps a choice element (value -> valueString)
             continue
         if isinstance(value, list):
