@@ -953,9 +953,13 @@ def test_a_shipped_tree_is_read_without_fhirpathpy_and_another_version_parses(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
+    assert fhirpath._fhirpathpy_is(json.loads(
+        (ROOT / "fhir_export" / "validation_data" / "fhirpath.json").read_text("utf-8")
+    )["fhirpathpy"])
+    assert not fhirpath._fhirpathpy_is("0.0.0")
     expression = "extension.exists() != value.exists()"
     shipped = fhirpath._parsed(expression)
-    monkeypatch.setattr(fhirpath, "version", lambda name: "0.0.0")
+    monkeypatch.setattr(fhirpath, "_fhirpathpy_is", lambda wanted: False)
     fhirpath._shipped_trees.cache_clear()
     fhirpath._parsed.cache_clear()
     try:

@@ -16,7 +16,8 @@ import json
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 from importlib import resources
-from importlib.metadata import version
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any, cast
 
 _ELE_1 = (
@@ -111,7 +112,20 @@ def _shipped_trees() -> dict[str, str]:
     )
     data = json.loads(text)
     trees: dict[str, str] = data["trees"]
-    return trees if data["fhirpathpy"] == version("fhirpathpy") else {}
+    return trees if _fhirpathpy_is(data["fhirpathpy"]) else {}
+
+
+def _fhirpathpy_is(wanted: str) -> bool:
+    """Is the installed fhirpathpy version `wanted`? Its dist-info folder beside the package
+    says so without importing importlib.metadata (10 ms); other installs ask it."""
+    spec = find_spec("fhirpathpy")
+    if spec is not None and spec.origin is not None:
+        beside = Path(spec.origin).parent.parent / f"fhirpathpy-{wanted}.dist-info"
+        if beside.is_dir():
+            return True
+    from importlib.metadata import version
+
+    return version("fhirpathpy") == wanted
 
 
 @lru_cache(maxsize=4096)

@@ -11,6 +11,7 @@ style, iframe, object, embed, form and similar elements, `on*` event attributes,
 from __future__ import annotations
 
 import re
+from functools import cache, lru_cache
 from typing import Any
 
 from lxml import etree
@@ -60,9 +61,16 @@ _EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 _CSS_DANGER = re.compile(r"url\s*\(|expression\s*\(|@import|javascript:", re.I)
 
 
+@lru_cache(maxsize=1024)  # bounded: tags come from the files
 def _name(tag: str) -> tuple[str | None, str]:
     qname = etree.QName(tag)
     return qname.namespace, qname.localname
+
+
+@cache
+def _parser() -> Any:
+    """One parser per process (the options above); lxml parsers may be reused, one at a time."""
+    return etree.XMLParser(**_PARSER_OPTIONS)
 
 
 def check(div: str, location: str) -> list[Issue]:
@@ -72,11 +80,12 @@ def check(div: str, location: str) -> list[Issue]:
     def problem(message: str, code: str = "security") -> None:
         issues.append(Issue("error", location, message, code))
 
-    if "<!DOCTYPE" in div.upper() or "<!ENTITY" in div.upper():
+    upper = div.upper()
+    if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
         problem("narrative with a DOCTYPE or ENTITY declaration is refused")
         return issues
     try:
-        root = etree.fromstring(div.strip().encode("utf-8"), etree.XMLParser(**_PARSER_OPTIONS))
+        root = etree.fromstring(div.strip().encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         problem(f"txt-1: narrative is not well-formed XHTML ({exc.msg})", "invalid")
         return issues

@@ -264,6 +264,7 @@ class Walk:
         return found
 
     def _step(self, found: tuple[Element, str]) -> _Step:
+        """What the walk does with the values of one (element, type) of the definitions."""
         step = self._steps.get(id(found))
         if step is None:
             element, type_name = found
@@ -330,6 +331,7 @@ class Walk:
         root: Mapping[str, Any],
     ) -> None:
         children = self.defs.children[scope]  # built on first use (definitions._Index)
+        steps = self._steps
         for key, value in node.items():
             if key == "resourceType" or key == "fhir_comments":
                 continue
@@ -348,11 +350,10 @@ class Walk:
                 )
                 continue
             if extension:
-                step = self._step(_PRIMITIVE_EXTRA)
-                companion = None
+                found, companion = _PRIMITIVE_EXTRA, None
             else:
-                step = self._step(found)
                 companion = node.get("_" + key)
+            step = steps.get(id(found)) or self._step(found)
             if isinstance(value, list):
                 if not value:
                     self.issues.append(
