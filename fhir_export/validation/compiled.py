@@ -173,6 +173,41 @@ def _unsupported(focus: list[Any], env: Env) -> list[Any]:
     raise Unsupported
 
 
+def _string_literal(node: dict[str, Any]) -> str | None:
+    """The text of a plain string literal term ('display'), unless it has escapes or looks
+    like a date or time (compared as such by fhirpathpy), else None."""
+    while node.get("type") in (None, "TermExpression", "LiteralTerm") and len(
+        node.get("children", [])
+    ) == 1:
+        node = node["children"][0]
+    if node.get("type") != "StringLiteral":
+        return None
+    text = str(node["text"])[1:-1]
+    return None if "\\" in text or _DATE_LIKE.match(text) else text
+
+
+def _compared_text(items: list[Any]) -> str | None:
+    """The one item compared with a known text, as _equal takes it: a string that does not
+    look like a date (else Unsupported), or None when there is none."""
+    a = _single(items)
+    if a is not None and (not isinstance(a, str) or _DATE_LIKE.match(a)):
+        raise Unsupported
+    return a
+
+
+def _string_literals(node: dict[str, Any]) -> frozenset[str] | None:
+    """The texts of a union of plain string literals ('a' | 'b' | ...), or None."""
+    while node.get("type") in ("TermExpression", "ParenthesizedTerm") and len(
+        node.get("children", [])
+    ) == 1:
+        node = node["children"][0]
+    if node.get("type") == "UnionExpression" and len(node.get("children", [])) == 2:
+        left, right = (_string_literals(child) for child in node["children"])
+        return None if left is None or right is None else left | right
+    text = _string_literal(node)
+    return None if text is None else frozenset({text})
+
+
 def _compile(node: dict[str, Any]) -> Fn:
     kind = node.get("type")
     children = node.get("children", [])
@@ -234,6 +269,12 @@ def _compile(node: dict[str, Any]) -> Fn:
         left, right, op = _compile(children[0]), _compile(children[1]), ops[0]
         if op not in ("=", "!="):
             return _unsupported
+        literal = _string_literal(children[1])
+        if literal is not None:  # "type = 'display'": what _equal does, with the text known
+            def equals_text(focus: list[Any], env: Env) -> list[Any]:
+                a = _compared_text(left(focus, env))
+                return [] if a is None else [(a == literal) is (op == "=")]
+            return equals_text
 
         def equality(focus: list[Any], env: Env) -> list[Any]:
             a, b = _single(left(focus, env)), _single(right(focus, env))
@@ -254,6 +295,12 @@ def _compile(node: dict[str, Any]) -> Fn:
         return inequality
     if kind == "MembershipExpression" and ops == ["in"]:
         left, right = _compile(children[0]), _compile(children[1])
+        texts = _string_literals(children[1])
+        if texts:  # "type in ('boolean' | 'decimal' | ...)": membership, the texts known
+            def in_texts(focus: list[Any], env: Env) -> list[Any]:
+                a = _compared_text(left(focus, env))
+                return [] if a is None else [a in texts]
+            return in_texts
 
         def membership(focus: list[Any], env: Env) -> list[Any]:
             a = _single(left(focus, env))
