@@ -67,7 +67,8 @@ class _Field:
     kind: int
     many: bool
     nullable_items: bool  # a primitive list or its '_name' list: null is a placeholder
-    model: Any  # COMPLEX: the model class; RESOURCE: the FhirElementOrResourceBase type
+    model: Any  # COMPLEX: its fhirtypes type (the model class: _model_of); RESOURCE: the
+    # FhirElementOrResourceBase type
     adapter: Any  # PRIMITIVE: a TypeAdapter of the item annotation
     json_types: tuple[type, ...]  # PRIMITIVE: the JSON types of its values
     codes: frozenset[str] | None  # a required binding's codes, when the model lists them
@@ -115,8 +116,7 @@ def _field(info: FieldInfo, name: str) -> _Field:
     codes = frozenset(listed) if listed and "+" not in listed else None  # '+': a partial list
     if isinstance(item, type) and issubclass(item, FhirBase):
         kind = RESOURCE if issubclass(item, FhirElementOrResourceBase) else COMPLEX
-        model = item if kind == RESOURCE else item.get_model_klass()
-        return _Field(kind, many, many and nullable and name.endswith("__ext"), model, None,
+        return _Field(kind, many, many and nullable and name.endswith("__ext"), item, None,
                       (), None)
     return _Field(PRIMITIVE, many, many and nullable, None, TypeAdapter(item), _json_types(item),
                   codes)
@@ -205,7 +205,22 @@ def _value(field: _Field, value: Any) -> Any:
         return value
     if type(value) is not dict:
         raise BundleCheckError(f"{type(value).__name__} where FHIR JSON has an object")
-    return check(_resource_model(field, value) if field.kind == RESOURCE else field.model, value)
+    return check(
+        _resource_model(field, value) if field.kind == RESOURCE else _model_of(field.model),
+        value,
+    )
+
+
+def complex_model(field: _Field) -> Any:
+    """The model class of a COMPLEX field's values."""
+    return _model_of(field.model)
+
+
+@cache
+def _model_of(fhir_type: Any) -> Any:
+    """A complex type's model class, imported when a value of it is first checked (a plan
+    names many types a bundle never holds; each import builds pydantic models)."""
+    return fhir_type.get_model_klass()
 
 
 def check(cls: Any, data: JSON) -> JSON:

@@ -82,7 +82,7 @@ class Stream:
         model = bundle_model(fhir_version)
         self.bundle_type = bundle_type
         self.shell = bundle_check.check(model, _shell(bundle_type, key))
-        self.entry_model = bundle_check.plan(model).fields["entry"][1].model
+        self.entry_model = bundle_check.complex_model(bundle_check.plan(model).fields["entry"][1])
         self.types: Counter[str] = Counter()
         self.entries = 0
 
@@ -135,7 +135,7 @@ class Stream:
                 field = bundle_check.plan(model).fields[step][1]
                 if field.kind != bundle_check.COMPLEX:
                     raise bundle_check.BundleCheckError("frozen items of no complex type")
-                model = field.model
+                model = bundle_check.complex_model(field)
         return model
 
     def _fail_whole(self, resource: JSON, load: Callable[[bytes], Any], *, counted: bool,
