@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
 from conftest import GOLDEN, ROOT, SEED, render_both
@@ -793,8 +794,8 @@ def test_python_invariants_agree_with_fhirpathpy(monkeypatch: pytest.MonkeyPatch
     fast = {e: checking(e, f) for e, f in walk_module.FAST.items()}
     monkeypatch.setattr(walk_module, "FAST", fast)
     # what a walk runs is read from FAST once per element: read it again
-    monkeypatch.setattr(walk_module, "_RUNS", {})
-    monkeypatch.setattr(walk_module, "_STEPS", {})
+    monkeypatch.setattr(walk_module, "_RUNS", WeakKeyDictionary())
+    monkeypatch.setattr(walk_module, "_STEPS", WeakKeyDictionary())
     found: list[str] = []
     for release, data in _fast_cases():
         release_now[0] = release

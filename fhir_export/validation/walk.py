@@ -18,9 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from .compiled import compiled
-from .definitions import INLINE, Binding, Constraint, Element, definitions
+from .definitions import INLINE, Binding, Constraint, Definitions, Element, definitions
 from .fhirpath import SKIPPED, evaluate
 from .issues import Issue
 
@@ -223,10 +224,10 @@ _Run = tuple[Constraint, int, Any]
 # What the walk does with one member's values, read once per (element, type) of the
 # definitions: (constraints to run, type, scope of its children, binding, contained?)
 _Step = tuple[tuple[_Run, ...], str, str, Binding | None, bool]
-# per release: id of a definitions' (element, type) pair or constraint tuple (alive as long
-# as the cached definitions) -> its step or runs
-_STEPS: dict[str, dict[int, _Step]] = {}
-_RUNS: dict[str, dict[int, tuple[_Run, ...]]] = {}
+# per definitions: id of one of its (element, type) pairs or constraint tuples (alive as long
+# as the definitions) -> its step or runs
+_STEPS: WeakKeyDictionary[Definitions, dict[int, _Step]] = WeakKeyDictionary()
+_RUNS: WeakKeyDictionary[Definitions, dict[int, tuple[_Run, ...]]] = WeakKeyDictionary()
 # a primitive's `_x` (its id and extensions): an Element
 _PRIMITIVE_EXTRA = (Element("Element", ("Element",), (), None, ""), "Element")
 
@@ -243,8 +244,8 @@ class Walk:
     def __post_init__(self) -> None:
         self.defs = definitions(self.release)
         self.skipped = SKIPPED[self.release]
-        self._steps = _STEPS.setdefault(self.release, {})
-        self._runs_of = _RUNS.setdefault(self.release, {})
+        self._steps = _STEPS.setdefault(self.defs, {})
+        self._runs_of = _RUNS.setdefault(self.defs, {})
 
     def _runs(self, constraints: tuple[Constraint, ...]) -> tuple[_Run, ...]:
         """How each constraint that runs is checked (skipped ones without a Python check
