@@ -145,6 +145,8 @@ def load(
                 # the structure the models would accept (structure.py, which also bounds the
                 # depth): the models are skipped
                 return raw, fhir_version or "R4", []
+            if fhir_version is None and conforms(raw, "R5") and _r4_refuses(raw):
+                return raw, "R5", []  # as convert.read() decides: R4 first, else R5
             if _json_depth(raw) > MAX_DEPTH:
                 return None, None, _document_error(f"JSON {too_deep}", "too-costly")
             resource_type = raw.get("resourceType") if isinstance(raw, dict) else None
@@ -173,8 +175,6 @@ def load(
     if not isinstance(resource_type, str):
         return None, None, _document_error("JSON without a 'resourceType'", "structure")
 
-    if not is_xml and fhir_version is None and conforms(raw, "R5") and _r4_refuses(raw):
-        return raw, "R5", []  # as convert.read() decides: R4 first, else R5
     releases = [fhir_version] if fhir_version else list(RELEASES)
     models = []
     for order, release in enumerate(releases):
