@@ -54,6 +54,9 @@ _Step = tuple[str, bool, int, str]
 # per definitions: scope -> (its members' steps, the names that can carry each required one)
 _PLANS: WeakKeyDictionary[Definitions, dict[str, tuple[dict[str, _Step], list[tuple[str, ...]]]]]
 _PLANS = WeakKeyDictionary()
+# (type, JSON type, value) -> whether fhir_core's validator accepts it (see _Checker._primitive)
+_SEEN: dict[tuple[str, type, Any], bool] = {}
+_SEEN_MAX, _SEEN_LENGTH = 20_000, 120
 
 
 class _Checker:
@@ -174,7 +177,11 @@ class _Checker:
         if isinstance(value, list | dict):
             return False
         key = (type_name, type(value), value)
-        known = self.seen.get(key)
+        # short values (codes, systems, dates, displays) repeat from file to file: their
+        # answers are kept for the process, at most _SEEN_MAX; longer ones for this file only
+        short = type(value) is not str or len(value) <= _SEEN_LENGTH
+        seen = _SEEN if short else self.seen
+        known = seen.get(key)
         if known is None:
             adapter = _adapter(type_name)
             if adapter is None:
@@ -185,7 +192,9 @@ class _Checker:
                     known = True
                 except Exception:
                     known = False
-            self.seen[key] = known
+            if short and len(_SEEN) >= _SEEN_MAX:
+                _SEEN.clear()
+            seen[key] = known
         return known
 
 
