@@ -27,6 +27,7 @@ Out of the walk comes the Bundle with every object's keys in specification order
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import importlib
 import typing
@@ -67,11 +68,12 @@ class _Field:
     kind: int
     many: bool
     nullable_items: bool  # a primitive list or its '_name' list: null is a placeholder
-    model: Any  # COMPLEX: its fhirtypes type (the model class: _model_of); RESOURCE: the
-    # FhirElementOrResourceBase type
+    model: Any  # COMPLEX: its fhirtypes type; RESOURCE: the FhirElementOrResourceBase type
     adapter: Any  # PRIMITIVE: a TypeAdapter of the item annotation
     json_types: tuple[type, ...]  # PRIMITIVE: the JSON types of its values
     codes: frozenset[str] | None  # a required binding's codes, when the model lists them
+    # COMPLEX: the model class, imported when a value of it is first checked (complex_model)
+    resolved: Any = dataclasses.field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,22 +207,18 @@ def _value(field: _Field, value: Any) -> Any:
         return value
     if type(value) is not dict:
         raise BundleCheckError(f"{type(value).__name__} where FHIR JSON has an object")
-    return check(
-        _resource_model(field, value) if field.kind == RESOURCE else _model_of(field.model),
-        value,
-    )
+    if field.kind == RESOURCE:
+        return check(_resource_model(field, value), value)
+    return check(field.resolved or complex_model(field), value)
 
 
 def complex_model(field: _Field) -> Any:
-    """The model class of a COMPLEX field's values."""
-    return _model_of(field.model)
-
-
-@cache
-def _model_of(fhir_type: Any) -> Any:
-    """A complex type's model class, imported when a value of it is first checked (a plan
-    names many types a bundle never holds; each import builds pydantic models)."""
-    return fhir_type.get_model_klass()
+    """The model class of a COMPLEX field's values, imported on first use and kept on the
+    field (a plan names many types a bundle never holds; each import builds pydantic
+    models)."""
+    if field.resolved is None:
+        object.__setattr__(field, "resolved", field.model.get_model_klass())  # frozen
+    return field.resolved
 
 
 def check(cls: Any, data: JSON) -> JSON:
