@@ -988,3 +988,26 @@ def test_choice_names_are_the_releases_and_fhirpathpys() -> None:
     theirs = {path.rsplit(".", 1)[1] for release in ("r4", "r5")
               for path in models[release]["choiceTypePaths"]}
     assert CHOICE_NAMES == shipped == theirs
+
+
+def test_narratives_checked_from_threads_give_what_one_thread_gives() -> None:
+    """validate is a library function: the narrative check's reused parser is one per thread,
+    so checks running at once in threads report what they report one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fhir_export.validation.narrative import check
+
+    xhtml = 'xmlns="http://www.w3.org/1999/xhtml"'
+    divs = [
+        f"<div {xhtml}><p>Aspirin may cause nausea.</p></div>",
+        f"<div {xhtml}><p>broken</div>",
+        f"<div {xhtml}><script>alert(1)</script><p>x</p></div>",
+        f"<div {xhtml}><p onclick=\"x()\">y</p></div>",
+        f"<div {xhtml}> </div>",
+        "<div><p>no namespace</p></div>",
+    ] * 50
+    alone = [check(div, f"d{n}") for n, div in enumerate(divs)]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda nd: check(nd[1], f"d{nd[0]}"), enumerate(divs)))
+    assert together == alone
+    assert any(alone) and not alone[0]

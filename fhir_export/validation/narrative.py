@@ -11,7 +11,8 @@ style, iframe, object, embed, form and similar elements, `on*` event attributes,
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+import threading
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -67,10 +68,16 @@ def _name(tag: str) -> tuple[str | None, str]:
     return qname.namespace, qname.localname
 
 
-@cache
+_LOCAL = threading.local()
+
+
 def _parser() -> Any:
-    """One parser per process (the options above); lxml parsers may be reused, one at a time."""
-    return etree.XMLParser(**_PARSER_OPTIONS)
+    """One parser per thread (the options above): an lxml parser may be reused, but not by
+    two threads at once (validate is a library function too)."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = etree.XMLParser(**_PARSER_OPTIONS)
+    return parser
 
 
 def check(div: str, location: str) -> list[Issue]:
