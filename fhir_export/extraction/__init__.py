@@ -249,7 +249,6 @@ def _finding_for(
 ) -> Finding:
     unit = _unit_of(cut, m.start)
     kind = FindingKind.BRAND if m.brand else FindingKind.MEDICATION
-
     return Finding(
         kind=kind,
         text=article.text[m.start : m.end],
@@ -332,7 +331,6 @@ def _other_names(
 
 
 def _brand_finding(m: medications.Mention, article: Article, cut: list[units.Unit]) -> Finding:
-
     unit = _unit_of(cut, m.start)
     return Finding(
         kind=FindingKind.BRAND,
