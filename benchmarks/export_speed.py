@@ -47,7 +47,11 @@ from fhir_export.serialization import SERIALIZERS
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = (ROOT / "tests" / "data" / "articles", ROOT / "source")
 REALWORLD = Path(os.environ.get("FHIR_EXPORT_REALWORLD", ROOT.parent / "shared" / "realworld"))
-REALWORLD_SUFFIXES = (".txt", ".md", ".html")
+MIXED_SUFFIXES = (".txt", ".md", ".html")  # the issue's mixed corpus: text, Markdown, HTML
+# the other formats, timed on their own: name, suffix, what is counted per second
+OTHER_FORMATS = (
+    ("PDF", ".pdf", "pages"), ("SPL", ".xml", "labels"), ("Word", ".docx", "documents")
+)
 TARGET_ARTICLES = 1000
 CLI = Path(sys.executable).parent / "fhir-export"
 STAGES = (
@@ -68,13 +72,15 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def originals() -> list[Path]:
-    own = sorted(p for folder in SOURCE_DIRS for p in folder.iterdir() if p.is_file())
+def originals(suffixes: Sequence[str] = MIXED_SUFFIXES) -> list[Path]:
+    """Our test articles and source/, then the real-world articles, of these suffixes."""
+    own = sorted(p for folder in SOURCE_DIRS for p in folder.iterdir()
+                 if p.is_file() and p.suffix in suffixes)
     real = REALWORLD / "articles"
     if not real.is_dir():
         progress(f"no {real}: the corpus is our test articles only")
         return own
-    return own + sorted(p for p in real.iterdir() if p.suffix in REALWORLD_SUFFIXES)
+    return own + sorted(p for p in real.iterdir() if p.suffix in suffixes)
 
 
 def make_corpus(sources: Sequence[Path], articles: int, folder: Path) -> None:
@@ -138,6 +144,73 @@ def cli_table(runs: dict[int, list[CliRun]], articles: int) -> list[str]:
     return lines
 
 
+# -- 0b. the other formats: PDF pages, SPL labels, Word documents per second -------------------
+
+
+@dataclass
+class FormatRun:
+    name: str
+    unit: str  # what is counted: pages, labels, documents
+    files: int
+    units: int
+    runs: list[CliRun]
+
+
+def units_in(path: Path, unit: str) -> int:
+    """Pages of a PDF (as PDFium counts them); one label or document for the other formats."""
+    if unit != "pages":
+        return 1
+    import pypdfium2  # type: ignore[import-untyped]  # only when PDFs are timed
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def run_formats(tmp: Path, copies: int, jobs: int, repeat: int) -> list[FormatRun]:
+    """Each format's originals (ours and the real-world ones), `copies` of each, exported on
+    their own with `--jobs jobs`, best of `repeat` runs."""
+    done = []
+    for name, suffix, unit in OTHER_FORMATS:
+        sources = originals((suffix,))
+        if not sources:
+            continue
+        corpus = tmp / f"in-{name}"
+        make_corpus(sources, len(sources) * copies, corpus)
+        units = copies * sum(units_in(p, unit) for p in sources)
+        runs = []
+        for i in range(repeat):
+            progress(f"fhir-export --jobs {jobs}, {name}, run {i + 1}/{repeat} "
+                     f"({len(sources) * copies} files)")
+            runs.append(run_cli(corpus, tmp / "cli-out", jobs))
+        shutil.rmtree(corpus)
+        done.append(FormatRun(name, unit, len(sources) * copies, units, runs))
+    return done
+
+
+def format_table(runs: list[FormatRun], copies: int, jobs: int) -> list[str]:
+    lines = [
+        f"Other formats, each on its own: {copies} copies of each original (ours and the "
+        "real-world ones),",
+        f"  fhir-export export <files> --format both --jobs {jobs} (wall time incl. start-up; "
+        "best of the runs)",
+        f"  {'format':<8}{'files':>7}{'counted':>16}{'wall':>9}{'files/s':>10}"
+        f"{'counted/s':>11}{'ms/file':>10}{'peak RSS':>10}",
+    ]
+    for f in runs:
+        best = min(f.runs, key=lambda r: r.seconds)
+        rss = max(r.peak_rss_mb for r in f.runs)
+        lines.append(
+            f"  {f.name:<8}{f.files:>7}{f'{f.units} {f.unit}':>16}{best.seconds:>8.1f}s"
+            f"{f.files / best.seconds:>10.1f}{f.units / best.seconds:>11.1f}"
+            f"{best.seconds / f.files * 1e3:>10.1f}{rss:>7.0f} MB"
+        )
+    lines += [f"  {f.name}: {min(f.runs, key=lambda r: r.seconds).summary}" for f in runs]
+    return lines
+
+
 # -- 1. the whole pipeline ---------------------------------------------------------------------
 
 
@@ -158,7 +231,7 @@ def pipeline_table(runs: list[PipelineRun]) -> list[str]:
     articles = best.report.articles
     lines = [
         "Whole pipeline (export, output_format=both: read .. write, JSON + XML)",
-        f"  articles per run    {articles} ({len(best.report.results)} exported, "
+        f"  articles per run    {articles} ({best.report.exported} exported, "
         f"{len(best.report.errors)} failed, {best.report.resources} resources)",
         "  runs (wall)         " + ", ".join(f"{r.seconds:.2f} s" for r in runs),
         f"  best run            {best.seconds:.2f} s",
@@ -351,9 +424,18 @@ def parse_args(argv: Sequence[str] | None, sources: int) -> argparse.Namespace:
         help="the --jobs values the command line runs with (default 1 2; a 100,000-file "
         "corpus takes long with --jobs 1)",
     )
+    parser.add_argument(
+        "--format-copies",
+        type=int,
+        default=10,
+        help="copies of each PDF, SPL and Word original, timed per format with the largest "
+        "--jobs (default 10; 0 skips them)",
+    )
     args = parser.parse_args(argv)
     if min(args.articles) < 1 or args.repeat < 1 or min(args.jobs) < 1:
         parser.error("--articles, --repeat and --jobs must be at least 1")
+    if args.format_copies < 0:
+        parser.error("--format-copies must be at least 0")
     return args
 
 
@@ -378,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                              f"({size} articles)")
                     cli_runs[size][jobs].append(run_cli(corpus, Path(tmp, "cli-out"), jobs))
             shutil.rmtree(corpus)
+        formats = run_formats(Path(tmp), args.format_copies, max(args.jobs), args.repeat) \
+            if args.format_copies else []
 
         progress("warm-up export in this process (model classes, lexicon) ...")
         run_pipeline(warm_corpus, Path(tmp, "warm-out"))
@@ -401,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> None:
              + "; after: " + ", ".join(f"{x:.2f}" for x in load_after), ""]
     for size, by_jobs in cli_runs.items():
         lines += [*cli_table(by_jobs, size), ""]
+    if formats:
+        lines += [*format_table(formats, args.format_copies, max(args.jobs)), ""]
     if "naive" in ms:
         lines += [
             "Against the naive path (fhir.resources Bundle.model_validate + model_dump_json of",
