@@ -186,6 +186,21 @@ def _spelling_key(word: str) -> str:
     return re.sub(r"(?:um|us|a|e|o|i|on|ine|in|ina|ino|ida|ide|id|ona|one)$", "", w)
 
 
+_ENDING = re.compile(r"(?:um|us|a|e|o|i|on|ine|in|ina|ino|ida|ide|id|ona|one)$")
+
+
+def same_spelling(variant: str, name: str) -> bool:
+    """Whether `variant` is `name` spelled in another language, strictly: the same letters
+    once the spelling differences and one or two language endings are folded away
+    (metformine, metforminum, amoxicilline, Omeprazol, paracétamol), not merely a similar
+    name (is_spelling's test, which also takes brands and other substances: Tramal, Broxol,
+    mavezelimab for favezelimab)."""
+    a, b = _spelling_key(variant), _spelling_key(name)
+    if len(a) < 4 or len(b) < 4:  # 'code' (codeine, codéine, codeinum) is the shortest
+        return False
+    return a == b or _ENDING.sub("", a) == _ENDING.sub("", b)
+
+
 def is_spelling(variant: str, name: str) -> bool:
     """Whether `variant` is a spelling of `name` in another language (clonidin, oxicodona,
     Nikotyna), not a brand of it."""
@@ -332,6 +347,23 @@ class Dner:
             and re.search(r"[aeiouy]", ascii_fold(v)[:3])
             and SequenceMatcher(None, ascii_fold(v), generic.lower()).ratio() < 0.9
             and not any(is_spelling(v, n) for n in own)
+        )
+
+    def spellings(self, generic: str, names: Iterable[str] = ()) -> list[str]:
+        """The vocabulary's one-word names that it gives this medicine alone and that are
+        spellings of its generic name or of another of its names (`names`) in another
+        language: French, German, Spanish, Italian and Latin INNs (metformine, amoxicilline,
+        paracétamol, Omeprazol, metforminum), which patient leaflets in those languages use."""
+        canonical = self.canonical_name(generic) or generic.lower()
+        if not self._by_canonical:
+            for variant, canonicals in self.variant_to_canonical.items():
+                if len(canonicals) == 1:
+                    self._by_canonical[canonicals[0]].append(variant)
+        own = [generic.lower(), *(n.lower() for n in names)]
+        return sorted(
+            v for v in self._by_canonical.get(canonical, ())
+            if v.isalpha() and 5 <= len(v) <= 30 and v not in own
+            and any(same_spelling(v, n) for n in own)
         )
 
     def verdict(
@@ -838,6 +870,7 @@ def build_drugs(
     )
 
     entries = {e["id"]: e for e in base}
+    generics = {m.generic.lower(): m.id for m in meds.values()}
     for med in sorted(meds.values(), key=lambda m: m.id):
         entry = entries.get(med.id)
         if entry is None:
@@ -858,6 +891,11 @@ def build_drugs(
         }
         entries[med.id] = entry
         add_synonyms(entry, split(med.row.get("synonyms")), terms, log)
+        spelled = [  # not an everyday English word, nor another medicine's own name
+            v for v in dner.spellings(med.generic, entry["synonyms"])
+            if not words.is_common(v) and not generics.get(v, med.id) != med.id
+        ]
+        add_synonyms(entry, spelled, terms, log)
         unii_codes = [c for c in entry["codings"] if c["system"] == UNII]
         if unii_codes:
             if {c["code"] for c in unii_codes} != {med.unii}:

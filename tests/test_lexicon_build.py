@@ -198,6 +198,22 @@ def test_spellings_in_other_languages_are_no_brands() -> None:
         assert not is_spelling(brand, name), brand
 
 
+def test_international_spellings_are_synonyms_but_brands_and_other_drugs_are_not() -> None:
+    same = _builder().same_spelling
+    for variant, name in (("metformine", "metformin"), ("amoxicilline", "amoxicillin"),
+                          ("paracétamol", "paracetamol"), ("Omeprazol", "omeprazole"),
+                          ("metforminum", "metformin"), ("codéine", "codeine")):
+        assert same(variant, name), variant
+    for other, name in (("Tramal", "tramadol"), ("amadol", "tramadol"),
+                        ("mavezelimab", "favezelimab"), ("Broxol", "ambroxol"),
+                        ("Danatrol", "danazol"), ("Zitromax", "azithromycin")):
+        assert not same(other, name), other
+    synonyms = {e["id"]: set(e.get("synonyms", ())) for e in DRUGS}
+    assert "amoxicilline" in synonyms["amoxicillin"] and "metformine" in synonyms["metformin"]
+    assert "paracétamol" in synonyms["acetaminophen"] and "codéine" in synonyms["codeine"]
+    assert not synonyms["tramadol"] & {"Tramal", "tramal", "amadol"}
+
+
 def test_stems_and_salt_forms_give_brands() -> None:
     brands = {e["id"]: {b["name"] for b in e.get("brands", ())} for e in DRUGS}
     assert {"Temovate", "Dermovate"} <= brands["clobetasol"]  # CLOBETASOL PROPIONATE rows

@@ -226,6 +226,58 @@ def test_french_and_german_prose_triggers() -> None:
     assert texts(med(de, "oseltamivir").indications) == ["Grippe"]
 
 
+def test_french_screening_and_contraindications() -> None:
+    x = run(
+        "L'amoxicilline est un antibiotique.",
+        ("heading", "Avant de prendre ce médicament"),
+        "Ne prenez jamais d'amoxicilline si vous êtes allergique à la pénicilline.",
+        "Prévenez votre médecin si vous avez une maladie des reins, un asthme ou une "
+        "mononucléose infectieuse.",
+        ("heading", "Effets indésirables"),
+        "L'amoxicilline peut provoquer des nausées, une diarrhée et une éruption cutanée.",
+        title="Amoxicilline",
+        lang="fr",
+    )
+    m = med(x, "amoxicillin")  # "amoxicilline" is the French spelling (DrugBank, in the lexicon)
+    assert texts(m.contraindications) == ["allergique à la pénicilline"]
+    assert texts(m.side_effects) == ["nausées", "diarrhée", "éruption cutanée"]
+    assert not m.routes  # "éruption cutanée" is a rash, not the cutaneous route
+    assert texts(x.screening) == [
+        "maladie des reins", "asthme", "mononucléose infectieuse", "allergique à la pénicilline",
+    ]
+
+
+def test_german_screening_and_contraindications() -> None:
+    x = run(
+        "Metformin ist ein Arzneimittel gegen Diabetes.",
+        ("heading", "Was sollten Sie vor der Einnahme beachten?"),
+        "Metformin darf nicht eingenommen werden, wenn Sie eine schwere Nierenerkrankung "
+        "haben.",
+        "Nehmen Sie Metformin nicht ein, wenn Sie allergisch gegen Metformin sind.",
+        "Informieren Sie Ihren Arzt, wenn Sie eine Herzschwäche, eine Lebererkrankung oder "
+        "Alkoholprobleme haben.",
+        title="Metformin",
+        lang="de",
+    )
+    m = med(x, "metformin")
+    assert texts(m.contraindications) == [
+        "schwere Nierenerkrankung", "allergisch gegen Metformin",
+    ]
+    assert texts(x.screening) == [
+        "Herzschwäche", "Lebererkrankung", "Alkoholprobleme", "schwere Nierenerkrankung",
+        "allergisch gegen Metformin",
+    ]
+
+
+def test_a_negated_french_or_german_request_asks_nothing() -> None:
+    fr = run("Ne prenez pas plus de trois comprimés d'amoxicilline par jour.",
+             title="Amoxicilline", lang="fr")
+    de = run("Sprechen Sie mit Ihrem Arzt über die Dosis von Metformin.",
+             title="Metformin", lang="de")
+    assert not fr.screening and not de.screening
+    assert not med(fr, "amoxicillin").contraindications
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",

@@ -158,3 +158,20 @@ def test_huge_words_are_not_kept() -> None:
     assert len(lexicon._scanned) == before
     assert word not in lookup._NORMS and f"{word}y" not in lookup._NORMS
     assert "aspirin" in lookup._NORMS  # an ordinary word is kept
+
+
+def test_a_french_elided_article_is_a_word_of_its_own() -> None:
+    text = "L'amoxicilline et d’ibuprofène, qu'il prend"
+    assert [t.surface for t in tokenize(text)] == [
+        "L'", "amoxicilline", "et", "d’", "ibuprofène", "qu'", "il", "prend",
+    ]
+    # inside an English word the apostrophe stays: only a word's first letter is elided
+    text = "Crohn's, don't, aujourd'hui, O'Brien, l'1"
+    assert [t.surface for t in tokenize(text)] == [
+        "Crohn's", "don't", "aujourd'hui", "O'Brien", "l'1",
+    ]
+    text = "Ne prenez jamais d'amoxicilline ni l’ibuprofene."
+    found = default_lexicon().scan(tokenize(text), None)
+    assert [(m.concept.id, text[m.start : m.end]) for m in found] == [
+        ("amoxicillin", "amoxicilline"), ("ibuprofen", "ibuprofene"),
+    ]

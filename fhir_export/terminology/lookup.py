@@ -27,7 +27,10 @@ from ..errors import LexiconError
 from ..model import Coding, Concept
 
 EMITTED = frozenset({"V", "V2"})  # confidence grades whose codes reach the output
-_TOKEN = re.compile(r"[\w]+(?:['’\-‐‑–][\w]+)*", re.UNICODE)
+# A word, with its inner apostrophes and hyphens ("Crohn's", "anti-TNF"); a French elided
+# article or pronoun is a word of its own ("l'amoxicilline", "d'ibuprofène": "l'", then the
+# name), where its letter starts the word.
+_TOKEN = re.compile(r"(?:[cdjlmnstCDJLMNST]|[qQ][uU])['’](?=[^\W\d_])|\w+(?:['’\-‐‑–]\w+)*")
 _MARKS = dict.fromkeys(map(ord, "®™©℠"), None)
 _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−"), "-")
 _QUOTES = dict.fromkeys(map(ord, "’‘`´"), "'")
