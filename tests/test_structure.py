@@ -278,6 +278,94 @@ def test_a_negated_french_or_german_request_asks_nothing() -> None:
     assert not med(fr, "amoxicillin").contraindications
 
 
+# The EU leaflet template (QRD) words each section alike in every language: its lead-ins
+# and list items, in French, German and Spanish.
+QRD = {
+    "fr": (
+        "Ibuprofène",
+        ("heading", "1. Qu'est-ce que Ibuprofène 400 mg et dans quels cas est-il utilisé ?"),
+        "Il est indiqué dans le traitement de courte durée de la fièvre et des douleurs telles "
+        "que maux de tête et douleurs dentaires.",
+        ("heading", "2. Quelles sont les informations à connaître avant de prendre Ibuprofène ?"),
+        "Ne prenez jamais Ibuprofène 400 mg :",
+        ("item", "si vous êtes allergique à l'ibuprofène ou à l'un des autres composants de ce "
+                 "médicament,"),
+        ("item", "si vous avez un ulcère de l'estomac ou du duodénum,"),
+        ("item", "si vous souffrez d'une insuffisance hépatique sévère."),
+        "Adressez-vous à votre médecin ou pharmacien avant de prendre ce médicament si vous "
+        "avez de l'asthme.",
+        ("heading", "4. Quels sont les effets indésirables éventuels ?"),
+        "Comme tous les médicaments, ce médicament peut provoquer des effets indésirables.",
+        ("item", "nausées, vomissements, diarrhée"),
+    ),
+    "de": (
+        "Ibuprofen",
+        ("heading", "1. Was ist Ibuprofen 400 und wofür wird es angewendet?"),
+        "Es wird angewendet zur Behandlung von Kopfschmerzen und Zahnschmerzen sowie bei Fieber.",
+        ("heading", "2. Was sollten Sie vor der Einnahme von Ibuprofen 400 beachten?"),
+        "Ibuprofen 400 darf nicht eingenommen werden,",
+        ("item", "wenn Sie allergisch gegen Ibuprofen oder einen der sonstigen Bestandteile "
+                 "dieses Arzneimittels sind,"),
+        ("item", "wenn Sie ein Magen- oder Zwölffingerdarmgeschwür haben,"),
+        ("item", "bei schwerer Herzschwäche."),
+        "Bitte sprechen Sie mit Ihrem Arzt oder Apotheker, bevor Sie Ibuprofen 400 einnehmen, "
+        "wenn Sie an Asthma leiden.",
+        ("heading", "4. Welche Nebenwirkungen sind möglich?"),
+        ("item", "Übelkeit, Erbrechen, Durchfall"),
+    ),
+    "es": (
+        "Ibuprofeno",
+        ("heading", "1. Qué es Ibuprofeno 400 mg y para qué se utiliza"),
+        "Se utiliza para el tratamiento de la fiebre.",
+        ("heading", "2. Qué necesita saber antes de empezar a tomar Ibuprofeno 400 mg"),
+        "No tome Ibuprofeno 400 mg:",
+        ("item", "si es alérgico al ibuprofeno o a alguno de los demás componentes de este "
+                 "medicamento,"),
+        ("item", "si tiene una úlcera de estómago o duodeno,"),
+        ("item", "si padece una insuficiencia hepática grave."),
+        "Consulte a su médico o farmacéutico antes de empezar a tomar este medicamento si "
+        "tiene asma.",
+        ("heading", "4. Posibles efectos adversos"),
+        "Este medicamento puede producir efectos adversos.",
+        ("item", "náuseas, vómitos, diarrea"),
+    ),
+}
+QRD_FOUND = {  # language: (contraindications, indications, side effects, screening)
+    "fr": (
+        ["allergique à l'ibuprofène", "ulcère de l'estomac ou du duodénum",
+         "insuffisance hépatique sévère"],
+        ["fièvre", "douleurs"],
+        ["nausées", "vomissements", "diarrhée"],
+        ["asthme"],
+    ),
+    "de": (
+        ["allergisch gegen Ibuprofen", "Magen- oder Zwölffingerdarmgeschwür",
+         "schwerer Herzschwäche"],
+        ["Kopfschmerzen", "Zahnschmerzen", "Fieber"],
+        ["Übelkeit", "Erbrechen", "Durchfall"],
+        ["Asthma"],
+    ),
+    "es": (
+        ["alérgico al ibuprofeno", "úlcera de estómago o duodeno", "insuficiencia hepática grave"],
+        ["fiebre"],
+        ["náuseas", "vómitos", "diarrea"],
+        ["asma"],
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(QRD))
+def test_an_eu_leaflet_template_in_french_german_and_spanish(lang: str) -> None:
+    title, *blocks = QRD[lang]
+    x = run(*blocks, title=str(title), lang=lang)
+    m = med(x, "ibuprofen")
+    contraindications, indications, side_effects, asked = QRD_FOUND[lang]
+    assert texts(m.contraindications) == contraindications
+    assert texts(m.indications) == indications
+    assert texts(m.side_effects) == side_effects  # "des effets indésirables" is none of them
+    assert texts(x.screening) == asked + contraindications
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",

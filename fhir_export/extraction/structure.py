@@ -325,6 +325,11 @@ def structured(
             out += _heading_effect(unit, text, lexicon, kind, idx in named)
         if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
             continue  # in English, facts.py reads list items with their lead-ins
+        if unit.kind is BlockKind.ITEM:
+            framed = _framed_item(unit, text, lexicon, language, kind, group)
+            if framed is not None:
+                out += framed
+                continue
         if unit.kind is not BlockKind.ITEM:
             prose = _prose(unit, text, lexicon, language, group, carried)
             if prose:
@@ -413,8 +418,6 @@ def _prose(
     about zanamivir) goes on about it."""
     pack = rules.load("prose", language)
     negation = pack.by_kind("negation")
-    breaks = pack.by_kind("break")
-    joins = pack.by_kind("conjunction")
     out: list[Finding] = []
     for rule in pack.rules:
         kind = FINDING_OF.get(rule.kind)
@@ -436,17 +439,56 @@ def _prose(
                 subject = carried
             if any(n.pattern.search(before) for n in negation):
                 continue
-            end = unit.end
-            for b in breaks:
-                stop = b.pattern.search(text, match.end(), end)
-                if stop and stop.start() > match.end():
-                    end = stop.start()
-            pieces = [(match.end(), end)]
-            for j in joins:
-                pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
-            pieces = _shared_heads(pieces, text, lexicon)
+            pieces = _object_pieces(pack, text, match.end(), unit.end, lexicon)
             out += _facts_of(kind, pieces, text, unit, lexicon, subject, group)
     return out
+
+
+def _object_pieces(
+    pack: rules.Pack, text: str, start: int, end: int, lexicon: Lexicon
+) -> list[tuple[int, int]]:
+    """What a trigger or an item's framing names, from `start`: up to the first of the pack's
+    breaks, split at its conjunctions."""
+    for b in pack.by_kind("break"):
+        stop = b.pattern.search(text, start, end)
+        if stop and stop.start() > start:
+            end = stop.start()
+    pieces = [(start, end)]
+    for j in pack.by_kind("conjunction"):
+        pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
+    return _shared_heads(pieces, text, lexicon)
+
+
+_FRAMED = frozenset({FindingKind.SCREENING, FindingKind.CONTRAINDICATION})
+
+
+def _framed_item(
+    unit: Unit, text: str, lexicon: Lexicon, language: str, kind: FindingKind | None,
+    group: str | None,
+) -> list[Finding] | None:
+    """Another language's list item that opens with its pack's item framing under a lead-in
+    or in a section that asks before treatment ("Ne prenez jamais X : - si vous avez un
+    ulcère de l'estomac", "X darf nicht eingenommen werden, - wenn Sie allergisch gegen X
+    sind"): what follows the framing is the fact, a contraindication when the lead-in (or
+    else the section) rules the medicine out, a screening question when it asks. None: the
+    item has no framing, or is of no such section or lead-in."""
+    if unit.lead is not None:
+        rule = rules.load("sections", language).first(unit.lead.text)
+        led = FINDING_OF.get(rule.kind) if rule is not None else None
+        kind = led if led in _FRAMED else kind
+    if kind not in _FRAMED:
+        return None
+    pack = rules.load("prose", language)
+    for rule in pack.by_kind("item-lead"):
+        match = rule.pattern.match(text, unit.start, unit.end)
+        if match is None:
+            continue
+        subject = unit.subject
+        if kind is FindingKind.CONTRAINDICATION and subject is None:
+            kind = FindingKind.SCREENING  # no medicine to hold it: still asked before treatment
+        pieces = _object_pieces(pack, text, match.end(), unit.end, lexicon)
+        return _facts_of(kind, pieces, text, unit, lexicon, subject, group)
+    return None
 
 
 _JOINED_BY_WORD = re.compile(r"\s+\w{1,3}\s+$")  # " u ", " o ", " and ": not a comma

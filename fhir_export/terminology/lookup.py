@@ -169,13 +169,18 @@ class Lexicon:
         terms += [(b["name"], b["name"]) for b in data.get("brands", ())]
         ambiguous = data.get("tier") == "ambiguous"
         index, first = self._index, self._first
+        named = Entry(concept, None, None, ambiguous)  # the entry of most of its names
         for term, brand in terms:
             tokens = _term_tokens(term)
             if not tokens:
                 continue
             exact = term if len(term) <= 6 and term.isupper() else None
             key = _key(tokens)
-            index[key] = Entry(concept, brand, exact, ambiguous and brand is None)
+            index[key] = (
+                named
+                if brand is None and exact is None
+                else Entry(concept, brand, exact, ambiguous and brand is None)
+            )
             size = len(tokens)
             if size > self.max_len:
                 self.max_len = size
