@@ -366,6 +366,46 @@ def test_an_eu_leaflet_template_in_french_german_and_spanish(lang: str) -> None:
     assert texts(x.screening) == asked + contraindications
 
 
+FREQUENCIES = {  # language: (title, use sentence, side-effect section, its frequency lines)
+    "en": ("Ibuprofen", "Ibuprofen is used in adults for the relief of mild to moderate pain.",
+           "4. Possible side effects",
+           ["Very common (may affect more than 1 in 10 people): heartburn, nausea.",
+            "Rare (may affect up to 1 in 1,000 people): ringing in the ears (tinnitus)."]),
+    "fr": ("Ibuprofène", "L'ibuprofène est indiqué chez l'adulte et l'enfant de plus de 30 kg "
+           "dans le traitement symptomatique des affections douloureuses.",
+           "4. Quels sont les effets indésirables éventuels ?",
+           ["Fréquent (peut toucher jusqu'à 1 personne sur 10) : brûlures d'estomac, nausées.",
+            "Rare (peut toucher jusqu'à 1 personne sur 1 000) : acouphènes."]),
+    "de": ("Ibuprofen", "Ibuprofen wird bei Erwachsenen angewendet zur Behandlung von "
+           "Schmerzen.",
+           "4. Welche Nebenwirkungen sind möglich?",
+           ["Häufig (kann bis zu 1 von 10 Behandelten betreffen): Sodbrennen, Übelkeit.",
+            "Selten (kann bis zu 1 von 1.000 Behandelten betreffen): Ohrgeräusche."]),
+    "es": ("Ibuprofeno", "Ibuprofeno está indicado en adultos para el tratamiento del dolor leve.",
+           "4. Posibles efectos adversos",
+           ["Frecuentes (pueden afectar hasta 1 de cada 10 personas): ardor de estómago, náuseas.",
+            "Raras (pueden afectar hasta 1 de cada 1.000 personas): acúfenos."]),
+}
+FREQUENCY_FOUND = {
+    "en": (["mild to moderate pain"], ["heartburn", "nausea", "ringing in the ears (tinnitus)"]),
+    "fr": (["affections douloureuses"], ["brûlures d'estomac", "nausées", "acouphènes"]),
+    "de": (["Schmerzen"], ["Sodbrennen", "Übelkeit", "Ohrgeräusche"]),
+    "es": (["dolor leve"], ["ardor de estómago", "náuseas", "acúfenos"]),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(FREQUENCIES))
+def test_frequency_classes_and_uses_in_a_population(lang: str) -> None:
+    """'Common (may affect up to 1 in 10 people): X, Y' lists side effects on its own line, and
+    a use stated for a population ('used in adults for the relief of') is still a use."""
+    title, use, heading, lines = FREQUENCIES[lang]
+    x = run(use, ("heading", heading), *lines, title=title, lang=lang)
+    indications, side_effects = FREQUENCY_FOUND[lang]
+    m = med(x, "ibuprofen")
+    assert texts(m.indications) == indications
+    assert texts(m.side_effects) == side_effects
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",

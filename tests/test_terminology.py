@@ -175,3 +175,12 @@ def test_a_french_elided_article_is_a_word_of_its_own() -> None:
     assert [(m.concept.id, text[m.start : m.end]) for m in found] == [
         ("amoxicillin", "amoxicilline"), ("ibuprofen", "ibuprofene"),
     ]
+
+
+def test_a_name_with_accents_the_lexicon_has_without_them() -> None:
+    """DrugBank spells ibuprofen in French 'ibuprofene': 'ibuprofène' in a text is it. Only
+    where no term starts with the word as written, and never a brand."""
+    lexicon = default_lexicon()
+    found = lexicon.scan(tokenize("L'ibuprofène et la métformine"), None)
+    assert [m.concept.id for m in found] == ["ibuprofen", "metformin"]
+    assert lexicon.scan(tokenize("la fièvre"), None) == []

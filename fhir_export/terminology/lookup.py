@@ -141,6 +141,7 @@ class Lexicon:
         self._near: dict[str, tuple[str, ...]] | None = None
         self._near_longest = 0  # letters of the longest name in the near index
         self._near_seen: dict[str, Entry | None] = {}  # near()'s answers, bounded
+        self._unmarked_seen: dict[str, Entry | None] = {}  # _unmarked()'s answers, bounded
         self._longest: dict[str, int] = {}  # scan(): words of the longest term a word opens
         self._scanned: dict[tuple[Any, ...], tuple[tuple[Entry, int, int], ...]] = {}
         for data in entries:
@@ -248,6 +249,14 @@ class Lexicon:
                 if len(known) < _NEAR_SEEN_MAX:  # bounded, as near()'s answers are
                     known[norm] = longest
             if not longest:  # no term starts with this word: most words, skipped at once
+                if not norm.isascii():  # "ibuprofène": a name the lexicon has without marks
+                    entry = self._unmarked(norm)
+                    if (
+                        entry is not None
+                        and (kinds is None or entry.concept.kind in kinds)
+                        and (ambiguous or not entry.ambiguous)
+                    ):
+                        found.append((entry, i, i))
                 i += 1
                 continue
             for size in range(min(longest, n - i), 0, -1):
@@ -266,6 +275,21 @@ class Lexicon:
             else:
                 i += 1
         return tuple(found)
+
+    def _unmarked(self, word: str) -> Entry | None:
+        """The one-word term (no brand, no term that must match its capitals) that `word` is
+        without its accents and other marks: "ibuprofène" is the lexicon's "ibuprofene",
+        "Zwölffingerdarm" would be "zwolffingerdarm". Only where no term starts with `word`
+        itself; answers kept, bounded."""
+        if word in self._unmarked_seen:
+            return self._unmarked_seen[word]
+        plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+        entry = self._index.get(_key([plain])) if plain and plain != word else None
+        if entry is not None and (entry.brand is not None or entry.exact_case is not None):
+            entry = None
+        if len(self._unmarked_seen) < _NEAR_SEEN_MAX:
+            self._unmarked_seen[word] = entry
+        return entry
 
     def near(self, word: str) -> Entry | None:
         """The one medicine (kind drug, tier medicine) whose one-word name is a single typing
