@@ -406,6 +406,25 @@ def test_frequency_classes_and_uses_in_a_population(lang: str) -> None:
     assert texts(m.side_effects) == side_effects
 
 
+@pytest.mark.parametrize(
+    ("lang", "named", "heading", "line", "route"),
+    [
+        ("fr", "L'ibuprofène est un anti-inflammatoire.", "3. Comment prendre Ibuprofène 400 mg ?",
+         "Voie orale. Avalez le comprimé avec un verre d'eau.", "Voie orale"),
+        ("de", "Ibuprofen ist ein Schmerzmittel.", "3. Wie ist Ibuprofen 400 einzunehmen?",
+         "Zum Einnehmen. Nehmen Sie die Tablette mit Wasser ein.", "Zum Einnehmen"),
+        ("es", "El ibuprofeno es un antiinflamatorio.", "3. Cómo tomar Ibuprofeno 400 mg",
+         "Vía oral. Trague el comprimido con un vaso de agua.", "Vía oral"),
+    ],
+)
+def test_the_how_to_take_section_of_a_leaflet_gives_the_route(
+    lang: str, named: str, heading: str, line: str, route: str
+) -> None:
+    x = run(named, ("heading", heading), line, title="Ibuprofen", lang=lang)
+    m = med(x, "ibuprofen")
+    assert [(f.text, f.concept.id if f.concept else None) for f in m.routes] == [(route, "oral")]
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",
