@@ -425,6 +425,27 @@ def test_the_how_to_take_section_of_a_leaflet_gives_the_route(
     assert [(f.text, f.concept.id if f.concept else None) for f in m.routes] == [(route, "oral")]
 
 
+@pytest.mark.parametrize(
+    ("lang", "lines", "found"),
+    [
+        ("de", ["Ibuprofen kann Magenbeschwerden und Sodbrennen verursachen.",
+                "Mögliche Nebenwirkungen: Kopfschmerzen, Schwindel."],
+         ["Magenbeschwerden", "Sodbrennen", "Kopfschmerzen", "Schwindel"]),
+        ("fr", ["L'ibuprofène est un anti-inflammatoire.",
+                "Effets indésirables possibles : maux de tête, vertiges."],
+         ["maux de tête", "vertiges"]),
+        ("es", ["El ibuprofeno es un antiinflamatorio.",
+                "Efectos secundarios frecuentes: dolor de cabeza, mareos."],
+         ["dolor de cabeza", "mareos"]),
+    ],
+)
+def test_side_effect_labels_with_a_qualifier_and_a_german_verb_at_the_end(
+    lang: str, lines: list[str], found: list[str]
+) -> None:
+    x = run(*lines, title="Ibuprofen", lang=lang)
+    assert texts(med(x, "ibuprofen").side_effects) == found
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",
