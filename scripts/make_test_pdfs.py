@@ -163,6 +163,52 @@ LOREM_RIGHT = (
 )
 
 
+def notice_fr() -> FPDF:
+    """A French leaflet in the EU template (QRD): its numbered section headings, the list under
+    "Ne prenez jamais X :", frequency classes with their list on the same line, a running
+    footer. Written for this project."""
+    pdf = new_pdf("Ibuprofène 400 mg, comprimé pelliculé")
+    pdf.add_page()
+    p = Page(pdf)
+    furniture(pdf, p, 1, 1, "Ibuprofène 400 mg – notice")
+    p.line("Ibuprofène 400 mg, comprimé pelliculé", size=16, bold=True)
+    p.line("Notice : information de l'utilisateur", gap=4)
+    p.line("Veuillez lire attentivement cette notice avant de prendre ce médicament. Gardez cette",
+           gap=6)
+    p.line("notice, vous pourriez avoir besoin de la relire.")
+    p.line("1. Qu'est-ce que Ibuprofène 400 mg et dans quels cas est-il utilisé ?", size=12,
+           bold=True, gap=12)
+    p.line("L'ibuprofène appartient à la famille des anti-inflammatoires non stéroïdiens. Il est",
+           gap=4)
+    p.line("indiqué chez l'adulte dans le traitement de courte durée de la fièvre et des douleurs")
+    p.line("telles que les maux de tête et les douleurs dentaires.")
+    p.line("2. Quelles sont les informations à connaître avant de prendre Ibuprofène 400 mg ?",
+           size=12, bold=True, gap=12)
+    p.line("Ne prenez jamais Ibuprofène 400 mg :", gap=4)
+    p.bullet("si vous êtes allergique à l'ibuprofène ou à l'un des autres composants de ce "
+             "médicament,")
+    p.bullet("si vous avez un ulcère de l'estomac ou du duodénum,")
+    p.bullet("si vous souffrez d'une insuffisance hépatique sévère.")
+    p.line("Avertissements et précautions", bold=True, gap=6)
+    p.line("Adressez-vous à votre médecin ou pharmacien avant de prendre ce médicament si vous",
+           gap=2)
+    p.line("avez de l'asthme.")
+    p.line("3. Comment prendre Ibuprofène 400 mg ?", size=12, bold=True, gap=12)
+    p.line("Voie orale. Avalez le comprimé avec un grand verre d'eau, de préférence pendant un",
+           gap=4)
+    p.line("repas.")
+    p.line("4. Quels sont les effets indésirables éventuels ?", size=12, bold=True, gap=12)
+    p.line("Comme tous les médicaments, ce médicament peut provoquer des effets indésirables,",
+           gap=4)
+    p.line("mais ils ne surviennent pas systématiquement chez tout le monde.")
+    p.line("Fréquent (peut toucher jusqu'à 1 personne sur 10) : brûlures d'estomac, nausées,",
+           gap=4)
+    p.line("diarrhée.")
+    p.line("Rare (peut toucher jusqu'à 1 personne sur 1 000) : éruption cutanée, vertiges.",
+           gap=4)
+    return pdf
+
+
 def two_column() -> FPDF:
     """One page: a full-width heading over two columns whose lines share baselines."""
     pdf, p = titled_page("Two columns", "Two-column page")
@@ -250,6 +296,7 @@ def main() -> None:
     PDF_DIR.mkdir(parents=True, exist_ok=True)
     article = bytes(leaflet().output())
     (ARTICLES / "lisinopril-leaflet.pdf").write_bytes(article)
+    (ARTICLES / "ibuprofen-notice-fr.pdf").write_bytes(bytes(notice_fr().output()))
     files = {
         "two-column.pdf": bytes(two_column().output()),
         "form.pdf": bytes(form().output()),
@@ -261,7 +308,8 @@ def main() -> None:
     }
     for name, data in files.items():
         (PDF_DIR / name).write_bytes(data)
-    for path in [ARTICLES / "lisinopril-leaflet.pdf", *(PDF_DIR / n for n in files)]:
+    for path in [ARTICLES / "lisinopril-leaflet.pdf", ARTICLES / "ibuprofen-notice-fr.pdf",
+                 *(PDF_DIR / n for n in files)]:
         print(f"{path.relative_to(ROOT)}  {path.stat().st_size} bytes")  # noqa: T201
 
 

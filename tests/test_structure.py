@@ -446,6 +446,28 @@ def test_side_effect_labels_with_a_qualifier_and_a_german_verb_at_the_end(
     assert texts(med(x, "ibuprofen").side_effects) == found
 
 
+@pytest.mark.parametrize(
+    ("lang", "lines", "found"),
+    [
+        ("de", ["Ibuprofen ist ein Schmerzmittel.",
+                "Gegenanzeigen: Schwangerschaft, schwere Niereninsuffizienz."],
+         ["Schwangerschaft", "schwere Niereninsuffizienz"]),
+        ("fr", ["L'ibuprofène est un anti-inflammatoire.",
+                "Contre-indications : grossesse, insuffisance rénale sévère."],
+         ["grossesse", "insuffisance rénale sévère"]),
+        ("es", ["El ibuprofeno es un antiinflamatorio.",
+                "Contraindicaciones: embarazo, insuficiencia renal grave."],
+         ["embarazo", "insuficiencia renal grave"]),
+    ],
+)
+def test_a_contraindications_label_in_french_german_and_spanish(
+    lang: str, lines: list[str], found: list[str]
+) -> None:
+    x = run(*lines, title="Ibuprofen", lang=lang)
+    assert texts(med(x, "ibuprofen").contraindications) == found
+    assert texts(x.screening) == found
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",
