@@ -459,6 +459,30 @@ def test_labels_with_a_qualifier_contraindication_labels_and_a_german_verb_at_th
         assert texts(x.screening) == found
 
 
+WARNINGS_AND_PRECAUTIONS = {  # the template's "talk to your doctor before taking X if you:"
+    "fr": (["L'ibuprofène est un anti-inflammatoire.", ("heading", "Avertissements et précautions"),
+            "Adressez-vous à votre médecin ou pharmacien avant de prendre Ibuprofène si vous :",
+            ("item", "avez de l'asthme,"), ("item", "souffrez d'une maladie du cœur,")],
+           ["asthme", "maladie du cœur"]),
+    "de": (["Ibuprofen ist ein Schmerzmittel.", ("heading", "Warnhinweise und Vorsichtsmaßnahmen"),
+            "Bitte sprechen Sie mit Ihrem Arzt oder Apotheker, bevor Sie Ibuprofen einnehmen, "
+            "wenn Sie:",
+            ("item", "an Asthma leiden,"), ("item", "eine Herzerkrankung haben,")],
+           ["Asthma", "Herzerkrankung"]),
+    "es": (["El ibuprofeno es un antiinflamatorio.", ("heading", "Advertencias y precauciones"),
+            "Consulte a su médico o farmacéutico antes de empezar a tomar ibuprofeno si usted:",
+            ("item", "tiene asma,"), ("item", "padece una enfermedad del corazón,")],
+           ["asma", "enfermedad del corazón"]),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WARNINGS_AND_PRECAUTIONS))
+def test_items_after_talk_to_your_doctor_before_taking_if_you(lang: str) -> None:
+    blocks, asked = WARNINGS_AND_PRECAUTIONS[lang]
+    x = run(*blocks, title="Ibuprofen", lang=lang)  # type: ignore[arg-type]
+    assert texts(x.screening) == asked
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",
