@@ -479,7 +479,7 @@ WARNINGS_AND_PRECAUTIONS = {  # the template's "talk to your doctor before takin
 @pytest.mark.parametrize("lang", sorted(WARNINGS_AND_PRECAUTIONS))
 def test_items_after_talk_to_your_doctor_before_taking_if_you(lang: str) -> None:
     blocks, asked = WARNINGS_AND_PRECAUTIONS[lang]
-    x = run(*blocks, title="Ibuprofen", lang=lang)  # type: ignore[arg-type]
+    x = run(*blocks, title="Ibuprofen", lang=lang)
     assert texts(x.screening) == asked
 
 
