@@ -227,9 +227,11 @@ def test_other_languages_get_their_own_patterns_not_englishs() -> None:
     x = extract(segment(doc), default_lexicon())
     (o,) = x.medications
     assert o.key == "oseltamivir" and texts(o.brands) == ["Tamiflu"]
-    # rules/de/prose.toml reads "zur Behandlung der Grippe"; no English pattern runs
+    # rules/de/prose.toml reads "zur Behandlung der Grippe" and "kann X und Y verursachen"
+    # (the verb at the end is a break); no English pattern runs on the rest
     assert texts(o.indications) == ["Grippe"]
-    assert o.side_effects == o.warnings == ()
+    assert texts(o.side_effects) == ["Übelkeit", "Kopfschmerzen"]
+    assert o.warnings == ()
 
 
 def test_warning_lead_ins_real_leaflets_use() -> None:
