@@ -483,6 +483,26 @@ def test_items_after_talk_to_your_doctor_before_taking_if_you(lang: str) -> None
     assert texts(x.screening) == asked
 
 
+@pytest.mark.parametrize(
+    "lead", [("heading", "Do not take lisinopril:", 3), "Do not take lisinopril:"]
+)
+def test_do_not_take_x_over_if_you_items(lead: Block) -> None:
+    """The UK leaflet's 'Do not take X:' over '- if you are allergic to X' items (a heading or
+    a lead-in line): each item after its framing is a contraindication, asked before
+    treatment; an item without the framing is left to its section."""
+    x = run(
+        "Lisinopril is used to treat high blood pressure.",
+        lead,
+        ("item", "if you are allergic to lisinopril or to any other ACE inhibitor"),
+        ("item", "if you have ever had angioedema"),
+        ("item", "if you are more than 3 months pregnant"),
+        title="Lisinopril",
+    )
+    expected = ["allergic to lisinopril", "angioedema", "more than 3 months pregnant"]
+    assert texts(med(x, "lisinopril").contraindications) == expected
+    assert texts(x.screening) == expected
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",

@@ -362,6 +362,7 @@ _SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")  # where an item's first sentence 
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
 # a use, a side effect or a warning is never a medicine's name
+_FRAMED_ITEM = frozenset({FindingKind.CONTRAINDICATION, FindingKind.SCREENING})
 _NAMES_NO_MEDICINE = frozenset(
     {FindingKind.INDICATION, FindingKind.SIDE_EFFECT, FindingKind.WARNING}
 )
@@ -801,6 +802,14 @@ def facts(
             continue  # tables.py reads rows column by column; headings state no facts
         if unit.kind is BlockKind.ITEM:
             kind = _list_kind(unit, lead_kinds)
+            framed = phrases.IF_YOU.match(text, unit.start, unit.end)
+            if (
+                kind is None
+                and framed
+                and unit.lead is not None
+                and phrases.DO_NOT_LEAD.search(unit.lead.text)
+            ):
+                kind = FindingKind.CONTRAINDICATION  # "Do not take X: - if you are ..."
             own = (
                 _triggered(*reading, triggers_in(unit, text, index), index, fallback)
                 or _used_to(unit, text, lexicon)
@@ -854,6 +863,8 @@ def facts(
                     # hypercholesterolemia": the use is for the condition of those patients
                     start = who.end()
                 subject = unit.subject
+                if framed and start == unit.start and kind in _FRAMED_ITEM:
+                    start = framed.end()  # "- if you are allergic to X": "allergic to X"
                 taking = phrases.TAKING.match(text, start, first_end)
                 if taking and kind in (FindingKind.CONTRAINDICATION, FindingKind.SCREENING):
                     # "Do not take VIAGRA if you: - take medicines called nitrates": what is
