@@ -361,8 +361,9 @@ _ARTICLE_BEFORE = re.compile(r"\b(?:a|an)\s+$", re.I)
 _SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")  # where an item's first sentence ends
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
-# a use, a side effect or a warning is never a medicine's name
+# the kinds of a list item read after its framing ("- if you are allergic to X")
 _FRAMED_ITEM = frozenset({FindingKind.CONTRAINDICATION, FindingKind.SCREENING})
+# a use, a side effect or a warning is never a medicine's name
 _NAMES_NO_MEDICINE = frozenset(
     {FindingKind.INDICATION, FindingKind.SIDE_EFFECT, FindingKind.WARNING}
 )
