@@ -503,6 +503,20 @@ def test_do_not_take_x_over_if_you_items(lead: Block) -> None:
     assert texts(x.screening) == expected
 
 
+def test_a_label_whose_value_is_a_sentence_is_read_as_prose() -> None:
+    """'Avertissements et précautions : adressez-vous à votre médecin ... si vous avez de
+    l'asthme': the warning label gives no list, so its sentence is read (in English the
+    trigger phrases read every sentence anyway)."""
+    x = run(
+        "L'ibuprofène est un anti-inflammatoire.",
+        "Avertissements et précautions : adressez-vous à votre médecin ou pharmacien avant de "
+        "prendre ce médicament si vous avez de l'asthme.",
+        title="Ibuprofène",
+        lang="fr",
+    )
+    assert texts(x.screening) == ["asthme"]
+
+
 def test_not_recommended_and_contraindicated_are_screened() -> None:
     x = run(
         "Metformin lowers blood sugar.",

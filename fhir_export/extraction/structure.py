@@ -313,7 +313,10 @@ def structured(
             )
             out += found
             brands += labelled
-            continue
+            if found or labelled or english:
+                continue
+            # "Avertissements et précautions : adressez-vous à votre médecin ... si vous avez
+            # de l'asthme": a label whose value is a sentence; its prose is read
         kind = FINDING_OF.get(unit.section_kind or "")
         if (
             english
