@@ -310,6 +310,13 @@ class Dner:
     _by_canonical: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _canonical_of: dict[int, str] = field(default_factory=dict)
 
+    def _index_variants(self) -> None:
+        """The names the vocabulary gives one medicine alone, by that medicine (once)."""
+        if not self._by_canonical:
+            for variant, canonicals in self.variant_to_canonical.items():
+                if len(canonicals) == 1:
+                    self._by_canonical[canonicals[0]].append(variant)
+
     def drug(self, name: str) -> dict[str, Any] | None:
         """The vocabulary's data for a substance: under its own name, or under the one drug
         the vocabulary gives that name to (GLYCOPYRROLATE -> glycopyrronium)."""
@@ -334,10 +341,7 @@ class Dner:
         brand names there), less spellings of the generic or of another of the substance's
         names (`names`: its synonyms and UNII names) in any language (metformine, metforminum,
         pethidin for meperidine/PETHIDINE, Nikotyna)."""
-        if not self._by_canonical:
-            for variant, canonicals in self.variant_to_canonical.items():
-                if len(canonicals) == 1:
-                    self._by_canonical[canonicals[0]].append(variant)
+        self._index_variants()
         own = [generic.lower(), *(n.lower() for n in names)]
         return sorted(  # the medicine's own entry only: a variant's mapping can be wrong
             v for v in self._by_canonical.get(generic.lower(), ())
@@ -355,10 +359,7 @@ class Dner:
         language: French, German, Spanish, Italian and Latin INNs (metformine, amoxicilline,
         paracétamol, Omeprazol, metforminum), which patient leaflets in those languages use."""
         canonical = self.canonical_name(generic) or generic.lower()
-        if not self._by_canonical:
-            for variant, canonicals in self.variant_to_canonical.items():
-                if len(canonicals) == 1:
-                    self._by_canonical[canonicals[0]].append(variant)
+        self._index_variants()
         own = [generic.lower(), *(n.lower() for n in names)]
         return sorted(
             v for v in self._by_canonical.get(canonical, ())

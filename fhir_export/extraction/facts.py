@@ -362,7 +362,7 @@ _SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")  # where an item's first sentence 
 
 _EFFECTS = frozenset({FindingKind.SIDE_EFFECT, FindingKind.WARNING})
 # the kinds of a list item read after its framing ("- if you are allergic to X")
-_FRAMED_ITEM = frozenset({FindingKind.CONTRAINDICATION, FindingKind.SCREENING})
+FRAMED_ITEM = frozenset({FindingKind.CONTRAINDICATION, FindingKind.SCREENING})
 # a use, a side effect or a warning is never a medicine's name
 _NAMES_NO_MEDICINE = frozenset(
     {FindingKind.INDICATION, FindingKind.SIDE_EFFECT, FindingKind.WARNING}
@@ -864,10 +864,10 @@ def facts(
                     # hypercholesterolemia": the use is for the condition of those patients
                     start = who.end()
                 subject = unit.subject
-                if framed and start == unit.start and kind in _FRAMED_ITEM:
+                if framed and start == unit.start and kind in FRAMED_ITEM:
                     start = framed.end()  # "- if you are allergic to X": "allergic to X"
                 taking = phrases.TAKING.match(text, start, first_end)
-                if taking and kind in (FindingKind.CONTRAINDICATION, FindingKind.SCREENING):
+                if taking and kind in FRAMED_ITEM:
                     # "Do not take VIAGRA if you: - take medicines called nitrates": what is
                     # taken is the answer, not the taking, and the medicine it rules out is
                     # the lead-in's, not the one taken

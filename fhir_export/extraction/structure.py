@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ..model import BlockKind, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
 from . import medications, phrases, rules, units
-from .facts import CONDITION_KINDS, ROUTE_KINDS, escalate, objects, route_end
+from .facts import CONDITION_KINDS, FRAMED_ITEM, ROUTE_KINDS, escalate, objects, route_end
 from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
 from .starts import Index
@@ -462,9 +462,6 @@ def _object_pieces(
     return _shared_heads(pieces, text, lexicon)
 
 
-_FRAMED = frozenset({FindingKind.SCREENING, FindingKind.CONTRAINDICATION})
-
-
 def _framed_item(
     unit: Unit, text: str, lexicon: Lexicon, language: str, kind: FindingKind | None,
     group: str | None,
@@ -478,8 +475,8 @@ def _framed_item(
     if unit.lead is not None:
         rule = rules.load("sections", language).first(unit.lead.text)
         led = FINDING_OF.get(rule.kind) if rule is not None else None
-        kind = led if led in _FRAMED else kind
-    if kind not in _FRAMED:
+        kind = led if led in FRAMED_ITEM else kind
+    if kind not in FRAMED_ITEM:
         return None
     pack = rules.load("prose", language)
     for rule in pack.by_kind("item-lead"):
