@@ -440,3 +440,22 @@ def test_a_topic_is_asked_once_per_question_and_carries_its_question() -> None:
                for f, q in zip(asthma, (first, second), strict=True))
     (epilepsy,) = [f for f in x.screening if "epilepsy" in f.text]
     assert epilepsy.question is None
+
+
+def test_what_a_clause_after_the_subject_says_is_not_the_medicines_effect() -> None:
+    """A trigger's verb must be its fact's own: "is" of a clause after "side effects" ("go
+    away if your dose is lowered"), "can occur" of a relative clause ("Spasticity, which can
+    occur as stiffness, is treated with baclofen"), and a bare "the syndrome" give no fact."""
+    x = run("Atorvastatin can cause muscle pain. These side effects usually go away if your "
+            "dose is lowered or atorvastatin is stopped.",
+            "Spasticity, which can occur as a sustained stiffness, is usually treated with "
+            "baclofen.",
+            "Haloperidol can cause tardive dyskinesia. However, the syndrome can develop after "
+            "brief treatment periods.",
+            "The most common adverse reactions (incidence of 5%, all grades) observed with "
+            "remdesivir are nausea and rash.")
+    assert texts(med(x, "atorvastatin").side_effects) == ["muscle pain"]
+    baclofen = med(x, "baclofen")
+    assert texts(baclofen.indications) == ["Spasticity"] and not baclofen.side_effects
+    assert texts(med(x, "haloperidol").side_effects) == ["tardive dyskinesia"]
+    assert texts(med(x, "remdesivir").side_effects) == ["nausea", "rash"]

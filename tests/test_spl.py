@@ -321,3 +321,29 @@ def test_a_use_of_another_product_with_the_same_ingredient_is_not_the_labels(
     assert uses("Viagra") == ["erectile dysfunction"]
     # REVATIO's own label: that use is its own
     assert uses("Revatio") == ["erectile dysfunction", "pulmonary arterial hypertension"]
+
+
+def test_pharmacology_sections_state_no_side_effect_but_keep_their_class(tmp_path: Path) -> None:
+    """A label's mechanism of action says what the medicine does in the body: "Zentrexolol
+    causes increased levels of cGMP" is no side effect of it; its class still counts. The same
+    sentence under "Adverse reactions" is one, and the heading alone types a section that has no
+    code (a PDF's "12.1 Mechanism of Action")."""
+    sentence = (
+        "<paragraph>Zentrexolol is a beta blocker. Zentrexolol causes increased levels of cGMP "
+        "in smooth muscle.</paragraph>"
+    )
+
+    def effects(code: str, title: str) -> tuple[list[str], list[str]]:
+        doc = _read(tmp_path, spl(section(code, title, sentence)), name=f"{code}.xml")
+        result = extract(segment(doc), default_lexicon())
+        return (
+            sorted(f.text for m in result.medications for f in m.side_effects + m.warnings),
+            sorted(f.text for m in result.medications for f in m.classes),
+        )
+
+    assert effects("43679-0", "12.1 Mechanism of Action") == ([], ["beta blocker"])
+    assert effects("34090-1", "12 CLINICAL PHARMACOLOGY") == ([], ["beta blocker"])
+    assert effects("42229-5", "12.1 Mechanism of Action") == ([], ["beta blocker"])
+    assert effects("34084-4", "6 ADVERSE REACTIONS")[0] == [
+        "increased levels of cGMP in smooth muscle"
+    ]

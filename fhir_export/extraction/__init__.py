@@ -126,6 +126,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         and ((t.rule or "").startswith("code:") or _short_heading(article.sections[i].heading))
     }
     silent = {i for i, t in enumerate(types) if t.kind in sections.SILENT}
+    mechanism = {i for i, t in enumerate(types) if t.kind in sections.NO_EFFECTS}
     # the names of the label's own products (SPL), once: see _another_products_use
     own_names = (
         {normalize(n) for p in article.products for n in (p.name, p.generic) if n}
@@ -137,6 +138,7 @@ def extract(article: Article, lexicon: Lexicon) -> Extraction:
         for f in findings
         if (f.kind not in _QUIET_KINDS or f.span.section not in quiet)
         and f.span.section not in silent
+        and (f.kind not in sections.EFFECT_KINDS or f.span.section not in mechanism)
         and not _another_products_use(f, own_names, cut, found)
     ]
     consumed = {

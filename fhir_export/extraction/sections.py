@@ -34,6 +34,18 @@ FINDING_OF = {
 NO_MEDICINES = frozenset({"ingredients"})
 NO_FACTS = frozenset({"ingredients", "storage", "dosage", "interactions"})
 SILENT = frozenset({"reporting"})  # no fact of any kind: "To report suspected adverse reactions"
+# A label's pharmacology ("12.1 Mechanism of Action", "Pharmacokinetics") says what the
+# medicine does in the body, not what happens to a patient: "inhibition of PDE5 causes
+# increased levels of cGMP" is no side effect. Its classes and routes stay.
+NO_EFFECTS = frozenset({"pharmacology"})
+EFFECT_KINDS = frozenset(
+    {
+        FindingKind.SIDE_EFFECT,
+        FindingKind.WARNING,
+        FindingKind.CONTRAINDICATION,
+        FindingKind.SCREENING,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

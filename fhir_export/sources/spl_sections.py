@@ -33,6 +33,15 @@ SECTION_KINDS: dict[str, tuple[str, str]] = {
     "88437-9": ("storage", "How supplied and storage and handling section"),
     "90374-0": ("side-effect", "Clinical trials experience section"),
     "90375-7": ("side-effect", "Postmarketing experience section"),
+    # what the medicine does in the body (no patient's side effect or warning)
+    "34090-1": ("pharmacology", "Clinical pharmacology section"),
+    "43679-0": ("pharmacology", "Mechanism of action section"),
+    "43681-6": ("pharmacology", "Pharmacodynamics section"),
+    "43682-4": ("pharmacology", "Pharmacokinetics section"),
+    "43680-8": ("pharmacology", "Nonclinical toxicology section"),
+    "34083-6": ("pharmacology", "Carcinogenesis & mutagenesis & impairment of fertility section"),
+    "34091-9": ("pharmacology", "Animal pharmacology & or toxicology section"),
+    "49489-8": ("pharmacology", "Microbiology section"),
     # OTC Drug Facts
     "50565-1": ("warning", "OTC - Keep out of reach of children section"),
     "50566-9": ("warning", "OTC - Stop use section"),
