@@ -459,3 +459,41 @@ def test_what_a_clause_after_the_subject_says_is_not_the_medicines_effect() -> N
     assert texts(baclofen.indications) == ["Spasticity"] and not baclofen.side_effects
     assert texts(med(x, "haloperidol").side_effects) == ["tardive dyskinesia"]
     assert texts(med(x, "remdesivir").side_effects) == ["nausea", "rash"]
+
+
+def test_a_drug_information_pages_template() -> None:
+    """The template of a US drug information page (our own wording in its shape): the class
+    "is in a class of medications called", a use "with other medications", the common side
+    effects under "Tell your doctor if any of these symptoms are severe or do not go away:",
+    the serious ones under "If you experience any of these symptoms, call your doctor
+    immediately:", a coordination that shares its head kept whole, and "may make you drowsy"."""
+    x = run(
+        ("heading", "Why is this medication prescribed?"),
+        "Gabapentin is used with other medications to help control seizures. Gabapentin is in "
+        "a class of medications called anticonvulsants.",
+        ("heading", "What side effects can this medication cause?"),
+        "Gabapentin may cause side effects. Tell your doctor if any of these symptoms are "
+        "severe or do not go away:",
+        ("item", "drowsiness"),
+        ("item", "swelling of the hands, feet, ankles, or lower legs"),
+        "Some side effects can be serious. If you experience any of these symptoms, call your "
+        "doctor immediately:",
+        ("item", "difficulty swallowing or breathing"),
+        ("heading", "Warnings"),
+        "You should know that gabapentin may make you drowsy or dizzy.",
+        title="Gabapentin",
+    )
+    g = med(x, "gabapentin")
+    assert texts(g.classes) == ["anticonvulsants"]
+    assert texts(g.indications) == ["seizures"]
+    assert texts(g.side_effects) == [
+        "drowsiness", "swelling of the hands, feet, ankles, or lower legs"]
+    assert texts(g.warnings) == ["difficulty swallowing or breathing", "drowsy", "dizzy"]
+
+
+def test_the_nhs_lead_in_of_common_side_effects_is_no_question() -> None:
+    x = run("Metformin is used to treat type 2 diabetes.", ("heading", "Side effects"),
+            "Talk to a doctor or pharmacist if these side effects bother you or do not go away:",
+            ("item", "headaches"), ("item", "feeling sick"), title="Metformin")
+    assert texts(med(x, "metformin").side_effects) == ["headaches", "feeling sick"]
+    assert not x.screening

@@ -186,6 +186,23 @@ def modifier_before_head(
     )
 
 
+def shares_difficulty(
+    text: str, a: tuple[int, int], b: tuple[int, int], language: str = "en"
+) -> bool:
+    """'difficulty swallowing or breathing', 'trouble sleeping or concentrating': a lone verb
+    of doing after a difficulty with one takes the difficulty too; never 'breathing' alone."""
+    first, second = text[a[0] : a[1]].split(), text[b[0] : b[1]].split()
+    return (
+        len(first) == 2
+        and len(second) == 1
+        and _kind(first[0], language) == "difficulty"
+        and first[1].lower().endswith("ing")
+        and second[0].isalpha()
+        and second[0].lower().endswith("ing")
+        and bool(_AND_OR.match(text[a[1] : b[0]]))
+    )
+
+
 def slash_alternative(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     """'ocular swelling/pressure', 'vitreous traction/detachment': one word after an unspaced
     slash is another wording of the part's head (the caller checks it names nothing alone)."""

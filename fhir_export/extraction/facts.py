@@ -50,6 +50,18 @@ _IS_A = re.compile(
     r"(?:(?:type|kind|class|group) of (?:medicines? |drugs? )?(?:called |known as )?)?"
     r"(?P<cls>[A-Za-z][\w ()-]*?)(?=\s*[.,;:]|\s+(?:that|which|used|given|for|to|made|and|it)\b)"
 )
+_OR_IF = re.compile(r",?\s*\bor\s+(?=(?:if|when) you\b)", re.I)
+# what joins the members of a coordination ("hands, feet, ankles or lower legs")
+_MEMBER_JOIN = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", re.I)
+# "Gabapentin is in a class of medications called anticonvulsants" (MedlinePlus): the sentence
+# says the words after "called" are a class, whatever their head
+_IN_CLASS_CALLED = re.compile(
+    r"\s*(?:\([^)]{0,60}\)\s*)?(?:is|are|belongs to|belong to)\s+(?:also\s+)?(?:in\s+)?"
+    r"(?:a|one of (?:a|the))\s+(?:class|group|family|type)\s+of\s+"
+    r"(?:medications|medicines|drugs)\s+(?:called|known as)\s+"
+    r"(?P<cls>[A-Za-z][\w ()/-]*?)(?=\s*[.,;:]|\s+(?:that|which|and|it)\b|\s*$)",
+    re.I,
+)
 _DRUG_CLASS_KEY = re.compile(r"^\s*(?:drug|medicine|pharmacologic|therapeutic) class\s*:\s*", re.I)
 
 
@@ -87,6 +99,12 @@ def objects(
     see = phrases.CROSS_REFERENCE.search(text, c_start, c_end)
     if see:
         c_end = see.start()  # "or shivering [see Warnings and Precautions (5.1)]"
+    asks_more = None  # where "..., or if you are on hemodialysis" asks one more question
+    if kind is FindingKind.SCREENING:
+        more = _OR_IF.search(text, c_start, c_end)
+        framed = more and phrases.IF_YOU.match(text, more.end(), c_end)
+        if more and framed and framed.end() < c_end:
+            c_end, asks_more = more.start(), framed.end()
     out: list[Finding] = []
     examples = kind is FindingKind.SCREENING or (
         kind is FindingKind.SIDE_EFFECT and bool(_SYMPTOMS.search(text, c_start, c_end))
@@ -115,6 +133,7 @@ def objects(
         if (
             coordination.modifier_before_head(text, spans[k], spans[k + 1])
             or coordination.shares_vaccine(text, spans[k], spans[k + 1])
+            or coordination.shares_difficulty(text, spans[k], spans[k + 1])
             or (
                 k == 0  # "laryngospasm, bronchospasm and increased depth of respiration": a list
                 and coordination.shares_complement(text, spans[k], spans[k + 1])
@@ -165,7 +184,8 @@ def objects(
         ):
             continue  # "adverse reactions have been associated with VEKLURY": not an effect
         one = (s, e) in merged and phrases.acceptable(
-            _IN_WHOM.sub("", _GLOSS.sub("", phrase)).replace(",", " ")
+            _IN_WHOM.sub("", _GLOSS.sub("", phrase)).replace(",", " "),
+            len(_MEMBER_JOIN.findall(phrase)),
         )
         # "lower the risk of stroke in patients with diabetes": what is prevented is the part
         prevented = risk_lowered(phrase) if kind is FindingKind.INDICATION else None
@@ -217,6 +237,8 @@ def objects(
                     out.append(finding(kind, text, m.start, m.end, unit, m.concept, subject, group))
     if examples_at is not None and any(f.span.end <= examples_at for f in out):
         out = [f for f in out if f.span.start < examples_at]
+    if asks_more is not None:
+        out += objects(kind, text, asks_more, end, unit, lexicon, subject, group, index)
     return _share_lead(text, out) if kind is FindingKind.INDICATION else out
 
 
@@ -378,7 +400,13 @@ _DEFINES = re.compile(
     r"therap(?:y|ies))\s+(?:that|which)\s+(?:\w+\s+){0,2}$",
     re.I,
 )
-_RELATIVE = re.compile(r"\b(?:that|which)\s+(?:\w+\s+){0,2}$", re.I)
+# ... but "You should know that gabapentin may make you drowsy": "that" after a verb of
+# knowing opens what is known, no relative clause
+_RELATIVE = re.compile(
+    r"(?<!\bknow )(?<!\baware )(?<!\bnote )(?<!\bremember )(?<!\bmeans )(?<!\bshown )"
+    r"\b(?:that|which)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
 _MED_REF = re.compile(
     r"^(?:\W*\w+\W+(?:\w+\W+){0,2}?)?(?:it|this (?:medicine|drug|medication|treatment|injection|"
     r"infusion)|the (?:medicine|drug|medication|injection|infusion|treatment))\b|"
@@ -991,8 +1019,12 @@ def _classes(unit: Unit, mentions: list[Mention], text: str) -> list[Finding]:
     for mention in mentions:
         if mention.brand:
             continue
-        match = _IS_A.match(text, mention.end, unit.end)
-        if match and _CLASS_HEADS.search(match.group("cls").strip()):
+        match = _IN_CLASS_CALLED.match(text, mention.end, unit.end)
+        if match is None:
+            match = _IS_A.match(text, mention.end, unit.end)
+            if match and not _CLASS_HEADS.search(match.group("cls").strip()):
+                match = None
+        if match:
             cls = match.group("cls").strip()
             start = match.start("cls")
             out.append(

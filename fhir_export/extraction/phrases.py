@@ -284,8 +284,10 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=1 << 14)  # the same parts ("nausea", "headache") come back all the time
-def acceptable(phrase: str) -> bool:
-    """A part that names one thing: short, specific, no hedge, not a clause."""
+def acceptable(phrase: str, members: int = 0) -> bool:
+    """A part that names one thing: short, specific, no hedge, not a clause. `members`: how
+    many more members a coordination that shares one head lists ("swelling of the hands, feet,
+    ankles or lower legs": 3), each a word more it may have."""
     words = phrase.split()
     if phrase.rstrip().endswith(("…", "...")):
         return False  # a teaser cut short: "inappropria…"
@@ -301,7 +303,7 @@ def acceptable(phrase: str) -> bool:
         return False
     bare = PERSISTS.sub("", phrase)  # "bleeding that will not stop": no clause, no negation
     return (
-        0 < len(words) <= MAX_WORDS
+        0 < len(words) <= MAX_WORDS + members
         and not _GENERIC.search(phrase)
         and not _HEDGE.search(bare)
         and not _CLAUSEY.search(bare)
