@@ -48,3 +48,15 @@ def test_rendition_is_the_text_offsets_point_into() -> None:
     assert base64.b64decode(rendition["data"]).decode("utf-8") == article.text
     assert rendition["contentType"] == "text/plain; charset=utf-8"
     assert [r["resourceType"] for r in resources][-2:] == ["Device", "Provenance"]
+
+
+def test_a_screening_form_speaks_its_articles_language() -> None:
+    """A Spanish article's form: its groups, follow-ups and title in Spanish, and
+    Questionnaire.language says so; a language with no words of its own gets English."""
+    from fhir_export.mapping.r4.questionnaire import words_for
+
+    assert words_for("es")["group"].format(name="gabapentina") == (
+        "Antes del tratamiento con gabapentina")
+    assert words_for("fr-FR")["asked"] == "Si oui, veuillez préciser"
+    assert words_for("de")["title"].startswith("Fragen vor der Behandlung")
+    assert words_for("it") == words_for("en")

@@ -27,7 +27,7 @@ from .medications import Mention
 from .sections import FINDING_OF, NO_MEDICINES, Label, SectionType, label
 from .starts import Index
 from .triggers import GATED
-from .units import Unit
+from .units import Unit, finding
 
 _READ = frozenset(
     {
@@ -329,15 +329,17 @@ def structured(
         if unit.kind is BlockKind.HEADING or (english and unit.kind is BlockKind.ITEM):
             continue  # in English, facts.py reads list items with their lead-ins
         if unit.kind is BlockKind.ITEM:
+            kind = _led(unit, language, kind)
             framed = _framed_item(unit, text, lexicon, language, kind, group)
             if framed is not None:
                 out += framed
                 continue
-        if unit.kind is not BlockKind.ITEM:
-            prose = _prose(unit, text, lexicon, language, group, carried)
-            if prose:
-                out += prose
-                continue
+        # a sentence, or an item with no framing of its own that says what it is ("informe a
+        # su médico si tiene enfermedad pulmonar" under "Antes de tomar X,")
+        prose = _prose(unit, text, lexicon, language, group, carried)
+        if prose:
+            out += prose
+            continue
         if kind not in _READ or kind is None:
             continue
         if unit.section_kind == "treatment":
@@ -360,7 +362,7 @@ def structured(
             unit.start,
             unit.end,
             None if unit.kind is BlockKind.ITEM else lexicon,
-            8 if english else 4,
+            8 if english else 6,
         )
         if pieces is None:
             continue
@@ -424,6 +426,9 @@ def _prose(
     out: list[Finding] = []
     for rule in pack.rules:
         kind = FINDING_OF.get(rule.kind)
+        if kind is FindingKind.DRUG_CLASS and unit.subject is not None:
+            out += _class_named(rule.pattern, pack, text, unit, lexicon)
+            continue
         if kind not in _READ:
             continue  # negation, break, conjunction: how a pack reads, not what it finds
         subject = unit.subject
@@ -447,6 +452,21 @@ def _prose(
     return out
 
 
+def _class_named(
+    pattern: re.Pattern[str], pack: rules.Pack, text: str, unit: Unit, lexicon: Lexicon
+) -> list[Finding]:
+    """'La gabapentina pertenece a una clase de medicamentos llamados anticonvulsivos': the
+    class the sentence names, up to the pack's first break (its whole name, not split)."""
+    for match in pattern.finditer(text, unit.start, unit.end):
+        pieces = _object_pieces(pack, text, match.end(), unit.end, lexicon)
+        if pieces:
+            start, end = pieces[0][0], max(e for _, e in pieces)
+            if phrases.acceptable(text[start:end]):
+                return [finding(FindingKind.DRUG_CLASS, text, start, end, unit, None,
+                                unit.subject)]
+    return []
+
+
 def _object_pieces(
     pack: rules.Pack, text: str, start: int, end: int, lexicon: Lexicon
 ) -> list[tuple[int, int]]:
@@ -460,6 +480,17 @@ def _object_pieces(
     for j in pack.by_kind("conjunction"):
         pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
     return _shared_heads(pieces, text, lexicon)
+
+
+def _led(unit: Unit, language: str, kind: FindingKind | None) -> FindingKind | None:
+    """What another language's list item is when its lead-in says it in its section's words
+    ("Si presenta alguno de los siguientes síntomas, llame a su médico de inmediato:" under
+    "efectos secundarios": warnings); else `kind`, its section's."""
+    if unit.lead is None:
+        return kind
+    rule = rules.load("sections", language).first(unit.lead.text)
+    led = FINDING_OF.get(rule.kind) if rule is not None else None
+    return led if led in _READ else kind
 
 
 def _framed_item(

@@ -22,13 +22,56 @@ from ..common import (
 )
 from ..ids import full_url, resource_id
 
+# The form's own words in the article's language (a Spanish clinic loads a Spanish form):
+# its group per therapy, the follow-up after a yes (with the topic, or after the form's own
+# question), its title and the caption of its narrative. Other languages: English.
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "group": "Before treatment with {name}",
+        "details": "If yes: {topic}, please give details",
+        "asked": "If yes, please give details",
+        "title": "Screening before treatment: {title}",
+        "caption": "Asked before treatment",
+    },
+    "es": {
+        "group": "Antes del tratamiento con {name}",
+        "details": "Si la respuesta es sí: {topic}, indique los detalles",
+        "asked": "Si la respuesta es sí, indique los detalles",
+        "title": "Preguntas antes del tratamiento: {title}",
+        "caption": "Preguntas antes del tratamiento",
+    },
+    "fr": {
+        "group": "Avant le traitement par {name}",
+        "details": "Si oui : {topic}, veuillez préciser",
+        "asked": "Si oui, veuillez préciser",
+        "title": "Questions avant le traitement : {title}",
+        "caption": "Questions avant le traitement",
+    },
+    "de": {
+        "group": "Vor der Behandlung mit {name}",
+        "details": "Falls ja: {topic}, bitte Einzelheiten angeben",
+        "asked": "Falls ja, bitte Einzelheiten angeben",
+        "title": "Fragen vor der Behandlung: {title}",
+        "caption": "Fragen vor der Behandlung",
+    },
+}
+
+
+def words_for(language: str) -> dict[str, str]:
+    """The form's words for a language tag ('es', 'fr-FR'); English when there are none."""
+    return _WORDS.get(language.split("-")[0].lower(), _WORDS["en"])
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "item"
 
 
 def _item(
-    finding: Finding, doc_url: str, used: set[str], asked: tuple[str, int, int] | None
+    finding: Finding,
+    doc_url: str,
+    used: set[str],
+    asked: tuple[str, int, int] | None,
+    words: dict[str, str],
 ) -> list[JSON]:
     """A yes/no item and its follow-up; `asked`: the form's own question (text, offsets) when
     the finding is the one thing it asks about."""
@@ -38,10 +81,10 @@ def _item(
     used.add(link)
     if asked is None:
         text, where = finding.text[:1].upper() + finding.text[1:], derivation(doc_url, finding)
-        details = f"If yes: {finding.text}, please give details"
+        details = words["details"].format(topic=finding.text)
     else:
         text, where = asked[0], derivation_at(doc_url, asked[1], asked[2])
-        details = "If yes, please give details"
+        details = words["asked"]
     item: JSON = {"extension": [where], "linkId": link}
     if finding.concept and finding.concept.codings:
         item["code"] = [coding(c) for c in finding.concept.codings]
@@ -81,6 +124,7 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
     rid = resource_id("Questionnaire", key)
     names = {m.key: m.name.text for m in extraction.medications}
     used: set[str] = set()
+    words = words_for(article.language)
     items: list[JSON] = []
     groups: dict[str, JSON] = {}
     questions = _questions(article, extraction.screening)
@@ -90,21 +134,22 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
             if group is None:
                 group = {
                     "linkId": _slug(f"before-{finding.group}"),
-                    "text": f"Before treatment with {names[finding.group]}",
+                    "text": words["group"].format(name=names[finding.group]),
                     "type": "group",
                     "item": [],
                 }
                 used.add(group["linkId"])
                 groups[finding.group] = group
                 items.append(group)
-            group["item"] += _item(finding, doc_url, used, asked)
+            group["item"] += _item(finding, doc_url, used, asked, words)
         else:
-            items += _item(finding, doc_url, used, asked)
-    title = f"Screening before treatment: {article.title}"
+            items += _item(finding, doc_url, used, asked, words)
+    title = words["title"].format(title=article.title)
     name = re.sub(r"[^A-Za-z0-9]", "", article.title.title())[:60] or "Article"
     form: JSON = {
         "resourceType": "Questionnaire",
         "id": rid,
+        "language": article.language,
         "text": nv.div(
             nv.heading(title),
             nv.items(
@@ -112,7 +157,7 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
                     asked[0] if asked else f.text
                     for f, asked in zip(extraction.screening, questions, strict=True)
                 ],
-                "Asked before treatment",
+                words["caption"],
             ),
         ),
         "extension": [
