@@ -497,3 +497,28 @@ def test_the_nhs_lead_in_of_common_side_effects_is_no_question() -> None:
             ("item", "headaches"), ("item", "feeling sick"), title="Metformin")
     assert texts(med(x, "metformin").side_effects) == ["headaches", "feeling sick"]
     assert not x.screening
+
+
+def test_a_syndicated_drug_leaflets_wording() -> None:
+    """The wording of a syndicated drug leaflet (our own text in its shape): what the medicine
+    is, "that is used to treat"; the use for people with a condition, not that condition;
+    "little or no urination" and an effect before its signs ("high blood potassium--nausea,
+    weakness") as one effect each; "Get emergency medical help if"; "allergic to it" and "Do
+    not breastfeed" asked; a quoted name ("water pill") is no route."""
+    x = run("Losartan is an angiotensin II receptor blocker (ARB) that is used to treat high "
+            "blood pressure. Losartan is used to slow long-term kidney damage in people with "
+            "type 2 diabetes who also have high blood pressure.",
+            "You should not use losartan if you are allergic to it. Do not breastfeed while "
+            "using this medicine.",
+            "Get emergency medical help if you have signs of an allergic reaction: hives.",
+            "Call your doctor at once if you have:",
+            ("item", "little or no urination;"),
+            ("item", "high blood potassium--nausea, weakness, tingly feeling."),
+            "Tell your doctor about a diuretic or \"water pill\".",
+            title="Losartan")
+    los = med(x, "losartan")
+    assert texts(los.indications) == ["high blood pressure", "kidney damage"]
+    assert texts(los.contraindications) == ["allergic to it", "breastfeed"]
+    assert texts(los.warnings) == [
+        "allergic reaction", "little or no urination", "high blood potassium"]
+    assert all(not m.routes for m in x.medications)

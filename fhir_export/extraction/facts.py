@@ -232,7 +232,14 @@ def objects(
                     named = next(iter(inner.values()))  # "relapsing forms of MS": MS
                 out.append(finding(kind, text, a, e, unit, named, subject, group))
                 continue
+            # "slow long-term kidney damage in people with type 2 diabetes": the use is the
+            # damage; the condition of the people it is for is no use of its own
+            people = e
+            if who and any(m.start < s + who.start() for m in matches):
+                people = s + who.start()
             for m in _glossed(text, matches):
+                if m.start >= people:
+                    continue
                 if not phrases._HEDGE.search(text[s : m.start]) and not _modifies(text, m.end, e):
                     out.append(finding(kind, text, m.start, m.end, unit, m.concept, subject, group))
     if examples_at is not None and any(f.span.end <= examples_at for f in out):
@@ -395,9 +402,13 @@ _OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
 
 _NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
 # "Pain relievers are medicines that relieve headaches": the relative clause is the medicine's
+# ... and so is "Losartan is an angiotensin II receptor blocker (ARB) that is used to treat":
+# what a medicine is, then what it does
 _DEFINES = re.compile(
     r"\b(?:is|are)\s+(?:an?\s+)?(?:\w+\s+)?(?:medicines?|drugs?|medications?|treatments?|"
-    r"therap(?:y|ies))\s+(?:that|which)\s+(?:\w+\s+){0,2}$",
+    r"therap(?:y|ies))\s+(?:that|which)\s+(?:\w+\s+){0,2}$|"
+    r"\b(?:is|are)\s+(?:an?|one of the)\s+(?:[\w'-]+\s+){0,5}(?:\([^()]{1,20}\)\s+)?"
+    r"(?:that|which)\s+(?:is\s+|are\s+)?(?:\w+\s+)?$",
     re.I,
 )
 # ... but "You should know that gabapentin may make you drowsy": "that" after a verb of
@@ -966,6 +977,10 @@ def _routes(
     for m in lexicon.scan(unit.tokens, ROUTE_KINDS):
         if GATED_NEGATION.search(text, unit.start, m.start, index):
             continue
+        if _QUOTE_OPEN.search(text, max(unit.start, m.start - 32), m.start) and _QUOTE_CLOSE.match(
+            text, m.end
+        ):
+            continue  # 'a diuretic or "water pill"': a quoted name, no route
         if unit.subject_source == "main" and not _names_the_medicine(text, unit.start, m.start):
             continue
         subject = _clause_subject(unit, text, mentions or [], m.start)
@@ -984,6 +999,8 @@ def _routes(
     return out
 
 
+_QUOTE_OPEN = re.compile(r"[\"“‘][^\"“”‘’.;:]{0,30}$")
+_QUOTE_CLOSE = re.compile(r"s?[\"”’]")
 # "intravenous (IV) infusion": an abbreviation inside the route's wording stays in its text
 _GLOSSED_ROUTE = re.compile(r"\s*\([A-Z]{2,4}\)\s+(?:infusion|injection|drip)\b")
 

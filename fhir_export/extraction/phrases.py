@@ -14,10 +14,14 @@ from .starts import Gated, Index
 
 # The language's wording is the rules of rules/<lang>/phrases.toml (English today), each kind's
 # rules joined in file order, compiled once at import. Punctuation is the same in every
-# language this reads, so it stays here: a clause also ends at . ; : ! ? and at a spaced dash,
+# language this reads, so it stays here: a clause also ends at . ; : ! ? and at a spaced dash
+# or a double hyphen or em dash between words ("high blood potassium--nausea, weakness": the
+# effect, then its signs),
 # and list parts are also separated by a slash or a bar ("tablets / capsules").
 # a full stop ends a clause, but not after an initial ("H. pylori") nor inside a number ("3.5 kg")
-_CLAUSE_PUNCTUATION = r"(?<!(?<![\w.])[A-Z])(?<!\d)\.|(?<=\d)\.(?!\d)|[;:!?]|\s+[–—-]\s+"
+_CLAUSE_PUNCTUATION = (
+    r"(?<!(?<![\w.])[A-Z])(?<!\d)\.|(?<=\d)\.(?!\d)|[;:!?]|\s+[–—-]\s+|--|(?<=\w)—(?=\w)"
+)
 _LIST_PUNCTUATION = r"\s*/\s*|\s*\|\s*"
 _TRAIL = re.compile(r"[\s,.;:!?*]+$")
 WORD_LISTS = frozenset({"adjective", "first-word"})  # kinds read as sets of words
