@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conformance import require_schemas, validate_r4_json
-from conftest import ARTICLES, SEED
+from conftest import ARTICLES, EXPECTATIONS, SEED
 
 from fhir_export.cli import main
 
@@ -23,7 +23,9 @@ def _export(tmp_path: Path, *extra: str) -> tuple[Path, dict]:  # type: ignore[t
 
 def test_manifest_lists_every_file_with_its_count(tmp_path: Path) -> None:
     out, manifest = _export(tmp_path)
-    assert manifest["transactionTime"] == "2025-05-12T00:00:00Z"  # the newest article's date
+    dates = [json.loads(p.read_text("utf-8"))["date"] for p in EXPECTATIONS.glob("*.json")]
+    newest = max(d for d in dates if d)  # the newest article's date, as expectations state it
+    assert manifest["transactionTime"] == f"{newest}T00:00:00Z"
     assert manifest["requiresAccessToken"] is False and manifest["error"] == []
     files = sorted(p.name for p in out.glob("*.ndjson"))
     assert [o["url"] for o in manifest["output"]] == files

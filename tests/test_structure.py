@@ -1400,3 +1400,39 @@ def test_a_childs_conditions_listed_after_if_your_child() -> None:
         title="VEKLURY (remdesivir)",
     )
     assert [s.text for s in x.screening] == ["kidney problems", "liver problems"]
+
+
+def test_drug_pages_in_french_and_german() -> None:
+    """A French page titled with the accented name ("Oméprazole") is about omeprazole, so its
+    sentences that name no medicine are still its; a list "du X, de l'Y et de l'Z" is three
+    uses; "commercialisé sous le nom de" gives a brand, "si vous prenez un médicament
+    contenant du X" a contraindication. A German use in a verb-final clause ("der bei X
+    eingesetzt wird"), a class "aus der Gruppe der", a medicine named after its verb ("kann
+    Ibuprofen Magenblutungen verursachen") and an infobox's empty cells."""
+    fr = run(
+        "L'oméprazole appartient à une classe de médicaments appelés inhibiteurs de la pompe à "
+        "protons. Il est commercialisé notamment sous le nom de Mopral.",
+        ("heading", "Indications"),
+        "Il est indiqué dans le traitement du reflux gastro-œsophagien, de l'ulcère de "
+        "l'estomac et de l'ulcère du duodénum.",
+        ("heading", "Effets indésirables"),
+        "Les effets indésirables les plus fréquents sont les maux de tête et la diarrhée.",
+        "Ne prenez jamais d'oméprazole si vous prenez un médicament contenant du nelfinavir.",
+        title="Oméprazole", lang="fr")
+    o = med(fr, "omeprazole")
+    assert texts(o.classes) == ["inhibiteurs de la pompe à protons"]
+    assert texts(o.brands) == ["Mopral"]
+    assert texts(o.indications) == [
+        "reflux gastro-œsophagien", "ulcère de l'estomac", "ulcère du duodénum"]
+    assert texts(o.side_effects) == ["maux de tête", "diarrhée"]
+    assert texts(o.contraindications) == ["nelfinavir"]
+    de = run(
+        "Wirkstoffklasse | |||||",
+        "Ibuprofen ist ein Arzneistoff aus der Gruppe der nichtsteroidalen Antirheumatika, der "
+        "bei leichten Schmerzen und bei Fieber eingesetzt wird.",
+        "Selten kann Ibuprofen Magenblutungen verursachen.",
+        title="Ibuprofen", lang="de")
+    i = med(de, "ibuprofen")
+    assert texts(i.classes) == ["nichtsteroidalen Antirheumatika"]
+    assert texts(i.indications) == ["leichten Schmerzen", "Fieber"]
+    assert texts(i.side_effects) == ["Magenblutungen"]

@@ -94,7 +94,8 @@ MEDICINE_USE = _COMPILED["medicine-use"]  # "statin use": a medicine being taken
 MAX_WORDS = 8
 # a one-word part: lower case, capitalised or an acronym, and three letters unless capitals
 _ONE_WORD = re.compile(
-    r"^(?:[a-zà-ÿ][a-zà-ÿ'’-]{2,}|[A-ZÀ-Þ][a-zà-ÿ'’-]{2,}|[A-Z0-9][A-Z0-9-]+s?)$"
+    r"^(?:[a-zà-ÿ][a-zà-ÿ'’-]{2,}|[A-ZÀ-Þ][a-zà-ÿ'’-]{2,}|[A-Z0-9][A-Z0-9-]+s?"
+    r"|[A-ZÀ-Þ][a-zà-ÿ'’]+(?:-[A-ZÀ-Þ]?[a-zà-ÿ'’]+)+)$"  # "Magen-Darm-Geschwüren"
 )
 
 

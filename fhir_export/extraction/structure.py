@@ -232,8 +232,8 @@ def _label_facts(
             return [], []
         first = _top_level_split(text, s, e, ",")[0]
         part = phrases.trim(text, *first)
-        if part is None:
-            return [], []
+        if part is None or not any(ch.isalpha() for ch in text[part[0] : part[1]]):
+            return [], []  # "Wirkstoffklasse | |||||": an infobox's empty cells
         return [
             Finding(
                 kind=FindingKind.DRUG_CLASS,
@@ -336,6 +336,8 @@ def structured(
                 continue
         # a sentence, or an item with no framing of its own that says what it is ("informe a
         # su médico si tiene enfermedad pulmonar" under "Antes de tomar X,")
+        if unit.subject is not None:
+            brands += _prose_brands(unit, text, language)
         prose = _prose(unit, text, lexicon, language, group, carried)
         if prose:
             out += prose
@@ -448,8 +450,46 @@ def _prose(
             if any(n.pattern.search(before) for n in negation):
                 continue
             pieces = _object_pieces(pack, text, match.end(), unit.end, lexicon)
+            if pieces:  # "Selten kann Ibuprofen Magenblutungen verursachen": not its name
+                pieces[0] = (_past_medicine(text, *pieces[0], lexicon), pieces[0][1])
             out += _facts_of(kind, pieces, text, unit, lexicon, subject, group)
     return out
+
+
+def _prose_brands(unit: Unit, text: str, language: str) -> list[Mention]:
+    """The brand names a sentence gives its medicine ("Il est commercialisé notamment sous le
+    nom de Mopral", the pack's `brand` rules): the capitalised names up to the pack's first
+    break."""
+    pack = rules.load("prose", language)
+    out: list[Mention] = []
+    for rule in pack.by_kind("brand"):
+        for match in rule.pattern.finditer(text, unit.start, unit.end):
+            end = unit.end
+            for b in pack.by_kind("break"):
+                stop = b.pattern.search(text, match.end(), end)
+                if stop and stop.start() > match.end():
+                    end = stop.start()
+            out += [
+                Mention(
+                    key=unit.subject or "",
+                    concept=None,
+                    start=match.end() + m.start(),
+                    end=match.end() + m.end(),
+                    brand=m.group().rstrip("®™"),
+                )
+                for m in _BRAND_PART.finditer(text[match.end() : end])
+                if m.group().lower() not in _NOT_BRANDS
+            ]
+    return out
+
+
+def _past_medicine(text: str, start: int, end: int, lexicon: Lexicon) -> int:
+    """Where a piece starts once a medicine's name in front of it is left out (a verb's
+    subject after the verb: "kann Ibuprofen Magenblutungen verursachen")."""
+    found = lexicon.scan(tokenize(text, start, end), medications.DRUG_KINDS)
+    if found and found[0].start == start and text[found[0].end : end].strip():
+        return found[0].end + len(text[found[0].end : end]) - len(text[found[0].end : end].lstrip())
+    return start
 
 
 def _class_named(

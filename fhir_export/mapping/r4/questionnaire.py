@@ -159,6 +159,7 @@ def questionnaire(article: Article, extraction: Extraction, doc_url: str) -> JSO
                 ],
                 words["caption"],
             ),
+            lang=article.language,
         ),
         "extension": [
             {
