@@ -522,3 +522,22 @@ def test_a_syndicated_drug_leaflets_wording() -> None:
     assert texts(los.warnings) == [
         "allergic reaction", "little or no urination", "high blood potassium"]
     assert all(not m.routes for m in x.medications)
+
+
+def test_the_nhs_medicine_templates_wording() -> None:
+    """"pain and inflammation in conditions like gout" names the pain, the inflammation and
+    gout; "a type of medicine called a non-steroidal anti-inflammatory drug (NSAID)" the class;
+    "Call 999 ... if you get" a warning; "yellowing of the skin or the whites of the eyes" is
+    one effect."""
+    x = run("Naproxen is a type of medicine called a non-steroidal anti-inflammatory drug "
+            "(NSAID). It's used to treat pain and inflammation in conditions like rheumatoid "
+            "arthritis and gout.",
+            "Call 999 or go to A&E now if you get a skin rash.",
+            "Call your doctor straight away if you get yellowing of the skin or the whites of "
+            "the eyes.",
+            title="Naproxen")
+    n = med(x, "naproxen")
+    assert texts(n.classes) == ["non-steroidal anti-inflammatory drug (NSAID)"]
+    assert texts(n.indications) == ["pain", "inflammation", "rheumatoid arthritis", "gout"]
+    assert texts(n.warnings) == [
+        "skin rash", "yellowing of the skin or the whites of the eyes"]

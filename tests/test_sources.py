@@ -125,3 +125,19 @@ def test_the_first_look_for_characters_xml_refuses_misses_none() -> None:
     refused = {m.group() for m in decode._NOT_XML.finditer(everything)}
     refused |= {m.group() for m in decode._NONCHARACTER.finditer(everything)}
     assert refused and all(decode._MAYBE_NOT_XML.match(ch) for ch in refused)
+
+
+def test_html_dublin_core_and_plain_date_metadata(tmp_path: Path) -> None:
+    """Dublin Core (DCTERMS.modified, DC.publisher) and a bare <meta name="date">, as NHS
+    and pharmacy pages write them, give the date and the publisher."""
+    doc = _read(tmp_path, "a.html",
+                '<html><head><meta name="DCTERMS.modified" content="2025-01-20">'
+                '<meta name="DC.publisher" content="Harbourside NHS Trust"></head>'
+                '<body><h1>Naproxen</h1><p>Naproxen is used for pain.</p></body></html>')
+    assert doc.hints.date == "2025-01-20"
+    assert doc.hints.publisher == "Harbourside NHS Trust"
+    plain = _read(tmp_path, "b.html",
+                  '<html><head><meta name="date" content="2025-04-21"></head>'
+                  '<body><h1>Losartan</h1><p>Losartan is used for high blood pressure.</p>'
+                  '</body></html>')
+    assert plain.hints.date == "2025-04-21"

@@ -18,7 +18,9 @@ _LEADING = _MODIFIERS | {"body-part"}  # words that can share the head of the pa
 _AND_OR = re.compile(r"^\s*,?\s*(?:and|or)\s+$", re.I)
 _COMMA = re.compile(r"^\s*,\s*$")
 _OTHER = re.compile(r"other\s+", re.I)
-_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)$", re.I)
+_JOIN = re.compile(
+    r"^\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|/\s*)(?:the\s+|your\s+)?$", re.I
+)  # "yellowing of the skin or the whites of the eyes"
 
 
 @lru_cache(maxsize=1 << 16)

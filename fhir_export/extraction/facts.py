@@ -57,8 +57,8 @@ _MEMBER_JOIN = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", re.I)
 # says the words after "called" are a class, whatever their head
 _IN_CLASS_CALLED = re.compile(
     r"\s*(?:\([^)]{0,60}\)\s*)?(?:is|are|belongs to|belong to)\s+(?:also\s+)?(?:in\s+)?"
-    r"(?:a|one of (?:a|the))\s+(?:class|group|family|type)\s+of\s+"
-    r"(?:medications|medicines|drugs)\s+(?:called|known as)\s+"
+    r"(?:a|one of (?:a|the))\s+(?:class|group|family|type|kind)\s+of\s+"
+    r"(?:medications?|medicines?|drugs?)\s+(?:called|known as)\s+(?:an?\s+)?"
     r"(?P<cls>[A-Za-z][\w ()/-]*?)(?=\s*[.,;:]|\s+(?:that|which|and|it)\b|\s*$)",
     re.I,
 )

@@ -164,6 +164,12 @@ def parts(
     fact, and with `examples` (screening) the examples are asked about too."""
     such, head = _examples(text, start, end)
     if such:
+        tail = _generic_tail(text, *head) if head is not None else None
+        if head is not None and tail is not None:
+            # "pain and inflammation in conditions like gout": what the head names and the
+            # examples of the generic words after it, each
+            before = parts(text, head[0], tail, split_or=split_or)
+            return [*before, *parts(text, such.end(), end, split_or=split_or)]
         if head is None:
             start = such.end()
         elif examples:
@@ -248,6 +254,19 @@ def _examples(
     return such, head
 
 
+_PLACE_OF = re.compile(r"\s+(?:in|for|with)\s+")
+
+
+def _generic_tail(text: str, start: int, end: int) -> int | None:
+    """Where a head ends when generic words follow it after a preposition ("pain and
+    inflammation in conditions", before "like gout"), else None."""
+    for m in _PLACE_OF.finditer(text, start, end):
+        after = trim(text, m.end(), end)
+        if after is not None and _GENERIC.search(text[after[0] : after[1]]):
+            return m.start()
+    return None
+
+
 _COMPARISON = re.compile(r"\b(?:than|less|greater|more)$")
 
 
@@ -292,7 +311,7 @@ def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 def acceptable(phrase: str, members: int = 0) -> bool:
     """A part that names one thing: short, specific, no hedge, not a clause. `members`: how
     many more members a coordination that shares one head lists ("swelling of the hands, feet,
-    ankles or lower legs": 3), each a word more it may have."""
+    ankles or lower legs": 3), each two words more it may have ("or the whites of the eyes")."""
     words = phrase.split()
     if phrase.rstrip().endswith(("…", "...")):
         return False  # a teaser cut short: "inappropria…"
@@ -308,7 +327,7 @@ def acceptable(phrase: str, members: int = 0) -> bool:
         return False
     bare = PERSISTS.sub("", phrase)  # "bleeding that will not stop": no clause, no negation
     return (
-        0 < len(words) <= MAX_WORDS + members
+        0 < len(words) <= MAX_WORDS + 2 * members
         and not _GENERIC.search(phrase)
         and not _HEDGE.search(bare)
         and not _CLAUSEY.search(bare)

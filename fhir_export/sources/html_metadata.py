@@ -103,9 +103,13 @@ def hints(root: Any) -> SourceHints:
     if title:
         title = re.split(r"\s+[|–—-]\s+", title)[0].strip() or None
     time_el = next((t for t in root.iter("time") if t.get("datetime")), None)
-    date = _text(ld.get("dateModified")) or _meta(root, "article:modified_time", "last-modified")
+    date = _text(ld.get("dateModified")) or _meta(
+        root, "article:modified_time", "last-modified", "dcterms.modified", "dc.date.modified"
+    )
     date = date or (time_el.get("datetime") if time_el is not None else None)
-    date = date or _text(ld.get("datePublished")) or _meta(root, "article:published_time")
+    date = date or _text(ld.get("datePublished")) or _meta(
+        root, "article:published_time", "dcterms.date", "dc.date", "date"
+    )
     return SourceHints(
         title=_meta(root, "og:title") or _text(ld.get("headline")) or title,
         language=(
@@ -113,7 +117,8 @@ def hints(root: Any) -> SourceHints:
             or root.get("{http://www.w3.org/XML/1998/namespace}lang")
             or _meta(root, "content-language")
         ),
-        publisher=_name(ld.get("publisher")) or _meta(root, "og:site_name", "publisher"),
+        publisher=_name(ld.get("publisher"))
+        or _meta(root, "og:site_name", "publisher", "dcterms.publisher", "dc.publisher"),
         author=_name(ld.get("author")) or _meta(root, "author"),
         date=str(date) if date else None,
         url=_canonical(root),
