@@ -464,11 +464,7 @@ def _prose_brands(unit: Unit, text: str, language: str) -> list[Mention]:
     out: list[Mention] = []
     for rule in pack.by_kind("brand"):
         for match in rule.pattern.finditer(text, unit.start, unit.end):
-            end = unit.end
-            for b in pack.by_kind("break"):
-                stop = b.pattern.search(text, match.end(), end)
-                if stop and stop.start() > match.end():
-                    end = stop.start()
+            end = _clause_end(pack, text, match.end(), unit.end)
             out += [
                 Mention(
                     key=unit.subject or "",
@@ -487,9 +483,8 @@ def _past_medicine(text: str, start: int, end: int, lexicon: Lexicon) -> int:
     """Where a piece starts once a medicine's name in front of it is left out (a verb's
     subject after the verb: "kann Ibuprofen Magenblutungen verursachen")."""
     found = lexicon.scan(tokenize(text, start, end), medications.DRUG_KINDS)
-    if found and found[0].start == start and text[found[0].end : end].strip():
-        return found[0].end + len(text[found[0].end : end]) - len(text[found[0].end : end].lstrip())
-    return start
+    rest = text[found[0].end : end] if found and found[0].start == start else ""
+    return end - len(rest.lstrip()) if rest.strip() else start
 
 
 def _class_named(
@@ -507,15 +502,21 @@ def _class_named(
     return []
 
 
+def _clause_end(pack: rules.Pack, text: str, start: int, end: int) -> int:
+    """Where what follows a trigger ends: the first of the pack's breaks after `start`."""
+    for b in pack.by_kind("break"):
+        stop = b.pattern.search(text, start, end)
+        if stop and stop.start() > start:
+            end = stop.start()
+    return end
+
+
 def _object_pieces(
     pack: rules.Pack, text: str, start: int, end: int, lexicon: Lexicon
 ) -> list[tuple[int, int]]:
     """What a trigger or an item's framing names, from `start`: up to the first of the pack's
     breaks, split at its conjunctions."""
-    for b in pack.by_kind("break"):
-        stop = b.pattern.search(text, start, end)
-        if stop and stop.start() > start:
-            end = stop.start()
+    end = _clause_end(pack, text, start, end)
     pieces = [(start, end)]
     for j in pack.by_kind("conjunction"):
         pieces = [(a, z) for s, e in pieces for a, z in _split_at(text, s, e, j.pattern)]
@@ -540,13 +541,9 @@ def _framed_item(
     """Another language's list item that opens with its pack's item framing under a lead-in
     or in a section that asks before treatment ("Ne prenez jamais X : - si vous avez un
     ulcère de l'estomac", "X darf nicht eingenommen werden, - wenn Sie allergisch gegen X
-    sind"): what follows the framing is the fact, a contraindication when the lead-in (or
-    else the section) rules the medicine out, a screening question when it asks. None: the
-    item has no framing, or is of no such section or lead-in."""
-    if unit.lead is not None:
-        rule = rules.load("sections", language).first(unit.lead.text)
-        led = FINDING_OF.get(rule.kind) if rule is not None else None
-        kind = led if led in FRAMED_ITEM else kind
+    sind"): what follows the framing is the fact, a contraindication when `kind` (the lead-in's,
+    else the section's: _led) rules the medicine out, a screening question when it asks. None:
+    the item has no framing, or is of no such section or lead-in."""
     if kind not in FRAMED_ITEM:
         return None
     pack = rules.load("prose", language)
