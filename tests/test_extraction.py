@@ -541,3 +541,15 @@ def test_the_nhs_medicine_templates_wording() -> None:
     assert texts(n.indications) == ["pain", "inflammation", "rheumatoid arthritis", "gout"]
     assert texts(n.warnings) == [
         "skin rash", "yellowing of the skin or the whites of the eyes"]
+
+
+def test_a_medicine_an_item_asks_about_does_not_regroup_the_form() -> None:
+    """'Tell your doctor if you have ever had: - an electrolyte imbalance (such as high levels
+    of potassium in your blood)': asked before losartan, not before potassium."""
+    x = run("Losartan is used to treat high blood pressure.",
+            "Tell your doctor if you have ever had:",
+            ("item", "kidney disease;"),
+            ("item", "an electrolyte imbalance (such as high levels of potassium in your blood)."),
+            title="Losartan")
+    assert [(f.text, f.group) for f in x.screening] == [
+        ("kidney disease", "losartan"), ("electrolyte imbalance", "losartan")]

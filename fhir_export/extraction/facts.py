@@ -890,6 +890,11 @@ def facts(
                     or _says(GATED_BEFORE_TREATMENT, unit.lead, index)
                 ):
                     group = unit.lead.subject or group
+                elif kind is FindingKind.SCREENING and unit.lead is not None and mentions:
+                    # "Tell your doctor if you have ever had: - an electrolyte imbalance (such
+                    # as high levels of potassium)": a medicine the item names is asked about;
+                    # the form is still before the article's therapy
+                    group = unit.lead.subject or fallback
                 start = unit.start
                 who = phrases.PEOPLE_WITH.search(text, unit.start, unit.end)
                 if (
