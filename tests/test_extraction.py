@@ -553,3 +553,10 @@ def test_a_medicine_an_item_asks_about_does_not_regroup_the_form() -> None:
             title="Losartan")
     assert [(f.text, f.group) for f in x.screening] == [
         ("kidney disease", "losartan"), ("electrolyte imbalance", "losartan")]
+
+
+def test_the_people_a_form_of_a_disease_is_of_share_its_name() -> None:
+    x = run("Zentrinib is approved to treat some forms of adult and childhood chronic "
+            "myelogenous leukemia.", title="Zentrinib")
+    (m,) = x.medications
+    assert texts(m.indications) == ["forms of adult and childhood chronic myelogenous leukemia"]

@@ -173,13 +173,14 @@ def modifier_before_head(
     """'reduce the risk of fatal and non-fatal stroke': a part that ends in a modifier, then
     one that opens with a modifier before its head, share that head. Joined by a bare comma
     only when the first part cannot end there ('behavior problems in children of combative,
-    explosive hyperexcitability': a preposition and a modifier, no head)."""
+    explosive hyperexcitability': a preposition and a modifier, no head). So do the people a
+    form of a disease is of: 'some forms of adult and childhood chronic myelogenous leukemia'."""
     first, second = text[a[0] : a[1]].split(), text[b[0] : b[1]].split()
     gap = text[a[1] : b[0]]
     return (
         len(first) >= 2
         and len(second) >= 2
-        and _kind(first[-1], language) in _MODIFIERS
+        and _kind(first[-1], language) in (*_MODIFIERS, "population")
         and _kind(second[0], language) in _MODIFIERS
         and (
             bool(_AND_OR.match(gap))
