@@ -560,3 +560,18 @@ def test_the_people_a_form_of_a_disease_is_of_share_its_name() -> None:
             "myelogenous leukemia.", title="Zentrinib")
     (m,) = x.medications
     assert texts(m.indications) == ["forms of adult and childhood chronic myelogenous leukemia"]
+
+
+def test_what_a_disease_that_causes_does_is_not_the_medicines() -> None:
+    """'X is a ... that is used to treat' is the medicine's when X is the medicine; when X is a
+    disease ("Lupus is an autoimmune disease that causes joint pain; hydroxychloroquine ...")
+    the relative clause is the disease's doing. An emergency number asks about effects, not
+    about advice ("Call 111 if you need advice")."""
+    x = run("Lupus is an autoimmune disease that causes joint pain; hydroxychloroquine is used "
+            "to treat it.",
+            "Gout is a type of arthritis that causes severe pain, and allopurinol is used to "
+            "prevent it.",
+            "Call 111 if you need advice.",
+            title="Medicines for joint diseases")
+    for m in x.medications:
+        assert not m.side_effects and not m.warnings, m.key

@@ -402,15 +402,32 @@ _OR_OTHER = re.compile(r"^\S+(?: \S+){0,3} (?:or|and) other \S+(?: \S+){0,3}$")
 
 _NEEDS_REFERENCE = (FindingKind.INDICATION, FindingKind.SIDE_EFFECT)
 # "Pain relievers are medicines that relieve headaches": the relative clause is the medicine's
-# ... and so is "Losartan is an angiotensin II receptor blocker (ARB) that is used to treat":
-# what a medicine is, then what it does
 _DEFINES = re.compile(
     r"\b(?:is|are)\s+(?:an?\s+)?(?:\w+\s+)?(?:medicines?|drugs?|medications?|treatments?|"
-    r"therap(?:y|ies))\s+(?:that|which)\s+(?:\w+\s+){0,2}$|"
-    r"\b(?:is|are)\s+(?:an?|one of the)\s+(?:[\w'-]+\s+){0,5}(?:\([^()]{1,20}\)\s+)?"
-    r"(?:that|which)\s+(?:is\s+|are\s+)?(?:\w+\s+)?$",
+    r"therap(?:y|ies))\s+(?:that|which)\s+(?:\w+\s+){0,2}$",
     re.I,
 )
+# ... and so is "Losartan is an angiotensin II receptor blocker (ARB) that is used to treat":
+# what the medicine named just before "is" is, then what it does (not "Lupus is an autoimmune
+# disease that causes joint pain; hydroxychloroquine ...": the disease's doing)
+_IS_A_THAT = re.compile(
+    r"\s*(?:\([^()]{1,30}\)\s*)?(?:is|are)\s+(?:an?|one of the)\s+(?:[\w'-]+\s+){0,5}"
+    r"(?:\([^()]{1,20}\)\s+)?(?:that|which)\s+(?:is\s+|are\s+)?(?:\w+\s+)?$",
+    re.I,
+)
+_IT_IS_A_THAT = re.compile(r"\b(?:it|this medicine|this drug)" + _IS_A_THAT.pattern, re.I)
+
+
+def _defines_the_medicine(text: str, lo: int, at: int, mentions: list[Mention]) -> bool:
+    """The relative clause before a trigger at `at` says what a medicine does: a medicine
+    class's own ("medicines that relieve"), or the medicine named just before "is a ... that"
+    ("Losartan is an ARB that is used to treat"; "It is ...")."""
+    if _DEFINES.search(text, lo, at):
+        return True
+    for m in mentions:
+        if lo <= m.end <= at and _IS_A_THAT.match(text, m.end, at):
+            return True
+    return bool(_IT_IS_A_THAT.search(text, lo, at))
 # ... but "You should know that gabapentin may make you drowsy": "that" after a verb of
 # knowing opens what is known, no relative clause
 _RELATIVE = re.compile(
@@ -566,7 +583,7 @@ def _triggered(
             if (
                 kind in _NEEDS_REFERENCE
                 and _RELATIVE.search(text, lo, at)
-                and not _DEFINES.search(text, lo, at)
+                and not _defines_the_medicine(text, lo, at, mentions or [])
             ):
                 continue  # "the immune system that causes pain": not the medicine's doing
             if kind in _EFFECTS and lexicon.lookup(
