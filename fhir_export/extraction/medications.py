@@ -7,14 +7,13 @@ lexicon is recognised by its WHO INN stem (-mab, -tinib, -pril, ...) and stays t
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
 from ..model import Article, BlockKind, Concept, Product
-from ..terminology import Lexicon, Match, Token, normalize, tokenize
+from ..terminology import Lexicon, Match, Token, normalize, tokenize, unmarked
 from . import rules
 from .units import Unit
 
@@ -492,22 +491,15 @@ def _name(found: Found, key: str) -> str:
     return normalize(m.concept.preferred if m.concept else key)
 
 
-def _folded(text: str) -> str:
-    """The text without its accents (the lexicon's preferred names have none)."""
-    if text.isascii():
-        return text
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
 def main_subject(found: Found, title: str, lexicon: Lexicon) -> str | None:
     """The medicine an article is about: named in its title, or the only one it names."""
     # accents folded: "Oméprazole" names omeprazole, "Ibuprofène" ibuprofen
-    title_norm = _folded(normalize(title))
+    title_norm = unmarked(normalize(title))
     in_title = [
         k
         for k, m in found.names.items()
-        if _folded(normalize(m.concept.preferred if m.concept else k)) in title_norm
-        or any(_folded(normalize(b.brand or "")) in title_norm for b in found.brands.get(k, []))
+        if unmarked(normalize(m.concept.preferred if m.concept else k)) in title_norm
+        or any(unmarked(normalize(b.brand or "")) in title_norm for b in found.brands.get(k, []))
     ]
     in_title = [
         k

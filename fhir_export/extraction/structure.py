@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..model import BlockKind, Finding, FindingKind, Span
 from ..terminology import Lexicon, tokenize
@@ -529,9 +530,15 @@ def _led(unit: Unit, language: str, kind: FindingKind | None) -> FindingKind | N
     "efectos secundarios": warnings); else `kind`, its section's."""
     if unit.lead is None:
         return kind
-    rule = rules.load("sections", language).first(unit.lead.text)
-    led = FINDING_OF.get(rule.kind) if rule is not None else None
+    led = _lead_kind(language, unit.lead.text)
     return led if led in _READ else kind
+
+
+@lru_cache(maxsize=1 << 12)
+def _lead_kind(language: str, lead: str) -> FindingKind | None:
+    """The kind a lead-in's words give (read once per lead-in, not once per item under it)."""
+    rule = rules.load("sections", language).first(lead)
+    return FINDING_OF.get(rule.kind) if rule is not None else None
 
 
 def _framed_item(

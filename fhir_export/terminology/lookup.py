@@ -71,6 +71,13 @@ class Match:
 
 
 @lru_cache(maxsize=1 << 16)
+def unmarked(text: str) -> str:
+    """The text without its accents and other marks ("ibuprofène" -> "ibuprofene")."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def normalize(word: str) -> str:
     if word.isascii():  # the common case: no marks, dashes or curly quotes to fold
         word = word.replace("`", "'").lower()
@@ -283,7 +290,7 @@ class Lexicon:
         itself; answers kept, bounded."""
         if word in self._unmarked_seen:
             return self._unmarked_seen[word]
-        plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+        plain = unmarked(word)
         entry = self._index.get(_key([plain])) if plain and plain != word else None
         if entry is not None and (entry.brand is not None or entry.exact_case is not None):
             entry = None
